@@ -1,0 +1,149 @@
+package api
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	scimerr "github.com/elimity-com/scim/errors"
+	"github.com/labstack/echo/v4"
+
+	"github.com/scimgate/scimgate/scim"
+	"github.com/scimgate/scimgate/storage"
+)
+
+// authenticate checks the bearer token on every SCIM request. The token
+// row is read on each request, so a revoked token fails at once.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		tok, err := s.tokenFor(r)
+		if err != nil {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="scimgate"`)
+			scim.WriteError(c.Response(), scim.Error(http.StatusUnauthorized, "", err.Error()))
+			return nil
+		}
+		if tok.Role == storage.RoleAdmin {
+			scim.WriteError(c.Response(), scim.Error(http.StatusForbidden, "", "admin tokens are for the config API; use a reader or writer token for SCIM"))
+			return nil
+		}
+		caller := scim.Caller{Owner: tok.Owner(), CanWrite: tok.Role == storage.RoleWriter}
+		c.SetRequest(r.WithContext(scim.WithCaller(r.Context(), caller)))
+		c.Set("token", tok.Name)
+		return next(c)
+	}
+}
+
+// errUnauthenticated is what a client learns about a bad token: nothing
+// that tells a guessed id from a guessed secret.
+var errUnauthenticated = errors.New("missing or invalid bearer token")
+
+func (s *Server) tokenFor(r *http.Request) (storage.Token, error) {
+	h := r.Header.Get("Authorization")
+	scheme, bearer, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return storage.Token{}, errUnauthenticated
+	}
+	id, hash, ok := parseToken(strings.TrimSpace(bearer))
+	if !ok {
+		return storage.Token{}, errUnauthenticated
+	}
+	tok, err := s.cfg.Store.GetToken(r.Context(), id)
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			s.log.Error("token lookup failed", "error", err)
+		}
+		return storage.Token{}, errUnauthenticated
+	}
+	if subtle.ConstantTimeCompare(tok.Hash, hash[:]) != 1 {
+		return storage.Token{}, errUnauthenticated
+	}
+	return tok, nil
+}
+
+// limitBody reads at most MaxBodyBytes of the body up front so an
+// oversized request is answered with a SCIM 413 before anything parses it.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			return tooLarge(c, s.cfg.MaxBodyBytes)
+		}
+		if r.Body == nil || r.Body == http.NoBody {
+			return next(c)
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
+		if err != nil {
+			scim.WriteError(c.Response(), scim.Error(http.StatusBadRequest, scimerr.ScimTypeInvalidSyntax, "the request body could not be read"))
+			return nil
+		}
+		if int64(len(body)) > s.cfg.MaxBodyBytes {
+			return tooLarge(c, s.cfg.MaxBodyBytes)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return next(c)
+	}
+}
+
+func tooLarge(c echo.Context, limit int64) error {
+	scim.WriteError(c.Response(), scim.Error(http.StatusRequestEntityTooLarge, "",
+		fmt.Sprintf("the request body is larger than the %d bytes this server accepts", limit)))
+	return nil
+}
+
+// recoverPanics turns a panic into a logged 500 without internal detail.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic serving request", "method", c.Request().Method, "path", c.Request().URL.Path, "panic", fmt.Sprint(p))
+				if !c.Response().Committed {
+					scim.WriteError(c.Response(), scimerr.ScimError{Status: http.StatusInternalServerError, Detail: "internal server error"})
+				}
+				err = nil
+			}
+		}()
+		return next(c)
+	}
+}
+
+// accessLog logs each request at debug level, and server errors at error.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		level := s.log.Debug
+		if status >= 500 {
+			level = s.log.Error
+		}
+		level("request", "method", c.Request().Method, "path", c.Request().URL.Path,
+			"status", status, "duration", time.Since(start), "token", c.Get("token"))
+		return err
+	}
+}
+
+// httpError renders Echo's own errors (unknown route, wrong method): SCIM
+// shape under /scim, plain JSON elsewhere.
+func (s *Server) httpError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "internal server error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status, msg = he.Code, fmt.Sprint(he.Message)
+	} else {
+		s.log.Error("request failed", "path", c.Request().URL.Path, "error", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, scim.Prefix) {
+		scim.WriteError(c.Response(), scim.Error(status, "", msg))
+		return
+	}
+	c.JSON(status, map[string]string{"error": msg})
+}

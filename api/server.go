@@ -1,0 +1,84 @@
+// Package api is scimgate's HTTP edge: Echo serving the SCIM service
+// provider at /scim/v2 behind bearer-token authentication, health checks,
+// and (later) the config API under /api/v1.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scimgate/scimgate/scim"
+	"github.com/scimgate/scimgate/storage"
+)
+
+// Config wires the server.
+type Config struct {
+	Store  storage.Store
+	Logger *slog.Logger
+	// BaseURL is the public URL of the server (e.g. https://scim.example.com);
+	// when empty, meta.location is built from the request's Host.
+	BaseURL string
+	// MaxBodyBytes caps request bodies (413 above it). Default 1 MiB.
+	MaxBodyBytes int64
+}
+
+// Server is the HTTP handler of scimgate.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+	scim *scim.Server
+	log  *slog.Logger
+}
+
+// New builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("api: a store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL})
+	if err != nil {
+		return nil, fmt.Errorf("api: scim: %w", err)
+	}
+	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.httpError
+	e.Use(s.recoverPanics, s.accessLog)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	scimGroup := e.Group(scim.Prefix, s.limitBody, s.authenticate)
+	scimGroup.Any("", echo.WrapHandler(sp))
+	scimGroup.Any("/*", echo.WrapHandler(sp))
+	s.echo = e
+	return s, nil
+}
+
+// Handler returns the root http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// healthz answers as long as the process serves HTTP.
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when the database does.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "error", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

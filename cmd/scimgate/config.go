@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is every setting the scimgate commands read. It is filled in order
+// DefaultConfig, YAML file, environment, flags (see load.go), then checked
+// once with Validate.
+type Config struct {
+	// Listen is the host:port serve listens on.
+	Listen string `yaml:"listen"`
+	// DB is the database: a SQLite file path (created and migrated if missing).
+	DB string `yaml:"db"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"logFormat"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"logLevel"`
+	// BaseURL is the public URL of the server, used for meta.location; empty
+	// means "derive it from each request's Host".
+	BaseURL string `yaml:"baseURL"`
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
+}
+
+// DefaultConfig is what `scimgate serve` runs with when nothing is
+// configured: port 8080 on every interface and a SQLite file in the working
+// directory, so a first run needs no setup.
+func DefaultConfig() Config {
+	return Config{
+		Listen:       ":8080",
+		DB:           "scimgate.db",
+		LogFormat:    "text",
+		LogLevel:     "info",
+		MaxBodyBytes: 1 << 20,
+	}
+}
+
+// ConfigError lists every problem found in a configuration, so a user fixes
+// them in one round rather than one per run.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Validate checks every setting and reports all problems at once as a
+// *ConfigError, or returns nil.
+func (c Config) Validate() error {
+	listen, baseURL := listenProblem(c.Listen), baseURLProblem(c.BaseURL)
+	checks := []struct {
+		bad bool
+		msg string
+	}{
+		{listen != "", listen},
+		{strings.TrimSpace(c.DB) == "", "db must not be empty"},
+		{c.LogFormat != "text" && c.LogFormat != "json", fmt.Sprintf("logFormat %q is not text or json", c.LogFormat)},
+		{!validLevel(c.LogLevel), fmt.Sprintf("logLevel %q is not debug, info, warn or error", c.LogLevel)},
+		{baseURL != "", baseURL},
+		{c.MaxBodyBytes <= 0, fmt.Sprintf("maxBodyBytes %d must be positive", c.MaxBodyBytes)},
+	}
+	var problems []string
+	for _, chk := range checks {
+		if chk.bad {
+			problems = append(problems, chk.msg)
+		}
+	}
+	if len(problems) > 0 {
+		return &ConfigError{Problems: problems}
+	}
+	return nil
+}
+
+func validLevel(s string) bool {
+	switch s {
+	case "debug", "info", "warn", "error":
+		return true
+	}
+	return false
+}
+
+// listenProblem explains what is wrong with a listen address, or returns "".
+// The port must be numeric: service names would make the healthcheck
+// command's derived URL ambiguous and are rare in practice.
+func listenProblem(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("listen %q is not host:port (e.g. :8080 or 127.0.0.1:8080)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("listen %q: port must be a number from 0 to 65535", addr)
+	}
+	return ""
+}
+
+// baseURLProblem explains what is wrong with a base URL, or returns "".
+func baseURLProblem(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Sprintf("baseURL %q must be an absolute http(s) URL such as https://scim.example.com", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Sprintf("baseURL %q must not have a query or fragment", s)
+	}
+	return ""
+}

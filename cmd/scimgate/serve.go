@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/scimgate/scimgate/api"
+)
+
+// HTTP server limits. SCIM clients send small requests and poll, so the
+// read side can be strict; the write side leaves room for large list pages.
+const (
+	readHeaderTimeout = 10 * time.Second // slow-header (slowloris) guard
+	readTimeout       = 30 * time.Second // headers plus a body of up to maxBodyBytes
+	writeTimeout      = 60 * time.Second // a page of up to a thousand resources
+	idleTimeout       = 2 * time.Minute  // keep-alive between a client's polls
+	// shutdownTimeout bounds the wait for requests in flight. It is below
+	// Docker's default 10 s stop grace so the store still closes cleanly.
+	shutdownTimeout = 8 * time.Second
+)
+
+func (m *Main) serveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the SCIM server",
+		Long: `Run the HTTP server: SCIM 2.0 under /scim/v2 and health checks at /healthz.
+With no configuration it listens on :8080 and keeps its data in scimgate.db
+in the working directory.
+
+Each setting comes from the first of: its flag, its environment variable,
+its key in the YAML config file (--config or SCIMGATE_CONFIG), its default.
+An empty environment variable counts as unset.
+
+` + settingsTable() + `
+In the config file, $VAR and ${VAR} are replaced from the environment
+unless --no-expand-env is given.
+
+SIGINT or SIGTERM stops accepting connections and gives requests in flight
+up to ` + shutdownTimeout.String() + ` to finish.`,
+		Example: `  scimgate serve
+  SCIMGATE_LOG_FORMAT=json scimgate serve --listen 127.0.0.1:9000 --db /var/lib/scimgate/scimgate.db
+  scimgate serve --config /etc/scimgate.yaml --base-url https://scim.example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := m.config(cmd)
+			if err != nil {
+				return err
+			}
+			return m.serve(cmd.Context(), cfg)
+		},
+	}
+	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes")
+	return cmd
+}
+
+// serve runs the server until ctx is done or SIGINT/SIGTERM arrives, then
+// shuts it down gracefully and closes the store.
+func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := newLogger(m.Stderr, cfg)
+
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
+		}
+	}()
+
+	srv, err := api.New(api.Config{
+		Store:        store,
+		Logger:       logger,
+		BaseURL:      cfg.BaseURL,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("build server: %w", err)
+	}
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		// net/http's own complaints (TLS noise, panics) go to our log.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	logger.Info("scimgate serving", "listen", ln.Addr().String(), "db", redactDSN(cfg.DB), "version", version())
+	if m.Listening != nil {
+		m.Listening(ln.Addr())
+	}
+
+	select {
+	case err := <-served: // Serve only returns early on a listener failure
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Restore default signal handling: a second Ctrl-C ends the process at
+	// once instead of waiting out the shutdown.
+	stop()
+	logger.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close() // drop the connections that outlived the grace period
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-served // http.ErrServerClosed
+	logger.Info("stopped")
+	return nil
+}

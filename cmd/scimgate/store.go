@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+
+	"github.com/scimgate/scimgate/storage"
+	"github.com/scimgate/scimgate/storage/sqlstore"
+)
+
+// openStore opens (creating and migrating if needed) the database cfg.DB.
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (storage.Store, error) {
+	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.DB), err)
+	}
+	return s, nil
+}
+
+// kvPassword matches the password of a key=value DSN such as PostgreSQL's
+// "host=db user=scim password=secret".
+var kvPassword = regexp.MustCompile(`(?i)\b(password\s*=\s*)('[^']*'|\S+)`)
+
+// redactDSN hides the password of a database DSN so it can be logged or put
+// in an error. A SQLite path comes back unchanged.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
+		return u.Redacted()
+	}
+	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}

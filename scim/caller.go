@@ -1,0 +1,28 @@
+// Package scim is scimgate's SCIM 2.0 service provider (RFC 7643/7644). It
+// uses github.com/elimity-com/scim to route, validate bodies, validate PATCH
+// operations and parse filters; everything that touches data is ours:
+// filters compiled to storage queries, PATCH application inside a store
+// transaction, projection, sorting, ETags and preconditions, ownership.
+package scim
+
+import "context"
+
+// Caller is the authenticated client of a request.
+type Caller struct {
+	// Owner tags resources the caller creates and limits what it may change.
+	Owner string
+	// CanWrite is false for read-only tokens.
+	CanWrite bool
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c; the API's auth middleware sets it.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+func callerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}

@@ -1,0 +1,127 @@
+package storage
+
+import "time"
+
+// Attr names one attribute a filter or a sort may use. The set is closed:
+// the SCIM layer maps SCIM attribute paths onto these names (rejecting any
+// it does not know) and stores compile them to columns or child tables.
+type Attr string
+
+// Single-valued attributes of users and groups.
+const (
+	AttrID                Attr = "id"
+	AttrExternalID        Attr = "externalId"
+	AttrUserName          Attr = "userName"
+	AttrDisplayName       Attr = "displayName"
+	AttrNickName          Attr = "nickName"
+	AttrTitle             Attr = "title"
+	AttrUserType          Attr = "userType"
+	AttrPreferredLanguage Attr = "preferredLanguage"
+	AttrLocale            Attr = "locale"
+	AttrTimezone          Attr = "timezone"
+	AttrProfileURL        Attr = "profileUrl"
+	AttrActive            Attr = "active"
+	AttrNameFormatted     Attr = "name.formatted"
+	AttrNameFamilyName    Attr = "name.familyName"
+	AttrNameGivenName     Attr = "name.givenName"
+	AttrNameMiddleName    Attr = "name.middleName"
+	AttrNamePrefix        Attr = "name.honorificPrefix"
+	AttrNameSuffix        Attr = "name.honorificSuffix"
+	AttrEmployeeNumber    Attr = "enterprise.employeeNumber"
+	AttrCostCenter        Attr = "enterprise.costCenter"
+	AttrOrganization      Attr = "enterprise.organization"
+	AttrDivision          Attr = "enterprise.division"
+	AttrDepartment        Attr = "enterprise.department"
+	AttrManager           Attr = "enterprise.manager.value"
+	AttrCreated           Attr = "meta.created"
+	AttrLastModified      Attr = "meta.lastModified"
+)
+
+// Multi-valued attributes, used as ValuePath.Attr.
+const (
+	AttrEmails           Attr = "emails"
+	AttrPhoneNumbers     Attr = "phoneNumbers"
+	AttrIMs              Attr = "ims"
+	AttrPhotos           Attr = "photos"
+	AttrEntitlements     Attr = "entitlements"
+	AttrRoles            Attr = "roles"
+	AttrX509Certificates Attr = "x509Certificates"
+	AttrMembers          Attr = "members"
+)
+
+// Sub-attributes of multi-valued attributes, used inside ValuePath.Filter.
+const (
+	SubValue   Attr = "value"
+	SubType    Attr = "type"
+	SubPrimary Attr = "primary"
+	SubDisplay Attr = "display"
+)
+
+// Op is a SCIM comparison operator.
+type Op string
+
+// The RFC 7644 §3.4.2.2 operators.
+const (
+	OpEq Op = "eq"
+	OpNe Op = "ne"
+	OpCo Op = "co"
+	OpSw Op = "sw"
+	OpEw Op = "ew"
+	OpPr Op = "pr"
+	OpGt Op = "gt"
+	OpGe Op = "ge"
+	OpLt Op = "lt"
+	OpLe Op = "le"
+)
+
+// Expr is a node of a filter tree: Compare, And, Or, Not or ValuePath.
+type Expr interface{ isExpr() }
+
+// Compare tests one attribute. Value is a string, bool, float64, time.Time,
+// or nil (for OpPr and for comparisons with null). Case-insensitive
+// attributes compare case-insensitively; the store handles that.
+type Compare struct {
+	Attr  Attr
+	Op    Op
+	Value any
+}
+
+// And is true when both sides are.
+type And struct{ Left, Right Expr }
+
+// Or is true when either side is.
+type Or struct{ Left, Right Expr }
+
+// Not negates its operand.
+type Not struct{ X Expr }
+
+// ValuePath is true when at least one element of the multi-valued Attr
+// passes Filter, whose Compare nodes name sub-attributes (SubValue, ...).
+type ValuePath struct {
+	Attr   Attr
+	Filter Expr
+}
+
+func (Compare) isExpr()   {}
+func (And) isExpr()       {}
+func (Or) isExpr()        {}
+func (Not) isExpr()       {}
+func (ValuePath) isExpr() {}
+
+// Query selects a page of resources.
+type Query struct {
+	Filter     Expr // nil selects everything
+	SortBy     Attr // "" keeps creation order
+	Descending bool
+	Offset     int // rows to skip
+	Limit      int // rows to return; 0 returns only the total
+}
+
+// TimeValue is a convenience for building time comparisons in tests.
+func TimeValue(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}

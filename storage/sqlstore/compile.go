@@ -1,0 +1,324 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// colKind says how a column stores and compares its values.
+type colKind int
+
+const (
+	kindFolded colKind = iota // case-insensitive string, stored lower-cased
+	kindExact                 // case-exact string
+	kindBool
+	kindTime // unix milliseconds
+)
+
+type column struct {
+	name    string
+	kind    colKind
+	notNull bool
+}
+
+// multiTable describes the child table behind a multi-valued attribute.
+type multiTable struct {
+	// from and join select the child rows of the outer row; attrFilter,
+	// when set, restricts them to one attribute.
+	from, join string
+	attrFilter bool
+	subs       map[storage.Attr]column
+}
+
+// resourceTable is everything the compiler needs to know about one table.
+type resourceTable struct {
+	name   string
+	single map[storage.Attr]column
+	multi  map[storage.Attr]multiTable
+}
+
+var userValueSubs = map[storage.Attr]column{
+	storage.SubValue:   {name: "v.value", kind: kindFolded},
+	storage.SubType:    {name: "v.type", kind: kindFolded},
+	storage.SubDisplay: {name: "v.display", kind: kindFolded},
+	storage.SubPrimary: {name: "v.is_primary", kind: kindBool, notNull: true},
+}
+
+func userMulti() multiTable {
+	return multiTable{from: "user_values v", join: "v.user_seq = users.seq", attrFilter: true, subs: userValueSubs}
+}
+
+var usersTable = resourceTable{
+	name: "users",
+	single: map[storage.Attr]column{
+		storage.AttrID:                {name: "users.id", kind: kindExact, notNull: true},
+		storage.AttrExternalID:        {name: "users.external_id", kind: kindExact},
+		storage.AttrUserName:          {name: "users.user_name", kind: kindFolded, notNull: true},
+		storage.AttrDisplayName:       {name: "users.display_name", kind: kindFolded},
+		storage.AttrNickName:          {name: "users.nick_name", kind: kindFolded},
+		storage.AttrTitle:             {name: "users.title", kind: kindFolded},
+		storage.AttrUserType:          {name: "users.user_type", kind: kindFolded},
+		storage.AttrPreferredLanguage: {name: "users.preferred_language", kind: kindFolded},
+		storage.AttrLocale:            {name: "users.locale", kind: kindFolded},
+		storage.AttrTimezone:          {name: "users.timezone", kind: kindFolded},
+		storage.AttrProfileURL:        {name: "users.profile_url", kind: kindFolded},
+		storage.AttrActive:            {name: "users.active", kind: kindBool, notNull: true},
+		storage.AttrNameFormatted:     {name: "users.name_formatted", kind: kindFolded},
+		storage.AttrNameFamilyName:    {name: "users.name_family", kind: kindFolded},
+		storage.AttrNameGivenName:     {name: "users.name_given", kind: kindFolded},
+		storage.AttrNameMiddleName:    {name: "users.name_middle", kind: kindFolded},
+		storage.AttrNamePrefix:        {name: "users.name_prefix", kind: kindFolded},
+		storage.AttrNameSuffix:        {name: "users.name_suffix", kind: kindFolded},
+		storage.AttrEmployeeNumber:    {name: "users.employee_number", kind: kindFolded},
+		storage.AttrCostCenter:        {name: "users.cost_center", kind: kindFolded},
+		storage.AttrOrganization:      {name: "users.organization", kind: kindFolded},
+		storage.AttrDivision:          {name: "users.division", kind: kindFolded},
+		storage.AttrDepartment:        {name: "users.department", kind: kindFolded},
+		storage.AttrManager:           {name: "users.manager_id", kind: kindExact},
+		storage.AttrCreated:           {name: "users.created", kind: kindTime, notNull: true},
+		storage.AttrLastModified:      {name: "users.last_modified", kind: kindTime, notNull: true},
+	},
+	multi: map[storage.Attr]multiTable{
+		storage.AttrEmails:           userMulti(),
+		storage.AttrPhoneNumbers:     userMulti(),
+		storage.AttrIMs:              userMulti(),
+		storage.AttrPhotos:           userMulti(),
+		storage.AttrEntitlements:     userMulti(),
+		storage.AttrRoles:            userMulti(),
+		storage.AttrX509Certificates: userMulti(),
+	},
+}
+
+var groupsTable = resourceTable{
+	name: "groups",
+	single: map[storage.Attr]column{
+		storage.AttrID:           {name: "groups.id", kind: kindExact, notNull: true},
+		storage.AttrExternalID:   {name: "groups.external_id", kind: kindExact},
+		storage.AttrDisplayName:  {name: "groups.display_name", kind: kindFolded, notNull: true},
+		storage.AttrCreated:      {name: "groups.created", kind: kindTime, notNull: true},
+		storage.AttrLastModified: {name: "groups.last_modified", kind: kindTime, notNull: true},
+	},
+	multi: map[storage.Attr]multiTable{
+		storage.AttrMembers: {
+			from: "group_members m", join: "m.group_id = groups.id",
+			subs: map[storage.Attr]column{
+				storage.SubValue: {name: "m.member_id", kind: kindExact, notNull: true},
+				storage.SubType:  {name: "m.member_type", kind: kindFolded, notNull: true},
+			},
+		},
+	},
+}
+
+// compiler turns a filter tree into a parameterised WHERE clause.
+type compiler struct {
+	d    dialect
+	sb   strings.Builder
+	args []any
+}
+
+func (c *compiler) compile(t resourceTable, e storage.Expr) error {
+	return c.expr(t.single, t.multi, e)
+}
+
+func (c *compiler) expr(cols map[storage.Attr]column, multi map[storage.Attr]multiTable, e storage.Expr) error {
+	switch e := e.(type) {
+	case storage.And:
+		return c.binary(cols, multi, " AND ", e.Left, e.Right)
+	case storage.Or:
+		return c.binary(cols, multi, " OR ", e.Left, e.Right)
+	case storage.Not:
+		// COALESCE keeps NULL comparisons (absent values) from making
+		// the negation NULL as well: not(title eq "x") includes users
+		// without a title.
+		c.sb.WriteString("NOT COALESCE((")
+		if err := c.expr(cols, multi, e.X); err != nil {
+			return err
+		}
+		c.sb.WriteString("), " + c.d.falseLit + ")")
+		return nil
+	case storage.ValuePath:
+		mt, ok := multi[e.Attr]
+		if !ok {
+			return storage.Invalid(fmt.Sprintf("filtering on %q is not supported", e.Attr))
+		}
+		c.sb.WriteString("EXISTS (SELECT 1 FROM " + mt.from + " WHERE " + mt.join)
+		if mt.attrFilter {
+			c.sb.WriteString(" AND v.attr = ?")
+			c.args = append(c.args, string(e.Attr))
+		}
+		if e.Filter != nil {
+			c.sb.WriteString(" AND (")
+			// Sub-filters see only the sub-attributes; a nested value path
+			// is rejected because multi is nil there.
+			if err := c.expr(mt.subs, nil, e.Filter); err != nil {
+				return err
+			}
+			c.sb.WriteString(")")
+		}
+		c.sb.WriteString(")")
+		return nil
+	case storage.Compare:
+		col, ok := cols[e.Attr]
+		if !ok {
+			if _, isMulti := multi[e.Attr]; isMulti {
+				// "emails eq x" means "emails[value eq x]".
+				return c.expr(cols, multi, storage.ValuePath{Attr: e.Attr, Filter: storage.Compare{Attr: storage.SubValue, Op: e.Op, Value: e.Value}})
+			}
+			return storage.Invalid(fmt.Sprintf("filtering on %q is not supported", e.Attr))
+		}
+		return c.compare(col, e)
+	case nil:
+		return storage.Invalid("empty filter expression")
+	default:
+		return storage.Invalid(fmt.Sprintf("unknown filter node %T", e))
+	}
+}
+
+func (c *compiler) binary(cols map[storage.Attr]column, multi map[storage.Attr]multiTable, op string, l, r storage.Expr) error {
+	c.sb.WriteString("(")
+	if err := c.expr(cols, multi, l); err != nil {
+		return err
+	}
+	c.sb.WriteString(op)
+	if err := c.expr(cols, multi, r); err != nil {
+		return err
+	}
+	c.sb.WriteString(")")
+	return nil
+}
+
+var sqlOps = map[storage.Op]string{
+	storage.OpEq: "=", storage.OpNe: "<>", storage.OpGt: ">", storage.OpGe: ">=", storage.OpLt: "<", storage.OpLe: "<=",
+}
+
+func (c *compiler) compare(col column, e storage.Compare) error {
+	if e.Op == storage.OpPr {
+		if col.notNull {
+			c.sb.WriteString("1=1")
+		} else {
+			c.sb.WriteString(col.name + " IS NOT NULL")
+		}
+		return nil
+	}
+	if e.Value == nil {
+		switch e.Op {
+		case storage.OpEq:
+			c.sb.WriteString(col.name + " IS NULL")
+			return nil
+		case storage.OpNe:
+			c.sb.WriteString(col.name + " IS NOT NULL")
+			return nil
+		}
+		return storage.Invalid(fmt.Sprintf("operator %s needs a value for %q", e.Op, e.Attr))
+	}
+	v, err := columnValue(col, e)
+	if err != nil {
+		return err
+	}
+	switch e.Op {
+	case storage.OpCo, storage.OpSw, storage.OpEw:
+		s, ok := v.(string)
+		if !ok {
+			return storage.Invalid(fmt.Sprintf("operator %s applies only to strings, not %q", e.Op, e.Attr))
+		}
+		clause, args := c.d.match(col.name, col.kind == kindExact, e.Op, s)
+		c.sb.WriteString(clause)
+		c.args = append(c.args, args...)
+		return nil
+	case storage.OpNe:
+		// ne also matches resources that lack the attribute.
+		if col.notNull {
+			c.sb.WriteString(col.name + " <> ?")
+		} else {
+			c.sb.WriteString("(" + col.name + " IS NULL OR " + col.name + " <> ?)")
+		}
+		c.args = append(c.args, v)
+		return nil
+	}
+	op, ok := sqlOps[e.Op]
+	if !ok {
+		return storage.Invalid(fmt.Sprintf("unknown operator %q", e.Op))
+	}
+	if col.kind == kindBool && op != "=" {
+		return storage.Invalid(fmt.Sprintf("operator %s does not apply to boolean %q", e.Op, e.Attr))
+	}
+	c.sb.WriteString(col.name + " " + op + " ?")
+	c.args = append(c.args, v)
+	return nil
+}
+
+// columnValue converts a filter value to what the column stores.
+func columnValue(col column, e storage.Compare) (any, error) {
+	bad := func(want string) error {
+		return storage.Invalid(fmt.Sprintf("%q compares with a %s, not %T", e.Attr, want, e.Value))
+	}
+	switch col.kind {
+	case kindFolded:
+		s, ok := e.Value.(string)
+		if !ok {
+			return nil, bad("string")
+		}
+		return strings.ToLower(s), nil
+	case kindExact:
+		s, ok := e.Value.(string)
+		if !ok {
+			return nil, bad("string")
+		}
+		return s, nil
+	case kindBool:
+		b, ok := e.Value.(bool)
+		if !ok {
+			return nil, bad("boolean")
+		}
+		return b, nil
+	case kindTime:
+		switch t := e.Value.(type) {
+		case time.Time:
+			return t.UnixMilli(), nil
+		case string:
+			parsed, err := time.Parse(time.RFC3339Nano, t)
+			if err != nil {
+				return nil, storage.Invalid(fmt.Sprintf("%q needs an RFC 3339 date-time, not %q", e.Attr, t))
+			}
+			return parsed.UnixMilli(), nil
+		}
+		return nil, bad("date-time")
+	}
+	return nil, bad("value")
+}
+
+// where compiles q's filter; an empty filter gives "1=1".
+func (s *Store) where(t resourceTable, f storage.Expr) (string, []any, error) {
+	if f == nil {
+		return "1=1", nil, nil
+	}
+	c := compiler{d: s.dialect}
+	if err := c.compile(t, f); err != nil {
+		return "", nil, err
+	}
+	return c.sb.String(), c.args, nil
+}
+
+// orderBy builds the ORDER BY clause. Absent values sort last both ways;
+// creation order breaks ties so pages never overlap.
+func orderBy(t resourceTable, q storage.Query) (string, error) {
+	dir := " ASC"
+	if q.Descending {
+		dir = " DESC"
+	}
+	seq := t.name + ".seq"
+	if q.SortBy == "" {
+		return seq + dir, nil
+	}
+	col, ok := t.single[q.SortBy]
+	if !ok {
+		return "", storage.Invalid(fmt.Sprintf("sorting by %q is not supported", q.SortBy))
+	}
+	if col.notNull {
+		return col.name + dir + ", " + seq + dir, nil
+	}
+	return "(" + col.name + " IS NULL), " + col.name + dir + ", " + seq + dir, nil
+}

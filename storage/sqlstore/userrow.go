@@ -1,0 +1,118 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// userColumns lists the users columns written on insert, in order.
+var userColumns = []string{
+	"id", "owner", "external_id", "user_name", "display",
+	"display_name", "nick_name", "title", "user_type",
+	"preferred_language", "locale", "timezone", "profile_url",
+	"active",
+	"name_formatted", "name_family", "name_given", "name_middle", "name_prefix", "name_suffix",
+	"employee_number", "cost_center", "organization", "division", "department", "manager_id",
+	"created", "last_modified", "version", "doc",
+}
+
+// userRow is a user flattened into column values (matching userColumns)
+// and its multi-valued rows.
+type userRow struct {
+	values []any
+	multi  []valueRow
+}
+
+type valueRow struct {
+	attr, value, typ, display any
+	primary                   bool
+}
+
+// folded lower-cases a case-insensitive value; empty becomes NULL so that
+// "pr" is IS NOT NULL.
+func folded(s string) any {
+	if s == "" {
+		return nil
+	}
+	return strings.ToLower(s)
+}
+
+func exact(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// toUserRow flattens u (ID, Owner and Meta already set).
+func toUserRow(u *storage.User) (userRow, error) {
+	doc, err := json.Marshal(u)
+	if err != nil {
+		return userRow{}, fmt.Errorf("sqlstore: encode user: %w", err)
+	}
+	var n storage.Name
+	if u.Name != nil {
+		n = *u.Name
+	}
+	var e storage.EnterpriseExt
+	if u.Enterprise != nil {
+		e = *u.Enterprise
+	}
+	manager := ""
+	if e.Manager != nil {
+		manager = e.Manager.Value
+	}
+	display := u.DisplayName
+	if display == "" {
+		display = u.UserName
+	}
+	r := userRow{values: []any{
+		u.ID, u.Owner, exact(u.ExternalID), strings.ToLower(u.UserName), display,
+		folded(u.DisplayName), folded(u.NickName), folded(u.Title), folded(u.UserType),
+		folded(u.PreferredLanguage), folded(u.Locale), folded(u.Timezone), folded(u.ProfileURL),
+		u.Active,
+		folded(n.Formatted), folded(n.FamilyName), folded(n.GivenName), folded(n.MiddleName), folded(n.HonorificPrefix), folded(n.HonorificSuffix),
+		folded(e.EmployeeNumber), folded(e.CostCenter), folded(e.Organization), folded(e.Division), folded(e.Department), exact(manager),
+		millis(u.Meta.Created), millis(u.Meta.LastModified), u.Meta.Version, string(doc),
+	}}
+	add := func(attr storage.Attr, vs []storage.MultiValue) {
+		for _, v := range vs {
+			r.multi = append(r.multi, valueRow{
+				attr: string(attr), value: folded(v.Value), typ: folded(v.Type), display: folded(v.Display), primary: v.Primary,
+			})
+		}
+	}
+	add(storage.AttrEmails, u.Emails)
+	add(storage.AttrPhoneNumbers, u.PhoneNumbers)
+	add(storage.AttrIMs, u.IMs)
+	add(storage.AttrPhotos, u.Photos)
+	add(storage.AttrEntitlements, u.Entitlements)
+	add(storage.AttrRoles, u.Roles)
+	add(storage.AttrX509Certificates, u.X509Certificates)
+	return r, nil
+}
+
+// userSelect is the column list reads scan with scanUserDoc.
+const userSelect = "users.id, users.owner, users.created, users.last_modified, users.version, users.doc"
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUserDoc(sc scanner) (storage.UserDoc, error) {
+	var d storage.UserDoc
+	var created, modified int64
+	var doc string
+	if err := sc.Scan(&d.ID, &d.Owner, &created, &modified, &d.Meta.Version, &doc); err != nil {
+		return d, err
+	}
+	d.Meta.Created, d.Meta.LastModified = fromMillis(created), fromMillis(modified)
+	d.JSON = []byte(doc)
+	return d, nil
+}

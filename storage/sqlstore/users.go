@@ -1,0 +1,316 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// insertBatch is how many users one INSERT statement carries; 500 rows of
+// 30 columns stay well under SQLite's bound-variable limit.
+const insertBatch = 500
+
+// CreateUser stores one user.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) (storage.User, error) {
+	out, err := s.CreateUsers(ctx, []storage.User{u})
+	if err != nil {
+		return storage.User{}, err
+	}
+	return out[0], nil
+}
+
+// CreateUsers stores users in one transaction with multi-row inserts.
+func (s *Store) CreateUsers(ctx context.Context, users []storage.User) ([]storage.User, error) {
+	now := s.now().UTC().Truncate(1e6)
+	out := make([]storage.User, len(users))
+	rows := make([]userRow, len(users))
+	for i, u := range users {
+		if u.ID == "" {
+			u.ID = newID()
+		}
+		u.Meta = storage.Meta{Created: now, LastModified: now, Version: 1}
+		r, err := toUserRow(&u)
+		if err != nil {
+			return nil, err
+		}
+		out[i], rows[i] = u, r
+	}
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		for start := 0; start < len(rows); start += insertBatch {
+			end := min(start+insertBatch, len(rows))
+			if err := insertUsers(tx, rows[start:end]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: create users: %w", err)
+	}
+	return out, nil
+}
+
+// insertUsers inserts a batch of users and then their multi-valued rows,
+// keyed by the seq numbers the database assigned.
+func insertUsers(tx *gorm.DB, rows []userRow) error {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO users (" + strings.Join(userColumns, ", ") + ") VALUES ")
+	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(userColumns)), ", ") + ")"
+	args := make([]any, 0, len(rows)*len(userColumns))
+	for i, r := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(ph)
+		args = append(args, r.values...)
+	}
+	sb.WriteString(" RETURNING id, seq")
+	res, err := tx.Raw(sb.String(), args...).Rows()
+	if err != nil {
+		return translate(err)
+	}
+	seqs := make(map[string]int64, len(rows))
+	for res.Next() {
+		var id string
+		var seq int64
+		if err := res.Scan(&id, &seq); err != nil {
+			res.Close()
+			return translate(err)
+		}
+		seqs[id] = seq
+	}
+	if err := res.Close(); err != nil {
+		return translate(err)
+	}
+	if err := res.Err(); err != nil {
+		return translate(err)
+	}
+	var vals []any
+	n := 0
+	sb.Reset()
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		err := tx.Exec("INSERT INTO user_values (user_seq, attr, value, type, is_primary, display) VALUES "+sb.String(), vals...).Error
+		sb.Reset()
+		vals, n = vals[:0], 0
+		return translate(err)
+	}
+	for _, r := range rows {
+		seq := seqs[r.values[0].(string)]
+		for _, v := range r.multi {
+			if n > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?)")
+			vals = append(vals, seq, v.attr, v.value, v.typ, v.primary, v.display)
+			n++
+			if n == 1000 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// GetUser returns one user.
+func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	rows, err := s.query(ctx, "SELECT "+userSelect+" FROM users WHERE id = ?", id)
+	if err != nil {
+		return storage.User{}, fmt.Errorf("sqlstore: get user: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return storage.User{}, fmt.Errorf("sqlstore: get user: %w", translate(err))
+		}
+		return storage.User{}, fmt.Errorf("sqlstore: user %s: %w", id, storage.ErrNotFound)
+	}
+	d, err := scanUserDoc(rows)
+	if err != nil {
+		return storage.User{}, fmt.Errorf("sqlstore: get user: %w", translate(err))
+	}
+	return d.Decode()
+}
+
+// UpdateUser is read-modify-write in one transaction.
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) (storage.User, error) {
+	var out storage.User
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		seq, cur, err := loadUser(tx, id)
+		if err != nil {
+			return err
+		}
+		next := cur
+		if err := update(&next); err != nil {
+			return err
+		}
+		next.ID, next.Owner = cur.ID, cur.Owner
+		next.Meta = storage.Meta{
+			Created:      cur.Meta.Created,
+			LastModified: s.now().UTC().Truncate(1e6),
+			Version:      cur.Meta.Version + 1,
+		}
+		r, err := toUserRow(&next)
+		if err != nil {
+			return err
+		}
+		set := make([]string, 0, len(userColumns))
+		for _, c := range userColumns[1:] { // id never changes
+			set = append(set, c+" = ?")
+		}
+		args := append(r.values[1:len(r.values):len(r.values)], seq)
+		if err := tx.Exec("UPDATE users SET "+strings.Join(set, ", ")+" WHERE seq = ?", args...).Error; err != nil {
+			return translate(err)
+		}
+		if err := tx.Exec("DELETE FROM user_values WHERE user_seq = ?", seq).Error; err != nil {
+			return translate(err)
+		}
+		for _, v := range r.multi {
+			if err := tx.Exec("INSERT INTO user_values (user_seq, attr, value, type, is_primary, display) VALUES (?, ?, ?, ?, ?, ?)",
+				seq, v.attr, v.value, v.typ, v.primary, v.display).Error; err != nil {
+				return translate(err)
+			}
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return storage.User{}, wrapOp("update user", err)
+	}
+	return out, nil
+}
+
+// loadUser reads a user inside a transaction.
+func loadUser(tx *gorm.DB, id string) (int64, storage.User, error) {
+	var row struct {
+		Seq          int64
+		ID           string
+		Owner        string
+		Created      int64
+		LastModified int64
+		Version      int64
+		Doc          string
+	}
+	res := tx.Raw("SELECT seq, id, owner, created, last_modified, version, doc FROM users WHERE id = ?", id).Scan(&row)
+	if res.Error != nil {
+		return 0, storage.User{}, translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return 0, storage.User{}, fmt.Errorf("user %s: %w", id, storage.ErrNotFound)
+	}
+	var u storage.User
+	if err := json.Unmarshal([]byte(row.Doc), &u); err != nil {
+		return 0, storage.User{}, fmt.Errorf("decode user %s: %w", id, err)
+	}
+	u.ID, u.Owner = row.ID, row.Owner
+	u.Meta = storage.Meta{Created: fromMillis(row.Created), LastModified: fromMillis(row.LastModified), Version: row.Version}
+	return row.Seq, u, nil
+}
+
+// DeleteUser removes a user, its values and its memberships, and bumps the
+// version of the groups it left so that incremental readers see them change.
+func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		seq, cur, err := loadUser(tx, id)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur.Owner, cur.Meta); err != nil {
+				return err
+			}
+		}
+		if err := s.touchParentGroups(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
+			return translate(err)
+		}
+		return translate(tx.Exec("DELETE FROM users WHERE seq = ?", seq).Error)
+	})
+	return wrapOp("delete user", err)
+}
+
+// touchParentGroups bumps version and lastModified of the groups that have
+// memberID as a direct member.
+func (s *Store) touchParentGroups(tx *gorm.DB, memberID string) error {
+	err := tx.Exec(`UPDATE groups SET version = version + 1, last_modified = ?
+		WHERE id IN (SELECT group_id FROM group_members WHERE member_id = ?)`,
+		millis(s.now().UTC()), memberID).Error
+	return translate(err)
+}
+
+// ListUsers runs a count and a page query; both use the same WHERE clause.
+func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPage, error) {
+	where, args, err := s.where(usersTable, q.Filter)
+	if err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	order, err := orderBy(usersTable, q)
+	if err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	total, err := s.count(ctx, "users", where, args)
+	if err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	page := storage.UserPage{Total: total, Users: []storage.UserDoc{}}
+	if q.Limit <= 0 || q.Offset >= total {
+		return page, nil
+	}
+	rows, err := s.query(ctx, "SELECT "+userSelect+" FROM users WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+		append(args, q.Limit, max(q.Offset, 0))...)
+	if err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanUserDoc(rows)
+		if err != nil {
+			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
+		}
+		page.Users = append(page.Users, d)
+	}
+	if err := rows.Err(); err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
+	}
+	return page, nil
+}
+
+func (s *Store) count(ctx context.Context, table, where string, args []any) (int, error) {
+	rows, err := s.query(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, translate(err)
+		}
+	}
+	return n, translate(rows.Err())
+}
+
+// wrapOp prefixes an operation name unless err is nil. Errors produced by
+// callers' closures pass through errors.Is/As unchanged.
+func wrapOp(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var inv *storage.InvalidError
+	if errors.As(err, &inv) {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
