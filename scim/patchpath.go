@@ -46,6 +46,16 @@ func (ps patchSchemas) ext(uri string) (schema.Schema, bool) {
 	return schema.Schema{}, false
 }
 
+// container reports whether key of a path-less value is a schema ID, whose
+// object holds that schema's attributes; uri is the canonical ID.
+func (ps patchSchemas) container(key string) (uri string, ok bool) {
+	if strings.EqualFold(key, ps.core.ID) && ps.core.ID != "" {
+		return ps.core.ID, true
+	}
+	e, ok := ps.ext(key)
+	return e.ID, ok
+}
+
 // patchTarget is a resolved PATCH path.
 type patchTarget struct {
 	ext    string // "" for a core attribute, else the extension ID (its container key in the doc)
@@ -313,6 +323,15 @@ func patchCleanList(a schema.CoreAttribute, v any, label string) ([]any, error) 
 	return out, nil
 }
 
+// patchCleanSub cleans the value of a sub-attribute, which may itself be
+// multi-valued.
+func patchCleanSub(sub schema.CoreAttribute, v any, label string) (any, error) {
+	if sub.MultiValued() {
+		return patchCleanList(sub, v, label)
+	}
+	return patchClean(sub, v, label)
+}
+
 func patchShape(a schema.CoreAttribute) string {
 	if a.AttributeType() == "complex" {
 		return "an object"
@@ -439,4 +458,19 @@ func patchClone(v any) any {
 		return c
 	}
 	return v
+}
+
+func patchIsPrimary(e any) bool {
+	m, ok := e.(map[string]any)
+	return ok && m["primary"] == true
+}
+
+func patchList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
 }

@@ -88,4 +88,4 @@ func numberedPlaceholders(q string) string {
 
 var _ = numberedPlaceholders
 
-func defaultMaxConns() int { return 2*runtime.GOMAXPROCS(0) + 2 }
+func defaultMaxConns() int { return 8 * runtime.GOMAXPROCS(0) }

@@ -6,6 +6,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -61,15 +63,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return nil, fmt.Errorf("sqlstore: PostgreSQL is not supported yet; use a SQLite file path")
 	}
-	gdb, err := gorm.Open(sqlite.Open(sqliteDSN(dsn)), &gorm.Config{
+	sqlDB := sql.OpenDB(sqliteConnector{dsn: sqliteDSN(dsn), driver: &sqlite3.SQLiteDriver{ConnectHook: tuneConn}})
+	gdb, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
-	}
-	sqlDB, err := gdb.DB()
-	if err != nil {
+		sqlDB.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
 	}
 	maxConns := opts.MaxOpenConns
@@ -108,6 +108,24 @@ func sqliteDSN(path string) string {
 		sep = "&"
 	}
 	return "file:" + path + sep + v.Encode()
+}
+
+// sqliteConnector opens connections with our driver instance, so the
+// per-connection hook needs no global driver registration.
+type sqliteConnector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c sqliteConnector) Driver() driver.Driver                        { return c.driver }
+
+// tuneConn memory-maps the database file: reads then come straight from
+// the OS page cache, shared by all connections, instead of a copy per
+// connection through read system calls.
+func tuneConn(conn *sqlite3.SQLiteConn) error {
+	_, err := conn.Exec("PRAGMA mmap_size = 1073741824", nil)
+	return err
 }
 
 // Ping reports whether the database answers.

@@ -260,29 +260,36 @@ func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPag
 	if err != nil {
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 	}
-	total, err := s.count(ctx, "users", where, args)
-	if err != nil {
-		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
-	}
-	page := storage.UserPage{Total: total, Users: []storage.UserDoc{}}
-	if q.Limit <= 0 || q.Offset >= total {
-		return page, nil
-	}
-	rows, err := s.query(ctx, "SELECT "+userSelect+" FROM users WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
-		append(args, q.Limit, max(q.Offset, 0))...)
-	if err != nil {
-		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		d, err := scanUserDoc(rows)
+	// The page comes first: when it is not full, it tells the total by
+	// itself and the COUNT query (a scan of every match) is skipped, which
+	// is the common case of lookups such as userName eq.
+	page := storage.UserPage{Users: []storage.UserDoc{}}
+	offset := max(q.Offset, 0)
+	if q.Limit > 0 {
+		rows, err := s.query(ctx, "SELECT "+userSelect+" FROM users WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+			append(args[:len(args):len(args)], q.Limit, offset)...)
 		if err != nil {
+			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanUserDoc(rows)
+			if err != nil {
+				return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
+			}
+			page.Users = append(page.Users, d)
+		}
+		if err := rows.Err(); err != nil {
 			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
 		}
-		page.Users = append(page.Users, d)
 	}
-	if err := rows.Err(); err != nil {
-		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
+	if n := len(page.Users); q.Limit > 0 && n < q.Limit && (n > 0 || offset == 0) {
+		page.Total = offset + n
+		return page, nil
+	}
+	page.Total, err = s.count(ctx, "users", where, args)
+	if err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 	}
 	return page, nil
 }

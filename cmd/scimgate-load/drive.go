@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+type scenario struct {
+	name, addr string
+	// pathFmt has one %d, filled with a random number below n per request.
+	pathFmt   string
+	n         int
+	auth      string
+	wantTotal int // when set, every response must have this totalResults
+	wantItems int // when set, every response must have this many Resources
+}
+
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+// drive runs a closed loop: conns workers, each on its own keep-alive
+// connection, issue requests back to back for d after a short warm-up.
+// Bodies are checked on a sample so a fast wrong answer cannot pass.
+func drive(ctx context.Context, sc scenario, conns int, d time.Duration) (result, error) {
+	transport := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+
+	run := func(d time.Duration, record bool) ([][]time.Duration, int, error) {
+		var wg sync.WaitGroup
+		lat := make([][]time.Duration, conns)
+		errs := make([]int, conns)
+		var firstErr error
+		var errOnce sync.Once
+		deadline := time.Now().Add(d)
+		for w := 0; w < conns; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), 42))
+				for n := 0; time.Now().Before(deadline); n++ {
+					if ctx.Err() != nil {
+						return
+					}
+					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+sc.addr+fmt.Sprintf(sc.pathFmt, rng.IntN(max(sc.n, 1))), nil)
+					if sc.auth != "" {
+						req.Header.Set("Authorization", "Bearer "+sc.auth)
+					}
+					start := time.Now()
+					resp, err := client.Do(req)
+					if err != nil {
+						errs[w]++
+						continue
+					}
+					body, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					elapsed := time.Since(start)
+					if err != nil || resp.StatusCode != http.StatusOK {
+						errs[w]++
+						errOnce.Do(func() { firstErr = fmt.Errorf("status %d: %.200s", resp.StatusCode, body) })
+						continue
+					}
+					if n%50 == 0 {
+						if err := check(sc, body); err != nil {
+							errOnce.Do(func() { firstErr = err })
+							errs[w]++
+						}
+					}
+					if record {
+						lat[w] = append(lat[w], elapsed)
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		total := 0
+		for _, e := range errs {
+			total += e
+		}
+		return lat, total, firstErr
+	}
+
+	if _, _, err := run(time.Second, false); err != nil {
+		return result{}, err
+	}
+	start := time.Now()
+	lat, errs, err := run(d, true)
+	elapsed := time.Since(start)
+	if err != nil {
+		return result{}, err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	if len(all) == 0 {
+		return result{}, fmt.Errorf("no successful requests")
+	}
+	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(float64(len(all))*p))] }
+	return result{rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errs}, nil
+}
+
+func check(sc scenario, body []byte) error {
+	if sc.wantTotal == 0 && sc.wantItems == 0 {
+		return nil
+	}
+	var lr struct {
+		TotalResults int               `json:"totalResults"`
+		Resources    []json.RawMessage `json:"Resources"`
+	}
+	if err := json.Unmarshal(body, &lr); err != nil {
+		return fmt.Errorf("bad list response: %w", err)
+	}
+	if sc.wantTotal != 0 && lr.TotalResults != sc.wantTotal {
+		return fmt.Errorf("totalResults %d, want %d", lr.TotalResults, sc.wantTotal)
+	}
+	if sc.wantItems != 0 && len(lr.Resources) != sc.wantItems {
+		return fmt.Errorf("%d resources, want %d", len(lr.Resources), sc.wantItems)
+	}
+	return nil
+}

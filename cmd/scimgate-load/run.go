@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/storage"
+	"github.com/scimgate/scimgate/storage/sqlstore"
+)
+
+const departments = 50
+
+func run(ctx context.Context, o options) error {
+	dir := o.dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "scimgate-load-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	db := filepath.Join(dir, "load.db")
+	token, err := seed(ctx, db, o.users)
+	if err != nil {
+		return err
+	}
+
+	child := exec.CommandContext(ctx, os.Args[0], "-serve", db)
+	child.Stderr = os.Stderr
+	out, err := child.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		child.Process.Signal(syscall.SIGTERM)
+		child.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("server did not start: %w", err)
+	}
+	var scimAddr, bareAddr string
+	if _, err := fmt.Sscanf(strings.TrimSpace(line), "scim=%s bare=%s", &scimAddr, &bareAddr); err != nil {
+		return fmt.Errorf("server said %q: %w", line, err)
+	}
+	scimAddr = strings.TrimSuffix(scimAddr, " ")
+	fmt.Printf("server RSS after start: %s\n", rss(child.Process.Pid))
+
+	userFmt := "/scim/v2/Users?filter=" + queryFormat(`userName eq "User%06d@Example.com"`)
+	deptFmt := "/scim/v2/Users?count=100&filter=" + queryFormat(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "dept%02d"`)
+	scenarios := []scenario{
+		{name: "bare Echo handler, fixed 1 KB JSON", addr: bareAddr, pathFmt: "/bare?%d", n: 1},
+		{name: `GET /Users?filter=userName eq "<random user>"`, addr: scimAddr, pathFmt: userFmt, n: o.users, auth: token, wantTotal: 1},
+		{name: `GET /Users?filter=<enterprise department> eq "<random>"&count=100`, addr: scimAddr, pathFmt: deptFmt, n: departments,
+			auth: token, wantItems: min(100, o.users/departments)},
+	}
+	fmt.Printf("users=%d conns=%d duration=%s driver=%s GOMAXPROCS=%d\n", o.users, o.conns, o.duration, o.driver, runtime.GOMAXPROCS(0))
+	var bareRPS float64
+	for i, sc := range scenarios {
+		var res result
+		if o.driver == "wrk" {
+			res, err = driveWrk(ctx, dir, wrkScenario{addr: sc.addr, pathFmt: sc.pathFmt, auth: sc.auth, n: sc.n}, o.conns, o.duration)
+		} else {
+			res, err = drive(ctx, sc, o.conns, o.duration)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		rel := ""
+		if i == 0 {
+			bareRPS = res.rps
+		} else if bareRPS > 0 {
+			rel = fmt.Sprintf(" (%.0f%% of bare)", 100*res.rps/bareRPS)
+		}
+		fmt.Printf("%-75s %8.0f req/s%s  p50 %6.2f ms  p99 %6.2f ms  errors %d  server RSS %s\n",
+			sc.name, res.rps, rel, ms(res.p50), ms(res.p99), res.errors, rss(child.Process.Pid))
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// seed loads users through the store in the batches a sync would write and
+// reports the rate, then creates a reader token.
+func seed(ctx context.Context, db string, n int) (string, error) {
+	store, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	const batch = 1000
+	start := time.Now()
+	users := make([]storage.User, 0, batch)
+	for i := 0; i < n; i++ {
+		users = append(users, sampleUser(i))
+		if len(users) == batch || i == n-1 {
+			if _, err := store.CreateUsers(ctx, users); err != nil {
+				return "", err
+			}
+			users = users[:0]
+		}
+	}
+	elapsed := time.Since(start)
+	fmt.Printf("loaded %d users through the store in %s: %.0f users/s\n", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
+	bearer, tok, err := api.NewToken("load", storage.RoleReader, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if _, err := store.CreateToken(ctx, tok); err != nil {
+		return "", err
+	}
+	return bearer, nil
+}
+
+func sampleUser(i int) storage.User {
+	return storage.User{
+		ExternalID:  fmt.Sprintf("ext-%d", i),
+		UserName:    fmt.Sprintf("user%06d@example.com", i),
+		DisplayName: fmt.Sprintf("User %d", i),
+		Name:        &storage.Name{GivenName: "Given", FamilyName: fmt.Sprintf("Family%d", i%1000)},
+		Title:       "Engineer",
+		Active:      i%10 != 0,
+		Emails:      []storage.MultiValue{{Value: fmt.Sprintf("user%06d@example.com", i), Type: "work", Primary: true}},
+		Enterprise: &storage.EnterpriseExt{
+			EmployeeNumber: fmt.Sprintf("E%06d", i),
+			Department:     fmt.Sprintf("dept%02d", i%departments),
+			CostCenter:     "CC1",
+		},
+	}
+}
+
+// rss reads a process's resident set size from /proc.
+func rss(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return "n/a"
+}
+
+// queryFormat URL-encodes a filter that holds one %0Nd verb and returns a
+// format string (for both Go's fmt and Lua's string.format) that yields the
+// encoded filter with a number in place of the verb.
+func queryFormat(filter string) string {
+	verb := regexp.MustCompile(`%0\d+d`).FindString(filter)
+	enc := url.QueryEscape(strings.Replace(filter, verb, "NUMBERHERE", 1))
+	return strings.Replace(strings.ReplaceAll(enc, "%", "%%"), "NUMBERHERE", verb, 1)
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/storage/sqlstore"
+)
+
+// bareBody is the fixed 1 KB JSON the baseline handler returns.
+var bareBody = []byte(`{"message":"` + strings.Repeat("x", 1024-14) + `"}`)
+
+// serve runs scimgate and the bare handler on loopback and prints
+// "scim=ADDR bare=ADDR" once both listen; it stops on SIGTERM.
+func serve(ctx context.Context, db string) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	store, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	srv, err := api.New(api.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	bare := echo.New()
+	bare.HideBanner, bare.HidePort = true, true
+	bare.GET("/bare", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, bareBody) })
+
+	scimLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	bareLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s1 := &http.Server{Handler: srv.Handler()}
+	s2 := &http.Server{Handler: bare}
+	go s1.Serve(scimLn)
+	go s2.Serve(bareLn)
+	if path := os.Getenv("SCIMGATE_LOAD_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("scim=%s bare=%s\n", scimLn.Addr(), bareLn.Addr())
+	<-ctx.Done()
+	s1.Close()
+	s2.Close()
+	return nil
+}
