@@ -162,3 +162,30 @@ func TestHealthEndpointsNeedNoToken(t *testing.T) {
 		}
 	}
 }
+
+// TestReadyzFailsWithoutDatabase: readiness follows the database.
+func TestReadyzFailsWithoutDatabase(t *testing.T) {
+	e := newEnv(t)
+	wantStatus(t, e.do(t, "GET", "/readyz", "", nil), http.StatusOK)
+	e.Store.Close()
+	wantStatus(t, e.do(t, "GET", "/readyz", "", nil), http.StatusServiceUnavailable)
+	wantStatus(t, e.do(t, "GET", "/healthz", "", nil), http.StatusOK)
+}
+
+// TestTokenRotationKeepsOwnership: ownership follows the token's name, so
+// a token re-issued under the same name may change what the old one made.
+func TestTokenRotationKeepsOwnership(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser(t, e.Writer, "rotated@example.com", nil).str("id")
+	if err := e.Store.DeleteToken(t.Context(), writerName); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, e.do(t, "PATCH", "/Users/"+id, e.Writer, patchBody(op("replace", "title", "old"))), http.StatusUnauthorized, "")
+	fresh := e.newToken(t, writerName, "writer")
+	r := e.do(t, "PATCH", "/Users/"+id, fresh, patchBody(op("replace", "title", "new")))
+	wantJSON(t, r, http.StatusOK)
+	if r.str("title") != "new" {
+		t.Errorf("title = %q", r.str("title"))
+	}
+	wantError(t, e.do(t, "DELETE", "/Users/"+id, e.Writer2, nil), http.StatusForbidden, "")
+}

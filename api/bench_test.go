@@ -76,7 +76,7 @@ func BenchmarkFilterUserName(b *testing.B) {
 // BenchmarkFilterPage100 is a 100-user page filtered on an indexed
 // enterprise attribute.
 func BenchmarkFilterPage100(b *testing.B) {
-	h, token := benchServer(b, 10000)
+	h, token := benchServer(b, 100000)
 	benchGet(b, h, token, func(i int) string {
 		return "/scim/v2/Users?count=100&filter=" + url.QueryEscape(fmt.Sprintf(
 			`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "dept%02d"`, i%50))

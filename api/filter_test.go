@@ -150,6 +150,11 @@ func TestFilterLastModified(t *testing.T) {
 		{`meta.lastModified ge "` + lmCarol + `"`, []string{"bob", "carol"}},
 		{`meta.lastModified ge "` + lmBob + `"`, []string{"bob"}},
 		{`meta.lastModified gt "` + between + `"`, []string{"bob"}},
+		// between is carol's time plus half a millisecond: carol is before it.
+		{`meta.lastModified ge "` + between + `"`, []string{"bob"}},
+		{`meta.lastModified lt "` + between + `"`, seedKeys("bob")},
+		{`meta.lastModified le "` + between + `"`, seedKeys("bob")},
+		{`meta.lastModified eq "` + between + `"`, nil},
 		{`meta.lastModified gt "` + seedLM + `"`, []string{"bob", "carol"}},
 		{`meta.lastModified le "` + seedLM + `"`, seedKeys("bob", "carol")},
 		{`meta.lastModified lt "` + lmCarol + `"`, seedKeys("bob", "carol")},
@@ -222,4 +227,48 @@ func TestFilterErrors(t *testing.T) {
 	for _, f := range []string{`userName eq "x"`, `members[nosuch eq "x"]`, `displayName eq`} {
 		wantError(t, e.do(t, "GET", "/Groups?filter="+url.QueryEscape(f), e.Reader, nil), 400, "invalidFilter")
 	}
+}
+
+// TestFilterLiteralsAreLiteral: SQL wildcards, unicode case and quotes in
+// filter strings mean themselves.
+func TestFilterLiteralsAreLiteral(t *testing.T) {
+	e := newEnv(t)
+	names := []string{"100%_sure@example.com", "100xxsure@example.com", "a_b@example.com", "axb@example.com", "star*@example.com", "back\\slash@example.com", "Jörg.Ärger@example.com", "ÉMILE@example.com"}
+	s := seeded{ids: map[string]string{}, reprs: map[string]*resp{}, names: map[string]string{}}
+	for _, n := range names {
+		r := e.createUser(t, e.Writer, n, map[string]any{"externalId": n})
+		s.ids[n], s.reprs[n], s.names[n] = r.str("id"), r, n
+	}
+	runFilters(t, e, s, []filterCase{
+		{`userName co "%"`, []string{"100%_sure@example.com"}},
+		{`userName co "_"`, []string{"100%_sure@example.com", "a_b@example.com"}},
+		{`userName sw "100%"`, []string{"100%_sure@example.com"}},
+		{`userName ew "_b@example.com"`, []string{"a_b@example.com"}},
+		{`externalId co "%"`, []string{"100%_sure@example.com"}},
+		{`externalId co "*"`, []string{"star*@example.com"}},
+		{`externalId sw "a_"`, []string{"a_b@example.com"}},
+		{`externalId co "?"`, nil},
+		{`userName co "\\"`, []string{"back\\slash@example.com"}},
+		{`userName eq "back\\slash@example.com"`, []string{"back\\slash@example.com"}},
+		{`userName eq "JÖRG.ärger@EXAMPLE.com"`, []string{"Jörg.Ärger@example.com"}},
+		{`userName sw "émile"`, []string{"ÉMILE@example.com"}},
+		{`externalId eq "jörg.ärger@example.com"`, nil},
+		{`externalId eq "Jörg.Ärger@example.com"`, []string{"Jörg.Ärger@example.com"}},
+	})
+	// Non-ASCII case variants collide on userName.
+	r := e.do(t, "POST", "/Users", e.Writer, userBody("JÖRG.ÄRGER@example.com", nil))
+	wantError(t, r, 409, "uniqueness")
+}
+
+// TestFilterNeAndNotIncludeAbsent: ne and not() match resources that lack
+// the attribute (erin has no title and no enterprise attributes).
+func TestFilterNeAndNotIncludeAbsent(t *testing.T) {
+	e := newEnv(t)
+	s := e.seed(t)
+	runFilters(t, e, s, []filterCase{
+		{`title ne "Engineer"`, seedKeys("alice", "carol", "frank")},
+		{`not (title eq "Engineer")`, seedKeys("alice", "carol", "frank")},
+		{entURN + `:department ne "R&D"`, seedKeys("alice", "carol", "zoe")},
+		{`not (title gt "F")`, []string{"alice", "carol", "dave", "erin", "frank"}},
+	})
 }

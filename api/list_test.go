@@ -197,7 +197,8 @@ func TestListProjection(t *testing.T) {
 			wantPage(t, r, 8, 1, 8)
 			for _, res := range r.list("Resources") {
 				m := res.(map[string]any)
-				key := s.names[m["userName"].(string)]
+				un, _ := m["userName"].(string)
+				key := s.names[un]
 				if key == "" {
 					// projected away: find it by id
 					for k, id := range s.ids {

@@ -405,3 +405,34 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Errorf("totalResults = %d, want %d", n, workers*each)
 	}
 }
+
+// TestPasswordNeverStored: a password sent by PUT or PATCH is accepted
+// and dropped like one sent by POST.
+func TestPasswordNeverStored(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser(t, e.Writer, "pw@example.com", map[string]any{"password": secretPassword + "-post"}).str("id")
+	put := e.do(t, "PUT", "/Users/"+id, e.Writer, userBody("pw@example.com", map[string]any{"password": secretPassword + "-put", "title": "t"}))
+	wantJSON(t, put, 200)
+	patch := e.do(t, "PATCH", "/Users/"+id, e.Writer, patchBody(op("replace", "password", secretPassword+"-patch")))
+	wantJSON(t, patch, 200)
+	patch2 := e.do(t, "PATCH", "/Users/"+id, e.Writer, patchBody(op("replace", "", map[string]any{"password": secretPassword + "-root", "nickName": "n"})))
+	wantJSON(t, patch2, 200)
+	if patch2.str("nickName") != "n" {
+		t.Errorf("nickName = %q", patch2.str("nickName"))
+	}
+	lists := e.do(t, "GET", "/Users?attributes=password,userName", e.Reader, nil)
+	for _, r := range []*resp{put, patch, patch2, e.do(t, "GET", "/Users/"+id, e.Reader, nil), lists} {
+		if bytes.Contains(r.Raw, []byte(secretPassword)) || bytes.Contains(bytes.ToLower(r.Raw), []byte(`"password"`)) {
+			t.Errorf("%v\nthe response carries the password", r)
+		}
+	}
+	for _, f := range []string{e.DBPath, e.DBPath + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(secretPassword)) {
+			t.Errorf("the database file %s contains a password", f)
+		}
+	}
+}

@@ -61,10 +61,10 @@ func (c *filterCompiler) compile(raw string) (storage.Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the filter is not valid SCIM filter syntax")
 	}
-	if err := v.Validate(); err != nil {
+	ast := v.GetFilter()
+	if err := c.validate(ast); err != nil {
 		return nil, fmt.Errorf("the filter does not fit the schema: %v", err)
 	}
-	ast := v.GetFilter()
 	if ok && sameLiterals(ast, literals) {
 		c.mu.Lock()
 		if len(c.cache) >= maxCachedShapes {
@@ -74,6 +74,24 @@ func (c *filterCompiler) compile(raw string) (storage.Expr, error) {
 		c.mu.Unlock()
 	}
 	return c.translate(ast, nil)
+}
+
+// validate has the library check each comparison and value path on its
+// own: the library checks a whole filter against one schema at a time, so
+// "enterprise:department eq .. and title eq .." would fit neither the core
+// nor the extension schema. The translator's allowlist still rejects what
+// the library lets through (unknown names inside [...]).
+func (c *filterCompiler) validate(e fp.Expression) error {
+	switch e := e.(type) {
+	case *fp.LogicalExpression:
+		if err := c.validate(e.Left); err != nil {
+			return err
+		}
+		return c.validate(e.Right)
+	case *fp.NotExpression:
+		return c.validate(e.Expression)
+	}
+	return filter.NewFilterValidator(e, c.schema, c.extensions...).Validate()
 }
 
 // lexShape blanks out the string literals of a filter, returning the

@@ -142,6 +142,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.normalizeRequest(r)
 	s.viaLibrary(w, r, path)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -64,6 +65,12 @@ func serve(ctx context.Context, db string) error {
 	}
 	fmt.Printf("scim=%s bare=%s\n", scimLn.Addr(), bareLn.Addr())
 	<-ctx.Done()
+	if os.Getenv("SCIMGATE_LOAD_MEMSTATS") != "" {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "go heap: inuse %d MB, sys %d MB, total sys %d MB, goroutines %d\n",
+			ms.HeapInuse>>20, ms.HeapSys>>20, ms.Sys>>20, runtime.NumGoroutine())
+	}
 	s1.Close()
 	s2.Close()
 	return nil

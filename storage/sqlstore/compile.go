@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -229,6 +230,12 @@ func (c *compiler) compare(col column, e storage.Compare) error {
 		c.args = append(c.args, args...)
 		return nil
 	case storage.OpNe:
+		if col.kind == kindTime {
+			if _, exact := subMilliCompare(col, storage.Compare{Attr: e.Attr, Op: storage.OpEq, Value: e.Value}); !exact {
+				c.sb.WriteString("1=1") // no stored instant equals it
+				return nil
+			}
+		}
 		// ne also matches resources that lack the attribute.
 		if col.notNull {
 			c.sb.WriteString(col.name + " <> ?")
@@ -241,6 +248,12 @@ func (c *compiler) compare(col column, e storage.Compare) error {
 	op, ok := sqlOps[e.Op]
 	if !ok {
 		return storage.Invalid(fmt.Sprintf("unknown operator %q", e.Op))
+	}
+	if col.kind == kindTime {
+		if clause, exact := subMilliCompare(col, e); !exact {
+			c.sb.WriteString(clause)
+			return nil
+		}
 	}
 	if col.kind == kindBool && op != "=" {
 		return storage.Invalid(fmt.Sprintf("operator %s does not apply to boolean %q", e.Op, e.Attr))
@@ -321,4 +334,38 @@ func orderBy(t resourceTable, q storage.Query) (string, error) {
 		return col.name + dir + ", " + seq + dir, nil
 	}
 	return "(" + col.name + " IS NULL), " + col.name + dir + ", " + seq + dir, nil
+}
+
+// subMilliCompare handles a time comparison whose value has a fraction of
+// a millisecond: the column holds whole milliseconds, so such a value lies
+// strictly between two stored instants and rounding it would be wrong for
+// one of the operators. exact is true when the value has no fraction and
+// the ordinary comparison applies.
+func subMilliCompare(col column, e storage.Compare) (clause string, exact bool) {
+	var t time.Time
+	switch v := e.Value.(type) {
+	case time.Time:
+		t = v
+	case string:
+		parsed, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return "", true
+		}
+		t = parsed
+	default:
+		return "", true
+	}
+	if t.Nanosecond()%int(time.Millisecond) == 0 {
+		return "", true
+	}
+	floor := strconv.FormatInt(t.UnixMilli(), 10) // UnixMilli rounds down
+	switch e.Op {
+	case storage.OpEq:
+		return "1=0", false
+	case storage.OpGt, storage.OpGe:
+		return col.name + " > " + floor, false
+	case storage.OpLt, storage.OpLe:
+		return col.name + " <= " + floor, false
+	}
+	return "", true
 }

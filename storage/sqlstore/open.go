@@ -6,7 +6,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -63,7 +61,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return nil, fmt.Errorf("sqlstore: PostgreSQL is not supported yet; use a SQLite file path")
 	}
-	sqlDB := sql.OpenDB(sqliteConnector{dsn: sqliteDSN(dsn), driver: &sqlite3.SQLiteDriver{ConnectHook: tuneConn}})
+	sqlDB, err := sql.Open("sqlite3", sqliteDSN(dsn))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
 	gdb, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
@@ -102,30 +103,13 @@ func sqliteDSN(path string) string {
 	v.Set("_busy_timeout", "10000")
 	v.Set("_foreign_keys", "on")
 	v.Set("_synchronous", "NORMAL")
+	v.Set("_cache_size", "-16000")
 	v.Set("_txlock", "immediate")
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
 	return "file:" + path + sep + v.Encode()
-}
-
-// sqliteConnector opens connections with our driver instance, so the
-// per-connection hook needs no global driver registration.
-type sqliteConnector struct {
-	dsn    string
-	driver *sqlite3.SQLiteDriver
-}
-
-func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-func (c sqliteConnector) Driver() driver.Driver                        { return c.driver }
-
-// tuneConn memory-maps the database file: reads then come straight from
-// the OS page cache, shared by all connections, instead of a copy per
-// connection through read system calls.
-func tuneConn(conn *sqlite3.SQLiteConn) error {
-	_, err := conn.Exec("PRAGMA mmap_size = 1073741824", nil)
-	return err
 }
 
 // Ping reports whether the database answers.
