@@ -133,10 +133,14 @@ func TestPatchProviderDialects(t *testing.T) {
 			}},
 		{"Entra: path-less replace with enterprise attribute path keys",
 			[]map[string]any{op("replace", "", map[string]any{entURN + ":department": "Finance", "name.givenName": "Dee"})},
-			func(r *resp) bool { return r.str(entURN, "department") == "Finance" && r.str("name", "givenName") == "Dee" }},
+			func(r *resp) bool {
+				return r.str(entURN, "department") == "Finance" && r.str("name", "givenName") == "Dee"
+			}},
 		{"Okta: path-less replace with an extension object",
 			[]map[string]any{op("replace", "", map[string]any{"id": id, entURN: map[string]any{"costCenter": "CC1"}})},
-			func(r *resp) bool { return r.str(entURN, "costCenter") == "CC1" && r.str(entURN, "department") == "Finance" }},
+			func(r *resp) bool {
+				return r.str(entURN, "costCenter") == "CC1" && r.str(entURN, "department") == "Finance"
+			}},
 		{"capitalised op names",
 			[]map[string]any{op("Replace", "title", "Boss"), op("Add", "nickName", "D")},
 			func(r *resp) bool { return r.str("title") == "Boss" && r.str("nickName") == "D" }},

@@ -46,7 +46,7 @@ func TestFilters(t *testing.T) {
 		{`userName eq "bob@example.com"`, []string{"bob"}},
 		{`userName eq "nobody@example.com"`, nil},
 		{`userName eq "ALICE@Example.COM"`, []string{"alice"}}, // userName is caseExact false
-		{`username EQ "carol@example.org"`, []string{"carol"}},  // names and operators too
+		{`username EQ "carol@example.org"`, []string{"carol"}}, // names and operators too
 		{`userName eq "o\"brien"`, []string{"obrien"}},
 		{`userName eq "O\"Brien"`, []string{"obrien"}},
 		{`userName eq "a\" or userName pr or userName eq \"b"`, nil}, // one literal, not three clauses

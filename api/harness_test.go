@@ -378,8 +378,8 @@ func sorted(s []string) []string {
 // seedUser is one user of the shared fixture; key is its short name.
 type seedUser struct {
 	key, userName, given, family, title, dept, externalID string
-	active                                              bool
-	emails                                              []map[string]any
+	active                                                bool
+	emails                                                []map[string]any
 }
 
 var seedUsers = []seedUser{
