@@ -145,5 +145,14 @@ func (s *Server) httpError(err error, c echo.Context) {
 		scim.WriteError(c.Response(), scim.Error(status, "", msg))
 		return
 	}
-	c.JSON(status, map[string]string{"error": msg})
+	code := "error"
+	switch status {
+	case http.StatusNotFound:
+		code, msg = "not_found", "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path
+	case http.StatusMethodNotAllowed:
+		code = "method_not_allowed"
+	case http.StatusInternalServerError:
+		code = "internal"
+	}
+	c.JSON(status, map[string]any{"error": apiError{Code: code, Message: msg}})
 }

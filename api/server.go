@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,12 @@ type Config struct {
 	BaseURL string
 	// MaxBodyBytes caps request bodies (413 above it). Default 1 MiB.
 	MaxBodyBytes int64
+	// Sync runs and decides source syncs for the config API; without it
+	// the API serves only tokens and the audit log.
+	Sync SyncControl
+	// BootstrapAdminToken, when set (SCIMGATE_ADMIN_TOKEN), is accepted as
+	// an admin token, so the first real one can be created over the API.
+	BootstrapAdminToken string
 }
 
 // Server is the HTTP handler of scimgate.
@@ -33,6 +40,9 @@ type Server struct {
 	echo *echo.Echo
 	scim *scim.Server
 	log  *slog.Logger
+
+	bootstrapHash []byte // SHA-256 of BootstrapAdminToken
+	lastUse       lastUse
 }
 
 // New builds the server.
@@ -51,6 +61,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}
 	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger}
+	if cfg.BootstrapAdminToken != "" {
+		sum := sha256.Sum256([]byte(cfg.BootstrapAdminToken))
+		s.bootstrapHash = sum[:]
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.httpError
@@ -60,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 	scimGroup := e.Group(scim.Prefix, s.limitBody, s.authenticate)
 	scimGroup.Any("", echo.WrapHandler(sp))
 	scimGroup.Any("/*", echo.WrapHandler(sp))
+	s.routesV1(e)
 	s.echo = e
 	return s, nil
 }
@@ -82,3 +97,6 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
+
+// ObserveRun is told about every finished or held run (for metrics).
+func (s *Server) ObserveRun(src storage.Source, run storage.Run) {}

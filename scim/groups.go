@@ -110,7 +110,7 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs escim.ResourceA
 	if err != nil {
 		return escim.Resource{}, toScimError(h.s.log, err, "group "+id)
 	}
-	return h.done(r, http.StatusOK, updated)
+	return h.doneReloaded(r, updated)
 }
 
 // Patch applies membership operations as row edits (adding one member to a
@@ -142,7 +142,30 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []escim.PatchOperat
 		respond(r, response{status: http.StatusNoContent, header: h2})
 		return placeholder, nil
 	}
-	return h.done(r, http.StatusOK, updated)
+	return h.doneReloaded(r, updated)
+}
+
+// doneReloaded answers a write with the group as stored. UpdateGroup
+// returns no members, so they are read here, and only when the response
+// shows them.
+func (h *groupHandler) doneReloaded(r *http.Request, updated storage.Group) (escim.Resource, error) {
+	proj, err := h.s.requestProjection(r, groupSchema, nil)
+	if err != nil {
+		return escim.Resource{}, toScimError(h.s.log, err, "group "+updated.ID)
+	}
+	withMembers := !proj.excludes("members")
+	if withMembers {
+		id := updated.ID
+		if updated, err = h.s.store.GetGroup(r.Context(), id, true); err != nil {
+			return escim.Resource{}, toScimError(h.s.log, err, "group "+id)
+		}
+	}
+	resp, err := h.s.groupResponse(r, http.StatusOK, updated, withMembers)
+	if err != nil {
+		return escim.Resource{}, toScimError(h.s.log, err, "group "+updated.ID)
+	}
+	respond(r, resp)
+	return placeholder, nil
 }
 
 func isMembersOp(op escim.PatchOperation) bool {

@@ -14,14 +14,20 @@ import (
 	"github.com/scimgate/scimgate/storage"
 )
 
-// listParams are the query parameters of RFC 7644 §3.4.2, from a GET query
-// string or a POST /.search body.
+// listParams are the query parameters of RFC 7644 §3.4.2 and RFC 9865,
+// from a GET query string or a POST /.search body.
 type listParams struct {
 	filter             string
 	startIndex, count  int
 	sortBy, sortOrder  string
 	attributes         []string
 	excludedAttributes []string
+
+	// cursorMode is set by a cursor parameter, even an empty one (the
+	// first page); index paging is the default.
+	cursorMode    bool
+	cursor        string
+	startIndexSet bool
 }
 
 func badParam(format string, args ...any) error {
@@ -36,6 +42,9 @@ func (s *Server) queryParams(r *http.Request) (listParams, error) {
 		attributes: splitList(q.Get("attributes")), excludedAttributes: splitList(q.Get("excludedAttributes")),
 		startIndex: 1, count: s.opts.DefaultCount,
 	}
+	if vs, ok := q["cursor"]; ok {
+		p.cursorMode, p.cursor = true, vs[0]
+	}
 	for name, dst := range map[string]*int{"startIndex": &p.startIndex, "count": &p.count} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -43,17 +52,28 @@ func (s *Server) queryParams(r *http.Request) (listParams, error) {
 				return p, badParam("%s must be an integer, not %q", name, v)
 			}
 			*dst = n
+			p.startIndexSet = p.startIndexSet || name == "startIndex"
 		}
 	}
-	return s.normalise(p), nil
+	return s.normalise(p)
 }
 
 // normalise applies RFC 7644 §3.4.2.4: startIndex below 1 means 1, count
-// below 0 means 0, and count is capped at the advertised maximum.
-func (s *Server) normalise(p listParams) listParams {
+// below 0 means 0, and count is capped at the advertised maximum. A cursor
+// page needs a positive count (RFC 9865) and no startIndex.
+func (s *Server) normalise(p listParams) (listParams, error) {
+	if p.cursorMode {
+		if p.startIndexSet {
+			return p, badParam("use either startIndex (index paging) or cursor (cursor paging), not both")
+		}
+		if p.count < 1 {
+			return p, Error(http.StatusBadRequest, scimTypeInvalidCount,
+				fmt.Sprintf("count must be between 1 and %d with cursor paging, not %d", s.opts.MaxResults, p.count))
+		}
+	}
 	p.startIndex = max(p.startIndex, 1)
 	p.count = min(max(p.count, 0), s.opts.MaxResults)
-	return p
+	return p, nil
 }
 
 // search reads a POST /.search body and runs the list it describes.
@@ -72,6 +92,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, list func(http.R
 		SortOrder          string   `json:"sortOrder"`
 		StartIndex         *int     `json:"startIndex"`
 		Count              *int     `json:"count"`
+		Cursor             *string  `json:"cursor"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		WriteError(w, Error(http.StatusBadRequest, scimerr.ScimTypeInvalidSyntax, "the body is not a valid SearchRequest: "+err.Error()))
@@ -87,27 +108,35 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, list func(http.R
 		startIndex: 1, count: s.opts.DefaultCount,
 	}
 	if req.StartIndex != nil {
-		p.startIndex = *req.StartIndex
+		p.startIndex, p.startIndexSet = *req.StartIndex, true
 	}
 	if req.Count != nil {
 		p.count = *req.Count
 	}
-	p = s.normalise(p)
+	if req.Cursor != nil {
+		p.cursorMode, p.cursor = true, *req.Cursor
+	}
+	if p, err = s.normalise(p); err != nil {
+		WriteError(w, toScimError(s.log, err, "search"))
+		return
+	}
 	list(w, r, &p)
 }
 
-// query turns list parameters into a storage query.
-func (s *Server) query(p listParams, fc *filterCompiler) (storage.Query, error) {
+// query turns list parameters into a storage query. In cursor mode it
+// also returns the decoded cursor (zero for the first page).
+func (s *Server) query(p listParams, fc *filterCompiler, resource string) (storage.Query, cursor, error) {
 	q := storage.Query{Offset: p.startIndex - 1, Limit: p.count}
+	var from cursor
 	f, err := fc.compile(p.filter)
 	if err != nil {
-		return q, Error(http.StatusBadRequest, scimerr.ScimTypeInvalidFilter, err.Error())
+		return q, from, Error(http.StatusBadRequest, scimerr.ScimTypeInvalidFilter, err.Error())
 	}
 	q.Filter = f
 	if p.sortBy != "" {
 		a, err := fc.attrs.resolveSortBy(p.sortBy)
 		if err != nil {
-			return q, badParam("%v", err)
+			return q, from, badParam("%v", err)
 		}
 		q.SortBy = a
 	}
@@ -116,9 +145,22 @@ func (s *Server) query(p listParams, fc *filterCompiler) (storage.Query, error) 
 	case "descending":
 		q.Descending = true
 	default:
-		return q, badParam("sortOrder must be ascending or descending, not %q", p.sortOrder)
+		return q, from, badParam("sortOrder must be ascending or descending, not %q", p.sortOrder)
 	}
-	return q, nil
+	if p.cursorMode {
+		q.Offset = 0
+		if p.cursor != "" {
+			if from, err = decodeCursor(p.cursor, fingerprint(resource, p), s.now(), s.opts.CursorTimeout); err != nil {
+				return q, from, err
+			}
+		}
+		if from.Backward {
+			q.Before = from.Pos
+		} else {
+			q.After = from.Pos
+		}
+	}
+	return q, from, nil
 }
 
 // storeQueryError maps a store's ErrInvalid on a filter to invalidFilter.
@@ -130,14 +172,57 @@ func storeQueryError(err error) error {
 	return err
 }
 
-func listHeader(b *bytes.Buffer, total, start, n int) {
-	b.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":`)
-	b.WriteString(strconv.Itoa(total))
-	b.WriteString(`,"startIndex":`)
-	b.WriteString(strconv.Itoa(start))
+// listHead is the ListResponse envelope around the resources.
+type listHead struct {
+	total, startIndex, items int // total < 0 is left out; startIndex only for index paging
+	cursorMode               bool
+	next, prev               string // cursors; "" is left out
+}
+
+func (h listHead) write(b *bytes.Buffer) {
+	b.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"]`)
+	if h.total >= 0 {
+		b.WriteString(`,"totalResults":`)
+		b.WriteString(strconv.Itoa(h.total))
+	}
+	if !h.cursorMode {
+		b.WriteString(`,"startIndex":`)
+		b.WriteString(strconv.Itoa(h.startIndex))
+	}
 	b.WriteString(`,"itemsPerPage":`)
-	b.WriteString(strconv.Itoa(n))
+	b.WriteString(strconv.Itoa(h.items))
+	if h.next != "" {
+		b.WriteString(`,"nextCursor":`)
+		appendString(b, h.next)
+	}
+	if h.prev != "" {
+		b.WriteString(`,"previousCursor":`)
+		appendString(b, h.prev)
+	}
 	b.WriteString(`,"Resources":[`)
+}
+
+// head builds the envelope of a page; in cursor mode it issues the next
+// and previous cursors.
+func (s *Server) head(p *listParams, resource string, from cursor, total, n int, bounds storage.PageBounds) (listHead, error) {
+	h := listHead{total: total, startIndex: p.startIndex, items: n, cursorMode: p.cursorMode}
+	if !p.cursorMode {
+		return h, nil
+	}
+	next, prev, hasNext, hasPrev := pageCursors(from, bounds, n, s.now())
+	fp := fingerprint(resource, *p)
+	var err error
+	if hasNext {
+		if h.next, err = next.encode(fp); err != nil {
+			return h, err
+		}
+	}
+	if hasPrev {
+		if h.prev, err = prev.encode(fp); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams) {
@@ -149,7 +234,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		}
 		p = &qp
 	}
-	q, err := s.query(*p, s.users)
+	q, from, err := s.query(*p, s.users, "User")
 	if err != nil {
 		s.fail(w, err, "users")
 		return
@@ -164,21 +249,27 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		s.fail(w, storeQueryError(err), "users")
 		return
 	}
+	head, err := s.head(p, "User", from, page.Total, len(page.Users), page.Bounds)
+	if err != nil {
+		s.fail(w, err, "users")
+		return
+	}
 	base := s.baseURL(r)
-	var b bytes.Buffer
+	b, one := getBuffer(), getBuffer()
+	defer putBuffer(b)
+	defer putBuffer(one)
 	b.Grow(256 + len(page.Users)*1024)
-	listHeader(&b, page.Total, p.startIndex, len(page.Users))
-	var one bytes.Buffer
+	head.write(b)
 	for i, d := range page.Users {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		if proj.empty() {
-			appendUserDoc(&b, d, base)
+			appendUserDoc(b, d, base)
 			continue
 		}
 		one.Reset()
-		appendUserDoc(&one, d, base)
+		appendUserDoc(one, d, base)
 		out, err := proj.apply(one.Bytes())
 		if err != nil {
 			s.fail(w, err, "users")
@@ -187,9 +278,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		b.Write(out)
 	}
 	b.WriteString("]}")
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(http.StatusOK)
-	w.Write(b.Bytes())
+	writeBody(w, http.StatusOK, b.Bytes())
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParams) {
@@ -201,7 +290,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		}
 		p = &qp
 	}
-	q, err := s.query(*p, s.groups)
+	q, from, err := s.query(*p, s.groups, "Group")
 	if err != nil {
 		s.fail(w, err, "groups")
 		return
@@ -217,15 +306,26 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		s.fail(w, storeQueryError(err), "groups")
 		return
 	}
+	head, err := s.head(p, "Group", from, page.Total, len(page.Groups), page.Bounds)
+	if err != nil {
+		s.fail(w, err, "groups")
+		return
+	}
 	base := s.baseURL(r)
-	var b, one bytes.Buffer
-	listHeader(&b, page.Total, p.startIndex, len(page.Groups))
+	b, one := getBuffer(), getBuffer()
+	defer putBuffer(b)
+	defer putBuffer(one)
+	head.write(b)
 	for i, g := range page.Groups {
 		if i > 0 {
 			b.WriteByte(',')
 		}
+		if proj.empty() {
+			appendGroup(b, g, base, withMembers)
+			continue
+		}
 		one.Reset()
-		appendGroup(&one, g, base, withMembers)
+		appendGroup(one, g, base, withMembers)
 		out, err := proj.apply(one.Bytes())
 		if err != nil {
 			s.fail(w, err, "groups")
@@ -234,9 +334,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		b.Write(out)
 	}
 	b.WriteString("]}")
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(http.StatusOK)
-	w.Write(b.Bytes())
+	writeBody(w, http.StatusOK, b.Bytes())
 }
 
 // requestProjection reads attributes/excludedAttributes from the query

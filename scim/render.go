@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/scimgate/scimgate/storage"
@@ -20,12 +22,67 @@ var _ = timeLayout
 var enterpriseKey = []byte(`"` + storage.EnterpriseSchema + `":`)
 
 // appendString appends s as a JSON string.
-func appendString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s)
-	b.Write(enc)
+func appendString(b *bytes.Buffer, s string) { appendStrings(b, s) }
+
+// appendStrings appends the concatenation of parts as one JSON string.
+// Ids, URLs and most names need no escaping and are copied as they are;
+// anything else goes through encoding/json, which escapes exactly as
+// before. It runs several times for every resource of every list.
+func appendStrings(b *bytes.Buffer, parts ...string) {
+	for _, p := range parts {
+		if !plainJSON(p) {
+			enc, _ := json.Marshal(strings.Join(parts, ""))
+			b.Write(enc)
+			return
+		}
+	}
+	b.WriteByte('"')
+	for _, p := range parts {
+		b.WriteString(p)
+	}
+	b.WriteByte('"')
 }
 
-func appendMeta(b *bytes.Buffer, resourceType, location string, m storage.Meta) {
+// plainJSON reports whether s is printable ASCII that encoding/json would
+// write unchanged (it escapes <, > and & for HTML).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// bufferPool recycles response buffers; a 100-user page is ~70 KB.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps the rare huge response (a group with 100,000
+// members) from pinning its buffer.
+const maxPooledBuffer = 4 << 20
+
+func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		b.Reset()
+		bufferPool.Put(b)
+	}
+}
+
+// writeBody writes a complete JSON body with its length, so the server
+// need not chunk it.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// appendMeta writes the meta attribute; location is given in parts (base,
+// path, id) so that it need not be concatenated first.
+func appendMeta(b *bytes.Buffer, resourceType string, m storage.Meta, location ...string) {
 	b.WriteString(`"meta":{"resourceType":"`)
 	b.WriteString(resourceType)
 	b.WriteString(`","created":"`)
@@ -33,7 +90,7 @@ func appendMeta(b *bytes.Buffer, resourceType, location string, m storage.Meta) 
 	b.WriteString(`","lastModified":"`)
 	appendTime(b, m.LastModified)
 	b.WriteString(`","location":`)
-	appendString(b, location)
+	appendStrings(b, location...)
 	b.WriteString(`,"version":"W/\"`)
 	b.WriteString(strconv.FormatInt(m.Version, 10))
 	b.WriteString(`\""}`)
@@ -54,7 +111,7 @@ func appendUserDoc(b *bytes.Buffer, d storage.UserDoc, base string) {
 		b.Write(inner[1 : len(inner)-1])
 	}
 	b.WriteByte(',')
-	appendMeta(b, "User", base+"/Users/"+d.ID, d.Meta)
+	appendMeta(b, "User", d.Meta, base, "/Users/", d.ID)
 	b.WriteByte('}')
 }
 
@@ -85,7 +142,7 @@ func appendGroup(b *bytes.Buffer, g storage.Group, base string, withMembers bool
 			b.WriteString(`{"value":`)
 			appendString(b, m.Value)
 			b.WriteString(`,"$ref":`)
-			appendString(b, base+"/"+m.Type+"s/"+m.Value)
+			appendStrings(b, base, "/", m.Type, "s/", m.Value)
 			b.WriteString(`,"type":"` + m.Type + `"`)
 			if m.Display != "" {
 				b.WriteString(`,"display":`)
@@ -96,7 +153,7 @@ func appendGroup(b *bytes.Buffer, g storage.Group, base string, withMembers bool
 		b.WriteByte(']')
 	}
 	b.WriteByte(',')
-	appendMeta(b, "Group", base+"/Groups/"+g.ID, g.Meta)
+	appendMeta(b, "Group", g.Meta, base, "/Groups/", g.ID)
 	b.WriteByte('}')
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	escim "github.com/elimity-com/scim"
 	scimerr "github.com/elimity-com/scim/errors"
@@ -34,6 +35,11 @@ type Options struct {
 	// is the page size when a client sends none (default 100).
 	MaxResults   int
 	DefaultCount int
+	// CursorTimeout is how long a cursor stays valid between page
+	// requests (RFC 9865 cursorTimeout; default one hour).
+	CursorTimeout time.Duration
+	// Now is the clock (default time.Now); tests may inject one.
+	Now func() time.Time
 }
 
 // Server is the SCIM service provider, an http.Handler for paths under
@@ -59,6 +65,12 @@ func New(store Directory, opts Options) (*Server, error) {
 	}
 	if opts.DefaultCount <= 0 {
 		opts.DefaultCount = 100
+	}
+	if opts.CursorTimeout <= 0 {
+		opts.CursorTimeout = time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	s := &Server{store: store, opts: opts, log: opts.Logger}
@@ -105,6 +117,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, Error(http.StatusForbidden, "", "this token may only read; use a writer token to change resources"))
 		return
 	}
+	s.normalizeRequest(r, path) // client quirks (normalize.go), before any routing
 	switch {
 	case path == "/ServiceProviderConfig" && r.Method == http.MethodGet:
 		s.serviceProviderConfig(w, r)
@@ -142,7 +155,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.normalizeRequest(r)
 	s.viaLibrary(w, r, path)
 }
 
@@ -206,6 +218,8 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 // capture buffer, which is then dropped.
 var placeholder = escim.Resource{ID: "-", Attributes: escim.ResourceAttributes{"-": true}}
 
+func (s *Server) now() time.Time { return s.opts.Now() }
+
 // serviceProviderConfig advertises exactly what is implemented; the
 // library's own hard-codes sort and etag as unsupported.
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
@@ -216,9 +230,16 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
-		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": true},
-		"etag":             map[string]any{"supported": true},
+		// RFC 9865: both paging methods; index stays the default so that
+		// clients written for RFC 7644 see no change.
+		"pagination": map[string]any{
+			"cursor": true, "index": true, "defaultPaginationMethod": "index",
+			"defaultPageSize": s.opts.DefaultCount, "maxPageSize": s.opts.MaxResults,
+			"cursorTimeout": int(s.opts.CursorTimeout.Seconds()),
+		},
+		"changePassword": map[string]any{"supported": false},
+		"sort":           map[string]any{"supported": true},
+		"etag":           map[string]any{"supported": true},
 		"authenticationSchemes": []map[string]any{{
 			"type": "oauthbearertoken", "name": "Bearer token",
 			"description": "A scimgate API token (scimgate token create) sent as Authorization: Bearer <token>",

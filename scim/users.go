@@ -150,6 +150,12 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperati
 		if err != nil {
 			return err
 		}
+		if !hasKey(doc, "active") {
+			// As with PUT: only an explicit boolean changes active, so an
+			// active removed or replaced with null (unassigned) neither
+			// deactivates nor reactivates anyone.
+			next.Active = cur.Active
+		}
 		*cur = next
 		return nil
 	})

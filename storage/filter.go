@@ -113,8 +113,41 @@ type Query struct {
 	Filter     Expr // nil selects everything
 	SortBy     Attr // "" keeps creation order
 	Descending bool
-	Offset     int // rows to skip
+	Offset     int // rows to skip (index paging)
 	Limit      int // rows to return; 0 returns only the total
+
+	// After or Before (at most one, with Offset 0) selects a keyset page:
+	// the Limit rows that follow After, or that precede Before, in the
+	// query's order. Keysets come from the Bounds of an earlier page of the
+	// same Filter, SortBy and Descending. Unlike Offset, a keyset page never
+	// skips or repeats a row because rows before it were inserted or
+	// deleted; only a row whose sort value changes can move past it.
+	After, Before *Keyset
+	// NoTotal skips counting the matches, which is a scan of all of them;
+	// the page's Total is then -1.
+	NoTotal bool
+}
+
+// Keyset is a row's place in a query's order: the row's value of the
+// query's SortBy attribute and its creation sequence, which breaks ties.
+type Keyset struct {
+	// Key is the sort value as the store holds it: a string (lower-cased
+	// for case-insensitive attributes), a bool, an int64 (a date-time as
+	// unix milliseconds), or nil when the row lacks the attribute or the
+	// query has no SortBy.
+	Key any
+	Seq int64
+}
+
+// PageBounds locates a page in its query's order, for keyset paging.
+type PageBounds struct {
+	// First and Last are the keysets of the page's first and last rows;
+	// both are zero for an empty page.
+	First, Last Keyset
+	// More is set by keyset queries when rows exist beyond the page in
+	// the direction it was read: after Last for After (or no keyset),
+	// before First for Before.
+	More bool
 }
 
 // TimeValue is a convenience for building time comparisons in tests.

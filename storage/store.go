@@ -29,14 +29,16 @@ func (d UserDoc) Decode() (User, error) {
 
 // UserPage is one page of a user query.
 type UserPage struct {
-	Total int // every match, not just this page
-	Users []UserDoc
+	Total  int // every match, not just this page; -1 with Query.NoTotal
+	Users  []UserDoc
+	Bounds PageBounds
 }
 
 // GroupPage is one page of a group query.
 type GroupPage struct {
 	Total  int
 	Groups []Group
+	Bounds PageBounds
 }
 
 // Check inspects the current state of a resource inside the write
@@ -112,6 +114,7 @@ type Token struct {
 	Role      Role
 	Hash      []byte // SHA-256 of the secret part
 	CreatedAt time.Time
+	LastUsed  time.Time // zero until TouchToken records a use
 }
 
 // Owner is the ownership tag of resources this token writes. It follows the
@@ -129,6 +132,9 @@ type TokenStore interface {
 	ListTokens(ctx context.Context) ([]Token, error)
 	// DeleteToken revokes a token by name. ErrNotFound if there is none.
 	DeleteToken(ctx context.Context, name string) error
+	// TouchToken records that the token was used at at; an earlier at than
+	// the one recorded changes nothing. ErrNotFound if there is none.
+	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 
 // Store is everything a scimgate database offers.
@@ -136,6 +142,10 @@ type Store interface {
 	UserStore
 	GroupStore
 	TokenStore
+	SourceStore
+	RunStore
+	SyncStore
+	AuditStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

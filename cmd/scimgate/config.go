@@ -25,6 +25,12 @@ type Config struct {
 	BaseURL string `yaml:"baseURL"`
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
+	// SecretKeyFile holds the key that seals source secrets when
+	// SCIMGATE_SECRET_KEY is not set; generated on first start. Empty
+	// means scimgate.key beside the database file.
+	SecretKeyFile string `yaml:"secretKeyFile"`
+	// MaxConcurrentRuns caps sync runs of different sources at once.
+	MaxConcurrentRuns int64 `yaml:"maxConcurrentRuns"`
 }
 
 // DefaultConfig is what `scimgate serve` runs with when nothing is
@@ -32,11 +38,12 @@ type Config struct {
 // directory, so a first run needs no setup.
 func DefaultConfig() Config {
 	return Config{
-		Listen:       ":8080",
-		DB:           "scimgate.db",
-		LogFormat:    "text",
-		LogLevel:     "info",
-		MaxBodyBytes: 1 << 20,
+		Listen:            ":8080",
+		DB:                "scimgate.db",
+		LogFormat:         "text",
+		LogLevel:          "info",
+		MaxBodyBytes:      1 << 20,
+		MaxConcurrentRuns: 4,
 	}
 }
 
@@ -64,6 +71,7 @@ func (c Config) Validate() error {
 		{!validLevel(c.LogLevel), fmt.Sprintf("logLevel %q is not debug, info, warn or error", c.LogLevel)},
 		{baseURL != "", baseURL},
 		{c.MaxBodyBytes <= 0, fmt.Sprintf("maxBodyBytes %d must be positive", c.MaxBodyBytes)},
+		{c.MaxConcurrentRuns <= 0, fmt.Sprintf("maxConcurrentRuns %d must be positive", c.MaxConcurrentRuns)},
 	}
 	var problems []string
 	for _, chk := range checks {

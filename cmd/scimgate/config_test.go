@@ -111,22 +111,27 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		{
 			name: "every setting from the environment",
 			env: map[string]string{
-				"SCIMGATE_LISTEN":         "127.0.0.1:7000",
-				"SCIMGATE_DB":             "/tmp/x.db",
-				"SCIMGATE_LOG_FORMAT":     "json",
-				"SCIMGATE_LOG_LEVEL":      "warn",
-				"SCIMGATE_BASE_URL":       "https://scim.example.com",
-				"SCIMGATE_MAX_BODY_BYTES": "123",
+				"SCIMGATE_LISTEN":              "127.0.0.1:7000",
+				"SCIMGATE_DB":                  "/tmp/x.db",
+				"SCIMGATE_LOG_FORMAT":          "json",
+				"SCIMGATE_LOG_LEVEL":           "warn",
+				"SCIMGATE_BASE_URL":            "https://scim.example.com",
+				"SCIMGATE_MAX_BODY_BYTES":      "123",
+				"SCIMGATE_SECRET_KEY_FILE":     "/etc/scimgate/key",
+				"SCIMGATE_MAX_CONCURRENT_RUNS": "2",
 			},
 			want: func(c *Config) {
-				*c = Config{Listen: "127.0.0.1:7000", DB: "/tmp/x.db", LogFormat: "json", LogLevel: "warn", BaseURL: "https://scim.example.com", MaxBodyBytes: 123}
+				*c = Config{Listen: "127.0.0.1:7000", DB: "/tmp/x.db", LogFormat: "json", LogLevel: "warn", BaseURL: "https://scim.example.com", MaxBodyBytes: 123,
+					SecretKeyFile: "/etc/scimgate/key", MaxConcurrentRuns: 2}
 			},
 		},
 		{
 			name: "every setting from flags",
-			args: []string{"--listen", "127.0.0.1:7001", "--db", "y.db", "--log-format", "json", "--log-level", "error", "--base-url", "http://localhost:7001", "--max-body-bytes", "99"},
+			args: []string{"--listen", "127.0.0.1:7001", "--db", "y.db", "--log-format", "json", "--log-level", "error", "--base-url", "http://localhost:7001", "--max-body-bytes", "99",
+				"--secret-key-file", "k.key", "--max-concurrent-runs", "8"},
 			want: func(c *Config) {
-				*c = Config{Listen: "127.0.0.1:7001", DB: "y.db", LogFormat: "json", LogLevel: "error", BaseURL: "http://localhost:7001", MaxBodyBytes: 99}
+				*c = Config{Listen: "127.0.0.1:7001", DB: "y.db", LogFormat: "json", LogLevel: "error", BaseURL: "http://localhost:7001", MaxBodyBytes: 99,
+					SecretKeyFile: "k.key", MaxConcurrentRuns: 8}
 			},
 		},
 	}
@@ -214,7 +219,7 @@ func TestValidate(t *testing.T) {
 			edit: func(c *Config) {
 				*c = Config{Listen: "x", DB: "", LogFormat: "yaml", LogLevel: "trace", BaseURL: "example.com", MaxBodyBytes: -5}
 			},
-			want: []string{"listen", "db", "logFormat", "logLevel", "baseURL", "maxBodyBytes"},
+			want: []string{"listen", "db", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "maxConcurrentRuns"},
 		},
 	}
 	for _, tt := range tests {

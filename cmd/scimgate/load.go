@@ -46,6 +46,10 @@ func settings() []setting {
 			func(c *Config) any { return &c.BaseURL }},
 		{"maxBodyBytes", "max-body-bytes", "SCIMGATE_MAX_BODY_BYTES", "largest request body accepted, in bytes",
 			func(c *Config) any { return &c.MaxBodyBytes }},
+		{"secretKeyFile", "secret-key-file", "SCIMGATE_SECRET_KEY_FILE", "file with the key that encrypts source secrets, created on first start unless SCIMGATE_SECRET_KEY (base64 of 32 bytes) is set (default: scimgate.key beside the database)",
+			func(c *Config) any { return &c.SecretKeyFile }},
+		{"maxConcurrentRuns", "max-concurrent-runs", "SCIMGATE_MAX_CONCURRENT_RUNS", "sync runs of different sources at the same time",
+			func(c *Config) any { return &c.MaxConcurrentRuns }},
 	}
 }
 

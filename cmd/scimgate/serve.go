@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/sources"
 )
 
 // HTTP server limits. SCIM clients send small requests and poll, so the
@@ -59,7 +60,7 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 			return m.serve(cmd.Context(), cfg)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes")
+	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns")
 	return cmd
 }
 
@@ -80,15 +81,33 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		}
 	}()
 
+	sealer, err := m.sealer(cfg)
+	if err != nil {
+		return err
+	}
+	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
+		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger, Now: m.Now,
+	})
+	adminToken, _ := m.LookupEnv("SCIMGATE_ADMIN_TOKEN")
 	srv, err := api.New(api.Config{
-		Store:        store,
-		Logger:       logger,
-		BaseURL:      cfg.BaseURL,
-		MaxBodyBytes: cfg.MaxBodyBytes,
+		Store:               store,
+		Logger:              logger,
+		BaseURL:             cfg.BaseURL,
+		MaxBodyBytes:        cfg.MaxBodyBytes,
+		Sync:                runner,
+		BootstrapAdminToken: adminToken,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)
 	}
+	runner.Observe = srv.ObserveRun
+	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopScheduler()
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		sources.NewScheduler(store, runner, logger, m.Now).Run(schedCtx)
+	}()
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
@@ -128,6 +147,11 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-served // http.ErrServerClosed
+	// No new runs; running ones get the rest of the grace period to finish
+	// and are canceled after it (their cursors are not saved).
+	stopScheduler()
+	<-schedDone
+	runner.Shutdown(sctx)
 	logger.Info("stopped")
 	return nil
 }

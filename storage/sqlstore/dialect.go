@@ -17,6 +17,10 @@ type dialect struct {
 	// otherwise both the column and v are already lower-cased.
 	match    func(col string, exact bool, op storage.Op, v string) (string, []any)
 	falseLit string
+	// inJSONArray tests col against the elements of a JSON array of
+	// strings passed as one argument, so a statement's text does not
+	// depend on the number of values.
+	inJSONArray func(col string) string
 }
 
 var sqliteDialect = dialect{
@@ -48,7 +52,8 @@ var sqliteDialect = dialect{
 		}
 		return col + ` LIKE ? ESCAPE '\'`, []any{l}
 	},
-	falseLit: "0",
+	falseLit:    "0",
+	inJSONArray: func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
 }
 
 // escapeLike escapes LIKE wildcards in a literal.

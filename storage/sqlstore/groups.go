@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -57,7 +59,8 @@ func (s *Store) CreateGroup(ctx context.Context, g storage.Group) (storage.Group
 
 // addMembers inserts membership rows that are not there yet, after
 // checking that every member exists with the stated type. It reports
-// whether any row was added.
+// whether any row was added. Its cost follows the members added, never the
+// members the group already has.
 func addMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, error) {
 	if len(members) == 0 {
 		return false, nil
@@ -70,7 +73,7 @@ func addMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, er
 	if err != nil {
 		return false, err
 	}
-	added := false
+	args := make([]any, 0, 3*len(members))
 	for _, m := range members {
 		typ, ok := types[m.Value]
 		if !ok {
@@ -82,8 +85,13 @@ func addMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, er
 		if typ == "group" && m.Value == groupID {
 			return false, storage.Invalid("a group cannot be a member of itself")
 		}
-		res := tx.Exec(`INSERT INTO group_members (group_id, member_id, member_type) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			groupID, m.Value, typ)
+		args = append(args, groupID, m.Value, typ)
+	}
+	added := false
+	for start := 0; start < len(args); start += 3 * insertBatch {
+		chunk := args[start:min(start+3*insertBatch, len(args))]
+		rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(chunk)/3), ", ")
+		res := tx.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+rows+" ON CONFLICT DO NOTHING", chunk...)
 		if res.Error != nil {
 			return false, translate(res.Error)
 		}
@@ -116,122 +124,148 @@ func resolveMembers(tx *gorm.DB, ids []string) (map[string]string, error) {
 
 // GetGroup returns one group.
 func (s *Store) GetGroup(ctx context.Context, id string, withMembers bool) (storage.Group, error) {
-	page, err := s.groups(ctx, "groups.id = ?", []any{id}, "groups.seq", 1, 0, withMembers)
+	rows, err := s.query(ctx, "SELECT "+groupSelect+" FROM groups WHERE id = ?", id)
 	if err != nil {
 		return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", err)
 	}
-	if len(page) == 0 {
+	var sink groupSink
+	for rows.Next() {
+		var seq int64
+		var key any
+		if err := sink.scanGroup(rows, &seq, &key, false); err != nil {
+			rows.Close()
+			return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", translate(err))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", translate(err))
+	}
+	if len(sink.list) == 0 {
 		return storage.Group{}, fmt.Errorf("sqlstore: group %s: %w", id, storage.ErrNotFound)
 	}
-	return page[0], nil
+	if withMembers {
+		if err := s.fillMembers(ctx, sink.list); err != nil {
+			return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", err)
+		}
+	}
+	return sink.list[0], nil
 }
 
 const groupSelect = "groups.id, groups.owner, groups.created, groups.last_modified, groups.version, groups.doc"
 
-// groups runs a page query and, when asked, loads members for the page in
-// one more query.
-func (s *Store) groups(ctx context.Context, where string, args []any, order string, limit, offset int, withMembers bool) ([]storage.Group, error) {
-	rows, err := s.query(ctx, "SELECT "+groupSelect+" FROM groups WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
-		append(args, limit, offset)...)
+// groupSink collects a page of groups.
+type groupSink struct{ list []storage.Group }
+
+func (g *groupSink) scan(rows *sql.Rows, seq *int64, key *any) error {
+	return g.scanGroup(rows, seq, key, true)
+}
+
+// scanGroup reads one row of groupSelect, preceded by seq and the sort key
+// when keyed.
+func (g *groupSink) scanGroup(rows *sql.Rows, seq *int64, key *any, keyed bool) error {
+	var grp storage.Group
+	var created, modified, version int64
+	var id, owner string
+	var doc sql.RawBytes
+	dest := []any{&id, &owner, &created, &modified, &version, &doc}
+	if keyed {
+		dest = append([]any{seq, key}, dest...)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(doc, &grp); err != nil {
+		return fmt.Errorf("decode group %s: %w", id, err)
+	}
+	grp.ID, grp.Owner = id, owner
+	grp.Meta = storage.Meta{Created: fromMillis(created), LastModified: fromMillis(modified), Version: version}
+	g.list = append(g.list, grp)
+	return nil
+}
+
+func (g *groupSink) truncate(n int) { g.list = g.list[:n] }
+func (g *groupSink) reverse()       { slices.Reverse(g.list) }
+
+// fillMembers loads the direct members of groups.
+func (s *Store) fillMembers(ctx context.Context, groups []storage.Group) error {
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	members, err := s.members(ctx, s.query, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := []storage.Group{}
-	index := map[string]int{}
-	for rows.Next() {
-		var g storage.Group
-		var created, modified int64
-		var doc string
-		if err := rows.Scan(&g.ID, &g.Owner, &created, &modified, &g.Meta.Version, &doc); err != nil {
-			rows.Close()
-			return nil, translate(err)
+	for i := range groups {
+		groups[i].Members = members[groups[i].ID]
+		if groups[i].Members == nil {
+			groups[i].Members = []storage.Member{}
 		}
-		id, owner, version := g.ID, g.Owner, g.Meta.Version
-		if err := json.Unmarshal([]byte(doc), &g); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("decode group %s: %w", id, err)
-		}
-		g.ID, g.Owner = id, owner
-		g.Meta = storage.Meta{Created: fromMillis(created), LastModified: fromMillis(modified), Version: version}
-		index[g.ID] = len(out)
-		out = append(out, g)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
-	if !withMembers || len(out) == 0 {
-		return out, nil
-	}
-	ids := make([]string, 0, len(out))
-	for _, g := range out {
-		ids = append(ids, g.ID)
-		out[index[g.ID]].Members = []storage.Member{}
-	}
-	members, err := s.members(ctx, s.sqlDBQuerier(), ids)
-	if err != nil {
-		return nil, err
-	}
-	for gid, ms := range members {
-		out[index[gid]].Members = ms
-	}
-	return out, nil
+	return nil
 }
 
-// querier is what members needs: either the pool or a transaction.
-type querier interface {
-	raw(ctx context.Context, q string, args ...any) ([]memberRow, error)
+// queryFunc runs a read: Store.query on the pool, or txQuery in a write.
+type queryFunc func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+
+// txQuery returns a queryFunc on the transaction tx.
+func txQuery(tx *gorm.DB) queryFunc {
+	return func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+		rows, err := tx.Statement.ConnPool.QueryContext(context.WithoutCancel(ctx), q, args...)
+		return rows, translate(err)
+	}
 }
 
-type memberRow struct {
-	GroupID, MemberID, MemberType, Display string
-}
-
-type poolQuerier struct{ s *Store }
-
-func (p poolQuerier) raw(ctx context.Context, q string, args ...any) ([]memberRow, error) {
-	var out []memberRow
-	err := p.s.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error
-	return out, translate(err)
-}
-
-type txQuerier struct{ tx *gorm.DB }
-
-func (t txQuerier) raw(_ context.Context, q string, args ...any) ([]memberRow, error) {
-	var out []memberRow
-	err := t.tx.Raw(q, args...).Scan(&out).Error
-	return out, translate(err)
-}
-
-func (s *Store) sqlDBQuerier() querier { return poolQuerier{s} }
+// memberQuery selects direct members with display names, ordered by
+// member id, which the primary key (group_id, member_id) yields unsorted.
+const memberQuery = `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display, g.display, '')
+	FROM group_members m
+	LEFT JOIN users u ON m.member_type = 'user' AND u.id = m.member_id
+	LEFT JOIN groups g ON m.member_type = 'group' AND g.id = m.member_id
+	WHERE `
 
 // members loads the direct members of the given groups, with display
-// names, ordered by display then id.
-func (s *Store) members(ctx context.Context, q querier, groupIDs []string) (map[string][]storage.Member, error) {
+// names, ordered by member id. One group (GetGroup) runs one prepared
+// statement; a page of groups passes its ids as one JSON array, so the
+// statement's text does not depend on how many there are.
+func (s *Store) members(ctx context.Context, query queryFunc, groupIDs []string) (map[string][]storage.Member, error) {
 	out := make(map[string][]storage.Member, len(groupIDs))
-	for start := 0; start < len(groupIDs); start += insertBatch {
-		chunk := groupIDs[start:min(start+insertBatch, len(groupIDs))]
-		rows, err := q.raw(ctx, `SELECT m.group_id AS group_id, m.member_id AS member_id, m.member_type AS member_type,
-				COALESCE(u.display, g.display, '') AS display
-			FROM group_members m
-			LEFT JOIN users u ON m.member_type = 'user' AND u.id = m.member_id
-			LEFT JOIN groups g ON m.member_type = 'group' AND g.id = m.member_id
-			WHERE m.group_id IN ?`, chunk)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			out[r.GroupID] = append(out[r.GroupID], storage.Member{Value: r.MemberID, Type: memberType(r.MemberType), Display: r.Display})
-		}
+	var rows *sql.Rows
+	var err error
+	if len(groupIDs) == 1 {
+		rows, err = query(ctx, memberQuery+"m.group_id = ? ORDER BY m.member_id", groupIDs[0])
+	} else {
+		ids, _ := json.Marshal(groupIDs)
+		rows, err = query(ctx, memberQuery+s.dialect.inJSONArray("m.group_id")+" ORDER BY m.group_id, m.member_id", string(ids))
 	}
-	for _, ms := range out {
-		sort.Slice(ms, func(i, j int) bool { return ms[i].Value < ms[j].Value })
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	defer rows.Close()
+	var gid, typ string
+	for n := 0; rows.Next(); n++ {
+		if n%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		var m storage.Member
+		if err := rows.Scan(&gid, &m.Value, &typ, &m.Display); err != nil {
+			return nil, translate(err)
+		}
+		m.Type = memberType(typ)
+		out[gid] = append(out[gid], m)
+	}
+	return out, translate(rows.Err())
 }
 
 // UpdateGroup applies update and its membership edits in one transaction.
+// Adding or removing members touches only their rows; the group's members
+// are read only when loadMembers asks for them, and the group returned
+// carries none (GetGroup reads them).
 func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, update func(*storage.Group) (storage.MemberChange, error)) (storage.Group, error) {
+	var out storage.Group
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		var cur storage.Group
 		var row struct {
@@ -251,7 +285,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		cur.ID, cur.Owner = row.ID, row.Owner
 		cur.Meta = storage.Meta{Created: fromMillis(row.Created), LastModified: fromMillis(row.LastModified), Version: row.Version}
 		if loadMembers {
-			ms, err := s.members(ctx, txQuerier{tx}, []string{id})
+			ms, err := s.members(ctx, txQuery(tx), []string{id})
 			if err != nil {
 				return err
 			}
@@ -286,22 +320,26 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		if err != nil {
 			return err
 		}
+		next.ID, next.Owner, next.Meta, next.Members = cur.ID, cur.Owner, cur.Meta, nil
+		out = next
 		if !changed && !added {
+			out.DisplayName, out.ExternalID = cur.DisplayName, cur.ExternalID
 			return nil
 		}
-		next.ID, next.Owner = cur.ID, cur.Owner
 		doc, err := groupDoc(&next)
 		if err != nil {
 			return err
 		}
+		now := s.now().UTC().Truncate(time.Millisecond)
+		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
 		return translate(tx.Exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
 			WHERE id = ?`, exact(next.ExternalID), strings.ToLower(next.DisplayName), next.DisplayName,
-			millis(s.now().UTC()), doc, id).Error)
+			millis(now), doc, id).Error)
 	})
 	if err != nil {
 		return storage.Group{}, wrapOp("update group", err)
 	}
-	return s.GetGroup(ctx, id, true)
+	return out, nil
 }
 
 // DeleteGroup removes a group, its member rows (by cascade) and its
@@ -336,27 +374,29 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 	return wrapOp("delete group", err)
 }
 
-// ListGroups returns a page of groups.
+// ListGroups reads one page of groups, their members when asked, and
+// unless the page tells it, the count of matches.
 func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers bool) (storage.GroupPage, error) {
-	where, args, err := s.where(groupsTable, q.Filter)
+	p, err := s.pageOf(groupsTable, q)
 	if err != nil {
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 	}
-	order, err := orderBy(groupsTable, q)
-	if err != nil {
+	p.columns = groupSelect
+	out := storage.GroupPage{Groups: []storage.Group{}}
+	if q.Limit > 0 {
+		sink := &groupSink{list: []storage.Group{}}
+		if out.Bounds, err = s.read(ctx, p, sink); err != nil {
+			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+		}
+		out.Groups = sink.list
+		if withMembers && len(out.Groups) > 0 {
+			if err := s.fillMembers(ctx, out.Groups); err != nil {
+				return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+			}
+		}
+	}
+	if out.Total, err = s.total(ctx, p, len(out.Groups), out.Bounds); err != nil {
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 	}
-	total, err := s.count(ctx, "groups", where, args)
-	if err != nil {
-		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
-	}
-	page := storage.GroupPage{Total: total, Groups: []storage.Group{}}
-	if q.Limit <= 0 || q.Offset >= total {
-		return page, nil
-	}
-	page.Groups, err = s.groups(ctx, where, args, order, q.Limit, max(q.Offset, 0), withMembers)
-	if err != nil {
-		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
-	}
-	return page, nil
+	return out, nil
 }

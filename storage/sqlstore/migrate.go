@@ -90,6 +90,7 @@ var migrations = []migration{
 			created INTEGER NOT NULL
 		)`,
 	}},
+	{version: 2, name: "sources, runs, sync bookkeeping, audit", sqlite: syncSchema},
 }
 
 // migrate applies every migration newer than the recorded version, each in

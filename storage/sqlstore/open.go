@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,15 +27,28 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; tests may inject one. Default time.Now.
 	Now func() time.Time
-	// MaxOpenConns caps the connection pool (default 2×GOMAXPROCS+2 for
-	// SQLite, enough readers for WAL while one writer works).
+	// MaxOpenConns caps the read connection pool (default 2×GOMAXPROCS+2:
+	// SQLite reads are CPU-bound, so more connections than cores only add
+	// page caches). Writes have one connection of their own.
 	MaxOpenConns int
 }
 
+// Page cache sizes, in KiB. Every connection has a private cache, so the
+// process's memory is about readCacheKiB × readers + writeCacheKiB however
+// large the database grows; pages not cached are read from the operating
+// system's file cache. The writer's cache is larger because bulk inserts
+// touch every index.
+const (
+	readCacheKiB  = 2048
+	writeCacheKiB = 16384
+)
+
 // Store is the gorm-backed storage.Store.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db      *gorm.DB // reads (and anything else not in a write transaction)
+	sqlDB   *sql.DB  // the read pool behind db
+	wdb     *gorm.DB // write transactions, over writeDB
+	writeDB *sql.DB  // one connection: SQLite has one writer anyway
 	dialect dialect
 	log     *slog.Logger
 	now     func() time.Time
@@ -45,6 +60,9 @@ type Store struct {
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements by SQL text
+
+	wstmtMu sync.Mutex
+	wstmts  map[string]*sql.Stmt // prepared write statements (bulk inserts) by SQL text
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -61,9 +79,48 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return nil, fmt.Errorf("sqlstore: PostgreSQL is not supported yet; use a SQLite file path")
 	}
-	sqlDB, err := sql.Open("sqlite3", sqliteDSN(dsn))
+	// The writer opens first so that a new file is created (and switched to
+	// WAL) by one connection before readers attach.
+	writeDB, wdb, err := openPool(sqliteDSN(dsn, writeCacheKiB), 1)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	if v := os.Getenv("SG_WALCP"); v != "" {
+		writeDB.SetConnMaxIdleTime(0)
+		if _, err := writeDB.ExecContext(ctx, "PRAGMA wal_autocheckpoint="+v); err != nil {
+			return nil, err
+		}
+	}
+	maxConns := opts.MaxOpenConns
+	if maxConns <= 0 {
+		maxConns = defaultMaxConns()
+	}
+	sqlDB, gdb, err := openPool(sqliteDSN(dsn, readCacheKiB), maxConns)
+	if err != nil {
+		writeDB.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	s := &Store{
+		db: gdb, sqlDB: sqlDB, wdb: wdb, writeDB: writeDB,
+		dialect: sqliteDialect, log: opts.Logger, now: opts.Now,
+		stmts: make(map[string]*sql.Stmt), wstmts: make(map[string]*sql.Stmt),
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareBulk(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openPool opens one database/sql pool and gorm on top of it.
+func openPool(dsn string, conns int) (*sql.DB, *gorm.DB, error) {
+	sqlDB, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, nil, err
 	}
 	gdb, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 logger.Discard,
@@ -71,39 +128,26 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	})
 	if err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+		return nil, nil, err
 	}
-	maxConns := opts.MaxOpenConns
-	if maxConns <= 0 {
-		maxConns = defaultMaxConns()
-	}
-	sqlDB.SetMaxOpenConns(maxConns)
-	sqlDB.SetMaxIdleConns(maxConns)
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-
-	s := &Store{
-		db: gdb, sqlDB: sqlDB, dialect: sqliteDialect, log: opts.Logger, now: opts.Now,
-		stmts: make(map[string]*sql.Stmt),
-	}
-	if err := s.migrate(ctx); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	return s, nil
+	return sqlDB, gdb, nil
 }
 
 // sqliteDSN adds the connection settings every connection needs: WAL so
 // readers never block the writer, a busy timeout for other processes (the
-// token CLI) writing the same file, foreign keys, and BEGIN IMMEDIATE so a
-// write transaction takes the write lock up front instead of failing
-// half-way when it upgrades.
-func sqliteDSN(path string) string {
+// token CLI) writing the same file, foreign keys, a bounded page cache, and
+// BEGIN IMMEDIATE so a write transaction takes the write lock up front
+// instead of failing half-way when it upgrades.
+func sqliteDSN(path string, cacheKiB int) string {
 	v := url.Values{}
 	v.Set("_journal_mode", "WAL")
 	v.Set("_busy_timeout", "10000")
 	v.Set("_foreign_keys", "on")
 	v.Set("_synchronous", "NORMAL")
-	v.Set("_cache_size", "-16000")
+	v.Set("_cache_size", strconv.Itoa(-cacheKiB))
 	v.Set("_txlock", "immediate")
 	sep := "?"
 	if strings.Contains(path, "?") {
@@ -120,7 +164,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes prepared statements and the pool.
+// Close closes prepared statements and both pools.
 func (s *Store) Close() error {
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {
@@ -128,14 +172,28 @@ func (s *Store) Close() error {
 	}
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
-	return s.sqlDB.Close()
+	s.wstmtMu.Lock()
+	for _, st := range s.wstmts {
+		st.Close()
+	}
+	s.wstmts = map[string]*sql.Stmt{}
+	s.wstmtMu.Unlock()
+	werr := s.writeDB.Close()
+	if err := s.sqlDB.Close(); err != nil {
+		return err
+	}
+	return werr
 }
 
-// write runs fn in one serialised transaction.
+// storeKey carries the store into write transactions, so helpers that see
+// only the gorm transaction can reach the prepared-statement cache.
+type storeKey struct{}
+
+// write runs fn in one serialised transaction on the write connection.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.db.WithContext(ctx).Transaction(fn)
+	return s.wdb.WithContext(context.WithValue(ctx, storeKey{}, s)).Transaction(fn)
 }
 
 // maxCachedStmts bounds the prepared-statement cache; filter shapes are few
@@ -143,7 +201,16 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 const maxCachedStmts = 512
 
 // query runs a read through a cached prepared statement.
+//
+// The statement runs without ctx's cancellation: go-sqlite3 starts a
+// goroutine for every row it returns when the context can be cancelled,
+// which doubled the cost of a 100-row page. Reads are bounded by LIMIT;
+// ctx is checked before the query starts, and readers check it between rows.
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
 	q = s.dialect.rebind(q)
 	s.stmtMu.RLock()
 	st, ok := s.stmts[q]

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -10,15 +12,20 @@ import (
 )
 
 type tokenRow struct {
-	ID      string
-	Name    string
-	Role    string
-	Hash    []byte
-	Created int64
+	ID       string
+	Name     string
+	Role     string
+	Hash     []byte
+	Created  int64
+	LastUsed sql.NullInt64
 }
 
+// tokenSelect is the column list tokenRow scans.
+const tokenSelect = "id, name, role, hash, created, last_used"
+
 func (r tokenRow) token() storage.Token {
-	return storage.Token{ID: r.ID, Name: r.Name, Role: storage.Role(r.Role), Hash: r.Hash, CreatedAt: fromMillis(r.Created)}
+	return storage.Token{ID: r.ID, Name: r.Name, Role: storage.Role(r.Role), Hash: r.Hash,
+		CreatedAt: fromMillis(r.Created), LastUsed: fromNullMillis(r.LastUsed)}
 }
 
 // CreateToken stores a token.
@@ -27,9 +34,12 @@ func (s *Store) CreateToken(ctx context.Context, t storage.Token) (storage.Token
 		t.CreatedAt = s.now()
 	}
 	t.CreatedAt = t.CreatedAt.UTC().Truncate(1e6)
+	if !t.LastUsed.IsZero() {
+		t.LastUsed = t.LastUsed.UTC().Truncate(1e6)
+	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		return translate(tx.Exec("INSERT INTO tokens (id, name, role, hash, created) VALUES (?, ?, ?, ?, ?)",
-			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt)).Error)
+		return translate(tx.Exec("INSERT INTO tokens (id, name, role, hash, created, last_used) VALUES (?, ?, ?, ?, ?, ?)",
+			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed)).Error)
 	})
 	if err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: create token %q: %w", t.Name, err)
@@ -40,7 +50,7 @@ func (s *Store) CreateToken(ctx context.Context, t storage.Token) (storage.Token
 // GetToken returns a token by id; it runs on every authenticated request,
 // so it goes through a prepared statement.
 func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
-	rows, err := s.query(ctx, "SELECT id, name, role, hash, created FROM tokens WHERE id = ?", id)
+	rows, err := s.query(ctx, "SELECT "+tokenSelect+" FROM tokens WHERE id = ?", id)
 	if err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: get token: %w", err)
 	}
@@ -52,7 +62,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 		return storage.Token{}, fmt.Errorf("sqlstore: token %s: %w", id, storage.ErrNotFound)
 	}
 	var r tokenRow
-	if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Hash, &r.Created); err != nil {
+	if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Hash, &r.Created, &r.LastUsed); err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: get token: %w", translate(err))
 	}
 	return r.token(), nil
@@ -61,7 +71,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 // ListTokens returns every token, oldest first.
 func (s *Store) ListTokens(ctx context.Context) ([]storage.Token, error) {
 	var rows []tokenRow
-	if err := s.db.WithContext(ctx).Raw("SELECT id, name, role, hash, created FROM tokens ORDER BY created, name").Scan(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw("SELECT " + tokenSelect + " FROM tokens ORDER BY created, name").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("sqlstore: list tokens: %w", translate(err))
 	}
 	out := make([]storage.Token, 0, len(rows))
@@ -84,4 +94,28 @@ func (s *Store) DeleteToken(ctx context.Context, name string) error {
 		return nil
 	})
 	return wrapOp("revoke token", err)
+}
+
+// TouchToken records a use of the token. Only a later time is stored, so
+// uses reported out of order never move last_used backwards.
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
+	ms := millis(at.UTC())
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)", ms, id, ms)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected > 0 {
+			return nil
+		}
+		var n int64
+		if err := tx.Raw("SELECT COUNT(*) FROM tokens WHERE id = ?", id).Scan(&n).Error; err != nil {
+			return translate(err)
+		}
+		if n == 0 {
+			return fmt.Errorf("token %s: %w", id, storage.ErrNotFound)
+		}
+		return nil
+	})
+	return wrapOp("touch token", err)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,67 +60,31 @@ func (s *Store) CreateUsers(ctx context.Context, users []storage.User) ([]storag
 // insertUsers inserts a batch of users and then their multi-valued rows,
 // keyed by the seq numbers the database assigned.
 func insertUsers(tx *gorm.DB, rows []userRow) error {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO users (" + strings.Join(userColumns, ", ") + ") VALUES ")
-	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(userColumns)), ", ") + ")"
 	args := make([]any, 0, len(rows)*len(userColumns))
-	for i, r := range rows {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(ph)
+	for _, r := range rows {
 		args = append(args, r.values...)
 	}
-	sb.WriteString(" RETURNING id, seq")
-	res, err := tx.Raw(sb.String(), args...).Rows()
-	if err != nil {
-		return translate(err)
-	}
 	seqs := make(map[string]int64, len(rows))
-	for res.Next() {
+	err := bulkInsert(tx, usersBulk, args, func(res *sql.Rows) error {
 		var id string
 		var seq int64
 		if err := res.Scan(&id, &seq); err != nil {
-			res.Close()
-			return translate(err)
+			return err
 		}
 		seqs[id] = seq
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := res.Close(); err != nil {
-		return translate(err)
-	}
-	if err := res.Err(); err != nil {
-		return translate(err)
-	}
-	var vals []any
-	n := 0
-	sb.Reset()
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		err := tx.Exec("INSERT INTO user_values (user_seq, attr, value, type, is_primary, display) VALUES "+sb.String(), vals...).Error
-		sb.Reset()
-		vals, n = vals[:0], 0
-		return translate(err)
-	}
+	vals := args[:0] // the user values are no longer needed
 	for _, r := range rows {
 		seq := seqs[r.values[0].(string)]
 		for _, v := range r.multi {
-			if n > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?)")
 			vals = append(vals, seq, v.attr, v.value, v.typ, v.primary, v.display)
-			n++
-			if n == 1000 {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
 		}
 	}
-	return flush()
+	return bulkInsert(tx, valuesBulk, vals, nil)
 }
 
 // GetUser returns one user.
@@ -250,48 +215,43 @@ func (s *Store) touchParentGroups(tx *gorm.DB, memberID string) error {
 	return translate(err)
 }
 
-// ListUsers runs a count and a page query; both use the same WHERE clause.
+// ListUsers reads one page and, unless the page tells it, counts the
+// matches; both use the same WHERE clause.
 func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPage, error) {
-	where, args, err := s.where(usersTable, q.Filter)
+	p, err := s.pageOf(usersTable, q)
 	if err != nil {
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 	}
-	order, err := orderBy(usersTable, q)
-	if err != nil {
-		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
-	}
-	// The page comes first: when it is not full, it tells the total by
-	// itself and the COUNT query (a scan of every match) is skipped, which
-	// is the common case of lookups such as userName eq.
-	page := storage.UserPage{Users: []storage.UserDoc{}}
-	offset := max(q.Offset, 0)
+	p.columns = userSelect
+	out := storage.UserPage{Users: []storage.UserDoc{}}
 	if q.Limit > 0 {
-		rows, err := s.query(ctx, "SELECT "+userSelect+" FROM users WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
-			append(args[:len(args):len(args)], q.Limit, offset)...)
-		if err != nil {
+		sink := &userSink{}
+		if out.Bounds, err = s.read(ctx, p, sink); err != nil {
 			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanUserDoc(rows)
-			if err != nil {
-				return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
-			}
-			page.Users = append(page.Users, d)
-		}
-		if err := rows.Err(); err != nil {
-			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", translate(err))
-		}
+		out.Users = sink.docs()
 	}
-	if n := len(page.Users); q.Limit > 0 && n < q.Limit && (n > 0 || offset == 0) {
-		page.Total = offset + n
-		return page, nil
-	}
-	page.Total, err = s.count(ctx, "users", where, args)
-	if err != nil {
+	if out.Total, err = s.total(ctx, p, len(out.Users), out.Bounds); err != nil {
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 	}
-	return page, nil
+	return out, nil
+}
+
+// pageOf compiles q's filter and order for table t.
+func (s *Store) pageOf(t resourceTable, q storage.Query) (page, error) {
+	if _, err := isKeyset(q); err != nil {
+		return page{}, err
+	}
+	where, args, err := s.where(t, q.Filter)
+	if err != nil {
+		return page{}, err
+	}
+	order, err := newSortOrder(t, q)
+	if err != nil {
+		return page{}, err
+	}
+	q.Offset = max(q.Offset, 0)
+	return page{table: t.name, where: where, args: args, order: order, q: q}, nil
 }
 
 func (s *Store) count(ctx context.Context, table, where string, args []any) (int, error) {

@@ -42,6 +42,12 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Filters", filterTests},
 		{"Tokens", tokenTests},
 		{"Concurrency", concurrencyTests},
+		{"Cursor", cursorTests},
+		{"Sources", sourceTests},
+		{"Runs", runTests},
+		{"Sync", syncTests},
+		{"SyncGroups", syncGroupTests},
+		{"Audit", auditTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ var tokenTests = []subtest{
 	{"CreateGetList", testTokens},
 	{"DuplicateName", testTokenDuplicateName},
 	{"Delete", testDeleteToken},
+	{"TouchToken", testTouchToken},
 }
 
 // token builds a token as api.NewToken would (CreatedAt set by the caller,
@@ -157,4 +158,43 @@ func testDeleteToken(t *testing.T, s storage.Store) {
 		t.Fatalf("GetToken(reused name): %v", err)
 	}
 	checkToken(t, "GetToken(reused name)", got, again)
+}
+
+func testTouchToken(t *testing.T, s storage.Store) {
+	created := time.Now().Add(-time.Hour)
+	tok, err := s.CreateToken(ctx(t), token("aaaaaaaaaaaa", "ci", storage.RoleWriter, created))
+	if err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	lastUsed := func() time.Time {
+		t.Helper()
+		got, err := s.GetToken(ctx(t), tok.ID)
+		if err != nil {
+			t.Fatalf("GetToken: %v", err)
+		}
+		list, err := s.ListTokens(ctx(t))
+		if err != nil || len(list) != 1 || !list[0].LastUsed.Equal(got.LastUsed) {
+			t.Fatalf("ListTokens = %+v, %v; want LastUsed %v as GetToken says", list, err, got.LastUsed)
+		}
+		return got.LastUsed
+	}
+	if got := lastUsed(); !got.IsZero() {
+		t.Errorf("LastUsed of an unused token = %v, want zero", got)
+	}
+	used := time.Now()
+	for _, step := range []struct {
+		at, want time.Time
+	}{
+		{used, used},
+		{used.Add(-time.Minute), used}, // an older report does not move it back
+		{used.Add(time.Minute), used.Add(time.Minute)},
+	} {
+		if err := s.TouchToken(ctx(t), tok.ID, step.at); err != nil {
+			t.Fatalf("TouchToken(%v): %v", step.at, err)
+		}
+		if got := lastUsed(); got.Sub(step.want).Abs() >= time.Millisecond {
+			t.Errorf("after TouchToken(%v): LastUsed = %v, want %v", step.at, got, step.want)
+		}
+	}
+	wantErr(t, "TouchToken(unknown)", s.TouchToken(ctx(t), "000000000000", used), storage.ErrNotFound)
 }

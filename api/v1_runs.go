@@ -1,0 +1,158 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/storage"
+)
+
+// runJSON is a run as the API shows it.
+type runJSON struct {
+	ID            string            `json:"id"`
+	SourceID      string            `json:"sourceId"`
+	Status        storage.RunStatus `json:"status"`
+	Trigger       string            `json:"trigger"`
+	Mode          string            `json:"mode,omitempty"`
+	DryRun        bool              `json:"dryRun"`
+	Queued        time.Time         `json:"queued"`
+	Started       *time.Time        `json:"started,omitempty"`
+	Finished      *time.Time        `json:"finished,omitempty"`
+	Counts        storage.RunCounts `json:"counts"`
+	Error         string            `json:"error,omitempty"`
+	Notes         []string          `json:"notes"`
+	DecidedBy     string            `json:"decidedBy,omitempty"`
+	ChangeLogSize int               `json:"changeLogSize"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func runView(r storage.Run) runJSON {
+	notes := r.Notes
+	if notes == nil {
+		notes = []string{}
+	}
+	return runJSON{
+		ID: r.ID, SourceID: r.SourceID, Status: r.Status, Trigger: r.Trigger, Mode: r.Mode, DryRun: r.DryRun,
+		Queued: r.Queued, Started: optTime(r.Started), Finished: optTime(r.Finished), Counts: r.Counts,
+		Error: r.Error, Notes: notes, DecidedBy: r.DecidedBy, ChangeLogSize: r.ChangeLogN,
+	}
+}
+
+func (s *Server) listRuns(c echo.Context) error {
+	id := c.Param("id")
+	limit, err := intParam(c, "limit", 20, 200)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.GetSource(c.Request().Context(), id); err != nil {
+		return notFoundAs(err, "source "+id)
+	}
+	runs, err := s.cfg.Store.ListRuns(c.Request().Context(), id, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]runJSON, len(runs))
+	for i, r := range runs {
+		out[i] = runView(r)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"runs": out})
+}
+
+func (s *Server) getRun(c echo.Context) error {
+	r, err := s.cfg.Store.GetRun(c.Request().Context(), c.Param("id"), c.Param("runId"))
+	if err != nil {
+		return notFoundAs(err, "run "+c.Param("runId")+" of source "+c.Param("id"))
+	}
+	return c.JSON(http.StatusOK, runView(r))
+}
+
+// listChanges pages through a run's change log.
+func (s *Server) listChanges(c echo.Context) error {
+	offset, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.GetRun(c.Request().Context(), c.Param("id"), c.Param("runId")); err != nil {
+		return notFoundAs(err, "run "+c.Param("runId")+" of source "+c.Param("id"))
+	}
+	changes, total, err := s.cfg.Store.ListChanges(c.Request().Context(), c.Param("runId"), offset, limit)
+	if err != nil {
+		return err
+	}
+	if changes == nil {
+		changes = []storage.Change{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "changes": changes})
+}
+
+// listPending shows what a held run would remove.
+func (s *Server) listPending(c echo.Context) error {
+	offset, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.GetRun(c.Request().Context(), c.Param("id"), c.Param("runId")); err != nil {
+		return notFoundAs(err, "run "+c.Param("runId")+" of source "+c.Param("id"))
+	}
+	p, total, err := s.cfg.Store.ListPending(c.Request().Context(), c.Param("runId"), offset, limit)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		p = []storage.PendingDeletion{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "pending": p})
+}
+
+func page(c echo.Context) (int, int, error) {
+	offset, err := intParam(c, "offset", 0, 1<<31-1)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit, err := intParam(c, "limit", 100, 1000)
+	return offset, limit, err
+}
+
+func (s *Server) decideRun(approve bool) func(echo.Context) error {
+	return func(c echo.Context) error {
+		id, runID := c.Param("id"), c.Param("runId")
+		var r storage.Run
+		var err error
+		if approve {
+			r, err = s.cfg.Sync.Approve(c.Request().Context(), id, runID, actor(c))
+		} else {
+			r, err = s.cfg.Sync.Reject(c.Request().Context(), id, runID, actor(c))
+		}
+		if err != nil {
+			return notFoundAs(err, "run "+runID+" of source "+id)
+		}
+		action := "run.reject"
+		if approve {
+			action = "run.approve"
+		}
+		s.audit(c, action, id, "run="+runID)
+		return c.JSON(http.StatusOK, runView(r))
+	}
+}
+
+// notFoundAs names what was not found.
+func notFoundAs(err error, what string) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return errNotFound(what)
+	}
+	return err
+}
+
+func errorsIsConflict(err error) bool { return errors.Is(err, storage.ErrConflict) }
+
+func asInvalid(err error, target **sources.InvalidConfigError) bool { return errors.As(err, target) }

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/csv"
+)
+
+// kinds is the complete list of source kinds this binary knows; the
+// directory connectors (ldap, entra, okta) are added here as they land.
+func kinds() sources.Registry {
+	return sources.Registry{
+		"csv": csv.Kind(),
+	}
+}
+
+// sealer loads the key that encrypts source secrets: SCIMGATE_SECRET_KEY,
+// or the key file (created with a random key on first start).
+func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
+	env, _ := m.LookupEnv("SCIMGATE_SECRET_KEY")
+	path := cfg.SecretKeyFile
+	if path == "" {
+		path = filepath.Join(filepath.Dir(cfg.DB), "scimgate.key")
+	}
+	key, err := sources.LoadKey(env, path)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return sources.NewSealer(key)
+}

@@ -1,0 +1,160 @@
+// Package csv is the csv source kind: users and groups read from CSV (or
+// JSON) files on disk, re-read on every run. It is how a newcomer sees
+// scimgate sync without a directory, and a real import path for HR
+// exports.
+//
+// Users file (CSV with a header row; columns in any order; externalId and
+// userName required):
+//
+//	externalId,userName,givenName,familyName,displayName,email,active,title,department,employeeNumber,manager
+//
+// externalId is the stable id, manager the manager's externalId, active
+// true or false (empty means true). Groups file:
+//
+//	externalId,displayName,members
+//
+// with members as ;-separated user or group externalIds. A .json file holds
+// an array of objects with the same field names (members as an array).
+//
+// Every run is a complete enumeration, so users missing from the file are
+// removed per the source's deletion policy. A file that cannot be parsed
+// fails the run before anything is written; malformed rows are reported
+// with their line numbers (and then the run removes nothing).
+package csv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/scimgate/scimgate/sources"
+)
+
+// Kind registers the csv kind.
+func Kind() sources.Kind {
+	return sources.Kind{
+		New:         func() sources.Config { return &Config{} },
+		Description: "Users and groups from CSV or JSON files on the server's disk, re-read on every run.",
+		UserMapping: sources.Mapping{
+			"externalId":                "{externalId}",
+			"userName":                  "{userName}",
+			"name.givenName":            "{givenName}",
+			"name.familyName":           "{familyName}",
+			"displayName":               "{displayName}",
+			"emails.work":               "{email}",
+			"active":                    "{active}",
+			"title":                     "{title}",
+			"enterprise.department":     "{department}",
+			"enterprise.employeeNumber": "{employeeNumber}",
+			"enterprise.manager":        "{manager}",
+		},
+		GroupMapping: sources.Mapping{
+			"displayName": "{displayName}",
+			"externalId":  "{externalId}",
+		},
+	}
+}
+
+// UserColumns are the columns a users file may have.
+var UserColumns = []string{"externalId", "userName", "givenName", "familyName", "displayName", "email", "active", "title", "department", "employeeNumber", "manager"}
+
+// GroupColumns are the columns a groups file may have.
+var GroupColumns = []string{"externalId", "displayName", "members"}
+
+// Config is the csv kind's settings.
+type Config struct {
+	UsersPath  string `json:"usersPath"`
+	GroupsPath string `json:"groupsPath,omitempty"`
+}
+
+// Validate checks the settings; files are checked when the source runs
+// (they may be written after the source is configured).
+func (c *Config) Validate() sources.FieldErrors {
+	var errs sources.FieldErrors
+	if strings.TrimSpace(c.UsersPath) == "" {
+		errs.Add("usersPath", "required: the path of the users file (.csv or .json)")
+	} else if !filepath.IsAbs(c.UsersPath) {
+		errs.Add("usersPath", "must be an absolute path (the server's working directory is not the admin's)")
+	}
+	if c.GroupsPath != "" && !filepath.IsAbs(c.GroupsPath) {
+		errs.Add("groupsPath", "must be an absolute path")
+	}
+	return errs
+}
+
+// Open returns the source.
+func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
+	return &csvSource{cfg: *c, log: log}, nil
+}
+
+type csvSource struct {
+	cfg Config
+	log *slog.Logger
+}
+
+var (
+	_ sources.Source = (*csvSource)(nil)
+	_ sources.Tester = (*csvSource)(nil)
+)
+
+// pageSize is how many records go to the engine at a time.
+const pageSize = 500
+
+// Test checks that the files exist and their headers are right.
+func (s *csvSource) Test(ctx context.Context) error {
+	if err := checkHeader(s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
+		return err
+	}
+	if s.cfg.GroupsPath != "" {
+		return checkHeader(s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
+	}
+	return nil
+}
+
+// Sync reads the files twice: once to prove they parse, so a broken file
+// fails the run before anything is written, then to stream the records.
+func (s *csvSource) Sync(ctx context.Context, _ sources.Request, out sources.Sink) (sources.Result, error) {
+	discard := &countSink{}
+	if err := s.stream(ctx, discard); err != nil {
+		return sources.Result{}, err
+	}
+	if err := s.stream(ctx, out); err != nil {
+		return sources.Result{}, err
+	}
+	return sources.Result{Complete: true}, nil
+}
+
+func (s *csvSource) stream(ctx context.Context, out sources.Sink) error {
+	if err := readUsers(ctx, s.cfg.UsersPath, out); err != nil {
+		return err
+	}
+	if s.cfg.GroupsPath != "" {
+		return readGroups(ctx, s.cfg.GroupsPath, out)
+	}
+	return nil
+}
+
+// countSink swallows records during the validation pass.
+type countSink struct{}
+
+func (countSink) Users(context.Context, []sources.UserRecord) error   { return nil }
+func (countSink) Groups(context.Context, []sources.GroupRecord) error { return nil }
+func (countSink) Deletions(context.Context, []sources.Deletion) error { return nil }
+func (countSink) Problem(context.Context, sources.Problem) error      { return nil }
+
+func openFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("csv: %s does not exist", path)
+		}
+		if os.IsPermission(err) {
+			return nil, fmt.Errorf("csv: scimgate may not read %s (permission denied)", path)
+		}
+		return nil, fmt.Errorf("csv: open %s: %w", path, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,160 @@
+package csv_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/csv"
+)
+
+// recorder is a Sink that keeps everything.
+type recorder struct {
+	users    []sources.UserRecord
+	groups   []sources.GroupRecord
+	problems []sources.Problem
+}
+
+func (r *recorder) Users(_ context.Context, p []sources.UserRecord) error {
+	r.users = append(r.users, p...)
+	return nil
+}
+func (r *recorder) Groups(_ context.Context, p []sources.GroupRecord) error {
+	r.groups = append(r.groups, p...)
+	return nil
+}
+func (r *recorder) Deletions(context.Context, []sources.Deletion) error { return nil }
+func (r *recorder) Problem(_ context.Context, p sources.Problem) error {
+	r.problems = append(r.problems, p)
+	return nil
+}
+
+func write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func open(t *testing.T, users, groups string) sources.Source {
+	t.Helper()
+	cfg := &csv.Config{UsersPath: users, GroupsPath: groups}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		t.Fatalf("validate: %v", errs)
+	}
+	src, err := cfg.Open(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func TestReadsUsersAndGroups(t *testing.T) {
+	users := write(t, "users.csv", "\ufeffexternalId,userName,givenName,familyName,email,active,manager\n"+
+		"e1,ann@example.com,Ann,Lee,ann@example.com,true,\n"+
+		"e2,bob@example.com,Bob,\"Smith, Jr\",bob@example.com,false,e1\n")
+	groups := write(t, "groups.csv", "externalId,displayName,members\ng1,Sales,e1; e2;g2\ng2,Empty,\n")
+	rec := &recorder{}
+	res, err := open(t, users, groups).Sync(context.Background(), sources.Request{}, rec)
+	if err != nil || !res.Complete {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+	if len(rec.users) != 2 || rec.users[1].Key != "e2" || rec.users[1].Attrs["familyName"] != "Smith, Jr" ||
+		rec.users[1].Attrs["active"] != "false" || rec.users[1].Attrs["manager"] != "e1" {
+		t.Errorf("users = %+v", rec.users)
+	}
+	if len(rec.groups) != 2 || !reflect.DeepEqual(rec.groups[0].Members, []string{"e1", "e2", "g2"}) || !rec.groups[0].MembersComplete ||
+		len(rec.groups[1].Members) != 0 {
+		t.Errorf("groups = %+v", rec.groups)
+	}
+}
+
+func TestReadsJSON(t *testing.T) {
+	users := write(t, "users.json", `[{"externalId":"e1","userName":"ann@example.com","active":false},{"externalId":"e2","userName":"bob@example.com"}]`)
+	groups := write(t, "groups.json", `[{"externalId":"g1","displayName":"Sales","members":["e1","e2"]}]`)
+	rec := &recorder{}
+	if _, err := open(t, users, groups).Sync(context.Background(), sources.Request{}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.users) != 2 || rec.users[0].Attrs["active"] != "false" || len(rec.groups) != 1 || len(rec.groups[0].Members) != 2 {
+		t.Errorf("users %+v groups %+v", rec.users, rec.groups)
+	}
+}
+
+func TestMalformedRowsAreReportedWithLines(t *testing.T) {
+	users := write(t, "users.csv", "externalId,userName,active\n"+
+		"e1,ann@example.com,true\n"+
+		",nobody@example.com,true\n"+
+		"e3,,true\n"+
+		"e4,dan@example.com,maybe\n"+
+		"e5,eve@example.com\n"+
+		"e6,fay@example.com,false\n")
+	rec := &recorder{}
+	if _, err := open(t, users, "").Sync(context.Background(), sources.Request{}, rec); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rec.problems {
+		got = append(got, p.Where+": "+p.Message)
+	}
+	want := []string{
+		"users.csv line 3: externalId is empty",
+		"users.csv line 4: userName is empty",
+		`users.csv line 5: active is "maybe"; use true or false`,
+		"users.csv line 6: 2 fields, the header has 3",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(rec.users) != 2 {
+		t.Errorf("%d users, want e1 and e6", len(rec.users))
+	}
+}
+
+// TestBrokenFilesFailBeforeAnyRecord: a file that cannot be parsed sends
+// nothing at all, so the run fails without touching the directory.
+func TestBrokenFilesFailBeforeAnyRecord(t *testing.T) {
+	ok := "externalId,userName\ne1,a@example.com\n"
+	for _, tc := range []struct {
+		name, users, groups, wantErr string
+	}{
+		{"unknown columns are named", "externalId,userName,shoeSize,hat\ne1,a@x,42,no\n", "", `unknown columns "shoeSize", "hat"`},
+		{"missing required column", "externalId,email\ne1,a@x\n", "", "missing required columns userName"},
+		{"bare quote late in the file", ok + "e2,b\"ad@example.com\n", "", `bare " in non-quoted-field`},
+		{"empty file", "", "", "is empty; it needs a header row"},
+		{"broken groups file after good users", ok, "externalId,displayName,members\ng1,\"unterminated\n", "extraneous or missing"},
+		{"missing file", "", "", "does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			users := filepath.Join(t.TempDir(), "absent.csv")
+			if tc.wantErr != "does not exist" {
+				users = write(t, "users.csv", tc.users)
+			}
+			groups := ""
+			if tc.groups != "" {
+				groups = write(t, "groups.csv", tc.groups)
+			}
+			rec := &recorder{}
+			_, err := open(t, users, groups).Sync(context.Background(), sources.Request{}, rec)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+			if len(rec.users)+len(rec.groups) != 0 {
+				t.Errorf("records were sent before the failure: %d users", len(rec.users))
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	errs := (&csv.Config{GroupsPath: "rel/groups.csv"}).Validate()
+	if errs["usersPath"] == "" || errs["groupsPath"] == "" {
+		t.Errorf("errs = %v", errs)
+	}
+}

@@ -1,0 +1,352 @@
+package csv
+
+import (
+	"context"
+	stdcsv "encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/scimgate/scimgate/sources"
+)
+
+// table reads rows of a CSV file by column name.
+type table struct {
+	name string
+	r    *stdcsv.Reader
+	cols map[string]int
+}
+
+func newTable(path string, rd io.Reader, allowed, required []string) (*table, error) {
+	r := stdcsv.NewReader(rd)
+	r.FieldsPerRecord = -1 // row width is checked per row, as a row problem
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("csv: %s is empty; it needs a header row", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("csv: %s: %w", path, err)
+	}
+	t := &table{name: filepath.Base(path), r: r, cols: map[string]int{}}
+	var unknown []string
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		canon := ""
+		for _, a := range allowed {
+			if strings.EqualFold(a, h) {
+				canon = a
+			}
+		}
+		if canon == "" {
+			unknown = append(unknown, fmt.Sprintf("%q", h))
+			continue
+		}
+		if _, dup := t.cols[canon]; dup {
+			return nil, fmt.Errorf("csv: %s: column %s appears twice", path, canon)
+		}
+		t.cols[canon] = i
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("csv: %s: unknown columns %s; allowed: %s", path, strings.Join(unknown, ", "), strings.Join(allowed, ","))
+	}
+	var missing []string
+	for _, req := range required {
+		if _, ok := t.cols[req]; !ok {
+			missing = append(missing, req)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("csv: %s: missing required columns %s", path, strings.Join(missing, ", "))
+	}
+	return t, nil
+}
+
+// next returns the next row as a map, its line, and a row problem (the
+// row is then skipped). io.EOF ends the table; other errors are fatal.
+func (t *table) next() (map[string]string, int, string, error) {
+	rec, err := t.r.Read()
+	if err == io.EOF {
+		return nil, 0, "", io.EOF
+	}
+	var perr *stdcsv.ParseError
+	if errors.As(err, &perr) && errors.Is(perr.Err, stdcsv.ErrFieldCount) {
+		return nil, perr.Line, "wrong number of fields", nil
+	}
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("csv: %s: %w", t.name, err)
+	}
+	line, _ := t.r.FieldPos(0)
+	width := 0
+	for _, i := range t.cols {
+		width = max(width, i+1)
+	}
+	if len(rec) < width {
+		return nil, line, fmt.Sprintf("%d fields, the header has %d", len(rec), width), nil
+	}
+	row := make(map[string]string, len(t.cols))
+	for name, i := range t.cols {
+		row[name] = strings.TrimSpace(rec[i])
+	}
+	return row, line, "", nil
+}
+
+func checkHeader(path string, allowed, required []string) error {
+	f, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if isJSON(path) {
+		var probe []json.RawMessage
+		if err := json.NewDecoder(f).Decode(&probe); err != nil {
+			return fmt.Errorf("csv: %s is not a JSON array of objects: %v", path, err)
+		}
+		return nil
+	}
+	_, err = newTable(path, f, allowed, required)
+	return err
+}
+
+func isJSON(path string) bool { return strings.EqualFold(filepath.Ext(path), ".json") }
+
+func readUsers(ctx context.Context, path string, out sources.Sink) error {
+	if isJSON(path) {
+		return readJSON(ctx, path, UserColumns, out, func(row map[string]string, _ []string) (any, string) {
+			return userRecord(row)
+		})
+	}
+	f, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	t, err := newTable(path, f, UserColumns, []string{"externalId", "userName"})
+	if err != nil {
+		return err
+	}
+	page := make([]sources.UserRecord, 0, pageSize)
+	for {
+		row, line, problem, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var rec sources.UserRecord
+		if problem == "" {
+			rec, problem = userRecord(row)
+		}
+		if problem != "" {
+			if err := out.Problem(ctx, sources.Problem{Where: fmt.Sprintf("%s line %d", t.name, line), Message: problem}); err != nil {
+				return err
+			}
+			continue
+		}
+		page = append(page, rec)
+		if len(page) == pageSize {
+			if err := out.Users(ctx, page); err != nil {
+				return err
+			}
+			page = page[:0]
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(page) > 0 {
+		return out.Users(ctx, page)
+	}
+	return nil
+}
+
+// userRecord checks one row; the string is the row's problem, if any.
+func userRecord(row map[string]string) (sources.UserRecord, string) {
+	if row["externalId"] == "" {
+		return sources.UserRecord{}, "externalId is empty"
+	}
+	if row["userName"] == "" {
+		return sources.UserRecord{}, "userName is empty"
+	}
+	switch strings.ToLower(row["active"]) {
+	case "", "true", "false":
+	default:
+		return sources.UserRecord{}, fmt.Sprintf("active is %q; use true or false", row["active"])
+	}
+	return sources.UserRecord{Key: row["externalId"], Attrs: row}, ""
+}
+
+func readGroups(ctx context.Context, path string, out sources.Sink) error {
+	if isJSON(path) {
+		return readJSON(ctx, path, GroupColumns, out, func(row map[string]string, members []string) (any, string) {
+			return groupRecord(row, members)
+		})
+	}
+	f, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	t, err := newTable(path, f, GroupColumns, []string{"externalId", "displayName"})
+	if err != nil {
+		return err
+	}
+	var page []sources.GroupRecord
+	for {
+		row, line, problem, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var rec sources.GroupRecord
+		if problem == "" {
+			rec, problem = groupRecord(row, splitMembers(row["members"]))
+		}
+		if problem != "" {
+			if err := out.Problem(ctx, sources.Problem{Where: fmt.Sprintf("%s line %d", t.name, line), Message: problem}); err != nil {
+				return err
+			}
+			continue
+		}
+		page = append(page, rec)
+		if len(page) == pageSize {
+			if err := out.Groups(ctx, page); err != nil {
+				return err
+			}
+			page = nil
+		}
+	}
+	if len(page) > 0 {
+		return out.Groups(ctx, page)
+	}
+	return nil
+}
+
+func splitMembers(s string) []string {
+	var out []string
+	for _, m := range strings.Split(s, ";") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func groupRecord(row map[string]string, members []string) (sources.GroupRecord, string) {
+	if row["externalId"] == "" {
+		return sources.GroupRecord{}, "externalId is empty"
+	}
+	if row["displayName"] == "" {
+		return sources.GroupRecord{}, "displayName is empty"
+	}
+	delete(row, "members")
+	return sources.GroupRecord{Key: row["externalId"], Attrs: row, Members: members, MembersComplete: true}, ""
+}
+
+// readJSON streams an array of objects; each object's fields must be
+// among allowed. Field values may be strings, booleans or numbers;
+// "members" may be an array of strings.
+func readJSON(ctx context.Context, path string, allowed []string, out sources.Sink, build func(map[string]string, []string) (any, string)) error {
+	f, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return fmt.Errorf("csv: %s must hold a JSON array of objects", path)
+	}
+	name := filepath.Base(path)
+	var users []sources.UserRecord
+	var groups []sources.GroupRecord
+	flush := func() error {
+		if len(users) > 0 {
+			if err := out.Users(ctx, users); err != nil {
+				return err
+			}
+			users = users[:0]
+		}
+		if len(groups) > 0 {
+			if err := out.Groups(ctx, groups); err != nil {
+				return err
+			}
+			groups = groups[:0]
+		}
+		return nil
+	}
+	for i := 1; dec.More(); i++ {
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			return fmt.Errorf("csv: %s: element %d: %w", path, i, err)
+		}
+		row := map[string]string{}
+		var members []string
+		problem := ""
+		for k, v := range obj {
+			canon := ""
+			for _, a := range allowed {
+				if strings.EqualFold(a, k) {
+					canon = a
+				}
+			}
+			if canon == "" {
+				return fmt.Errorf("csv: %s: element %d: unknown field %q; allowed: %s", path, i, k, strings.Join(allowed, ","))
+			}
+			switch v := v.(type) {
+			case string:
+				if canon == "members" {
+					members = splitMembers(v)
+				} else {
+					row[canon] = strings.TrimSpace(v)
+				}
+			case bool:
+				row[canon] = fmt.Sprint(v)
+			case float64:
+				row[canon] = fmt.Sprint(v)
+			case nil:
+			case []any:
+				if canon != "members" {
+					problem = fmt.Sprintf("%s must not be a list", canon)
+				}
+				for _, m := range v {
+					if s, ok := m.(string); ok && s != "" {
+						members = append(members, s)
+					}
+				}
+			default:
+				problem = fmt.Sprintf("%s has an unsupported value", canon)
+			}
+		}
+		var rec any
+		if problem == "" {
+			rec, problem = build(row, members)
+		}
+		if problem != "" {
+			if err := out.Problem(ctx, sources.Problem{Where: fmt.Sprintf("%s element %d", name, i), Message: problem}); err != nil {
+				return err
+			}
+			continue
+		}
+		switch r := rec.(type) {
+		case sources.UserRecord:
+			users = append(users, r)
+		case sources.GroupRecord:
+			groups = append(groups, r)
+		}
+		if len(users)+len(groups) >= pageSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("csv: %s: %w", path, err)
+	}
+	return flush()
+}

@@ -1,0 +1,339 @@
+package sources
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// EngineStore is the part of the store the engine writes through.
+type EngineStore interface {
+	storage.SyncStore
+	storage.RunStore
+	GetUser(ctx context.Context, id string) (storage.User, error)
+}
+
+// Engine applies what a source streams to the store.
+//
+// A run goes through these steps:
+//  1. the source streams pages of users, groups and explicit deletions;
+//     users are mapped, scoped and written in batched transactions,
+//     skipping records whose hash shows nothing changed;
+//  2. groups are written once the users before them are, members resolved
+//     by source key; members and managers that arrive later are fixed up
+//     at the end, and reported if they never arrive;
+//  3. only after a complete enumeration with no unreadable records are
+//     absences turned into deactivations and deletions, and only within
+//     the deletion guard; otherwise the run is held for an admin.
+type Engine struct {
+	store EngineStore
+	log   *slog.Logger
+	now   func() time.Time
+	// BatchSize is how many records one transaction writes.
+	BatchSize int
+	// ChangeLogCap bounds the per-run change log.
+	ChangeLogCap int
+}
+
+// NewEngine returns an engine writing to store.
+func NewEngine(store EngineStore, log *slog.Logger, now func() time.Time) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{store: store, log: log, now: now, BatchSize: 500, ChangeLogCap: 10000}
+}
+
+// Job is one run to execute.
+type Job struct {
+	Source  storage.Source
+	Run     storage.Run // already stored, status running
+	Opened  Source
+	Mapping compiledMapping
+	Scope   Scope
+	Full    bool
+	DryRun  bool
+	// Precedence returns the precedence of another owner (lower wins);
+	// ok is false for owners it does not know.
+	Precedence func(owner string) (p int, ok bool)
+}
+
+// Outcome is how a run ended. The caller stores it (FinishRun, or
+// SetPending for a held run).
+type Outcome struct {
+	Run        storage.Run
+	Pending    []storage.PendingDeletion
+	SaveCursor bool
+}
+
+// Execute runs job to the end. Errors end up in the returned run (status
+// failed), never half applied: what was written before the error stays
+// (it is idempotent to write again), deletions are not computed and the
+// cursor is not saved.
+func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
+	st := newRunState(e, job)
+	users, groups, err := e.store.CountOwned(ctx, st.owner)
+	if err != nil {
+		return st.fail(fmt.Errorf("count the source's objects: %w", err))
+	}
+	st.ownedBefore = users + groups
+	req := Request{Cursor: job.Source.Cursor, Full: job.Full}
+	if job.Full {
+		req.Cursor = nil
+	}
+	res, err := job.Opened.Sync(ctx, req, st)
+	if err == nil {
+		err = st.flushAll(ctx)
+	}
+	if err != nil {
+		return st.fail(err)
+	}
+	run := st.run
+	run.Cursor = res.Cursor
+	run.Notes = append(run.Notes, res.Notes...)
+	run.Mode = "incremental"
+	if res.Complete {
+		run.Mode = "full"
+	}
+	st.run = run
+	if err := st.finishReferences(ctx); err != nil {
+		return st.fail(err)
+	}
+	candidates, err := st.deletions(ctx, res.Complete)
+	if err != nil {
+		return st.fail(err)
+	}
+	if reason := st.guard(len(candidates)); reason != "" && len(candidates) > 0 {
+		st.run.Status = storage.RunHeld
+		st.run.Counts.Pending = len(candidates)
+		st.run.Notes = append(st.run.Notes, reason)
+		if err := st.flushChanges(ctx); err != nil {
+			return st.fail(err)
+		}
+		return Outcome{Run: st.run, Pending: candidates}
+	}
+	if err := st.applyDeletions(ctx, candidates); err != nil {
+		return st.fail(err)
+	}
+	if err := st.flushChanges(ctx); err != nil {
+		return st.fail(err)
+	}
+	st.run.Status = storage.RunSucceeded
+	st.run.Finished = e.now()
+	return Outcome{Run: st.run, SaveCursor: !job.DryRun}
+}
+
+// ApplyHeld applies the deletions of an approved held run.
+func (e *Engine) ApplyHeld(ctx context.Context, src storage.Source, run storage.Run, pending []storage.PendingDeletion) (storage.Run, error) {
+	st := newRunState(e, Job{Source: src, Run: run})
+	st.changeSeq = run.ChangeLogN
+	if err := st.applyDeletions(ctx, pending); err != nil {
+		return run, err
+	}
+	if err := st.flushChanges(ctx); err != nil {
+		return run, err
+	}
+	st.run.Counts.Pending = 0
+	return st.run, nil
+}
+
+// runState is the engine's Sink for one run.
+type runState struct {
+	e     *Engine
+	job   Job
+	owner string
+	run   storage.Run
+
+	ownedBefore int
+	userBuf     []UserRecord
+	groupBuf    []GroupRecord
+	explicit    []Deletion
+	problems    int
+
+	// seenUsers and seenGroups map the source keys this run received (in
+	// scope) to our ids; they are the run's view of what still exists.
+	seenUsers  map[string]string
+	seenGroups map[string]string
+	// namesInRun catches two records of one run claiming one userName.
+	namesInRun map[string]string
+
+	pendingManagers map[string]pendingManager // by user id
+	pendingMembers  []pendingMember
+
+	changes      []storage.Change
+	changeSeq    int
+	lastProgress time.Time
+}
+
+type pendingManager struct {
+	key     string
+	partial []byte // hash input without the manager id
+}
+
+type pendingMember struct {
+	groupID, groupName, key string
+}
+
+func newRunState(e *Engine, job Job) *runState {
+	return &runState{
+		e: e, job: job, owner: job.Source.Owner(), run: job.Run,
+		seenUsers: map[string]string{}, seenGroups: map[string]string{}, namesInRun: map[string]string{},
+		pendingManagers: map[string]pendingManager{},
+	}
+}
+
+func (st *runState) fail(err error) Outcome {
+	st.flushChanges(context.WithoutCancel(context.Background()))
+	st.run.Status = storage.RunFailed
+	st.run.Error = err.Error()
+	st.run.Finished = st.e.now()
+	if errors.Is(err, context.Canceled) {
+		st.run.Error = "canceled: " + err.Error()
+	}
+	return Outcome{Run: st.run}
+}
+
+// Users buffers a page; full batches are written as they fill.
+func (st *runState) Users(ctx context.Context, page []UserRecord) error {
+	st.userBuf = append(st.userBuf, page...)
+	for len(st.userBuf) >= st.e.BatchSize {
+		batch := st.userBuf[:st.e.BatchSize]
+		if err := st.writeUsers(ctx, batch); err != nil {
+			return err
+		}
+		st.userBuf = append(st.userBuf[:0], st.userBuf[st.e.BatchSize:]...)
+	}
+	return nil
+}
+
+// Groups writes users still buffered first, so members resolve.
+func (st *runState) Groups(ctx context.Context, page []GroupRecord) error {
+	if err := st.flushUsers(ctx); err != nil {
+		return err
+	}
+	st.groupBuf = append(st.groupBuf, page...)
+	for len(st.groupBuf) >= st.e.BatchSize {
+		if err := st.writeGroups(ctx, st.groupBuf[:st.e.BatchSize]); err != nil {
+			return err
+		}
+		st.groupBuf = append(st.groupBuf[:0], st.groupBuf[st.e.BatchSize:]...)
+	}
+	return nil
+}
+
+// Deletions are applied at the end of the run, through the guard.
+func (st *runState) Deletions(_ context.Context, d []Deletion) error {
+	st.explicit = append(st.explicit, d...)
+	return nil
+}
+
+// Problem records an unreadable record; the enumeration is then not
+// complete enough to delete anything.
+func (st *runState) Problem(_ context.Context, p Problem) error {
+	st.problems++
+	st.run.Counts.Errors++
+	st.change(storage.Change{Action: storage.ChangeError, Detail: p.Where + ": " + p.Message})
+	return nil
+}
+
+func (st *runState) flushUsers(ctx context.Context) error {
+	if len(st.userBuf) == 0 {
+		return nil
+	}
+	err := st.writeUsers(ctx, st.userBuf)
+	st.userBuf = st.userBuf[:0]
+	return err
+}
+
+func (st *runState) flushAll(ctx context.Context) error {
+	if err := st.flushUsers(ctx); err != nil {
+		return err
+	}
+	if len(st.groupBuf) > 0 {
+		err := st.writeGroups(ctx, st.groupBuf)
+		st.groupBuf = st.groupBuf[:0]
+		return err
+	}
+	return nil
+}
+
+// change appends to the change log, up to the cap.
+func (st *runState) change(c storage.Change) {
+	if st.changeSeq >= st.e.ChangeLogCap {
+		return
+	}
+	st.changeSeq++
+	c.Seq = st.changeSeq
+	st.changes = append(st.changes, c)
+}
+
+func (st *runState) logFull() bool { return st.changeSeq >= st.e.ChangeLogCap }
+
+// flushChanges stores the buffered change log and the progress so far.
+func (st *runState) flushChanges(ctx context.Context) error {
+	st.run.ChangeLogN = st.changeSeq
+	if len(st.changes) > 0 {
+		if err := st.e.store.AddChanges(ctx, st.run.ID, st.changes); err != nil {
+			return fmt.Errorf("record changes: %w", err)
+		}
+		st.changes = st.changes[:0]
+	}
+	return nil
+}
+
+// progress publishes counts while the run goes on, at most once a second.
+func (st *runState) progress(ctx context.Context) error {
+	if err := st.flushChanges(ctx); err != nil {
+		return err
+	}
+	if now := st.e.now(); now.Sub(st.lastProgress) >= time.Second {
+		st.lastProgress = now
+		counts, n := st.run.Counts, st.run.ChangeLogN
+		_, err := st.e.store.UpdateRun(ctx, st.run.ID, func(r *storage.Run) error {
+			r.Counts, r.ChangeLogN = counts, n
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("record progress: %w", err)
+		}
+	}
+	return nil
+}
+
+// hashOf hashes a record's mapped form: equal hashes mean nothing to write.
+func hashOf(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sources: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// newID returns a random RFC 4122 version 4 UUID; the engine names new
+// resources itself so that references to them resolve within the run.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

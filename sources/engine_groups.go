@@ -1,0 +1,290 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// mappedGroup is one incoming group on its way to the store.
+type mappedGroup struct {
+	rec      GroupRecord
+	group    storage.Group
+	hash     string
+	existing *storage.SyncedGroup
+	members  *storage.MemberChange
+}
+
+// writeGroups maps one batch of group records and writes what changed.
+func (st *runState) writeGroups(ctx context.Context, recs []GroupRecord) error {
+	var batch []*mappedGroup
+	var keys []string
+	for _, rec := range recs {
+		st.run.Counts.Fetched++
+		if rec.Key == "" {
+			st.run.Counts.Errors++
+			st.problems++
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindGroup, Detail: "a group without a stable id was skipped"})
+			continue
+		}
+		if _, dup := st.seenGroups[rec.Key]; dup {
+			st.run.Counts.Errors++
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindGroup, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
+			continue
+		}
+		st.seenGroups[rec.Key] = ""
+		g, err := st.job.Mapping.mapGroup(rec)
+		if err != nil {
+			st.run.Counts.Errors++
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindGroup, Key: rec.Key, Detail: err.Error()})
+			continue
+		}
+		batch = append(batch, &mappedGroup{rec: rec, group: g, hash: hashOf(mustJSON(g))})
+		keys = append(keys, rec.Key)
+	}
+	if len(batch) == 0 {
+		return st.progress(ctx)
+	}
+	existing, err := st.e.store.SyncedGroups(ctx, st.owner, keys)
+	if err != nil {
+		return fmt.Errorf("look up groups: %w", err)
+	}
+	for _, m := range batch {
+		if ex, ok := existing[m.rec.Key]; ok {
+			m.existing = &ex
+			m.group.ID = ex.ID
+		} else {
+			m.group.ID = newID()
+		}
+		st.seenGroups[m.rec.Key] = m.group.ID
+	}
+	var writes []*mappedGroup
+	for _, m := range batch {
+		if err := st.memberChange(ctx, m); err != nil {
+			return err
+		}
+		if m.existing != nil && m.existing.Hash == m.hash && m.members == nil {
+			st.run.Counts.Unchanged++
+			continue
+		}
+		writes = append(writes, m)
+	}
+	if err := st.applyGroups(ctx, writes); err != nil {
+		return err
+	}
+	return st.progress(ctx)
+}
+
+// memberChange resolves a record's member keys and works out the rows to
+// add and remove; nil means membership is unchanged.
+func (st *runState) memberChange(ctx context.Context, m *mappedGroup) error {
+	want := m.rec.AddMembers
+	if m.rec.MembersComplete {
+		want = m.rec.Members
+	}
+	resolved, err := st.resolveKeys(ctx, append(append([]string{}, want...), m.rec.RemoveMembers...))
+	if err != nil {
+		return err
+	}
+	change := storage.MemberChange{}
+	if m.rec.MembersComplete {
+		current := map[string]bool{}
+		if m.existing != nil {
+			ids, err := st.e.store.MemberIDs(ctx, m.existing.ID)
+			if err != nil {
+				return fmt.Errorf("read members of %s: %w", m.existing.ID, err)
+			}
+			for _, id := range ids {
+				current[id] = true
+			}
+		}
+		desired := map[string]bool{}
+		for _, key := range want {
+			mem, ok := resolved[key]
+			if !ok {
+				st.pendingMembers = append(st.pendingMembers, pendingMember{groupID: m.group.ID, groupName: m.group.DisplayName, key: key})
+				continue
+			}
+			desired[mem.Value] = true
+			if !current[mem.Value] {
+				change.Add = append(change.Add, mem)
+			}
+		}
+		for id := range current {
+			if !desired[id] {
+				change.Remove = append(change.Remove, id)
+			}
+		}
+	} else {
+		for _, key := range m.rec.AddMembers {
+			if mem, ok := resolved[key]; ok {
+				change.Add = append(change.Add, mem)
+			} else {
+				st.pendingMembers = append(st.pendingMembers, pendingMember{groupID: m.group.ID, groupName: m.group.DisplayName, key: key})
+			}
+		}
+		for _, key := range m.rec.RemoveMembers {
+			if mem, ok := resolved[key]; ok {
+				change.Remove = append(change.Remove, mem.Value)
+			}
+		}
+	}
+	if len(change.Add) > 0 || len(change.Remove) > 0 || (m.existing == nil && m.rec.MembersComplete) {
+		m.members = &change
+	}
+	return nil
+}
+
+// resolveKeys maps member keys to our users and groups: first what this
+// run has seen, then what the store holds for this source.
+func (st *runState) resolveKeys(ctx context.Context, keys []string) (map[string]storage.Member, error) {
+	out := make(map[string]storage.Member, len(keys))
+	var unknown []string
+	for _, k := range keys {
+		if id := st.seenUsers[k]; id != "" {
+			out[k] = storage.Member{Value: id, Type: storage.MemberUser}
+		} else if id := st.seenGroups[k]; id != "" {
+			out[k] = storage.Member{Value: id, Type: storage.MemberGroup}
+		} else {
+			unknown = append(unknown, k)
+		}
+	}
+	for start := 0; start < len(unknown); start += 1000 {
+		chunk := unknown[start:min(start+1000, len(unknown))]
+		users, err := st.e.store.SyncedUsers(ctx, st.owner, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("resolve members: %w", err)
+		}
+		var rest []string
+		for _, k := range chunk {
+			if u, ok := users[k]; ok {
+				out[k] = storage.Member{Value: u.ID, Type: storage.MemberUser}
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		if len(rest) == 0 {
+			continue
+		}
+		groups, err := st.e.store.SyncedGroups(ctx, st.owner, rest)
+		if err != nil {
+			return nil, fmt.Errorf("resolve members: %w", err)
+		}
+		for _, k := range rest {
+			if g, ok := groups[k]; ok {
+				out[k] = storage.Member{Value: g.ID, Type: storage.MemberGroup}
+			}
+		}
+	}
+	return out, nil
+}
+
+// applyGroups writes a batch; on a displayName collision it retries one
+// group at a time so only the colliding group is a conflict.
+func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	if !st.job.DryRun {
+		err := st.e.store.ApplyGroups(ctx, st.owner, toGroupBatch(writes))
+		if errors.Is(err, storage.ErrConflict) {
+			var kept []*mappedGroup
+			for _, m := range writes {
+				err := st.e.store.ApplyGroups(ctx, st.owner, toGroupBatch([]*mappedGroup{m}))
+				if errors.Is(err, storage.ErrConflict) {
+					st.run.Counts.Conflicts++
+					if m.existing == nil {
+						st.seenGroups[m.rec.Key] = ""
+					}
+					st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
+						Detail: "another group already has this displayName"})
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("write group %s: %w", m.rec.Key, err)
+				}
+				kept = append(kept, m)
+			}
+			writes = kept
+		} else if err != nil {
+			return fmt.Errorf("write groups: %w", err)
+		}
+	}
+	for _, m := range writes {
+		c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
+		if m.existing == nil {
+			st.run.Counts.Created++
+			c.Action = storage.ChangeCreate
+		} else {
+			st.run.Counts.Updated++
+			c.Action = storage.ChangeUpdate
+		}
+		if m.members != nil {
+			c.Detail = fmt.Sprintf("members: %d added, %d removed", len(m.members.Add), len(m.members.Remove))
+		}
+		st.change(c)
+	}
+	return nil
+}
+
+func toGroupBatch(writes []*mappedGroup) storage.GroupBatch {
+	var b storage.GroupBatch
+	for _, m := range writes {
+		w := storage.GroupWrite{Group: m.group, Key: m.rec.Key, Hash: m.hash, Members: m.members}
+		if m.existing == nil {
+			b.Create = append(b.Create, w)
+		} else {
+			b.Update = append(b.Update, w)
+		}
+	}
+	return b
+}
+
+// finishReferences resolves the managers and members that arrived before
+// what they point at; what never arrived is reported, not fatal.
+func (st *runState) finishReferences(ctx context.Context) error {
+	fixes := map[string]storage.ManagerFix{}
+	for userID, pm := range st.pendingManagers {
+		if id := st.seenUsers[pm.key]; id != "" {
+			fixes[userID] = storage.ManagerFix{ManagerID: id, Hash: hashOf(pm.partial, []byte(id))}
+			continue
+		}
+		st.run.Counts.Unresolved++
+		st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: KindUser, ResourceID: userID,
+			Detail: fmt.Sprintf("manager %q is not among this source's users", pm.key)})
+	}
+	if len(fixes) > 0 && !st.job.DryRun {
+		if err := st.e.store.SetManagers(ctx, fixes); err != nil {
+			return fmt.Errorf("set managers: %w", err)
+		}
+	}
+	byGroup := map[string]*storage.MemberChange{}
+	for _, pm := range st.pendingMembers {
+		if st.seenGroups[pm.key] == "" && st.seenUsers[pm.key] == "" {
+			st.run.Counts.Unresolved++
+			st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: KindGroup, ResourceID: pm.groupID, Name: pm.groupName,
+				Detail: fmt.Sprintf("member %q is not among this source's users or groups", pm.key)})
+			continue
+		}
+		mem := storage.Member{Value: st.seenUsers[pm.key], Type: storage.MemberUser}
+		if mem.Value == "" {
+			mem = storage.Member{Value: st.seenGroups[pm.key], Type: storage.MemberGroup}
+		}
+		if byGroup[pm.groupID] == nil {
+			byGroup[pm.groupID] = &storage.MemberChange{}
+		}
+		byGroup[pm.groupID].Add = append(byGroup[pm.groupID].Add, mem)
+	}
+	if len(byGroup) > 0 && !st.job.DryRun {
+		var b storage.GroupBatch
+		for id, ch := range byGroup {
+			b.Update = append(b.Update, storage.GroupWrite{Group: storage.Group{ID: id}, Members: ch, MembersOnly: true})
+		}
+		if err := st.e.store.ApplyGroups(ctx, st.owner, b); err != nil {
+			return fmt.Errorf("add late members: %w", err)
+		}
+	}
+	return st.flushChanges(ctx)
+}

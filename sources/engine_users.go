@@ -1,0 +1,304 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// mappedUser is one incoming record on its way to the store.
+type mappedUser struct {
+	rec        UserRecord
+	user       storage.User
+	managerKey string
+	partial    []byte // hash input without the manager id
+	hash       string
+	existing   *storage.SyncedUser
+	takeover   *storage.UserClaim // another owner's user this record takes over
+}
+
+// writeUsers maps, compares and writes one batch of user records.
+func (st *runState) writeUsers(ctx context.Context, recs []UserRecord) error {
+	batch := make([]*mappedUser, 0, len(recs))
+	keys := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		st.run.Counts.Fetched++
+		if rec.Key == "" {
+			st.run.Counts.Errors++
+			st.problems++ // an unidentifiable record: cannot prove anything absent
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Detail: "a record without a stable id was skipped"})
+			continue
+		}
+		if _, dup := st.seenUsers[rec.Key]; dup {
+			st.run.Counts.Errors++
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
+			continue
+		}
+		if !st.job.Scope.Includes(rec.Attrs) {
+			continue // out of scope: treated as absent
+		}
+		u, managerKey, err := st.job.Mapping.mapUser(rec)
+		if err != nil {
+			// Seen, so never deleted for a mapping mistake; not written.
+			st.seenUsers[rec.Key] = ""
+			st.run.Counts.Errors++
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: err.Error()})
+			continue
+		}
+		partial := mustJSON(u)
+		m := &mappedUser{rec: rec, user: u, managerKey: managerKey, partial: append(partial, []byte(managerKey)...)}
+		st.seenUsers[rec.Key] = ""
+		batch = append(batch, m)
+		keys = append(keys, rec.Key)
+	}
+	if len(batch) == 0 {
+		return st.progress(ctx)
+	}
+	existing, err := st.e.store.SyncedUsers(ctx, st.owner, keys)
+	if err != nil {
+		return fmt.Errorf("look up users: %w", err)
+	}
+	for _, m := range batch {
+		if ex, ok := existing[m.rec.Key]; ok {
+			m.existing = &ex
+			m.user.ID = ex.ID
+		} else {
+			m.user.ID = newID()
+		}
+		st.seenUsers[m.rec.Key] = m.user.ID
+	}
+	if err := st.resolveManagers(ctx, batch); err != nil {
+		return err
+	}
+	var writes []*mappedUser
+	for _, m := range batch {
+		if m.existing != nil && m.existing.Hash == m.hash && m.existing.DeactivatedAt.IsZero() {
+			st.run.Counts.Unchanged++
+			st.namesInRun[strings.ToLower(m.user.UserName)] = m.user.ID
+			continue
+		}
+		writes = append(writes, m)
+	}
+	writes, err = st.checkClaims(ctx, writes)
+	if err != nil {
+		return err
+	}
+	if err := st.applyUsers(ctx, writes); err != nil {
+		return err
+	}
+	return st.progress(ctx)
+}
+
+// resolveManagers turns manager keys into ids and computes each record's
+// hash; managers not seen yet are fixed up at the end of the run.
+func (st *runState) resolveManagers(ctx context.Context, batch []*mappedUser) error {
+	var lookup []string
+	for _, m := range batch {
+		if m.managerKey != "" && st.seenUsers[m.managerKey] == "" {
+			lookup = append(lookup, m.managerKey)
+		}
+	}
+	var found map[string]storage.SyncedUser
+	if len(lookup) > 0 {
+		var err error
+		if found, err = st.e.store.SyncedUsers(ctx, st.owner, lookup); err != nil {
+			return fmt.Errorf("look up managers: %w", err)
+		}
+	}
+	for _, m := range batch {
+		managerID := ""
+		if m.managerKey != "" {
+			managerID = st.seenUsers[m.managerKey]
+			if managerID == "" {
+				managerID = found[m.managerKey].ID
+			}
+		}
+		if managerID != "" {
+			ent := m.user.Enterprise
+			if ent == nil {
+				ent = &storage.EnterpriseExt{}
+				m.user.Enterprise = ent
+			}
+			ent.Manager = &storage.ManagerRef{Value: managerID}
+		} else if m.managerKey != "" {
+			st.pendingManagers[m.user.ID] = pendingManager{key: m.managerKey, partial: m.partial}
+		}
+		m.hash = hashOf(m.partial, []byte(managerID))
+	}
+	return nil
+}
+
+// checkClaims settles userName collisions: with another record of this
+// run, with another of this source's users, or with another owner, where
+// precedence decides. Losers are recorded as conflicts and not written.
+func (st *runState) checkClaims(ctx context.Context, writes []*mappedUser) ([]*mappedUser, error) {
+	var names []string
+	for _, m := range writes {
+		if m.existing == nil || !strings.EqualFold(m.existing.UserName, m.user.UserName) {
+			names = append(names, m.user.UserName)
+		}
+	}
+	claims := map[string]storage.UserClaim{}
+	if len(names) > 0 {
+		var err error
+		if claims, err = st.e.store.ClaimsByUserName(ctx, names); err != nil {
+			return nil, fmt.Errorf("look up userNames: %w", err)
+		}
+	}
+	kept := writes[:0]
+	for _, m := range writes {
+		lower := strings.ToLower(m.user.UserName)
+		if other, ok := st.namesInRun[lower]; ok && other != m.user.ID {
+			st.conflict(m, "another record of this source already has this userName")
+			continue
+		}
+		if c, ok := claims[lower]; ok && c.ID != m.user.ID {
+			switch {
+			case c.Owner == st.owner:
+				st.conflict(m, "another user of this source already has this userName")
+				continue
+			case m.existing == nil && st.wins(c.Owner):
+				m.takeover = &c
+			default:
+				st.conflict(m, fmt.Sprintf("userName is held by %s, which has precedence", c.Owner))
+				continue
+			}
+		}
+		st.namesInRun[lower] = m.user.ID
+		kept = append(kept, m)
+	}
+	return kept, nil
+}
+
+// wins reports whether this source beats owner for a userName: a lower
+// precedence number wins; ties and unknown owners keep what they hold.
+func (st *runState) wins(owner string) bool {
+	if st.job.Precedence == nil {
+		return false
+	}
+	p, ok := st.job.Precedence(owner)
+	return ok && st.job.Source.Precedence < p
+}
+
+func (st *runState) conflict(m *mappedUser, why string) {
+	st.run.Counts.Conflicts++
+	id := ""
+	if m.existing != nil {
+		id = m.existing.ID
+	} else {
+		st.seenUsers[m.rec.Key] = "" // nothing of ours to resolve to
+	}
+	delete(st.pendingManagers, m.user.ID)
+	st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindUser, ResourceID: id, Key: m.rec.Key, Name: m.user.UserName, Detail: why})
+}
+
+// applyUsers writes creates and updates in one transaction. If a
+// concurrent writer took a userName meanwhile, the batch is retried one
+// user at a time so only the colliding users become conflicts.
+func (st *runState) applyUsers(ctx context.Context, writes []*mappedUser) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	before := st.beforeImages(ctx, writes)
+	if !st.job.DryRun {
+		err := st.e.store.ApplyUsers(ctx, st.owner, toBatch(writes))
+		if errors.Is(err, storage.ErrConflict) && len(writes) > 1 {
+			var kept []*mappedUser
+			for _, m := range writes {
+				err := st.e.store.ApplyUsers(ctx, st.owner, toBatch([]*mappedUser{m}))
+				if errors.Is(err, storage.ErrConflict) {
+					st.conflict(m, "userName was taken by another writer during the run")
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("write user %s: %w", m.rec.Key, err)
+				}
+				kept = append(kept, m)
+			}
+			writes = kept
+		} else if errors.Is(err, storage.ErrConflict) {
+			st.conflict(writes[0], "userName was taken by another writer during the run")
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("write users: %w", err)
+		}
+	}
+	for _, m := range writes {
+		st.recordUserChange(m, before[m.user.ID])
+	}
+	return nil
+}
+
+// beforeImages reads the current documents of users about to change, for
+// the change log, while it has room.
+func (st *runState) beforeImages(ctx context.Context, writes []*mappedUser) map[string][]byte {
+	out := map[string][]byte{}
+	room := st.e.ChangeLogCap - st.changeSeq
+	for _, m := range writes {
+		if len(out) >= room {
+			break
+		}
+		id := ""
+		switch {
+		case m.takeover != nil:
+			id = m.takeover.ID
+		case m.existing != nil:
+			id = m.existing.ID
+		default:
+			continue
+		}
+		if u, err := st.e.store.GetUser(ctx, id); err == nil {
+			out[m.user.ID] = mustJSON(u)
+		}
+	}
+	return out
+}
+
+func toBatch(writes []*mappedUser) storage.UserBatch {
+	var b storage.UserBatch
+	for _, m := range writes {
+		w := storage.UserWrite{User: m.user, Key: m.rec.Key, Hash: m.hash}
+		switch {
+		case m.takeover != nil:
+			w.User.ID = m.takeover.ID
+			b.Update = append(b.Update, w)
+		case m.existing == nil:
+			b.Create = append(b.Create, w)
+		default:
+			b.Update = append(b.Update, w)
+		}
+	}
+	return b
+}
+
+func (st *runState) recordUserChange(m *mappedUser, before []byte) {
+	c := storage.Change{Kind: KindUser, ResourceID: m.user.ID, Key: m.rec.Key, Name: m.user.UserName, Before: before}
+	switch {
+	case m.takeover != nil:
+		st.seenUsers[m.rec.Key] = m.takeover.ID
+		if pm, ok := st.pendingManagers[m.user.ID]; ok {
+			delete(st.pendingManagers, m.user.ID)
+			st.pendingManagers[m.takeover.ID] = pm
+		}
+		st.run.Counts.Updated++
+		st.run.Counts.Conflicts++
+		c.Action, c.ResourceID = storage.ChangeUpdate, m.takeover.ID
+		c.Detail = "taken over from " + m.takeover.Owner + " by precedence"
+	case m.existing == nil:
+		st.run.Counts.Created++
+		c.Action = storage.ChangeCreate
+	case !m.existing.DeactivatedAt.IsZero() && m.user.Active:
+		st.run.Counts.Updated++
+		c.Action = storage.ChangeReactivate
+	default:
+		st.run.Counts.Updated++
+		c.Action = storage.ChangeUpdate
+	}
+	if !st.logFull() {
+		c.After = mustJSON(m.user)
+		st.change(c)
+	}
+}

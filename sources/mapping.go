@@ -1,0 +1,314 @@
+package sources
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// Mapping maps a target attribute of ours to a template over the source's
+// attributes: literal text with {name} placeholders, optionally filtered as
+// {name|lower}, {name|upper} or {name|trim}; "{{" and "}}" stand for
+// braces. A template that yields "" leaves the attribute unset.
+//
+//	"userName": "{givenName|lower}.{familyName|lower}@example.com"
+type Mapping map[string]string
+
+// Merge returns m with overrides applied; an override of "" removes the
+// target from the mapping.
+func (m Mapping) Merge(overrides map[string]string) Mapping {
+	out := make(Mapping, len(m)+len(overrides))
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range overrides {
+		if v == "" {
+			delete(out, k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// User mapping targets. enterprise.manager takes the manager's source key.
+var userTargets = map[string]func(u *storage.User, v string){
+	"externalId":        func(u *storage.User, v string) { u.ExternalID = v },
+	"userName":          func(u *storage.User, v string) { u.UserName = v },
+	"displayName":       func(u *storage.User, v string) { u.DisplayName = v },
+	"nickName":          func(u *storage.User, v string) { u.NickName = v },
+	"title":             func(u *storage.User, v string) { u.Title = v },
+	"userType":          func(u *storage.User, v string) { u.UserType = v },
+	"preferredLanguage": func(u *storage.User, v string) { u.PreferredLanguage = v },
+	"locale":            func(u *storage.User, v string) { u.Locale = v },
+	"timezone":          func(u *storage.User, v string) { u.Timezone = v },
+	"profileUrl":        func(u *storage.User, v string) { u.ProfileURL = v },
+	"active":            nil, // parsed as a boolean, see mapUser
+	"name.formatted":    func(u *storage.User, v string) { name(u).Formatted = v },
+	"name.givenName":    func(u *storage.User, v string) { name(u).GivenName = v },
+	"name.familyName":   func(u *storage.User, v string) { name(u).FamilyName = v },
+	"name.middleName":   func(u *storage.User, v string) { name(u).MiddleName = v },
+	"name.honorificPrefix": func(u *storage.User, v string) {
+		name(u).HonorificPrefix = v
+	},
+	"name.honorificSuffix": func(u *storage.User, v string) {
+		name(u).HonorificSuffix = v
+	},
+	"emails.work":               multi(func(u *storage.User) *[]storage.MultiValue { return &u.Emails }, "work"),
+	"emails.home":               multi(func(u *storage.User) *[]storage.MultiValue { return &u.Emails }, "home"),
+	"emails.other":              multi(func(u *storage.User) *[]storage.MultiValue { return &u.Emails }, "other"),
+	"phoneNumbers.work":         multi(func(u *storage.User) *[]storage.MultiValue { return &u.PhoneNumbers }, "work"),
+	"phoneNumbers.mobile":       multi(func(u *storage.User) *[]storage.MultiValue { return &u.PhoneNumbers }, "mobile"),
+	"phoneNumbers.home":         multi(func(u *storage.User) *[]storage.MultiValue { return &u.PhoneNumbers }, "home"),
+	"enterprise.employeeNumber": func(u *storage.User, v string) { ent(u).EmployeeNumber = v },
+	"enterprise.costCenter":     func(u *storage.User, v string) { ent(u).CostCenter = v },
+	"enterprise.organization":   func(u *storage.User, v string) { ent(u).Organization = v },
+	"enterprise.division":       func(u *storage.User, v string) { ent(u).Division = v },
+	"enterprise.department":     func(u *storage.User, v string) { ent(u).Department = v },
+	"enterprise.manager":        nil, // a source key, resolved by the engine
+}
+
+var groupTargets = map[string]func(g *storage.Group, v string){
+	"displayName": func(g *storage.Group, v string) { g.DisplayName = v },
+	"externalId":  func(g *storage.Group, v string) { g.ExternalID = v },
+}
+
+func name(u *storage.User) *storage.Name {
+	if u.Name == nil {
+		u.Name = &storage.Name{}
+	}
+	return u.Name
+}
+
+func ent(u *storage.User) *storage.EnterpriseExt {
+	if u.Enterprise == nil {
+		u.Enterprise = &storage.EnterpriseExt{}
+	}
+	return u.Enterprise
+}
+
+// multi sets the element of the given type; the first email or phone
+// mapped is primary, so clients that want one address get a stable one.
+func multi(list func(*storage.User) *[]storage.MultiValue, typ string) func(*storage.User, string) {
+	return func(u *storage.User, v string) {
+		l := list(u)
+		*l = append(*l, storage.MultiValue{Value: v, Type: typ, Primary: len(*l) == 0})
+	}
+}
+
+// UserTargets lists the attributes a user mapping may set, sorted.
+func UserTargets() []string { return sortedKeys(userTargets) }
+
+// GroupTargets lists the attributes a group mapping may set, sorted.
+func GroupTargets() []string { return sortedKeys(groupTargets) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// template is a compiled mapping template.
+type template []segment
+
+type segment struct {
+	literal string
+	attr    string // "" for a literal
+	filter  func(string) string
+}
+
+var templateFilters = map[string]func(string) string{
+	"lower": strings.ToLower,
+	"upper": strings.ToUpper,
+	"trim":  strings.TrimSpace,
+}
+
+// compileTemplate parses a template; the error says what is wrong.
+func compileTemplate(s string) (template, error) {
+	var t template
+	var lit strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '{' && i+1 < len(s) && s[i+1] == '{':
+			lit.WriteByte('{')
+			i++
+		case c == '}' && i+1 < len(s) && s[i+1] == '}':
+			lit.WriteByte('}')
+			i++
+		case c == '}':
+			return nil, fmt.Errorf("unmatched } at position %d", i+1)
+		case c == '{':
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed { at position %d", i+1)
+			}
+			if lit.Len() > 0 {
+				t = append(t, segment{literal: lit.String()})
+				lit.Reset()
+			}
+			inner := strings.TrimSpace(s[i+1 : i+end])
+			attr, filter, hasFilter := strings.Cut(inner, "|")
+			attr = strings.TrimSpace(attr)
+			if attr == "" {
+				return nil, fmt.Errorf("empty placeholder at position %d", i+1)
+			}
+			seg := segment{attr: attr}
+			if hasFilter {
+				f, ok := templateFilters[strings.TrimSpace(filter)]
+				if !ok {
+					return nil, fmt.Errorf("unknown filter %q (use lower, upper or trim)", strings.TrimSpace(filter))
+				}
+				seg.filter = f
+			}
+			t = append(t, seg)
+			i += end
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	if lit.Len() > 0 {
+		t = append(t, segment{literal: lit.String()})
+	}
+	return t, nil
+}
+
+// render fills the template from attrs. A template whose placeholders are
+// all empty yields "", so literal decoration alone never sets a value.
+func (t template) render(attrs map[string]string) string {
+	if len(t) == 1 && t[0].attr != "" {
+		return t[0].value(attrs)
+	}
+	var b strings.Builder
+	anyValue := false
+	for _, seg := range t {
+		if seg.attr == "" {
+			b.WriteString(seg.literal)
+			continue
+		}
+		v := seg.value(attrs)
+		if v != "" {
+			anyValue = true
+		}
+		b.WriteString(v)
+	}
+	if !anyValue {
+		return ""
+	}
+	return b.String()
+}
+
+func (seg segment) value(attrs map[string]string) string {
+	v := attrs[seg.attr]
+	if seg.filter != nil {
+		v = seg.filter(v)
+	}
+	return v
+}
+
+// compiledMapping is a validated mapping, ready to apply.
+type compiledMapping struct {
+	user  map[string]template
+	group map[string]template
+}
+
+// compileMappings validates and compiles user and group mappings,
+// reporting every problem by target ("mapping.user.userName").
+func compileMappings(user, group Mapping) (compiledMapping, FieldErrors) {
+	var errs FieldErrors
+	cm := compiledMapping{user: map[string]template{}, group: map[string]template{}}
+	for target, src := range user {
+		if _, ok := userTargets[target]; !ok {
+			errs.Add("mapping.user."+target, "unknown target attribute; one of %s", strings.Join(UserTargets(), ", "))
+			continue
+		}
+		t, err := compileTemplate(src)
+		if err != nil {
+			errs.Add("mapping.user."+target, "%v", err)
+			continue
+		}
+		cm.user[target] = t
+	}
+	if _, ok := cm.user["userName"]; !ok && errs["mapping.user.userName"] == "" {
+		errs.Add("mapping.user.userName", "userName must be mapped")
+	}
+	for target, src := range group {
+		if _, ok := groupTargets[target]; !ok {
+			errs.Add("mapping.group."+target, "unknown target attribute; one of %s", strings.Join(GroupTargets(), ", "))
+			continue
+		}
+		t, err := compileTemplate(src)
+		if err != nil {
+			errs.Add("mapping.group."+target, "%v", err)
+			continue
+		}
+		cm.group[target] = t
+	}
+	if _, ok := cm.group["displayName"]; !ok && errs["mapping.group.displayName"] == "" && len(group) > 0 {
+		errs.Add("mapping.group.displayName", "displayName must be mapped")
+	}
+	return cm, errs
+}
+
+// mapUser builds our user from a record. managerKey is the manager's
+// source key, for the engine to resolve.
+func (cm compiledMapping) mapUser(rec UserRecord) (u storage.User, managerKey string, err error) {
+	u.Active = true
+	// Sorted targets give multi-valued attributes a stable order.
+	for _, target := range sortedKeys(cm.user) {
+		v := cm.user[target].render(rec.Attrs)
+		if v == "" {
+			continue
+		}
+		switch target {
+		case "active":
+			b, perr := parseBool(v)
+			if perr != nil {
+				return storage.User{}, "", fmt.Errorf("active: %w", perr)
+			}
+			u.Active = b
+		case "enterprise.manager":
+			managerKey = v
+		default:
+			userTargets[target](&u, v)
+		}
+	}
+	if strings.TrimSpace(u.UserName) == "" {
+		return storage.User{}, "", fmt.Errorf("the mapping gives no userName")
+	}
+	return u, managerKey, nil
+}
+
+func (cm compiledMapping) mapGroup(rec GroupRecord) (storage.Group, error) {
+	var g storage.Group
+	for target, t := range cm.group {
+		if v := t.render(rec.Attrs); v != "" {
+			groupTargets[target](&g, v)
+		}
+	}
+	if strings.TrimSpace(g.DisplayName) == "" {
+		return storage.Group{}, fmt.Errorf("the mapping gives no displayName")
+	}
+	return g, nil
+}
+
+// parseBool accepts the spellings directories use.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "y", "enabled", "active":
+		return true, nil
+	case "no", "n", "disabled", "inactive":
+		return false, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return false, fmt.Errorf("%q is not true or false", s)
+	}
+	return b, nil
+}

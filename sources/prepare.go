@@ -1,0 +1,171 @@
+package sources
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// Prepared is a source whose configuration has been decoded and checked.
+type Prepared struct {
+	Kind    Kind
+	Config  Config
+	Mapping compiledMapping
+	Scope   Scope
+}
+
+// Open opens the upstream.
+func (p Prepared) Open(log *slog.Logger) (Source, error) { return p.Config.Open(log) }
+
+// Prepare decodes and validates src's configuration: the kind, its
+// settings (secrets opened with sealer), the mapping, the scope and the
+// deletion policy. A configuration problem is an *InvalidConfigError with
+// every problem, field by field.
+func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error) {
+	var errs FieldErrors
+	kind, ok := reg[src.Kind]
+	if !ok {
+		errs.Add("kind", "unknown kind %q; one of %s", src.Kind, strings.Join(reg.Names(), ", "))
+		return Prepared{}, errs.Err()
+	}
+	p := Prepared{Kind: kind, Config: kind.New()}
+	settings, err := mergeSecrets(src, sealer)
+	if err != nil {
+		return Prepared{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(settings))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p.Config); err != nil {
+		errs.Add("settings", "%s", decodeProblem(err))
+	} else {
+		for field, msg := range p.Config.Validate() {
+			errs.Add("settings."+field, "%s", msg)
+		}
+	}
+	cm, merrs := compileMappings(kind.UserMapping.Merge(filterPrefix(src.Mapping, "user.")), kind.GroupMapping.Merge(filterPrefix(src.Mapping, "group.")))
+	for f, msg := range merrs {
+		errs.Add(f, "%s", msg)
+	}
+	for k := range src.Mapping {
+		if !strings.HasPrefix(k, "user.") && !strings.HasPrefix(k, "group.") {
+			errs.Add("mapping."+k, "mapping keys start with user. or group. (e.g. user.userName)")
+		}
+	}
+	p.Mapping = cm
+	if p.Scope, err = ParseScope(src.Scope); err != nil {
+		errs.Add("scope", "%v", err)
+	}
+	validateDeletion(src.Deletion, &errs)
+	if err := errs.Err(); err != nil {
+		return Prepared{}, err
+	}
+	return p, nil
+}
+
+func validateDeletion(d storage.DeletionPolicy, errs *FieldErrors) {
+	if d.Policy != storage.PolicyDeactivate && d.Policy != storage.PolicyDelete {
+		errs.Add("deletion.policy", "must be %q or %q", storage.PolicyDeactivate, storage.PolicyDelete)
+	}
+	if d.MaxPercent < 0 || d.MaxPercent > 100 {
+		errs.Add("deletion.maxPercent", "must be between 0 and 100")
+	}
+	if d.MaxCount < 0 {
+		errs.Add("deletion.maxCount", "must not be negative")
+	}
+	if d.GraceDays < 0 {
+		errs.Add("deletion.graceDays", "must not be negative")
+	}
+}
+
+// filterPrefix returns the entries of m under prefix, with it cut off.
+func filterPrefix(m map[string]string, prefix string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if rest, ok := strings.CutPrefix(k, prefix); ok {
+			out[rest] = v
+		}
+	}
+	return out
+}
+
+func decodeProblem(err error) string {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return "unknown setting " + f
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+// mergeSecrets returns the settings JSON with the secrets opened and put
+// back in place.
+func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
+	settings := map[string]any{}
+	if len(src.Settings) > 0 {
+		if err := json.Unmarshal(src.Settings, &settings); err != nil {
+			return nil, (&FieldErrors{"settings": "must be a JSON object"}).Err()
+		}
+	}
+	for name, sealed := range src.Secrets {
+		if sealer == nil {
+			return nil, fmt.Errorf("sources: secret %s: no secret key configured", name)
+		}
+		plain, err := sealer.Open(name, sealed)
+		if err != nil {
+			return nil, err
+		}
+		settings[name] = plain
+	}
+	return json.Marshal(settings)
+}
+
+// SplitSettings takes settings as an admin sent them and separates the
+// kind's secrets, which are sealed, from the rest. A secret that is not
+// sent keeps its previous sealed value (so a PUT need not repeat it); a
+// secret sent as null or "" is cleared.
+func (reg Registry) SplitSettings(kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
+	k, ok := reg[kind]
+	if !ok {
+		return nil, nil, (&FieldErrors{"kind": fmt.Sprintf("unknown kind %q; one of %s", kind, strings.Join(reg.Names(), ", "))}).Err()
+	}
+	plain := map[string]json.RawMessage{}
+	secrets := map[string][]byte{}
+	for name, sealed := range prev {
+		secrets[name] = sealed
+	}
+	var errs FieldErrors
+	for name, raw := range in {
+		if !slices.Contains(k.Secrets, name) {
+			plain[name] = raw
+			continue
+		}
+		var v *string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			errs.Add("settings."+name, "must be a string")
+			continue
+		}
+		if v == nil || *v == "" {
+			delete(secrets, name)
+			continue
+		}
+		if sealer == nil {
+			return nil, nil, fmt.Errorf("sources: no secret key configured to seal %s", name)
+		}
+		secrets[name] = sealer.Seal(name, *v)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, nil, err
+	}
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sources: settings: %w", err)
+	}
+	return b, secrets, nil
+}
+
+// Names lists the registered kinds, sorted.
+func (reg Registry) Names() []string { return sortedKeys(reg) }

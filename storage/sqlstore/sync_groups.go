@@ -1,0 +1,216 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// ApplyGroups writes a sync batch of groups in one transaction, in the
+// order that lets one batch rename a group and give its old name to
+// another: deletions, attribute updates, new groups, then membership (so
+// members may be groups created in the same batch). Member ids that do not
+// exist are skipped, and a member's type is the stored one. Delete skips
+// ids that are gone or not held by owner, as ApplyUsers does. An update
+// naming a group that does not exist fails with ErrNotFound.
+func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBatch) error {
+	now := msUTC(s.now())
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := deleteSyncedGroups(tx, owner, b.Delete, now); err != nil {
+			return err
+		}
+		changed := make(map[string]bool, len(b.Update))
+		for _, w := range b.Update {
+			c, err := updateSyncedGroup(tx, owner, w)
+			if err != nil {
+				return err
+			}
+			changed[w.Group.ID] = changed[w.Group.ID] || c
+		}
+		created := make([]string, len(b.Create))
+		for i, w := range b.Create {
+			id, err := insertSyncedGroup(tx, owner, w, now)
+			if err != nil {
+				return err
+			}
+			created[i] = id
+		}
+		for _, w := range b.Update {
+			if w.Members == nil {
+				continue
+			}
+			c, err := applyMemberChange(tx, w.Group.ID, *w.Members)
+			if err != nil {
+				return err
+			}
+			changed[w.Group.ID] = changed[w.Group.ID] || c
+		}
+		var bump []string
+		for id, c := range changed {
+			if c {
+				bump = append(bump, id)
+			}
+		}
+		if err := chunks(bump, keyChunk, func(chunk []string) error {
+			return translate(tx.Exec("UPDATE groups SET version = version + 1, last_modified = ? WHERE id IN ?", millis(now), chunk).Error)
+		}); err != nil {
+			return err
+		}
+		for i, w := range b.Create {
+			members := w.Group.Members
+			if w.Members != nil {
+				members = append(members[:len(members):len(members)], w.Members.Add...)
+			}
+			if _, err := addKnownMembers(tx, created[i], members); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrapOp("apply groups", err)
+}
+
+// insertSyncedGroup inserts a group row (version 1) and returns its id.
+func insertSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite, now time.Time) (string, error) {
+	g := w.Group
+	if g.ID == "" {
+		g.ID = newID()
+	}
+	doc, err := groupDoc(&g)
+	if err != nil {
+		return "", err
+	}
+	err = tx.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc, source_key, sync_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+		g.ID, owner, exact(g.ExternalID), strings.ToLower(g.DisplayName), g.DisplayName,
+		millis(now), millis(now), doc, exact(w.Key), w.Hash).Error
+	return g.ID, translate(err)
+}
+
+// updateSyncedGroup stores a group's new attributes, owner, key and hash;
+// it reports whether anything a reader sees changed (the hash alone is
+// bookkeeping). The version is bumped by the caller. A MembersOnly write
+// only checks that the group exists.
+func updateSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite) (bool, error) {
+	id := w.Group.ID
+	var row struct {
+		Owner string
+		Doc   string
+	}
+	res := tx.Raw("SELECT owner, doc FROM groups WHERE id = ?", id).Scan(&row)
+	if res.Error != nil {
+		return false, translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return false, fmt.Errorf("group %s: %w", id, storage.ErrNotFound)
+	}
+	if w.MembersOnly {
+		return false, nil
+	}
+	var cur storage.Group
+	if err := json.Unmarshal([]byte(row.Doc), &cur); err != nil {
+		return false, fmt.Errorf("decode group %s: %w", id, err)
+	}
+	next := cur
+	next.DisplayName, next.ExternalID = w.Group.DisplayName, w.Group.ExternalID
+	changed := next.DisplayName != cur.DisplayName || next.ExternalID != cur.ExternalID || row.Owner != owner
+	doc, err := groupDoc(&next)
+	if err != nil {
+		return false, err
+	}
+	err = tx.Exec(`UPDATE groups SET owner = ?, external_id = ?, display_name = ?, display = ?, doc = ?, source_key = ?, sync_hash = ?
+		WHERE id = ?`, owner, exact(next.ExternalID), strings.ToLower(next.DisplayName), next.DisplayName, doc,
+		exact(w.Key), w.Hash, id).Error
+	return changed, translate(err)
+}
+
+// applyMemberChange applies edits to one group's membership rows and
+// reports whether any row changed.
+func applyMemberChange(tx *gorm.DB, groupID string, c storage.MemberChange) (bool, error) {
+	changed := false
+	if c.RemoveAll {
+		res := tx.Exec("DELETE FROM group_members WHERE group_id = ?", groupID)
+		if res.Error != nil {
+			return false, translate(res.Error)
+		}
+		changed = res.RowsAffected > 0
+	}
+	err := chunks(c.Remove, keyChunk, func(chunk []string) error {
+		res := tx.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", groupID, chunk)
+		changed = changed || res.RowsAffected > 0
+		return translate(res.Error)
+	})
+	if err != nil {
+		return false, err
+	}
+	added, err := addKnownMembers(tx, groupID, c.Add)
+	return changed || added, err
+}
+
+// addKnownMembers inserts the membership rows of members that exist and
+// are not members yet, and reports whether it inserted any. Unlike
+// addMembers (the SCIM path), unknown ids are skipped: a source may name
+// members outside its scope or not synced yet.
+func addKnownMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, error) {
+	if len(members) == 0 {
+		return false, nil
+	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.Value
+	}
+	types, err := resolveMembers(tx, ids)
+	if err != nil {
+		return false, err
+	}
+	type newMember struct{ id, typ string }
+	rows := make([]newMember, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		typ, ok := types[id]
+		if !ok || seen[id] || (typ == "group" && id == groupID) {
+			continue
+		}
+		seen[id] = true
+		rows = append(rows, newMember{id, typ})
+	}
+	added := false
+	err = chunks(rows, insertBatch, func(chunk []newMember) error {
+		values := make([]string, len(chunk))
+		args := make([]any, 0, 3*len(chunk))
+		for i, r := range chunk {
+			values[i] = "(?, ?, ?)"
+			args = append(args, groupID, r.id, r.typ)
+		}
+		res := tx.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+
+			strings.Join(values, ", ")+" ON CONFLICT DO NOTHING", args...)
+		added = added || res.RowsAffected > 0
+		return translate(res.Error)
+	})
+	return added, err
+}
+
+// deleteSyncedGroups removes owner's groups as DeleteGroup does: their
+// member rows, their membership in other groups, and a new version for
+// the groups that held them.
+func deleteSyncedGroups(tx *gorm.DB, owner string, ids []string, now time.Time) error {
+	return chunks(ids, keyChunk, func(chunk []string) error {
+		var owned []string
+		if err := tx.Raw("SELECT id FROM groups WHERE id IN ? AND owner = ?", chunk, owner).Scan(&owned).Error; err != nil {
+			return translate(err)
+		}
+		if len(owned) == 0 {
+			return nil
+		}
+		if err := removeMemberships(tx, owned, now); err != nil {
+			return err
+		}
+		return translate(tx.Exec("DELETE FROM groups WHERE id IN ?", owned).Error)
+	})
+}
