@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -99,4 +103,141 @@ func BenchmarkFilterPage100(b *testing.B) {
 		return "/scim/v2/Users?count=100&filter=" + url.QueryEscape(fmt.Sprintf(
 			`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "dept%02d"`, i%50))
 	})
+}
+
+// bigGroupFixture is a server holding a group of 100,000 users and spare
+// users to add to it, built once per test binary run: it takes seconds.
+type bigGroupFixture struct {
+	handler http.Handler
+	writer  string
+	groupID string
+	spare   []string // users that are not members
+	member  []string // users that are
+}
+
+var (
+	bigGroupOnce sync.Once
+	bigGroup     bigGroupFixture
+	bigGroupErr  error
+)
+
+func loadBigGroup(b *testing.B) bigGroupFixture {
+	b.Helper()
+	bigGroupOnce.Do(func() { bigGroup, bigGroupErr = newBigGroupFixture() })
+	if bigGroupErr != nil {
+		b.Fatal(bigGroupErr)
+	}
+	return bigGroup
+}
+
+func newBigGroupFixture() (bigGroupFixture, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "scimgate-bench-")
+	if err != nil {
+		return bigGroupFixture{}, err
+	}
+	// The fixture lives for the whole run; the directory is left to the
+	// system's temporary-file cleanup.
+	store, err := sqlstore.Open(ctx, filepath.Join(dir, "bench.db"), sqlstore.Options{})
+	if err != nil {
+		return bigGroupFixture{}, err
+	}
+	const owner = "scim:bench-writer"
+	const members, spare = 100_000, 5_000
+	users := make([]storage.User, 0, members+spare)
+	for i := 0; i < members+spare; i++ {
+		users = append(users, storage.User{UserName: fmt.Sprintf("user%06d@example.com", i), Active: true, Owner: owner})
+	}
+	created, err := store.CreateUsers(ctx, users)
+	if err != nil {
+		return bigGroupFixture{}, err
+	}
+	f := bigGroupFixture{}
+	ms := make([]storage.Member, 0, members)
+	for i, u := range created {
+		if i < members {
+			ms = append(ms, storage.Member{Value: u.ID})
+			f.member = append(f.member, u.ID)
+		} else {
+			f.spare = append(f.spare, u.ID)
+		}
+	}
+	g, err := store.CreateGroup(ctx, storage.Group{DisplayName: "Everyone", Owner: owner, Members: ms})
+	if err != nil {
+		return bigGroupFixture{}, err
+	}
+	f.groupID = g.ID
+	bearer, tok, err := api.NewToken("bench-writer", storage.RoleWriter, time.Now())
+	if err != nil {
+		return bigGroupFixture{}, err
+	}
+	if _, err := store.CreateToken(ctx, tok); err != nil {
+		return bigGroupFixture{}, err
+	}
+	srv, err := api.New(api.Config{Store: store})
+	if err != nil {
+		return bigGroupFixture{}, err
+	}
+	f.handler, f.writer = srv.Handler(), bearer
+	return f, nil
+}
+
+// patchMembers sends one PATCH of the big group and fails unless it
+// answers 204.
+func (f bigGroupFixture) patchMembers(b *testing.B, op, path string, value any) {
+	body := map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": op, "path": path, "value": value}},
+	}
+	if value == nil {
+		delete(body["Operations"].([]any)[0].(map[string]any), "value")
+	}
+	raw, _ := json.Marshal(body)
+	req := httptest.NewRequest(http.MethodPatch, "/scim/v2/Groups/"+f.groupID, bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+f.writer)
+	req.Header.Set("Content-Type", "application/scim+json")
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		b.Fatalf("PATCH %s %s: status %d: %s", op, path, rec.Code, rec.Body)
+	}
+}
+
+// BenchmarkBigGroupAddMember adds one member to a group of 100,000 with a
+// PATCH through the whole HTTP stack (the member is removed again outside
+// the timed part).
+func BenchmarkBigGroupAddMember(b *testing.B) {
+	f := loadBigGroup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		id := f.spare[i%len(f.spare)]
+		start := processCPU()
+		f.patchMembers(b, "add", "members", []any{map[string]any{"value": id}})
+		cpu += processCPU() - start
+		b.StopTimer()
+		f.patchMembers(b, "remove", `members[value eq "`+id+`"]`, nil)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkBigGroupRemoveMember removes one member of a group of 100,000
+// (Okta's members[value eq "id"] form) and puts it back untimed.
+func BenchmarkBigGroupRemoveMember(b *testing.B) {
+	f := loadBigGroup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		id := f.member[(i*7919)%len(f.member)]
+		start := processCPU()
+		f.patchMembers(b, "remove", `members[value eq "`+id+`"]`, nil)
+		cpu += processCPU() - start
+		b.StopTimer()
+		f.patchMembers(b, "add", "members", []any{map[string]any{"value": id}})
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 }

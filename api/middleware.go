@@ -32,6 +32,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			scim.WriteError(c.Response(), scim.Error(http.StatusForbidden, "", "admin tokens are for the config API; use a reader or writer token for SCIM"))
 			return nil
 		}
+		s.touch(c, tok)
 		caller := scim.Caller{Owner: tok.Owner(), CanWrite: tok.Role == storage.RoleWriter}
 		c.SetRequest(r.WithContext(scim.WithCaller(r.Context(), caller)))
 		c.Set("token", tok.Name)

@@ -43,6 +43,7 @@ type Server struct {
 
 	bootstrapHash []byte // SHA-256 of BootstrapAdminToken
 	lastUse       lastUse
+	metrics       *metrics
 }
 
 // New builds the server.
@@ -60,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}
-	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger}
+	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger)}
 	if cfg.BootstrapAdminToken != "" {
 		sum := sha256.Sum256([]byte(cfg.BootstrapAdminToken))
 		s.bootstrapHash = sum[:]
@@ -68,9 +69,13 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.httpError
-	e.Use(s.recoverPanics, s.accessLog)
+	e.Use(s.instrumentHTTP, s.recoverPanics, s.accessLog)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.serveMetrics)
+	// The API's description is public (tools fetch it before they have a
+	// token), so it is mounted beside the group, not behind its auth.
+	e.GET(OpenAPIPath, s.serveOpenAPI)
 	scimGroup := e.Group(scim.Prefix, s.limitBody, s.authenticate)
 	scimGroup.Any("", echo.WrapHandler(sp))
 	scimGroup.Any("/*", echo.WrapHandler(sp))
@@ -99,4 +104,6 @@ func (s *Server) readyz(c echo.Context) error {
 }
 
 // ObserveRun is told about every finished or held run (for metrics).
-func (s *Server) ObserveRun(src storage.Source, run storage.Run) {}
+func (s *Server) ObserveRun(src storage.Source, run storage.Run) {
+	s.metrics.observeRun(src.Name, run, time.Now())
+}

@@ -44,6 +44,12 @@ func TestTokensAPI(t *testing.T) {
 	}
 	e.call(t, "GET", "/scim/v2/Users", bearer, nil).want(t, 200)
 	list := e.call(t, "GET", "/api/v1/tokens", e.Admin, nil).want(t, 200)
+	for _, tok := range list.Body["tokens"].([]any) {
+		m := tok.(map[string]any)
+		if used := m["lastUsed"] != nil; used != (m["name"] == "hr-app" || m["name"] == "ops") {
+			t.Errorf("token %v: lastUsed %v", m["name"], m["lastUsed"])
+		}
+	}
 	if bytes.Contains(list.Raw, []byte(bearer)) || !bytes.Contains(list.Raw, []byte(`"name":"hr-app"`)) {
 		t.Errorf("list: %s", list.Raw)
 	}

@@ -5,6 +5,7 @@
 // in BENCHMARKS.md come from it.
 //
 //	go run ./cmd/scimgate-load -users 100000 -duration 10s -conns 64
+//	go run ./cmd/scimgate-load -users 1000000 -walk   # cursor walk of every user
 package main
 
 import (
@@ -21,6 +22,9 @@ type options struct {
 	duration time.Duration
 	dir      string
 	driver   string
+	reuse    bool
+	walk     bool
+	pageSize int
 }
 
 func main() {
@@ -31,6 +35,9 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "duration of each scenario")
 	flag.StringVar(&o.dir, "dir", "", "working directory for the database (default: a temporary one)")
 	flag.StringVar(&o.driver, "driver", "go", "load generator: go (built in) or wrk (Debian package wrk)")
+	flag.BoolVar(&o.reuse, "reuse", false, "with -dir: use the database already there instead of loading users again")
+	flag.BoolVar(&o.walk, "walk", false, "instead of the load scenarios, walk every user with cursor paging (RFC 9865) and check each comes back once")
+	flag.IntVar(&o.pageSize, "page", 1000, "page size (count) of the -walk mode")
 	flag.Parse()
 	ctx := context.Background()
 	var err error

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,8 +32,18 @@ func run(ctx context.Context, o options) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	db := filepath.Join(dir, "load.db")
-	token, err := seed(ctx, db, o.users)
+	var token string
+	var err error
+	if _, statErr := os.Stat(db); o.reuse && statErr == nil {
+		fmt.Printf("reusing %s (not loaded again)\n", db)
+		token, err = readerToken(ctx, db)
+	} else {
+		token, err = seed(ctx, db, o.users)
+	}
 	if err != nil {
 		return err
 	}
@@ -60,6 +71,9 @@ func run(ctx context.Context, o options) error {
 	}
 	scimAddr = strings.TrimSuffix(scimAddr, " ")
 	fmt.Printf("server RSS after start: %s\n", rss(child.Process.Pid))
+	if o.walk {
+		return walk(ctx, scimAddr, token, o.users, o.pageSize, child.Process.Pid)
+	}
 
 	userFmt := "/scim/v2/Users?filter=" + queryFormat(`userName eq "User%06d@Example.com"`)
 	deptFmt := "/scim/v2/Users?count=100&filter=" + queryFormat(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "dept%02d"`)
@@ -90,6 +104,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("%-75s %8.0f req/s%s  p50 %6.2f ms  p99 %6.2f ms  errors %d  server RSS %s\n",
 			sc.name, res.rps, rel, ms(res.p50), ms(res.p99), res.errors, rss(child.Process.Pid))
 	}
+	fmt.Printf("server peak RSS (VmHWM): %s\n", procStatus(child.Process.Pid, "VmHWM"))
 	return nil
 }
 
@@ -117,7 +132,22 @@ func seed(ctx context.Context, db string, n int) (string, error) {
 	}
 	elapsed := time.Since(start)
 	fmt.Printf("loaded %d users through the store in %s: %.0f users/s\n", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
-	bearer, tok, err := api.NewToken("load", storage.RoleReader, time.Now())
+	return newReader(ctx, store)
+}
+
+// readerToken opens an existing database and adds a reader token to it.
+func readerToken(ctx context.Context, db string) (string, error) {
+	store, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	return newReader(ctx, store)
+}
+
+// newReader creates a reader token with a fresh name and returns its bearer.
+func newReader(ctx context.Context, store *sqlstore.Store) (string, error) {
+	bearer, tok, err := api.NewToken(fmt.Sprintf("load-%d", time.Now().UnixNano()), storage.RoleReader, time.Now())
 	if err != nil {
 		return "", err
 	}
@@ -145,17 +175,26 @@ func sampleUser(i int) storage.User {
 }
 
 // rss reads a process's resident set size from /proc.
-func rss(pid int) string {
+func rss(pid int) string { return procStatus(pid, "VmRSS") }
+
+// procStatus returns a field of /proc/PID/status, such as "12345 kB".
+func procStatus(pid int, field string) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return "n/a"
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			return strings.Join(strings.Fields(v), " ")
 		}
 	}
 	return "n/a"
+}
+
+// rssKiB is the resident set size in KiB, 0 when unknown.
+func rssKiB(pid int) int {
+	n, _ := strconv.Atoi(strings.TrimSuffix(rss(pid), " kB"))
+	return n
 }
 
 // queryFormat URL-encodes a filter that holds one %0Nd verb and returns a

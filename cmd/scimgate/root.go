@@ -39,6 +39,7 @@ Start with 'scimgate token create --name app --role reader' and
 	root.AddCommand(
 		m.serveCommand(),
 		m.tokenCommand(),
+		m.sourceCommand(),
 		m.healthcheckCommand(),
 		m.versionCommand(),
 	)

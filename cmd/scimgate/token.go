@@ -43,8 +43,10 @@ cannot be shown again. Resources a writer token creates are owned by its name.`,
 				return err
 			}
 			err = m.withStore(cmd, func(ctx context.Context, s storage.Store) error {
-				_, err := s.CreateToken(ctx, tok)
-				return err
+				if _, err := s.CreateToken(ctx, tok); err != nil {
+					return err
+				}
+				return s.AddAudit(ctx, storage.AuditEntry{Actor: m.cliActor(), Action: "token.create", Target: name, Detail: "role=" + role})
 			})
 			if errors.Is(err, storage.ErrConflict) {
 				return fmt.Errorf("a token named %q already exists; revoke it first or pick another name", name)
@@ -80,9 +82,13 @@ func (m *Main) tokenListCommand() *cobra.Command {
 				return fmt.Errorf("list tokens: %w", err)
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tID\tCREATED")
+			fmt.Fprintln(tw, "NAME\tROLE\tID\tCREATED\tLAST USED")
 			for _, t := range toks {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.ID, t.CreatedAt.UTC().Format(time.RFC3339))
+				used := "never"
+				if !t.LastUsed.IsZero() {
+					used = t.LastUsed.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, t.ID, t.CreatedAt.UTC().Format(time.RFC3339), used)
 			}
 			return tw.Flush()
 		},
@@ -97,7 +103,10 @@ func (m *Main) tokenRevokeCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			err := m.withStore(cmd, func(ctx context.Context, s storage.Store) error {
-				return s.DeleteToken(ctx, name)
+				if err := s.DeleteToken(ctx, name); err != nil {
+					return err
+				}
+				return s.AddAudit(ctx, storage.AuditEntry{Actor: m.cliActor(), Action: "token.revoke", Target: name})
 			})
 			if errors.Is(err, storage.ErrNotFound) {
 				return fmt.Errorf("no token named %q; 'scimgate token list' shows the names", name)
@@ -129,4 +138,13 @@ func (m *Main) withStore(cmd *cobra.Command, fn func(ctx context.Context, s stor
 		}
 	}()
 	return fn(ctx, s)
+}
+
+// cliActor names who acts from the command line in the audit log: the
+// operating-system user, since no token is involved.
+func (m *Main) cliActor() string {
+	if u, ok := m.LookupEnv("USER"); ok && u != "" {
+		return "cli:" + u
+	}
+	return "cli"
 }

@@ -112,7 +112,9 @@ func (c *config) Validate() sources.FieldErrors {
 	return errs
 }
 
-func (c *config) Open(*slog.Logger) (sources.Source, error) { return &fake{ds: c.ds, token: c.APIToken}, nil }
+func (c *config) Open(*slog.Logger) (sources.Source, error) {
+	return &fake{ds: c.ds, token: c.APIToken}, nil
+}
 
 type fake struct {
 	ds    *Dataset

@@ -93,4 +93,7 @@ func numberedPlaceholders(q string) string {
 
 var _ = numberedPlaceholders
 
-func defaultMaxConns() int { return 8 * runtime.GOMAXPROCS(0) }
+// defaultMaxConns sizes the read pool: SQLite reads are CPU-bound, so a
+// few connections per core keep every core busy, and each connection more
+// is one page cache more.
+func defaultMaxConns() int { return 2*runtime.GOMAXPROCS(0) + 2 }

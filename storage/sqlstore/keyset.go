@@ -193,8 +193,8 @@ type page struct {
 // starting at offset 0 (the first page, or any keyset page) is read run by
 // run; one row more than the limit is read to learn whether there is more.
 func (s *Store) read(ctx context.Context, p page, sink pageSink) (storage.PageBounds, error) {
-	var keys []storage.Keyset
 	limit := p.q.Limit
+	keys := make([]storage.Keyset, 0, min(limit+1, 1024))
 	selectList := p.order.seq + ", " + p.order.keyExpr() + ", " + p.columns
 	backward := false
 	if p.q.Offset > 0 && p.q.After == nil && p.q.Before == nil {

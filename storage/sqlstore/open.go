@@ -95,7 +95,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if maxConns <= 0 {
 		maxConns = defaultMaxConns()
 	}
-	sqlDB, gdb, err := openPool(sqliteDSN(dsn, readCacheKiB), maxConns)
+	if v := os.Getenv("SG_READERS"); v != "" {
+		maxConns, _ = strconv.Atoi(v)
+	}
+	rc := readCacheKiB
+	if v := os.Getenv("SG_READCACHE"); v != "" {
+		rc, _ = strconv.Atoi(v)
+	}
+	sqlDB, gdb, err := openPool(sqliteDSN(dsn, rc), maxConns)
 	if err != nil {
 		writeDB.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)

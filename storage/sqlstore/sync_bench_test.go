@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -54,15 +55,24 @@ func openBenchStore(b *testing.B) *sqlstore.Store {
 }
 
 // BenchmarkApplyUsersCreate loads 100,000 users into an empty database
-// through ApplyUsers in 500-user batches, as a first full sync does.
+// through ApplyUsers in 500-user batches, as a first full sync does. The
+// store names the users in the first case; in the second the caller does,
+// with random (version 4) UUIDs, which scatter inserts over the id index.
 //
 //	go test -run '^$' -bench ApplyUsersCreate -benchtime 1x ./storage/sqlstore
 func BenchmarkApplyUsersCreate(b *testing.B) {
+	b.Run("store-ids", func(b *testing.B) { benchmarkCreate(b, func(int) string { return "" }) })
+	b.Run("random-ids", func(b *testing.B) { benchmarkCreate(b, func(int) string { return randomUUID() }) })
+}
+
+func benchmarkCreate(b *testing.B, id func(i int) string) {
 	batches := make([]storage.UserBatch, 0, benchUsers/benchBatch)
 	for start := 0; start < benchUsers; start += benchBatch {
 		var batch storage.UserBatch
 		for i := start; i < start+benchBatch; i++ {
-			batch.Create = append(batch.Create, syncedUser(i))
+			w := syncedUser(i)
+			w.User.ID = id(i)
+			batch.Create = append(batch.Create, w)
 		}
 		batches = append(batches, batch)
 	}
@@ -80,6 +90,14 @@ func BenchmarkApplyUsersCreate(b *testing.B) {
 		elapsed += time.Since(began)
 	}
 	b.ReportMetric(float64(b.N*benchUsers)/elapsed.Seconds(), "users/s")
+}
+
+func randomUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // BenchmarkApplyUsersUpdate rewrites 500-user batches of existing users,

@@ -87,26 +87,46 @@ func (s *Store) ApplyUsers(ctx context.Context, owner string, b storage.UserBatc
 	return wrapOp("apply users", err)
 }
 
-// createSyncedUsers inserts users exactly as CreateUsers does, then
-// records their source keys and hashes with one statement per chunk.
+// syncedUsersBulk inserts users with the columns CreateUsers writes plus
+// the sync columns, so a synced user is written once rather than inserted
+// and then updated.
+var syncedUsersBulk = bulkTable{
+	name:  "users",
+	head:  "INSERT INTO users (" + strings.Join(userColumns, ", ") + ", source_key, sync_hash) VALUES ",
+	width: len(userColumns) + 2, tail: " RETURNING id, seq", returns: true,
+}
+
+// The bulk statements are prepared when the store opens (see bulk.go).
+func init() { bulkTables = append(bulkTables, syncedUsersBulk) }
+
+// createSyncedUsers inserts users and then their multi-valued rows, as
+// insertUsers does for CreateUsers.
 func createSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
-	return chunks(ws, insertBatch, func(chunk []syncedWrite) error {
-		rows := make([]userRow, len(chunk))
-		for i, w := range chunk {
-			rows[i] = w.row
-		}
-		if err := insertUsers(tx, rows); err != nil {
+	if len(ws) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ws)*syncedUsersBulk.width)
+	for _, w := range ws {
+		args = append(append(args, w.row.values...), w.key, w.hash)
+	}
+	seqs := make(map[string]int64, len(ws)) // RETURNING order is unspecified
+	err := bulkInsert(tx, syncedUsersBulk, args, func(rows *sql.Rows) error {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
 			return err
 		}
-		values := make([]string, len(chunk))
-		args := make([]any, 0, 3*len(chunk))
-		for i, w := range chunk {
-			values[i] = "(?, ?, ?)"
-			args = append(args, w.id, w.key, w.hash)
-		}
-		return translate(tx.Exec(`UPDATE users SET source_key = v.column2, sync_hash = v.column3
-			FROM (VALUES `+strings.Join(values, ", ")+`) AS v WHERE users.id = v.column1`, args...).Error)
+		seqs[id] = seq
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	values := make([]seqValues, len(ws))
+	for i, w := range ws {
+		values[i] = seqValues{seq: seqs[w.id], values: w.row.multi}
+	}
+	return insertUserValues(tx, values)
 }
 
 // userUpdate is the statement updateSyncedUsers runs per user: every
@@ -141,7 +161,12 @@ func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
 		return nil
 	}
 	ids := make([]string, len(ws))
+	seen := make(map[string]bool, len(ws))
 	for i, w := range ws {
+		if seen[w.id] { // its value rows would be inserted twice
+			return storage.Invalid(fmt.Sprintf("user %s is updated twice in one batch", w.id))
+		}
+		seen[w.id] = true
 		ids[i] = w.id
 	}
 	seqs, err := userSeqs(tx, ids, "")
@@ -149,18 +174,24 @@ func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
 		return err
 	}
 	plan := syncedUserUpdate()
+	exec, done, err := preparedExec(tx, plan.sql)
+	if err != nil {
+		return err
+	}
+	defer done()
+	args := make([]any, 0, len(plan.cols)+4)
 	for _, w := range ws {
 		seq, ok := seqs[w.id]
 		if !ok {
 			return fmt.Errorf("user %s: %w", w.id, storage.ErrNotFound)
 		}
-		args := make([]any, 0, len(plan.cols)+4)
+		args = args[:0]
 		for _, i := range plan.cols {
 			args = append(args, w.row.values[i])
 		}
 		args = append(args, w.key, w.hash, w.active, seq)
-		if err := tx.Exec(plan.sql, args...).Error; err != nil {
-			return translate(err)
+		if err := exec(args...); err != nil {
+			return err
 		}
 	}
 	all := make([]int64, 0, len(seqs))
@@ -177,6 +208,28 @@ func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
 		rows[i] = seqValues{seq: seqs[w.id], values: w.row.multi}
 	}
 	return insertUserValues(tx, rows)
+}
+
+// preparedExec prepares q once for the transaction, for a statement run
+// once per row; done releases it. Outside a database/sql transaction it
+// falls back to gorm.
+func preparedExec(tx *gorm.DB, q string) (exec func(args ...any) error, done func(), err error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return func(args ...any) error { return translate(tx.Exec(q, args...).Error) }, func() {}, nil
+	}
+	// Without cancellation, as bulkStatement does: go-sqlite3 watches a
+	// cancellable context with a goroutine per statement.
+	ctx := context.WithoutCancel(tx.Statement.Context)
+	st, err := sqlTx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	exec = func(args ...any) error {
+		_, err := st.ExecContext(ctx, args...)
+		return translate(err)
+	}
+	return exec, func() { st.Close() }, nil
 }
 
 // seqValues are the multi-valued rows of the user with row number seq.
@@ -210,16 +263,15 @@ func userSeqs(tx *gorm.DB, ids []string, owner string) (map[string]int64, error)
 		if err != nil {
 			return translate(err)
 		}
-		defer rows.Close()
-		for rows.Next() {
+		return scanRows(rows, func() error {
 			var seq int64
 			var id string
 			if err := rows.Scan(&seq, &id); err != nil {
 				return translate(err)
 			}
 			out[id] = seq
-		}
-		return translate(rows.Err())
+			return nil
+		})
 	})
 	return out, err
 }
@@ -237,6 +289,12 @@ func deactivateUsers(tx *gorm.DB, owner string, ids []string, now time.Time) err
 		if err := tx.Raw("SELECT seq, id, doc FROM users WHERE id IN ? AND owner = ?", chunk, owner).Scan(&rows).Error; err != nil {
 			return translate(err)
 		}
+		exec, done, err := preparedExec(tx, `UPDATE users SET active = ?, doc = ?,
+			deactivated_at = COALESCE(deactivated_at, ?), version = version + 1, last_modified = ? WHERE seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer done()
 		for _, r := range rows {
 			var u storage.User
 			if err := json.Unmarshal([]byte(r.Doc), &u); err != nil {
@@ -247,10 +305,8 @@ func deactivateUsers(tx *gorm.DB, owner string, ids []string, now time.Time) err
 			if err != nil {
 				return fmt.Errorf("encode user %s: %w", r.ID, err)
 			}
-			if err := tx.Exec(`UPDATE users SET active = ?, doc = ?, deactivated_at = COALESCE(deactivated_at, ?),
-				version = version + 1, last_modified = ? WHERE seq = ?`,
-				false, string(doc), millis(now), millis(now), r.Seq).Error; err != nil {
-				return translate(err)
+			if err := exec(false, string(doc), millis(now), millis(now), r.Seq); err != nil {
+				return err
 			}
 		}
 		return nil

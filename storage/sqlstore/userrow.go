@@ -124,6 +124,7 @@ func scanUserDoc(sc scanner) (storage.UserDoc, error) {
 // buffer: a page is read, rendered and dropped together, and one
 // allocation beats a hundred.
 type userSink struct {
+	rows  int // expected rows, to size the buffers
 	list  []storage.UserDoc
 	ends  []int // end of each document in arena
 	arena []byte
@@ -137,6 +138,15 @@ func (u *userSink) scan(rows *sql.Rows, seq *int64, key *any) error {
 		return err
 	}
 	d.Meta.Created, d.Meta.LastModified = fromMillis(created), fromMillis(modified)
+	if len(u.list) == 1 {
+		// A second row means a page rather than a lookup: documents of one
+		// directory are of similar size, so size the buffers for the whole
+		// page once instead of doubling them.
+		arena := make([]byte, len(u.arena), len(u.arena)*(u.rows+1)*5/4)
+		copy(arena, u.arena)
+		u.arena = arena
+		u.list = slices.Grow(u.list, u.rows)
+	}
 	u.arena = append(u.arena, u.raw...)
 	u.ends = append(u.ends, len(u.arena))
 	u.list = append(u.list, d)

@@ -225,7 +225,7 @@ func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPag
 	p.columns = userSelect
 	out := storage.UserPage{Users: []storage.UserDoc{}}
 	if q.Limit > 0 {
-		sink := &userSink{}
+		sink := &userSink{rows: q.Limit}
 		if out.Bounds, err = s.read(ctx, p, sink); err != nil {
 			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 		}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func (m *Main) sourceCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "source",
+		Short: "Manage sync sources on a running server",
+		Long: `Add, inspect and run the sources a running server syncs from, through its
+config API (/api/v1) with an admin token.
+
+The server is --server or ` + envServer + ` (default ` + defaultServer + `); the
+token is --token or ` + envToken + ` ('scimgate token create --role admin').
+A source is named by its name or its id. Errors from the API are printed
+with the problem of every field, and the command exits 1.`,
+		Example: `  export SCIMGATE_TOKEN=$(scimgate token create --name ops --role admin)
+  scimgate source add --name hr --kind csv --schedule 1h --setting usersPath=/data/users.csv
+  scimgate source sync hr --wait
+  scimgate source runs hr`,
+	}
+	addClientFlags(cmd)
+	cmd.AddCommand(
+		m.sourceListCommand(),
+		m.sourceAddCommand(),
+		m.sourceShowCommand(),
+		m.sourceTestCommand(),
+		m.sourceSyncCommand(),
+		m.sourceRunsCommand(),
+		m.sourceDecideCommand(true),
+		m.sourceDecideCommand(false),
+	)
+	return cmd
+}
+
+func (m *Main) sourceListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List sources with their health and last run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := m.client(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			srcs, err := c.sources(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tENABLED\tSCHEDULE\tHEALTH\tLAST RUN\tID")
+			for _, s := range srcs {
+				// One small request per source: sources are few, and the
+				// last run's status (held!) matters more than its time.
+				var runs struct {
+					Runs []runView `json:"runs"`
+				}
+				if err := c.call(ctx, http.MethodGet, sourcePath(s.ID, "runs"), url.Values{"limit": {"1"}}, nil, &runs); err != nil {
+					return err
+				}
+				last := "never"
+				if len(runs.Runs) > 0 {
+					r := runs.Runs[0]
+					last = r.Status + " " + formatTime(r.Queued)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%s\t%s\t%s\n", s.Name, s.Kind, s.Enabled, scheduleText(s.Schedule), healthText(s.Health), last, s.ID)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func scheduleText(s string) string {
+	if s == "" {
+		return "manual"
+	}
+	return s
+}
+
+func healthText(h healthView) string {
+	switch {
+	case h.Unhealthy:
+		return fmt.Sprintf("unhealthy (%d failures)", h.ConsecutiveFailures)
+	case h.ConsecutiveFailures > 0:
+		return fmt.Sprintf("failing (%d)", h.ConsecutiveFailures)
+	}
+	return "ok"
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (m *Main) sourceAddCommand() *cobra.Command {
+	var name, kind, schedule, file string
+	var settings []string
+	cmd := &cobra.Command{
+		Use:   "add (--name NAME --kind KIND [--schedule S] [--setting KEY=VALUE]... | --file source.json)",
+		Short: "Create a source and print its id",
+		Long: `Create a source and print its id on stdout, alone on one line.
+
+The source is the JSON object of --file, in the API's shape
+(GET /api/v1/openapi.json, SourceInput), with the flags applied on top.
+--setting KEY=VALUE sets a setting to a string; KEY:=JSON sets it to a
+JSON value (true, 3, ["a"]). Secret settings are sent once and never shown
+again. 'scimgate source list' and GET /api/v1/kinds list what exists.`,
+		Example: `  scimgate source add --name hr --kind csv --schedule 1h \
+      --setting usersPath=/data/users.csv --setting groupsPath=/data/groups.csv
+  scimgate source add --file hr-source.json --name hr-copy`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body, err := sourceBody(file, settings)
+			if err != nil {
+				return err
+			}
+			for flag, value := range map[string]string{"name": name, "kind": kind, "schedule": schedule} {
+				if cmd.Flags().Changed(flag) {
+					body[flag] = value
+				}
+			}
+			c, err := m.client(cmd)
+			if err != nil {
+				return err
+			}
+			var created sourceView
+			if err := c.call(cmd.Context(), http.MethodPost, "/sources", nil, body, &created); err != nil {
+				return err
+			}
+			fmt.Fprintln(m.Stdout, created.ID)
+			fmt.Fprintf(m.Stderr, "Created %s source %q. Run it with 'scimgate source sync %s --wait'.\n", created.Kind, created.Name, created.Name)
+			for _, w := range created.Warnings {
+				fmt.Fprintln(m.Stderr, "warning:", w)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "unique name of the source")
+	f.StringVar(&kind, "kind", "", "source kind, e.g. csv")
+	f.StringVar(&schedule, "schedule", "", "interval (15m, 1h) or cron expression; empty: manual runs only")
+	f.StringArrayVar(&settings, "setting", nil, "a setting as KEY=VALUE (string) or KEY:=JSON; repeatable")
+	f.StringVar(&file, "file", "", "JSON file with the source in the API's shape")
+	return cmd
+}
+
+// sourceBody builds the create request from an optional JSON file and
+// --setting flags (which win over the file's settings).
+func sourceBody(file string, settings []string) (map[string]any, error) {
+	body := map[string]any{}
+	if file != "" {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("source file: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // pass numbers through exactly
+		if err := dec.Decode(&body); err != nil {
+			return nil, fmt.Errorf("source file %s is not a JSON object: %w", file, err)
+		}
+	}
+	if len(settings) == 0 {
+		return body, nil
+	}
+	merged, ok := body["settings"].(map[string]any)
+	if !ok {
+		merged = map[string]any{}
+	}
+	for _, s := range settings {
+		key, value, err := parseSetting(s)
+		if err != nil {
+			return nil, err
+		}
+		merged[key] = value
+	}
+	body["settings"] = merged
+	return body, nil
+}
+
+// parseSetting reads KEY=VALUE (a string) or KEY:=JSON.
+func parseSetting(s string) (string, any, error) {
+	key, value, ok := strings.Cut(s, "=")
+	if !ok || key == "" || key == ":" {
+		return "", nil, fmt.Errorf("--setting %q must be KEY=VALUE or KEY:=JSON", s)
+	}
+	if k, isJSON := strings.CutSuffix(key, ":"); isJSON {
+		var v any
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			return "", nil, fmt.Errorf("--setting %s:=%s: not JSON (use %s=%s for a string): %w", k, value, k, value, err)
+		}
+		return k, v, nil
+	}
+	return key, value, nil
+}
+
+func (m *Main) sourceShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME|ID",
+		Short: "Print a source as JSON (secrets only by name)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd)
+			if err != nil {
+				return err
+			}
+			src, err := c.resolve(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			raw, err := c.callRaw(cmd.Context(), http.MethodGet, sourcePath(src.ID), nil, nil)
+			if err != nil {
+				return err
+			}
+			var out bytes.Buffer
+			if err := json.Indent(&out, raw, "", "  "); err != nil {
+				return fmt.Errorf("the server's answer is not JSON: %w", err)
+			}
+			out.WriteByte('\n')
+			_, err = m.Stdout.Write(out.Bytes())
+			return err
+		},
+	}
+}
+
+func (m *Main) sourceTestCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "test NAME|ID",
+		Short: "Check that a source can connect with its settings",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd)
+			if err != nil {
+				return err
+			}
+			src, err := c.resolve(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			var res struct {
+				OK      bool   `json:"ok"`
+				Message string `json:"message"`
+			}
+			if err := c.call(cmd.Context(), http.MethodPost, sourcePath(src.ID, "test"), nil, nil, &res); err != nil {
+				return err
+			}
+			if !res.OK {
+				return fmt.Errorf("source %s: %s", src.Name, res.Message)
+			}
+			fmt.Fprintf(m.Stdout, "ok: %s\n", res.Message)
+			return nil
+		},
+	}
+}
+
+func (m *Main) sourceRunsCommand() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "runs NAME|ID",
+		Short: "List a source's runs, newest first",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd)
+			if err != nil {
+				return err
+			}
+			src, err := c.resolve(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			var list struct {
+				Runs []runView `json:"runs"`
+			}
+			q := url.Values{"limit": {strconv.Itoa(limit)}}
+			if err := c.call(cmd.Context(), http.MethodGet, sourcePath(src.ID, "runs"), q, nil, &list); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tSTATUS\tTRIGGER\tMODE\tQUEUED\tDURATION\tFETCHED\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tCONFLICTS\tERRORS")
+			for _, r := range list.Runs {
+				n := r.Counts
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.Status, r.Trigger, modeText(r),
+					formatTime(r.Queued), durationText(r), n.Fetched, n.Created, n.Updated, n.Deactivated, n.Deleted, n.Conflicts, n.Errors)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs to show (at most 200)")
+	return cmd
+}
+
+func modeText(r runView) string {
+	mode := r.Mode
+	if mode == "" {
+		mode = "-"
+	}
+	if r.DryRun {
+		mode += " (dry run)"
+	}
+	return mode
+}
+
+func durationText(r runView) string {
+	if r.Started == nil || r.Finished == nil {
+		return "-"
+	}
+	return r.Finished.Sub(*r.Started).Round(time.Millisecond).String()
+}
+
+// sourceDecideCommand approves or rejects a held run.
+func (m *Main) sourceDecideCommand(approve bool) *cobra.Command {
+	verb, short := "reject", "Reject a held run: nothing is removed, the next run looks again"
+	if approve {
+		verb, short = "approve", "Approve a held run: apply the deletions it holds"
+	}
+	var source string
+	cmd := &cobra.Command{
+		Use:   verb + " RUN",
+		Short: short,
+		Long: short + `.
+
+The run's source is found by asking each source for the run, unless
+--source names it. 'scimgate source runs NAME' shows held runs.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			src, err := c.sourceOfRun(ctx, args[0], source)
+			if err != nil {
+				return err
+			}
+			var run runView
+			if err := c.call(ctx, http.MethodPost, sourcePath(src.ID, "runs", args[0], verb), nil, nil, &run); err != nil {
+				return err
+			}
+			fmt.Fprintln(m.Stdout, runSummary(run))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "name or id of the run's source")
+	return cmd
+}
+
+// sourceOfRun finds the source a run belongs to.
+func (c *apiClient) sourceOfRun(ctx context.Context, runID, nameOrID string) (sourceView, error) {
+	if nameOrID != "" {
+		return c.resolve(ctx, nameOrID)
+	}
+	srcs, err := c.sources(ctx)
+	if err != nil {
+		return sourceView{}, err
+	}
+	for _, s := range srcs {
+		err := c.call(ctx, http.MethodGet, sourcePath(s.ID, "runs", runID), nil, nil, nil)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			continue
+		}
+		if err != nil {
+			return sourceView{}, err
+		}
+		return s, nil
+	}
+	return sourceView{}, fmt.Errorf("no source has a run %q; 'scimgate source runs NAME' lists runs", runID)
+}

@@ -1,0 +1,243 @@
+package entra
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/scimgate/scimgate/sources"
+)
+
+// Config is the entra kind's settings. The JSON names are the public
+// contract of the config API.
+type Config struct {
+	TenantID string `json:"tenantId"`
+	ClientID string `json:"clientId"`
+	// ClientSecret, or PrivateKey plus Certificate (PEM) for
+	// private_key_jwt: a fresh signed assertion per token request.
+	ClientSecret string `json:"clientSecret,omitempty"`
+	PrivateKey   string `json:"privateKey,omitempty"`
+	Certificate  string `json:"certificate,omitempty"`
+	// LoginURL is the identity platform's authority (national clouds
+	// differ); the token endpoint is {loginURL}/{tenantId}/oauth2/v2.0/token.
+	LoginURL string `json:"loginURL,omitempty"`
+	// GraphURL is Microsoft Graph's root; requests go to {graphURL}/v1.0/...
+	GraphURL string `json:"graphURL,omitempty"`
+	// Scope is the token scope, {graphURL}/.default by default.
+	Scope string `json:"scope,omitempty"`
+	// ScopeGroups limits the source to the members of these groups (object
+	// ids), transitively: nested groups and their members are included.
+	ScopeGroups []string `json:"scopeGroups,omitempty"`
+	// ExtraAttributes are further user properties to read, for mapping
+	// overrides that use them (e.g. "city", "onPremisesExtensionAttributes").
+	ExtraAttributes []string `json:"extraAttributes,omitempty"`
+
+	// HTTPClient and Clock are for tests and benchmarks; they are not
+	// settings.
+	HTTPClient *http.Client `json:"-"`
+	Clock      Clock        `json:"-"`
+}
+
+// Defaults for the global cloud.
+const (
+	DefaultLoginURL = "https://login.microsoftonline.com"
+	DefaultGraphURL = "https://graph.microsoft.com"
+)
+
+// Clock is time as the source sees it: tests replace it so that waiting
+// out a Retry-After takes no real time.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]*$`)
+	propRE   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+)
+
+// Validate reports every problem with the settings.
+func (c *Config) Validate() sources.FieldErrors {
+	var errs sources.FieldErrors
+	switch t := strings.TrimSpace(c.TenantID); {
+	case t == "":
+		errs.Add("tenantId", "required: the directory (tenant) id from the app registration's overview, or a verified domain such as contoso.onmicrosoft.com")
+	case !tenantRE.MatchString(t):
+		errs.Add("tenantId", "must be a GUID or a domain name")
+	}
+	switch id := strings.TrimSpace(c.ClientID); {
+	case id == "":
+		errs.Add("clientId", "required: the application (client) id from the app registration's overview")
+	case !guidRE.MatchString(id):
+		errs.Add("clientId", "must be a GUID such as 11111111-2222-3333-4444-555555555555")
+	}
+	hasKey := c.PrivateKey != "" || c.Certificate != ""
+	switch {
+	case c.ClientSecret != "" && hasKey:
+		errs.Add("clientSecret", "give either clientSecret or privateKey and certificate, not both")
+	case c.ClientSecret == "" && !hasKey:
+		errs.Add("clientSecret", "required unless privateKey and certificate are set: a client secret value of the app registration")
+	case hasKey:
+		if _, _, err := c.keyPair(); err != nil {
+			errs.Add(err.field, "%s", err.msg)
+		}
+	}
+	for _, f := range []struct{ name, val string }{{"loginURL", c.LoginURL}, {"graphURL", c.GraphURL}} {
+		if f.val != "" {
+			if msg := checkBaseURL(f.val); msg != "" {
+				errs.Add(f.name, "%s", msg)
+			}
+		}
+	}
+	if c.Scope != "" && !strings.HasSuffix(c.Scope, "/.default") {
+		errs.Add("scope", "must end in /.default (client credentials take {resource}/.default only), e.g. https://graph.microsoft.com/.default")
+	}
+	for i, g := range c.ScopeGroups {
+		if !guidRE.MatchString(strings.TrimSpace(g)) {
+			errs.Add(fmt.Sprintf("scopeGroups[%d]", i), "must be a group object id (a GUID)")
+		}
+	}
+	for i, a := range c.ExtraAttributes {
+		if !propRE.MatchString(a) {
+			errs.Add(fmt.Sprintf("extraAttributes[%d]", i), "must be a Graph user property name such as city")
+		} else if strings.EqualFold(a, "manager") {
+			errs.Add(fmt.Sprintf("extraAttributes[%d]", i), "manager is always read")
+		}
+	}
+	return errs
+}
+
+// checkBaseURL accepts https URLs, and http for loopback hosts (tests).
+func checkBaseURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "must be an absolute URL such as https://graph.microsoft.com"
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "must not have a query or fragment"
+	}
+	if u.Scheme == "https" {
+		return ""
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Scheme == "http" && (u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())) {
+		return ""
+	}
+	return "must use https"
+}
+
+type fieldErr struct{ field, msg string }
+
+// keyPair parses the certificate credential and checks the two belong
+// together.
+func (c *Config) keyPair() (*rsa.PrivateKey, *x509.Certificate, *fieldErr) {
+	if c.PrivateKey == "" {
+		return nil, nil, &fieldErr{"privateKey", "required with certificate: the PEM private key of the certificate uploaded to the app registration"}
+	}
+	if c.Certificate == "" {
+		return nil, nil, &fieldErr{"certificate", "required with privateKey: the PEM certificate uploaded to the app registration"}
+	}
+	cb, _ := pem.Decode([]byte(c.Certificate))
+	if cb == nil || cb.Type != "CERTIFICATE" {
+		return nil, nil, &fieldErr{"certificate", "must be a PEM block starting with -----BEGIN CERTIFICATE-----"}
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, nil, &fieldErr{"certificate", "cannot be parsed: " + err.Error()}
+	}
+	kb, _ := pem.Decode([]byte(c.PrivateKey))
+	if kb == nil {
+		return nil, nil, &fieldErr{"privateKey", "must be a PEM block (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)"}
+	}
+	var key *rsa.PrivateKey
+	if k, err := x509.ParsePKCS8PrivateKey(kb.Bytes); err == nil {
+		key, _ = k.(*rsa.PrivateKey)
+	} else if k, err := x509.ParsePKCS1PrivateKey(kb.Bytes); err == nil {
+		key = k
+	}
+	if key == nil {
+		return nil, nil, &fieldErr{"privateKey", "must be an unencrypted RSA private key (Entra certificate credentials are RSA)"}
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok || !pub.Equal(&key.PublicKey) {
+		return nil, nil, &fieldErr{"privateKey", "does not belong to the certificate"}
+	}
+	return key, cert, nil
+}
+
+func (c *Config) loginURL() string { return trimBase(c.LoginURL, DefaultLoginURL) }
+func (c *Config) graphURL() string { return trimBase(c.GraphURL, DefaultGraphURL) }
+
+func (c *Config) scope() string {
+	if c.Scope != "" {
+		return c.Scope
+	}
+	return c.graphURL() + "/.default"
+}
+
+func trimBase(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// Open returns the source; nothing is contacted until a run or a test.
+func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
+	if errs := c.Validate(); len(errs) > 0 {
+		return nil, errs.Err()
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := *c
+	cfg.ScopeGroups = normalizeIDs(c.ScopeGroups)
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 2 * time.Minute}
+	}
+	tokens, err := newTokenSource(&cfg, hc)
+	if err != nil {
+		return nil, err
+	}
+	cl := &client{http: hc, graph: cfg.graphURL(), tokens: tokens, clock: cfg.Clock, log: log, maxAttempts: defaultAttempts}
+	return &source{cfg: cfg, log: log, client: cl, tokens: tokens}, nil
+}
+
+func normalizeIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, strings.ToLower(strings.TrimSpace(id)))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
