@@ -241,3 +241,23 @@ func BenchmarkBigGroupRemoveMember(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkBigGroupGet reads the group of 100,000 members with all of
+// them: the ~12 MB response is built in memory.
+func BenchmarkBigGroupGet(b *testing.B) {
+	f := loadBigGroup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest(http.MethodGet, "/scim/v2/Groups/"+f.groupID, nil)
+		req.Header.Set("Authorization", "Bearer "+f.writer)
+		rec := httptest.NewRecorder()
+		f.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %.300s", rec.Code, rec.Body)
+		}
+		b.SetBytes(int64(rec.Body.Len()))
+	}
+	reportCPU(b, cpu)
+}

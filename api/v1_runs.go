@@ -54,6 +54,9 @@ func (s *Server) listRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if limit == 0 {
+		limit = 20
+	}
 	if _, err := s.cfg.Store.GetSource(c.Request().Context(), id); err != nil {
 		return notFoundAs(err, "source "+id)
 	}

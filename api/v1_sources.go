@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -61,6 +62,7 @@ type sourceJSON struct {
 	Precedence       int                    `json:"precedence"`
 	Health           storage.SourceHealth   `json:"health"`
 	RunningRunID     string                 `json:"runningRunId,omitempty"`
+	LastRun          *lastRunJSON           `json:"lastRun,omitempty"`
 	HasCursor        bool                   `json:"hasCursor"`
 	Warnings         []string               `json:"warnings,omitempty"`
 	Created          time.Time              `json:"created"`
@@ -68,7 +70,14 @@ type sourceJSON struct {
 	Version          int64                  `json:"version"`
 }
 
-func (s *Server) sourceView(src storage.Source) sourceJSON {
+// lastRunJSON summarises a source's most recent run.
+type lastRunJSON struct {
+	ID       string            `json:"id"`
+	Status   storage.RunStatus `json:"status"`
+	Finished *time.Time        `json:"finished,omitempty"`
+}
+
+func (s *Server) sourceView(ctx context.Context, src storage.Source) sourceJSON {
 	v := sourceJSON{
 		ID: src.ID, Name: src.Name, Kind: src.Kind, Enabled: src.Enabled, Schedule: src.Schedule,
 		Settings: map[string]any{}, SecretsSet: []string{}, Scope: src.Scope, Deletion: src.Deletion,
@@ -91,6 +100,9 @@ func (s *Server) sourceView(src storage.Source) sourceJSON {
 	}
 	if id, ok := s.cfg.Sync.Running(src.ID); ok {
 		v.RunningRunID = id
+	}
+	if runs, err := s.cfg.Store.ListRuns(ctx, src.ID, 1); err == nil && len(runs) == 1 {
+		v.LastRun = &lastRunJSON{ID: runs[0].ID, Status: runs[0].Status, Finished: optTime(runs[0].Finished)}
 	}
 	if insecure, _ := v.Settings["insecureSkipVerify"].(bool); insecure {
 		v.Warnings = append(v.Warnings, "insecureSkipVerify is on: the server's TLS certificate is not checked, so credentials can be intercepted")
@@ -265,7 +277,7 @@ func (s *Server) createSource(c echo.Context) error {
 	}
 	s.audit(c, "source.create", created.ID, "name="+created.Name+" kind="+created.Kind)
 	c.Response().Header().Set("Location", APIPrefix+"/sources/"+created.ID)
-	return c.JSON(http.StatusCreated, s.sourceView(created))
+	return c.JSON(http.StatusCreated, s.sourceView(c.Request().Context(), created))
 }
 
 func sourceWriteError(err error, name string) error {
@@ -283,7 +295,7 @@ func (s *Server) listSources(c echo.Context) error {
 	}
 	out := make([]sourceJSON, len(srcs))
 	for i, src := range srcs {
-		out[i] = s.sourceView(src)
+		out[i] = s.sourceView(c.Request().Context(), src)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"sources": out})
 }
@@ -293,7 +305,7 @@ func (s *Server) getSource(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "source "+c.Param("id"))
 	}
-	return c.JSON(http.StatusOK, s.sourceView(src))
+	return c.JSON(http.StatusOK, s.sourceView(c.Request().Context(), src))
 }
 
 func (s *Server) updateSource(replace bool) func(echo.Context) error {
@@ -318,7 +330,7 @@ func (s *Server) updateSource(replace bool) func(echo.Context) error {
 			action = "source.replace"
 		}
 		s.audit(c, action, id, "fields="+strings.Join(sentFields(in), ","))
-		return c.JSON(http.StatusOK, s.sourceView(updated))
+		return c.JSON(http.StatusOK, s.sourceView(c.Request().Context(), updated))
 	}
 }
 

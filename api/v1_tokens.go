@@ -102,7 +102,7 @@ func (s *Server) listKinds(c echo.Context) error {
 		Secrets        []string    `json:"secrets"`
 		DefaultMapping mappingJSON `json:"defaultMapping"`
 	}
-	var out []kindJSON
+	out := []kindJSON{}
 	reg := s.cfg.Sync.Kinds()
 	for _, name := range reg.Names() {
 		k := reg[name]

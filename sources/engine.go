@@ -2,7 +2,6 @@ package sources
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -328,12 +327,6 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// newID returns a random RFC 4122 version 4 UUID; the engine names new
-// resources itself so that references to them resolve within the run.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+// newID names a new resource; the engine names them itself so that
+// references to them resolve within the run.
+func newID() string { return storage.NewID() }

@@ -29,6 +29,9 @@ type Runner struct {
 	now    func() time.Time
 	// Observe, when set, is told about every finished run (metrics).
 	Observe func(src storage.Source, run storage.Run)
+	// ObserveUpstream, when set, is told about every request a connector
+	// makes upstream, with its outcome (UpstreamOK, ...).
+	ObserveUpstream func(src storage.Source, outcome string)
 
 	slots chan struct{}
 	ctx   context.Context // canceled on shutdown
@@ -161,6 +164,9 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.mu.Unlock()
 	}()
 	ctx := r.ctx
+	if obs := r.ObserveUpstream; obs != nil {
+		ctx = WithUpstreamObserver(ctx, func(outcome string) { obs(src, outcome) })
+	}
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
 	record := context.WithoutCancel(ctx)

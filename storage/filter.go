@@ -144,9 +144,9 @@ type PageBounds struct {
 	// First and Last are the keysets of the page's first and last rows;
 	// both are zero for an empty page.
 	First, Last Keyset
-	// More is set by keyset queries when rows exist beyond the page in
-	// the direction it was read: after Last for After (or no keyset),
-	// before First for Before.
+	// More reports that rows exist beyond the page in the direction it
+	// was read: after Last (for After, Offset or neither), before First
+	// (for Before).
 	More bool
 }
 

@@ -12,7 +12,7 @@ type SyncedUser struct {
 	Owner         string
 	Key           string // the source's stable id (objectGUID, Graph id, ...)
 	Hash          string // hash of the mapped record last written; "" forces a rewrite
-	UserName      string
+	UserName      string // lower-cased: compare with strings.EqualFold
 	Active        bool
 	DeactivatedAt time.Time // set when a sync deactivated the user; zero otherwise
 }

@@ -13,6 +13,7 @@ import (
 )
 
 type scenario struct {
+	key        string // for -scenarios
 	name, addr string
 	// pathFmt has one %d, filled with a random number below n per request.
 	pathFmt   string

@@ -13,18 +13,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
 type options struct {
-	users    int
-	conns    int
-	duration time.Duration
-	dir      string
-	driver   string
-	reuse    bool
-	walk     bool
-	pageSize int
+	users     int
+	conns     int
+	duration  time.Duration
+	dir       string
+	driver    string
+	reuse     bool
+	walk      bool
+	pageSize  int
+	scenarios []string
 }
 
 func main() {
@@ -38,7 +40,9 @@ func main() {
 	flag.BoolVar(&o.reuse, "reuse", false, "with -dir: use the database already there instead of loading users again")
 	flag.BoolVar(&o.walk, "walk", false, "instead of the load scenarios, walk every user with cursor paging (RFC 9865) and check each comes back once")
 	flag.IntVar(&o.pageSize, "page", 1000, "page size (count) of the -walk mode")
+	only := flag.String("scenarios", "bare,user,dept", "scenarios to run, comma-separated: bare, user (userName eq), dept (100-user department page)")
 	flag.Parse()
+	o.scenarios = strings.Split(*only, ",")
 	ctx := context.Background()
 	var err error
 	if *serveDB != "" {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -78,14 +79,15 @@ func run(ctx context.Context, o options) error {
 	userFmt := "/scim/v2/Users?filter=" + queryFormat(`userName eq "User%06d@Example.com"`)
 	deptFmt := "/scim/v2/Users?count=100&filter=" + queryFormat(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "dept%02d"`)
 	scenarios := []scenario{
-		{name: "bare Echo handler, fixed 1 KB JSON", addr: bareAddr, pathFmt: "/bare?%d", n: 1},
-		{name: `GET /Users?filter=userName eq "<random user>"`, addr: scimAddr, pathFmt: userFmt, n: o.users, auth: token, wantTotal: 1},
-		{name: `GET /Users?filter=<enterprise department> eq "<random>"&count=100`, addr: scimAddr, pathFmt: deptFmt, n: departments,
+		{key: "bare", name: "bare Echo handler, fixed 1 KB JSON", addr: bareAddr, pathFmt: "/bare?%d", n: 1},
+		{key: "user", name: `GET /Users?filter=userName eq "<random user>"`, addr: scimAddr, pathFmt: userFmt, n: o.users, auth: token, wantTotal: 1},
+		{key: "dept", name: `GET /Users?filter=<enterprise department> eq "<random>"&count=100`, addr: scimAddr, pathFmt: deptFmt, n: departments,
 			auth: token, wantItems: min(100, o.users/departments)},
 	}
+	scenarios = slices.DeleteFunc(scenarios, func(sc scenario) bool { return !slices.Contains(o.scenarios, sc.key) })
 	fmt.Printf("users=%d conns=%d duration=%s driver=%s GOMAXPROCS=%d\n", o.users, o.conns, o.duration, o.driver, runtime.GOMAXPROCS(0))
 	var bareRPS float64
-	for i, sc := range scenarios {
+	for _, sc := range scenarios {
 		var res result
 		if o.driver == "wrk" {
 			res, err = driveWrk(ctx, dir, wrkScenario{addr: sc.addr, pathFmt: sc.pathFmt, auth: sc.auth, n: sc.n}, o.conns, o.duration)
@@ -96,7 +98,7 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		rel := ""
-		if i == 0 {
+		if sc.key == "bare" {
 			bareRPS = res.rps
 		} else if bareRPS > 0 {
 			rel = fmt.Sprintf(" (%.0f%% of bare)", 100*res.rps/bareRPS)

@@ -6,13 +6,19 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/entra"
+	"github.com/scimgate/scimgate/sources/ldap"
+	"github.com/scimgate/scimgate/sources/okta"
 )
 
 // kinds is the complete list of source kinds this binary knows; the
 // directory connectors (ldap, entra, okta) are added here as they land.
 func kinds() sources.Registry {
 	return sources.Registry{
-		"csv": csv.Kind(),
+		"csv":   csv.Kind(),
+		"entra": entra.Kind(),
+		"ldap":  ldap.Kind(),
+		"okta":  okta.Kind(),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/storage"
 )
 
 // HTTP server limits. SCIM clients send small requests and poll, so the
@@ -101,6 +102,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("build server: %w", err)
 	}
 	runner.Observe = srv.ObserveRun
+	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()
 	schedDone := make(chan struct{})

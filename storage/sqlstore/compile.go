@@ -315,27 +315,6 @@ func (s *Store) where(t resourceTable, f storage.Expr) (string, []any, error) {
 	return c.sb.String(), c.args, nil
 }
 
-// orderBy builds the ORDER BY clause. Absent values sort last both ways;
-// creation order breaks ties so pages never overlap.
-func orderBy(t resourceTable, q storage.Query) (string, error) {
-	dir := " ASC"
-	if q.Descending {
-		dir = " DESC"
-	}
-	seq := t.name + ".seq"
-	if q.SortBy == "" {
-		return seq + dir, nil
-	}
-	col, ok := t.single[q.SortBy]
-	if !ok {
-		return "", storage.Invalid(fmt.Sprintf("sorting by %q is not supported", q.SortBy))
-	}
-	if col.notNull {
-		return col.name + dir + ", " + seq + dir, nil
-	}
-	return "(" + col.name + " IS NULL), " + col.name + dir + ", " + seq + dir, nil
-}
-
 // subMilliCompare handles a time comparison whose value has a fraction of
 // a millisecond: the column holds whole milliseconds, so such a value lies
 // strictly between two stored instants and rounding it would be wrong for

@@ -124,6 +124,11 @@ func resolveMembers(tx *gorm.DB, ids []string) (map[string]string, error) {
 
 // GetGroup returns one group.
 func (s *Store) GetGroup(ctx context.Context, id string, withMembers bool) (storage.Group, error) {
+	done, err := s.admit(ctx)
+	if err != nil {
+		return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", err)
+	}
+	defer done()
 	rows, err := s.query(ctx, "SELECT "+groupSelect+" FROM groups WHERE id = ?", id)
 	if err != nil {
 		return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", err)
@@ -377,6 +382,11 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 // ListGroups reads one page of groups, their members when asked, and
 // unless the page tells it, the count of matches.
 func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers bool) (storage.GroupPage, error) {
+	done, err := s.admit(ctx)
+	if err != nil {
+		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+	}
+	defer done()
 	p, err := s.pageOf(groupsTable, q)
 	if err != nil {
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)

@@ -146,6 +146,7 @@ func (u *userSink) scan(rows *sql.Rows, seq *int64, key *any) error {
 		copy(arena, u.arena)
 		u.arena = arena
 		u.list = slices.Grow(u.list, u.rows)
+		u.ends = slices.Grow(u.ends, u.rows)
 	}
 	u.arena = append(u.arena, u.raw...)
 	u.ends = append(u.ends, len(u.arena))

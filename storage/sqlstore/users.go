@@ -89,6 +89,11 @@ func insertUsers(tx *gorm.DB, rows []userRow) error {
 
 // GetUser returns one user.
 func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	done, err := s.admit(ctx)
+	if err != nil {
+		return storage.User{}, fmt.Errorf("sqlstore: get user: %w", err)
+	}
+	defer done()
 	rows, err := s.query(ctx, "SELECT "+userSelect+" FROM users WHERE id = ?", id)
 	if err != nil {
 		return storage.User{}, fmt.Errorf("sqlstore: get user: %w", err)
@@ -218,6 +223,11 @@ func (s *Store) touchParentGroups(tx *gorm.DB, memberID string) error {
 // ListUsers reads one page and, unless the page tells it, counts the
 // matches; both use the same WHERE clause.
 func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPage, error) {
+	done, err := s.admit(ctx)
+	if err != nil {
+		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	defer done()
 	p, err := s.pageOf(usersTable, q)
 	if err != nil {
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
@@ -229,7 +239,9 @@ func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPag
 		if out.Bounds, err = s.read(ctx, p, sink); err != nil {
 			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 		}
-		out.Users = sink.docs()
+		if docs := sink.docs(); docs != nil {
+			out.Users = docs
+		}
 	}
 	if out.Total, err = s.total(ctx, p, len(out.Users), out.Bounds); err != nil {
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
@@ -252,21 +264,6 @@ func (s *Store) pageOf(t resourceTable, q storage.Query) (page, error) {
 	}
 	q.Offset = max(q.Offset, 0)
 	return page{table: t.name, where: where, args: args, order: order, q: q}, nil
-}
-
-func (s *Store) count(ctx context.Context, table, where string, args []any) (int, error) {
-	rows, err := s.query(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+where, args...)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var n int
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, translate(err)
-		}
-	}
-	return n, translate(rows.Err())
 }
 
 // wrapOp prefixes an operation name unless err is nil. Errors produced by

@@ -17,6 +17,7 @@ var cursorTests = []subtest{
 	{"KeysetStableUnderChanges", testKeysetStable},
 	{"KeysetInvalid", testKeysetInvalid},
 	{"NoTotal", testNoTotal},
+	{"TotalFollowsWrites", testTotalFollowsWrites},
 	{"KeysetGroups", testKeysetGroups},
 }
 
@@ -260,5 +261,64 @@ func testKeysetGroups(t *testing.T, s storage.Store) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("group walk = %v, want %v", got, want)
+	}
+}
+
+// testTotalFollowsWrites reads totals between writes that change them: a
+// store may remember counts, but never across a write.
+func testTotalFollowsWrites(t *testing.T, s storage.Store) {
+	engineers := storage.Compare{Attr: storage.AttrTitle, Op: storage.OpEq, Value: "engineer"}
+	total := func(q storage.Query) int {
+		t.Helper()
+		q.Limit = 1 // a full page, so the store has to count
+		return mustListUsers(t, s, q).Total
+	}
+	check := func(what string, wantAll, wantEngineers int) {
+		t.Helper()
+		for i := 0; i < 2; i++ { // twice: the second may come from memory
+			if got := total(storage.Query{}); got != wantAll {
+				t.Errorf("%s: total %d, want %d", what, got, wantAll)
+			}
+			if got := total(storage.Query{Filter: engineers}); got != wantEngineers {
+				t.Errorf("%s: engineers %d, want %d", what, got, wantEngineers)
+			}
+		}
+	}
+	var ids []string
+	for i := 0; i < 3; i++ {
+		u := user(fmt.Sprintf("u%d", i))
+		u.Title = "Engineer"
+		ids = append(ids, mustCreateUser(t, s, u).ID)
+	}
+	check("after three creates", 3, 3)
+	if _, err := s.UpdateUser(ctx(t), ids[0], func(u *storage.User) error { u.Title = "Manager"; return nil }); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	check("after a title change", 3, 2)
+	if err := s.DeleteUser(ctx(t), ids[1], nil); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	check("after a delete", 2, 1)
+	if _, err := s.CreateUsers(ctx(t), []storage.User{user("x"), user("y")}); err != nil {
+		t.Fatalf("CreateUsers: %v", err)
+	}
+	check("after a bulk create", 4, 1)
+	g := mustCreateGroup(t, s, storage.Group{DisplayName: "g"})
+	gq := storage.Query{Limit: 1, Filter: storage.ValuePath{Attr: storage.AttrMembers, Filter: storage.Compare{Attr: storage.SubValue, Op: storage.OpEq, Value: ids[0]}}}
+	for _, want := range []int{0, 0} {
+		if got := mustListGroups(t, s, gq, false).Total; got != want {
+			t.Errorf("groups with member before the add: %d, want %d", got, want)
+		}
+	}
+	if _, err := s.UpdateGroup(ctx(t), g.ID, false, func(*storage.Group) (storage.MemberChange, error) {
+		return storage.MemberChange{Add: []storage.Member{{Value: ids[0]}}}, nil
+	}); err != nil {
+		t.Fatalf("UpdateGroup: %v", err)
+	}
+	// A page that is not full tells the total by itself; ask for none to
+	// make the store count.
+	gq.Limit = 0
+	if got := mustListGroups(t, s, gq, false).Total; got != 1 {
+		t.Errorf("groups with member after the add: %d, want 1", got)
 	}
 }

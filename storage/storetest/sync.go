@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ func testApplyUsersCreate(t *testing.T, s storage.Store) {
 	}
 	for _, w := range []storage.UserWrite{userWrite("alice"), preset} {
 		su := synced[w.Key]
-		want := storage.SyncedUser{ID: su.ID, Owner: ownerA, Key: w.Key, Hash: w.Hash, UserName: w.User.UserName, Active: true}
+		want := storage.SyncedUser{ID: su.ID, Owner: ownerA, Key: w.Key, Hash: w.Hash, UserName: strings.ToLower(w.User.UserName), Active: true}
 		if su.ID == "" || su != want {
 			t.Errorf("SyncedUsers[%s] = %+v, want %+v", w.Key, su, want)
 		}
