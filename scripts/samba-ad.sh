@@ -184,8 +184,9 @@ start_samba() {
 	holder=$(port_holder)
 	[ -z "$holder" ] || die "ports 389/636 are taken by another process ($holder); stop it first"
 	# setsid: samba gets its own process group, which stop ends as a whole.
+	# 9>&-: samba must not inherit (and so hold) the lab's lock.
 	TDB_NO_FSYNC=1 setsid samba -F -s "$LAB/etc/smb.conf" -l "$LAB/log" \
-		</dev/null >>"$LAB/log/stdout.log" 2>&1 &
+		</dev/null >>"$LAB/log/stdout.log" 2>&1 9>&- &
 	echo $! >"$LAB/samba.pid"
 	for _ in $(seq 1 300); do
 		healthy && return 0
@@ -303,8 +304,9 @@ do_seed() {
 }
 
 do_env() {
-	local users
+	local users teams
 	users=$(sed -n 's/^users=\([0-9]*\).*/\1/p' "$LAB/seeded" 2>/dev/null || true)
+	teams=$(sed -n 's/.*teams=\([0-9]*\).*/\1/p' "$LAB/seeded" 2>/dev/null || true)
 	cat <<EOF
 SCIMGATE_TEST_LDAP_URL=ldaps://$HOST:636
 SCIMGATE_TEST_LDAP_STARTTLS_URL=ldap://$HOST:389
@@ -314,6 +316,7 @@ SCIMGATE_TEST_LDAP_PASSWORD=$ADMIN_PASS
 SCIMGATE_TEST_LDAP_BASE_DN=$BASE
 SCIMGATE_TEST_LDAP_USER_PASSWORD=$USER_PASS
 SCIMGATE_TEST_LDAP_USERS=${users:-0}
+SCIMGATE_TEST_LDAP_TEAMS=${teams:-0}
 EOF
 }
 

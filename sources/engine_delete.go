@@ -31,12 +31,22 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 		}
 		return ""
 	}
+	// An explicit deletion decides for its key (a soft one deactivates
+	// whatever the policy), so absence does not count that key again.
+	explicitKeys := map[string]bool{}
+	for _, d := range st.explicit {
+		kind := KindUser
+		if d.Kind == KindGroup {
+			kind = KindGroup
+		}
+		explicitKeys[kind+"/"+d.Key] = true
+	}
 	if complete && st.problems > 0 {
 		st.run.Notes = append(st.run.Notes, fmt.Sprintf(
 			"%d records could not be read, so this run removes nothing; fix them and run again", st.problems))
 	} else if complete {
 		err := st.e.store.EachSyncedUser(ctx, st.owner, func(u storage.SyncedUser) error {
-			if _, seen := st.seenUsers[u.Key]; seen {
+			if _, seen := st.seenUsers[u.Key]; seen || explicitKeys[KindUser+"/"+u.Key] {
 				return nil
 			}
 			if a := userAction(u, false); a != "" {
@@ -48,7 +58,7 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 			return nil, fmt.Errorf("find absent users: %w", err)
 		}
 		err = st.e.store.EachSyncedGroup(ctx, st.owner, func(g storage.SyncedGroup) error {
-			if _, seen := st.seenGroups[g.Key]; !seen {
+			if _, seen := st.seenGroups[g.Key]; !seen && !explicitKeys[KindGroup+"/"+g.Key] {
 				out = append(out, storage.PendingDeletion{Kind: KindGroup, ID: g.ID, Key: g.Key, Name: g.DisplayName, Action: storage.ChangeDelete})
 			}
 			return nil

@@ -34,6 +34,24 @@ func (m Mapping) Merge(overrides map[string]string) Mapping {
 	return out
 }
 
+// Attributes lists the source attributes m's templates read, sorted and
+// without duplicates; templates that do not compile are skipped.
+func (m Mapping) Attributes() []string {
+	seen := map[string]bool{}
+	for _, src := range m {
+		t, err := compileTemplate(src)
+		if err != nil {
+			continue
+		}
+		for _, seg := range t {
+			if seg.attr != "" {
+				seen[seg.attr] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
 // User mapping targets. enterprise.manager takes the manager's source key.
 var userTargets = map[string]func(u *storage.User, v string){
 	"externalId":        func(u *storage.User, v string) { u.ExternalID = v },

@@ -47,7 +47,9 @@ func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error
 			errs.Add("settings."+field, "%s", msg)
 		}
 	}
-	cm, merrs := compileMappings(kind.UserMapping.Merge(filterPrefix(src.Mapping, "user.")), kind.GroupMapping.Merge(filterPrefix(src.Mapping, "group.")))
+	userMapping := kind.UserMapping.Merge(filterPrefix(src.Mapping, "user."))
+	groupMapping := kind.GroupMapping.Merge(filterPrefix(src.Mapping, "group."))
+	cm, merrs := compileMappings(userMapping, groupMapping)
 	for f, msg := range merrs {
 		errs.Add(f, "%s", msg)
 	}
@@ -63,6 +65,9 @@ func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error
 	validateDeletion(src.Deletion, &errs)
 	if err := errs.Err(); err != nil {
 		return Prepared{}, err
+	}
+	if mu, ok := p.Config.(MappingUser); ok {
+		mu.UseMappings(userMapping, groupMapping)
 	}
 	return p, nil
 }

@@ -109,6 +109,14 @@ type Config interface {
 	Open(logger *slog.Logger) (Source, error)
 }
 
+// MappingUser is implemented by configs that fetch only what the mapping
+// reads (the ldap kind asks the directory for exactly the attributes the
+// templates name). Prepare calls it with the effective mappings, defaults
+// merged with the source's overrides, once they validate.
+type MappingUser interface {
+	UseMappings(user, group Mapping)
+}
+
 // Kind describes one source kind in the registry.
 type Kind struct {
 	// New returns an empty config to decode settings into.

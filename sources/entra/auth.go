@@ -180,7 +180,8 @@ func tokenError(cfg *Config, err error) error {
 	case 1002012, 70011, 500011:
 		advice = fmt.Sprintf("the scope %s was refused: it must be the Graph root of the same cloud followed by /.default", cfg.scope())
 	default:
-		advice = fmt.Sprintf("%s: %s", re.ErrorCode, re.ErrorDescription)
+		// The description starts with the AADSTS number already.
+		return &AuthError{Code: re.ErrorCode, AADSTS: n, Advice: fmt.Sprintf("%s: %s", re.ErrorCode, re.ErrorDescription), Err: err}
 	}
 	if n != 0 {
 		advice += fmt.Sprintf(" (AADSTS%d)", n)

@@ -61,9 +61,9 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var ae *AuthError
-			if errors.As(err, &ae) {
-				return err
+			var te *tokenFetchError
+			if errors.As(err, &te) {
+				return te.err // not retried here: the next run tries again
 			}
 			last = fmt.Errorf("entra: GET %s: %w", u.Path, err)
 			if err := c.wait(ctx, backoff(attempt)); err != nil {
@@ -108,6 +108,11 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 	return fmt.Errorf("entra: giving up after %d attempts: %w", c.maxAttempts, last)
 }
 
+// tokenFetchError marks a failure to get an access token.
+type tokenFetchError struct{ err error }
+
+func (e *tokenFetchError) Error() string { return e.err.Error() }
+
 func retryable(status int) bool {
 	return status == http.StatusTooManyRequests || status >= 500 && status != http.StatusNotImplemented
 }
@@ -123,7 +128,7 @@ func (c *client) wait(ctx context.Context, d time.Duration) error {
 func (c *client) send(ctx context.Context, u *url.URL) (*http.Response, []byte, string, error) {
 	tok, err := c.tokens.token(ctx)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", &tokenFetchError{err}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

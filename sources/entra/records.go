@@ -64,6 +64,7 @@ func parseObject(o object) (parsed, error) {
 	if p.id == "" {
 		return p, fmt.Errorf("an object without an id")
 	}
+	p.attrs["id"] = p.id // the stable source id, for mappings
 	return p, nil
 }
 

@@ -145,10 +145,10 @@ func (a *oauthAuth) fetch(ctx context.Context) error {
 		case apiErr.Status == http.StatusTooManyRequests:
 			// the limiter waits for the reset before the next attempt
 		default:
-			return fmt.Errorf("okta: get an access token: %w", err)
+			return fmt.Errorf("get an access token: %w", err)
 		}
 	}
-	return fmt.Errorf("okta: get an access token: gave up after repeated retries")
+	return fmt.Errorf("get an access token: gave up after repeated retries")
 }
 
 func (a *oauthAuth) requestToken(ctx context.Context) (*http.Response, error) {
@@ -173,7 +173,7 @@ func (a *oauthAuth) requestToken(ctx context.Context) (*http.Response, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("okta: token request: %w", err)
+		return nil, fmt.Errorf("token request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // client speaks Okta's management API over plain net/http: it authorizes
@@ -74,6 +77,7 @@ func (c *client) send(ctx context.Context, req *http.Request) (*http.Response, e
 	c.requests.Add(1)
 	resp, err := c.httpc.Do(req)
 	c.limiter.release(key, resp)
+	sources.ObserveUpstream(ctx, outcome(resp, err))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -84,6 +88,22 @@ func (c *client) send(ctx context.Context, req *http.Request) (*http.Response, e
 		c.firstDate.CompareAndSwap(nil, &d)
 	}
 	return resp, nil
+}
+
+// outcome classifies one exchange for the upstream request metrics.
+func outcome(resp *http.Response, err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return sources.UpstreamTimeout
+	case err != nil:
+		return sources.UpstreamError
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return sources.UpstreamThrottled
+	case resp.StatusCode < 300:
+		return sources.UpstreamOK
+	}
+	return sources.UpstreamError
 }
 
 func unwrapURLError(err error) error {
@@ -101,7 +121,7 @@ func (c *client) get(ctx context.Context, rawURL string, out any) (next string, 
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return "", fmt.Errorf("okta: request %s: %w", rawURL, err)
+			return "", fmt.Errorf("request %s: %w", rawURL, err)
 		}
 		req.Header.Set("Accept", "application/json")
 		if err := c.auth.authorize(ctx, req); err != nil {
@@ -151,7 +171,7 @@ func (c *client) decode(resp *http.Response, out any) (string, error) {
 		return "", fmt.Errorf("%w: %s answered 200 with %q, not JSON", ErrNotOkta, where, mediaType(resp.Header.Get("Content-Type")))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return "", fmt.Errorf("okta: read the answer of %s: %w", where, err)
+		return "", fmt.Errorf("read the answer of %s: %w", where, err)
 	}
 	io.Copy(io.Discard, resp.Body) // let the connection be reused
 	next := nextLink(resp.Header.Values("Link"))
@@ -160,12 +180,12 @@ func (c *client) decode(resp *http.Response, out any) (string, error) {
 	}
 	u, err := resp.Request.URL.Parse(next)
 	if err != nil {
-		return "", fmt.Errorf("okta: %s sent a malformed next link %q: %w", where, next, err)
+		return "", fmt.Errorf("%s sent a malformed next link %q: %w", where, next, err)
 	}
 	// The link is followed verbatim, but only to the org itself, where
 	// the credentials are meant to go.
 	if u.Scheme != c.base.Scheme || u.Host != c.base.Host {
-		return "", fmt.Errorf("okta: %s sent a next link to another host (%s); refusing to follow it", where, u.Host)
+		return "", fmt.Errorf("%s sent a next link to another host (%s); refusing to follow it", where, u.Host)
 	}
 	return u.String(), nil
 }

@@ -28,9 +28,9 @@ var (
 	// limits longer than maxRateLimitWait allows.
 	ErrRateLimitWait = errors.New("okta: the run would wait too long for rate limits")
 	// ErrNotOkta: the org URL answers, but not like an Okta org.
-	ErrNotOkta = errors.New("okta: the org URL does not answer like an Okta org")
+	ErrNotOkta = errors.New("the org URL does not answer like an Okta org")
 	// ErrUnreachable: the org URL cannot be reached at all.
-	ErrUnreachable = errors.New("okta: cannot reach the org")
+	ErrUnreachable = errors.New("cannot reach the org")
 )
 
 // Okta error codes we branch on (developer.okta.com/docs/reference/error-codes).
@@ -58,7 +58,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "okta: %s answered %d", e.Endpoint, e.Status)
+	fmt.Fprintf(&b, "%s answered %d", e.Endpoint, e.Status)
 	if e.Code != "" {
 		fmt.Fprintf(&b, " %s", e.Code)
 	}
@@ -177,7 +177,7 @@ type rateLimitWaitError struct {
 }
 
 func (e *rateLimitWaitError) Error() string {
-	return fmt.Sprintf("okta: the %s rate limit is used up and the run has already waited %s; waiting %s more would pass maxRateLimitWait (%s), "+
+	return fmt.Sprintf("the %s rate limit is used up and the run has already waited %s; waiting %s more would pass maxRateLimitWait (%s), "+
 		"so the run stopped and the next run starts again from the last saved position", e.bucket, e.waited.Round(time.Second), e.need.Round(time.Second), e.max)
 }
 
@@ -209,5 +209,5 @@ func explain(err error, cfg settings) error {
 	case errors.Is(err, ErrUnauthorized):
 		return fmt.Errorf("Okta refused the service app's access token (%w)", err)
 	}
-	return err
+	return fmt.Errorf("okta: %w", err)
 }

@@ -58,11 +58,11 @@ func (s *signer) sign(header, claims map[string]any) (string, error) {
 	header["alg"] = s.alg
 	h, err := json.Marshal(header)
 	if err != nil {
-		return "", fmt.Errorf("okta: encode JWT header: %w", err)
+		return "", fmt.Errorf("encode JWT header: %w", err)
 	}
 	c, err := json.Marshal(claims)
 	if err != nil {
-		return "", fmt.Errorf("okta: encode JWT claims: %w", err)
+		return "", fmt.Errorf("encode JWT claims: %w", err)
 	}
 	input := b64.EncodeToString(h) + "." + b64.EncodeToString(c)
 	digest := digestOf(s.hash, []byte(input))
@@ -81,7 +81,7 @@ func (s *signer) sign(header, claims map[string]any) (string, error) {
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("okta: sign JWT: %w", err)
+		return "", fmt.Errorf("sign JWT: %w", err)
 	}
 	return input + "." + b64.EncodeToString(sig), nil
 }

@@ -45,6 +45,9 @@ type bucket struct {
 	reset     time.Time // server clock
 	inflight  int
 	sleeping  bool
+	// untracked: answers come without rate-limit headers, so there is no
+	// budget to keep to (only the concurrency cap applies).
+	untracked bool
 }
 
 func newLimiter(clock Clock, reservePercent int, maxWait time.Duration) *limiter {
@@ -111,7 +114,7 @@ func (l *limiter) acquire(ctx context.Context, key string) error {
 		}
 		spare := b.remaining - b.inflight - l.headroom(b)
 		switch {
-		case !b.sleeping && !b.known && b.inflight == 0, !b.sleeping && b.known && spare > 0:
+		case !b.sleeping && !b.known && (b.inflight == 0 || b.untracked), !b.sleeping && b.known && spare > 0:
 			b.inflight++
 			l.mu.Unlock()
 			return nil
@@ -168,8 +171,14 @@ func (l *limiter) release(key string, resp *http.Response) {
 	remaining, err2 := strconv.Atoi(h.Get("X-Rate-Limit-Remaining"))
 	resetSec, err3 := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64)
 	if err1 != nil || err2 != nil || err3 != nil {
+		b.untracked = resp.StatusCode != http.StatusTooManyRequests
+		if !b.untracked {
+			// A 429 that does not say when to come back: wait a window.
+			b.known, b.remaining, b.reset = true, 0, l.serverNow().Add(time.Minute)
+		}
 		return
 	}
+	b.untracked = false
 	if resp.StatusCode == http.StatusTooManyRequests {
 		remaining = 0 // also on the concurrency limit, whose headers differ
 	}

@@ -135,9 +135,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, withMembers bool) (stor
 	}
 	var sink groupSink
 	for rows.Next() {
-		var seq int64
-		var key any
-		if err := sink.scanGroup(rows, &seq, &key, false); err != nil {
+		if err := sink.scanGroup(rows, nil, nil, false); err != nil {
 			rows.Close()
 			return storage.Group{}, fmt.Errorf("sqlstore: get group: %w", translate(err))
 		}

@@ -123,7 +123,7 @@ func (s *Server) checkAssertion(jwt, tenant string) (int, string, int, string) {
 	}
 	var claims struct {
 		Aud, Iss, Sub, Jti string
-		Exp, Nbf          int64
+		Exp, Nbf           int64
 	}
 	if decodeSegment(parts[0], &hdr) != nil || decodeSegment(parts[1], &claims) != nil {
 		return http.StatusBadRequest, "invalid_request", 50027, "JWT token is invalid or malformed."

@@ -35,6 +35,9 @@ import (
 //     htu (decoded path, no query), ath and key match; a bad proof gets
 //     400 with WWW-Authenticate: DPoP error="invalid_dpop_proof"
 //     (okta-sdk-python issue 541).
+//   - a proof sent for an app that does not require DPoP still binds the
+//     token (RFC 9449 lets the server do so; what Okta does here is not
+//     verified).
 //   - access tokens live one hour.
 
 // ServiceApp is an API Services app registered with the org.
@@ -83,6 +86,14 @@ func (s *Server) AddServiceApp(app ServiceApp) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.auth.apps[app.ClientID] = app
+}
+
+// RevokeAccessTokens invalidates every OAuth access token, as an admin
+// revoking them (or their early expiry) would.
+func (s *Server) RevokeAccessTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.auth.access)
 }
 
 // RotateDPoPNonce makes the server ask for a fresh nonce.

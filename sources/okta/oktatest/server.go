@@ -50,14 +50,18 @@ type Options struct {
 	// ConcurrencyLimit is the org's limit on simultaneous requests
 	// (default 75, Okta's for most orgs).
 	ConcurrencyLimit int
+	// CombineLinks sends self and next in one comma-separated Link header
+	// instead of two headers; Okta's answers come in both forms.
+	CombineLinks bool
 }
 
 // Server is an emulated Okta org.
 type Server struct {
 	// URL is the org URL, e.g. http://127.0.0.1:41234.
-	URL   string
-	clock *Clock
-	srv   *httptest.Server
+	URL          string
+	clock        *Clock
+	srv          *httptest.Server
+	combineLinks bool
 
 	mu     sync.Mutex
 	org    *org
@@ -77,7 +81,7 @@ func New(tb testing.TB, opts Options) *Server {
 		opts.ConcurrencyLimit = 75
 	}
 	s := &Server{clock: opts.Clock, org: newOrg(), auth: newAuthState(), limits: newRateState(opts.RateLimits, opts.ConcurrencyLimit),
-		stats: newStats(), fail: failure{after: -1}}
+		stats: newStats(), fail: failure{after: -1}, combineLinks: opts.CombineLinks}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	tb.Cleanup(s.srv.Close)

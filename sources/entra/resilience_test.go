@@ -1,0 +1,189 @@
+package entra_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/entra"
+	"github.com/scimgate/scimgate/sources/entra/graphtest"
+)
+
+func TestStaleDeltaTokenTriggersFullResync(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stale func(tn *tenant)
+	}{
+		{"410 Gone with Location", func(tn *tenant) { tn.InvalidateDeltaTokens(graphtest.StaleGone) }},
+		{"400 syncStateNotFound", func(tn *tenant) { tn.InvalidateDeltaTokens(graphtest.StaleNotFound) }},
+		{"400 resyncRequired", func(tn *tenant) { tn.InvalidateDeltaTokens(graphtest.StaleResync) }},
+		{"older than seven days", func(tn *tenant) { tn.clock.Advance(8 * 24 * time.Hour) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tn := newTenant(t, graphtest.Options{UserPageSize: 40})
+			seed := tn.Seed(graphtest.SeedOptions{Users: 120, Groups: 4})
+			src := open(t, tn.config())
+			_, first := mustSync(t, src, nil)
+			tn.DisableUser(seed.Users[7])
+			tc.stale(tn)
+			rec, res := mustSync(t, src, first.Cursor)
+			if !res.Complete || !reflect.DeepEqual(res.Notes, []string{"delta token expired: full resync"}) {
+				t.Fatalf("result = %+v", res)
+			}
+			if len(rec.users) != 120 || len(rec.groups) != 4 || rec.users[seed.Users[7]].Attrs["active"] != "false" {
+				t.Errorf("resync sent %d users, %d groups", len(rec.users), len(rec.groups))
+			}
+			// The new cursor works incrementally again.
+			tn.EnableUser(seed.Users[7])
+			rec, res = mustSync(t, src, res.Cursor)
+			if res.Complete || len(rec.users) != 1 {
+				t.Errorf("after resync: complete=%v, %d users", res.Complete, len(rec.users))
+			}
+		})
+	}
+}
+
+func TestTokenGoingStaleMidRoundRestartsWithoutDuplicates(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{UserPageSize: 10})
+	seed := tn.Seed(graphtest.SeedOptions{Users: 60, Groups: 3})
+	src := open(t, tn.config())
+	_, first := mustSync(t, src, nil)
+	for _, u := range seed.Users[:35] {
+		tn.UpdateUser(u, map[string]any{"jobTitle": "Lead"})
+	}
+	// Graph answers the incremental round's third page with 410.
+	n := tn.GraphRequests("")
+	tn.After(n+3, func() { tn.InvalidateDeltaTokens(graphtest.StaleGone) })
+	rec, res := mustSync(t, src, first.Cursor) // mustSync fails on a duplicate
+	if !res.Complete || len(res.Notes) != 1 || len(rec.users) != 60 || rec.users[seed.Users[0]].Attrs["jobTitle"] != "Lead" {
+		t.Fatalf("complete=%v notes=%v users=%d", res.Complete, res.Notes, len(rec.users))
+	}
+}
+
+func TestThrottlingHonoursRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		status     int
+		retryAfter time.Duration
+		n          int
+	}{
+		{"429 storm", http.StatusTooManyRequests, 7 * time.Second, 6},
+		{"503 with Retry-After", http.StatusServiceUnavailable, 30 * time.Second, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tn := newTenant(t, graphtest.Options{UserPageSize: 25})
+			tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 3})
+			src := open(t, tn.config())
+			tn.After(2, func() { tn.Throttle(tc.n, tc.status, tc.retryAfter) })
+			rec, res := mustSync(t, src, nil)
+			if !res.Complete || len(rec.users) != 100 {
+				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
+			}
+			if early := tn.EarlyRetries(); early != 0 {
+				t.Errorf("%d requests came before Retry-After was over", early)
+			}
+			want := slices.Repeat([]time.Duration{tc.retryAfter}, tc.n)
+			if got := tn.clock.Sleeps(); !reflect.DeepEqual(got, want) {
+				t.Errorf("waits = %v, want exactly %v", got, want)
+			}
+		})
+	}
+}
+
+func TestThrottlingWithoutRetryAfterBacksOff(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{})
+	tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
+	tn.Throttle(4, http.StatusTooManyRequests, 0)
+	mustSync(t, open(t, tn.config()), nil)
+	sleeps := tn.clock.Sleeps()
+	if len(sleeps) != 4 {
+		t.Fatalf("waits = %v", sleeps)
+	}
+	for i, d := range sleeps {
+		lo := time.Second << i
+		if d < lo || d > lo+lo/4 {
+			t.Errorf("wait %d = %v, want %v to %v", i, d, lo, lo+lo/4)
+		}
+	}
+}
+
+func TestThrottlingThatNeverEndsFailsAndKeepsTheCursor(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{})
+	seed := tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
+	src := open(t, tn.config())
+	_, first := mustSync(t, src, nil)
+	tn.DisableUser(seed.Users[3])
+	tn.Throttle(8, http.StatusTooManyRequests, 3*time.Second) // every attempt
+	_, res, err := syncOnce(t, src, first.Cursor)
+	if err == nil || res.Cursor != nil {
+		t.Fatalf("want a failed run without a cursor, got %+v %v", res, err)
+	}
+	var ge *entra.GraphError
+	if !errors.As(err, &ge) || ge.Status != 429 || ge.RequestID == "" || !strings.Contains(err.Error(), "request-id "+ge.RequestID) ||
+		!strings.Contains(err.Error(), "giving up after 8 attempts") {
+		t.Errorf("error = %v", err)
+	}
+	if tn.EarlyRetries() != 0 {
+		t.Errorf("retried early")
+	}
+	// The next run starts again from the old cursor and gets the change.
+	rec, res := mustSync(t, src, first.Cursor)
+	if res.Complete || len(rec.users) != 1 || rec.users[seed.Users[3]].Attrs["active"] != "false" {
+		t.Errorf("retry run: complete=%v users=%v", res.Complete, rec.users)
+	}
+}
+
+func TestAccessTokenExpiringMidRunIsReplaced(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{UserPageSize: 20, TokenLifetime: func() time.Duration { return time.Hour }})
+	tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 2})
+	src := open(t, tn.config())
+	tn.After(3, tn.ExpireAccessTokens) // revoked early, as Entra may
+	rec, res := mustSync(t, src, nil)
+	if !res.Complete || len(rec.users) != 100 {
+		t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
+	}
+	unauthorized := 0
+	for _, r := range tn.Requests() {
+		if r.Status == http.StatusUnauthorized {
+			unauthorized++
+		}
+	}
+	if unauthorized != 1 || tn.TokenRequests() != 2 {
+		t.Errorf("401s = %d, token requests = %d; want 1 and 2", unauthorized, tn.TokenRequests())
+	}
+}
+
+func TestAccessTokenIsRefreshedAheadOfExpiry(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{TokenLifetime: func() time.Duration { return time.Hour }})
+	tn.Seed(graphtest.SeedOptions{Users: 5, Groups: 1})
+	src := open(t, tn.config())
+	_, first := mustSync(t, src, nil)
+	tn.clock.Advance(57 * time.Minute) // 3 minutes left: too close
+	mustSync(t, src, first.Cursor)
+	for _, r := range tn.Requests() {
+		if r.Status == http.StatusUnauthorized {
+			t.Fatalf("a request went out with an expiring token: %+v", r)
+		}
+	}
+	if tn.TokenRequests() != 2 {
+		t.Errorf("token requests = %d, want 2", tn.TokenRequests())
+	}
+}
+
+func TestRunCanceledMidwayReturnsTheError(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{UserPageSize: 10})
+	tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 2})
+	src := open(t, tn.config())
+	ctx, cancel := context.WithCancel(context.Background())
+	tn.After(4, cancel)
+	_, err := src.Sync(ctx, sources.Request{}, newRecorder())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}

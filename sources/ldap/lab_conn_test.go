@@ -1,0 +1,135 @@
+package ldap
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scimgate/scimgate/sources"
+)
+
+// TestLabRangeRetrieval: Samba would return GG-Big's members in one
+// piece; the source asks for ranges explicitly, so the requests that
+// real AD forces happen here too, and every member arrives.
+func TestLabRangeRetrieval(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range []struct {
+		step         int
+		wantRequests int64
+	}{
+		{1500, int64((l.bigGroup - 1) / 1500)}, // AD's MaxValRange
+		{500, int64((l.bigGroup - 1) / 500)},   // smaller steps: more requests, same members
+	} {
+		t.Run(fmt.Sprintf("step %d", tc.step), func(t *testing.T) {
+			cfg := l.config()
+			cfg.UserBaseDN = "OU=Lab," + l.baseDN
+			cfg.GroupBaseDN = "OU=Groups,OU=Lab," + l.baseDN
+			src := l.open(t, cfg)
+			src.set.rangeStep = tc.step
+			rec := &recorder{}
+			res, err := src.Sync(background(t), sources.Request{}, rec)
+			if err != nil || !res.Complete || len(rec.problems) > 0 {
+				t.Fatalf("sync: %+v %v problems %v", res, err, rec.problems)
+			}
+			if got := src.stats.rangeRequests.Load(); got != tc.wantRequests || got < 1 {
+				t.Errorf("%d range requests, want %d", got, tc.wantRequests)
+			}
+			bySAM := map[string]string{}
+			for _, u := range rec.users {
+				bySAM[u.Attrs["sAMAccountName"]] = u.Key
+			}
+			var want []string
+			for i := 1; i <= l.bigGroup; i++ {
+				want = append(want, bySAM[fmt.Sprintf("u%05d", i)])
+			}
+			slices.Sort(want)
+			for _, g := range rec.groups {
+				if g.Attrs["sAMAccountName"] != "GG-Big" {
+					continue
+				}
+				got := slices.Clone(g.Members)
+				slices.Sort(got)
+				if !slices.Equal(got, want) || !g.MembersComplete {
+					t.Errorf("GG-Big: %d members, want %d, the seeded users", len(got), len(want))
+				}
+				return
+			}
+			t.Error("GG-Big was not synced")
+		})
+	}
+}
+
+// TestLabLDAPSAndStartTLS: both ways to encrypt pass the DC's
+// certificate check and sync.
+func TestLabLDAPSAndStartTLS(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range []struct {
+		name     string
+		url      string
+		startTLS bool
+	}{
+		{"ldaps", l.url, false},
+		{"StartTLS", l.startTLSURL, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := l.config()
+			cfg.URL, cfg.StartTLS = tc.url, tc.startTLS
+			cfg.UserBaseDN = "OU=Sales,OU=Lab," + l.baseDN
+			cfg.GroupBaseDN = "OU=Groups,OU=Lab," + l.baseDN
+			cfg.GroupFilter = "(sAMAccountName=GG-C*)"
+			src := l.open(t, cfg)
+			if err := src.Test(background(t)); err != nil {
+				t.Fatalf("test: %v", err)
+			}
+			rec := &recorder{}
+			if _, err := src.Sync(background(t), sources.Request{}, rec); err != nil {
+				t.Fatal(err)
+			}
+			if want := l.users/3 + 1; len(rec.users) != want || len(rec.groups) != 3 { // every third user, plus fjackson
+				t.Errorf("%d users and %d groups, want %d and 3 (GG-Child, GG-CycleA, GG-CycleB)", len(rec.users), len(rec.groups), want)
+			}
+		})
+	}
+}
+
+// TestLabTestTellsWhatFailed: the test endpoint's error names the step
+// and the reason.
+func TestLabTestTellsWhatFailed(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range []struct {
+		name   string
+		edit   func(*Config)
+		wantIs error
+		want   string
+	}{
+		{"all good", func(*Config) {}, nil, ""},
+		{"a UPN bind", func(c *Config) { c.BindDN, c.BindPassword = "u00001@example.test", l.userPassword }, nil, ""},
+		{"nothing listens", func(c *Config) { c.URL = "ldap://127.0.0.1:1" }, ErrUnreachable, "connection refused"},
+		{"no CA given", func(c *Config) { c.CAFile = "" }, ErrTLS, `not trusted (issuer "CN=scimgate test CA")`},
+		{"ldaps to the plain port", func(c *Config) { c.URL = strings.Replace(l.startTLSURL, "ldap://", "ldaps://", 1) }, ErrTLS, "use ldap:// with startTLS"},
+		{"wrong password", func(c *Config) { c.BindDN, c.BindPassword = "u00001@example.test", "wrong" }, ErrBind,
+			"the password is wrong (or the user does not exist) (AD data code 52e)"},
+		{"disabled account", func(c *Config) { c.BindDN, c.BindPassword = "u00020@example.test", l.userPassword }, ErrBind,
+			"the account is disabled (AD data code 533)"},
+		{"base DN missing", func(c *Config) { c.BaseDN = "OU=Nowhere," + l.baseDN }, ErrBaseDN,
+			"baseDN OU=Nowhere," + l.baseDN + " does not exist on the server (its naming contexts: " + l.baseDN},
+		{"group base DN missing", func(c *Config) { c.GroupBaseDN = "OU=Gone,OU=Lab," + l.baseDN }, ErrBaseDN, "groupBaseDN OU=Gone,OU=Lab,"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := l.config()
+			tc.edit(&cfg)
+			err := l.open(t, cfg).Test(background(t))
+			if tc.wantIs == nil {
+				if err != nil {
+					t.Fatalf("test: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantIs) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant %v containing %q", err, tc.wantIs, tc.want)
+			}
+		})
+	}
+}

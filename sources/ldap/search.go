@@ -1,0 +1,216 @@
+package ldap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimgate/scimgate/sources"
+)
+
+// OIDs of the AD controls used here.
+const (
+	oidExtendedDN  = "1.2.840.113556.1.4.529"
+	oidShowDeleted = "1.2.840.113556.1.4.417"
+	oidPaging      = goldap.ControlTypePaging
+)
+
+// extendedDN asks for DN values (member, manager, the entry's own DN) as
+// <GUID=...>;<SID=...>;CN=..., so members map to keys without a lookup.
+// The value is the BER of SEQUENCE { INTEGER 1 } (1: GUIDs as strings).
+func extendedDNControl() goldap.Control {
+	return goldap.NewControlString(oidExtendedDN, true, "\x30\x03\x02\x01\x01")
+}
+
+// stats counts the requests a source made; tests read them.
+type stats struct {
+	searches      atomic.Int64 // search requests, one per page
+	rangeRequests atomic.Int64 // follow-up requests for more member values
+	referrals     atomic.Int64 // continuation references seen and not chased
+}
+
+// session is one run's view of a bound connection.
+type session struct {
+	c     conn
+	set   settings
+	log   *slog.Logger
+	stats *stats
+}
+
+// paged runs a subtree search with the paging control and hands each page
+// (at most pageSize entries) to fn before asking for the next one, so a
+// run never holds more than a page.
+func (s *session) paged(ctx context.Context, base, filter string, attrs []string, controls []goldap.Control, fn func([]*goldap.Entry) error) error {
+	paging := goldap.NewControlPaging(uint32(s.set.pageSize))
+	ctrls := append(append([]goldap.Control{}, controls...), paging)
+	for {
+		req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, ctrls)
+		entries, done, err := s.search(ctx, req)
+		if err != nil {
+			return err
+		}
+		if err := fn(entries); err != nil {
+			return err
+		}
+		cookie := pagingCookie(done)
+		if len(cookie) == 0 {
+			return nil
+		}
+		paging.SetCookie(cookie)
+	}
+}
+
+// search runs one request and returns its entries and the controls of its
+// final message. Continuation references are counted, not chased.
+func (s *session) search(ctx context.Context, req *goldap.SearchRequest) ([]*goldap.Entry, []goldap.Control, error) {
+	s.stats.searches.Add(1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops go-ldap's reader goroutine if we return early
+	resp := s.c.SearchAsync(rctx, req, 64)
+	var entries []*goldap.Entry
+	var done []goldap.Control
+	for resp.Next() {
+		switch {
+		case resp.Entry() != nil:
+			entries = append(entries, resp.Entry())
+		case resp.Referral() != "":
+			s.stats.referrals.Add(1)
+			s.log.Debug("ldap: continuation reference not chased", "referral", resp.Referral())
+		default:
+			done = resp.Controls()
+		}
+	}
+	err := resp.Err()
+	if err == nil {
+		err = ctx.Err() // go-ldap reports cancellation as a clean end
+	}
+	if err != nil {
+		sources.ObserveUpstream(ctx, outcome(err))
+		return nil, nil, s.searchError(req.BaseDN, err)
+	}
+	sources.ObserveUpstream(ctx, sources.UpstreamOK)
+	return entries, done, nil
+}
+
+// base reads one object; nil when it does not exist.
+func (s *session) base(ctx context.Context, dn string, attrs []string, controls ...goldap.Control) (*goldap.Entry, error) {
+	req := goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", attrs, controls)
+	entries, _, err := s.search(ctx, req)
+	if errors.Is(err, ErrBaseDN) {
+		return nil, nil
+	}
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	return entries[0], nil
+}
+
+func pagingCookie(controls []goldap.Control) []byte {
+	if c, ok := goldap.FindControl(controls, oidPaging).(*goldap.ControlPaging); ok {
+		return c.Cookie
+	}
+	return nil
+}
+
+func outcome(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || goldap.IsErrorAnyOf(err, goldap.LDAPResultTimeLimitExceeded, goldap.LDAPResultTimeout) ||
+		strings.Contains(err.Error(), "timed out") {
+		return sources.UpstreamTimeout
+	}
+	if goldap.IsErrorAnyOf(err, goldap.LDAPResultBusy, goldap.LDAPResultUnavailable) {
+		return sources.UpstreamThrottled
+	}
+	return sources.UpstreamError
+}
+
+// searchError explains a failed search; the result still unwraps to
+// go-ldap's error for its code.
+func (s *session) searchError(base string, err error) error {
+	var ldapErr *goldap.Error
+	if !errors.As(err, &ldapErr) {
+		return fmt.Errorf("ldap: search under %s: %w", base, err)
+	}
+	switch ldapErr.ResultCode {
+	case goldap.LDAPResultNoSuchObject:
+		return described(fmt.Sprintf("%v: %s does not exist on the server", ErrBaseDN, base), ErrBaseDN, err)
+	case goldap.LDAPResultReferral:
+		return described(fmt.Sprintf("%v: %s is not held by this server, which refers elsewhere (%s); use a naming context of this DC",
+			ErrBaseDN, base, diagnostic(err)), ErrBaseDN, err)
+	case goldap.LDAPResultSizeLimitExceeded:
+		return described(fmt.Sprintf("ldap: the server stopped at its size limit under %s (%s)", base, diagnostic(err)), err)
+	case goldap.LDAPResultInsufficientAccessRights, goldap.LDAPResultOperationsError:
+		return described(fmt.Sprintf("ldap: the bind account may not search under %s: %s", base, diagnostic(err)), err)
+	case goldap.ErrorNetwork:
+		return described(fmt.Sprintf("%v: the connection broke during a search under %s: %s", ErrUnreachable, base, diagnostic(err)), ErrUnreachable, err)
+	}
+	return fmt.Errorf("ldap: search under %s: %w", base, err)
+}
+
+// describedError is a message in words over the errors it explains.
+type describedError struct {
+	msg    string
+	causes []error
+}
+
+func (e *describedError) Error() string   { return e.msg }
+func (e *describedError) Unwrap() []error { return e.causes }
+
+func described(msg string, causes ...error) error { return &describedError{msg: msg, causes: causes} }
+
+// rootDSE is what a run needs from the server's root entry.
+type rootDSE struct {
+	highestUSN int64
+	dc         string // dsServiceName: USNs are only comparable on one DC
+	defaultNC  string
+	namingCtx  []string
+	controls   map[string]bool
+}
+
+func (s *session) rootDSE(ctx context.Context) (rootDSE, error) {
+	e, err := s.base(ctx, "", []string{"highestCommittedUSN", "dsServiceName", "defaultNamingContext", "namingContexts", "supportedControl"})
+	if err != nil {
+		return rootDSE{}, fmt.Errorf("ldap: read the root DSE: %w", err)
+	}
+	if e == nil {
+		return rootDSE{}, errors.New("ldap: the server returned no root DSE")
+	}
+	d := rootDSE{
+		dc:        e.GetEqualFoldAttributeValue("dsServiceName"),
+		defaultNC: e.GetEqualFoldAttributeValue("defaultNamingContext"),
+		namingCtx: e.GetEqualFoldAttributeValues("namingContexts"),
+		controls:  map[string]bool{},
+	}
+	for _, oid := range e.GetEqualFoldAttributeValues("supportedControl") {
+		d.controls[oid] = true
+	}
+	if v := e.GetEqualFoldAttributeValue("highestCommittedUSN"); v != "" {
+		if d.highestUSN, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return rootDSE{}, fmt.Errorf("ldap: highestCommittedUSN %q is not a number", v)
+		}
+	}
+	return d, nil
+}
+
+// checkAD says what this server lacks to be synced as Active Directory.
+func (d rootDSE) checkAD() error {
+	var missing []string
+	if !d.controls[oidPaging] {
+		missing = append(missing, "paged results")
+	}
+	if !d.controls[oidExtendedDN] {
+		missing = append(missing, "extended DN")
+	}
+	if d.highestUSN == 0 {
+		missing = append(missing, "highestCommittedUSN")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("ldap: the server is not Active Directory (it lacks %s); the ldap kind reads AD or Samba AD", strings.Join(missing, ", "))
+	}
+	return nil
+}

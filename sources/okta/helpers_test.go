@@ -1,0 +1,190 @@
+package okta_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/okta"
+	"github.com/scimgate/scimgate/sources/okta/oktatest"
+)
+
+const testToken = "00test-api-token"
+
+// recorder is a Sink that keeps everything; onUsers, when set, runs
+// after each users page (to change the org mid-run).
+type recorder struct {
+	mu        sync.Mutex
+	users     []sources.UserRecord
+	groups    []sources.GroupRecord
+	deletions []sources.Deletion
+	problems  []sources.Problem
+	onUsers   func(page int) error
+	pages     int
+}
+
+func (r *recorder) Users(_ context.Context, p []sources.UserRecord) error {
+	r.mu.Lock()
+	r.users = append(r.users, p...)
+	r.pages++
+	n, hook := r.pages, r.onUsers
+	r.mu.Unlock()
+	if hook != nil {
+		return hook(n)
+	}
+	return nil
+}
+
+func (r *recorder) Groups(_ context.Context, p []sources.GroupRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.groups = append(r.groups, p...)
+	return nil
+}
+
+func (r *recorder) Deletions(_ context.Context, d []sources.Deletion) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deletions = append(r.deletions, d...)
+	return nil
+}
+
+func (r *recorder) Problem(_ context.Context, p sources.Problem) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.problems = append(r.problems, p)
+	return nil
+}
+
+func (r *recorder) user(key string) (sources.UserRecord, bool) {
+	for _, u := range r.users {
+		if u.Key == key {
+			return u, true
+		}
+	}
+	return sources.UserRecord{}, false
+}
+
+func (r *recorder) group(key string) (sources.GroupRecord, bool) {
+	for _, g := range r.groups {
+		if g.Key == key {
+			return g, true
+		}
+	}
+	return sources.GroupRecord{}, false
+}
+
+func (r *recorder) userKeys() []string {
+	var keys []string
+	for _, u := range r.users {
+		keys = append(keys, u.Key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// newOrg starts an emulated org with an admin API token.
+func newOrg(t testing.TB, opts oktatest.Options) *oktatest.Server {
+	t.Helper()
+	srv := oktatest.New(t, opts)
+	srv.AddAPIToken(testToken, true)
+	return srv
+}
+
+// open decodes settings as the registry would, validates and opens.
+func open(t testing.TB, srv *oktatest.Server, settings map[string]any, opts ...okta.Option) sources.Source {
+	t.Helper()
+	src, err := tryOpen(srv, settings, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func tryOpen(srv *oktatest.Server, settings map[string]any, opts ...okta.Option) (sources.Source, error) {
+	all := map[string]any{"orgURL": srv.URL, "apiToken": testToken}
+	for k, v := range settings {
+		if v == nil {
+			delete(all, k)
+		} else {
+			all[k] = v
+		}
+	}
+	raw, _ := json.Marshal(all)
+	opts = append([]okta.Option{okta.WithClock(srv.Clock()), okta.WithHTTPClient(srv.Client())}, opts...)
+	cfg := okta.Kind(opts...).New()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return nil, err
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, errs.Err()
+	}
+	return cfg.Open(nil)
+}
+
+// run syncs once and fails the test on error.
+func run(t testing.TB, src sources.Source, req sources.Request) (*recorder, sources.Result) {
+	t.Helper()
+	rec := &recorder{}
+	res, err := src.Sync(context.Background(), req, rec)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return rec, res
+}
+
+// cursorOf decodes a result's cursor for assertions.
+func cursorOf(t testing.TB, res sources.Result) map[string]any {
+	t.Helper()
+	var c map[string]any
+	if err := json.Unmarshal(res.Cursor, &c); err != nil {
+		t.Fatalf("cursor %q: %v", res.Cursor, err)
+	}
+	return c
+}
+
+// person is a user spec with the usual profile.
+func person(i int, extra ...any) oktatest.UserSpec {
+	p := map[string]any{"displayName": fmt.Sprintf("User %d", i), "title": "Engineer", "department": "R&D",
+		"employeeNumber": fmt.Sprintf("E%05d", i), "mobilePhone": "+1 555 0100"}
+	spec := oktatest.UserSpec{Login: fmt.Sprintf("user%d@example.com", i), Email: fmt.Sprintf("user%d@example.com", i),
+		FirstName: fmt.Sprintf("Given%d", i), LastName: fmt.Sprintf("Family%d", i), Profile: p}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i] == "status" {
+			spec.Status = extra[i+1].(string)
+			continue
+		}
+		p[extra[i].(string)] = extra[i+1]
+	}
+	return spec
+}
+
+// queries lists the logged requests to path, as decoded query strings.
+func queries(srv *oktatest.Server, path string) []string {
+	var out []string
+	for _, r := range srv.Stats().Log {
+		if r.Path == path {
+			q, _ := url.QueryUnescape(r.Query)
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func hasNote(res sources.Result, fragment string) bool {
+	return slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, fragment) })
+}
+
+// later moves the org's clock on, so later changes get later timestamps.
+func later(srv *oktatest.Server, d time.Duration) { srv.Clock().Advance(d) }
