@@ -166,17 +166,27 @@ type runState struct {
 	// namesInRun catches two records of one run claiming one userName.
 	namesInRun map[string]string
 
-	pendingManagers map[string]pendingManager // by user id
-	pendingMembers  []pendingMember
+	// reserved names users that were referenced as managers before they
+	// arrived; refsTo lists who referenced them.
+	reserved map[string]string       // source key -> id
+	refsTo   map[string][]managerRef // source key -> reports
+	// renamed maps the id a record was given to the id it was written
+	// under when it took another owner's user over.
+	renamed        map[string]string
+	pendingMembers []pendingMember
 
 	changes      []storage.Change
 	changeSeq    int
 	lastProgress time.Time
 }
 
-type pendingManager struct {
-	key     string
+// managerRef is a user whose manager was named before it arrived.
+type managerRef struct {
+	userID  string
 	partial []byte // hash input without the manager id
+	// written says the user was written pointing at the reserved id;
+	// otherwise it was left as it was, without a manager.
+	written bool
 }
 
 type pendingMember struct {
@@ -187,12 +197,20 @@ func newRunState(e *Engine, job Job) *runState {
 	return &runState{
 		e: e, job: job, owner: job.Source.Owner(), run: job.Run,
 		seenUsers: map[string]string{}, seenGroups: map[string]string{}, namesInRun: map[string]string{},
-		pendingManagers: map[string]pendingManager{},
+		reserved: map[string]string{}, refsTo: map[string][]managerRef{}, renamed: map[string]string{},
 	}
 }
 
 func (st *runState) fail(err error) Outcome {
-	st.flushChanges(context.WithoutCancel(context.Background()))
+	cleanup := context.Background()
+	if !st.job.DryRun {
+		// Users written pointing at managers that were named but never
+		// written must not keep those ids.
+		if ferr := st.finishManagers(cleanup, false); ferr != nil {
+			st.e.log.Error("cannot correct manager references of a failed run", "run", st.run.ID, "error", ferr)
+		}
+	}
+	st.flushChanges(cleanup)
 	st.run.Status = storage.RunFailed
 	st.run.Error = err.Error()
 	st.run.Finished = st.e.now()

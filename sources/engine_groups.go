@@ -245,21 +245,49 @@ func toGroupBatch(writes []*mappedGroup) storage.GroupBatch {
 // finishReferences resolves the managers and members that arrived before
 // what they point at; what never arrived is reported, not fatal.
 func (st *runState) finishReferences(ctx context.Context) error {
+	if err := st.finishManagers(ctx, true); err != nil {
+		return err
+	}
+	return st.finishMembers(ctx)
+}
+
+// finishManagers points reports at their managers' final ids: managers
+// that never arrived (or were written under another id) are corrected, so
+// no user is left pointing at an id nobody has. report counts what stays
+// unresolved; a failing run cleans up without reporting.
+func (st *runState) finishManagers(ctx context.Context, report bool) error {
 	fixes := map[string]storage.ManagerFix{}
-	for userID, pm := range st.pendingManagers {
-		if id := st.seenUsers[pm.key]; id != "" {
-			fixes[userID] = storage.ManagerFix{ManagerID: id, Hash: hashOf(pm.partial, []byte(id))}
-			continue
+	for key, refs := range st.refsTo {
+		final := st.seenUsers[key]
+		for _, ref := range refs {
+			userID := ref.userID
+			if id, ok := st.renamed[userID]; ok {
+				userID = id
+			}
+			if final == "" && report {
+				st.run.Counts.Unresolved++
+				st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: KindUser, ResourceID: userID,
+					Detail: fmt.Sprintf("manager %q is not among this source's users", key)})
+			}
+			if ref.written && final == st.reserved[key] {
+				continue // the manager arrived under the id it was given
+			}
+			if !ref.written && final == "" {
+				continue // still without a manager, as stored
+			}
+			fixes[userID] = storage.ManagerFix{ManagerID: final, Hash: hashOf(ref.partial, []byte(final))}
 		}
-		st.run.Counts.Unresolved++
-		st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: KindUser, ResourceID: userID,
-			Detail: fmt.Sprintf("manager %q is not among this source's users", pm.key)})
 	}
 	if len(fixes) > 0 && !st.job.DryRun {
 		if err := st.e.store.SetManagers(ctx, fixes); err != nil {
 			return fmt.Errorf("set managers: %w", err)
 		}
 	}
+	return nil
+}
+
+// finishMembers adds the members that arrived after their groups.
+func (st *runState) finishMembers(ctx context.Context) error {
 	byGroup := map[string]*storage.MemberChange{}
 	for _, pm := range st.pendingMembers {
 		if st.seenGroups[pm.key] == "" && st.seenUsers[pm.key] == "" {

@@ -65,6 +65,8 @@ func (st *runState) writeUsers(ctx context.Context, recs []UserRecord) error {
 		if ex, ok := existing[m.rec.Key]; ok {
 			m.existing = &ex
 			m.user.ID = ex.ID
+		} else if id, ok := st.reserved[m.rec.Key]; ok {
+			m.user.ID = id // already named by a report that came first
 		} else {
 			m.user.ID = newID()
 		}
@@ -93,11 +95,14 @@ func (st *runState) writeUsers(ctx context.Context, recs []UserRecord) error {
 }
 
 // resolveManagers turns manager keys into ids and computes each record's
-// hash; managers not seen yet are fixed up at the end of the run.
+// hash. A manager not seen yet and not in the store is given its id now
+// (the engine names new users itself), so the report is written once,
+// complete; finishReferences corrects the few references whose manager
+// never arrived or got another id.
 func (st *runState) resolveManagers(ctx context.Context, batch []*mappedUser) error {
 	var lookup []string
 	for _, m := range batch {
-		if m.managerKey != "" && st.seenUsers[m.managerKey] == "" {
+		if m.managerKey != "" && st.seenUsers[m.managerKey] == "" && st.reserved[m.managerKey] == "" {
 			lookup = append(lookup, m.managerKey)
 		}
 	}
@@ -115,16 +120,27 @@ func (st *runState) resolveManagers(ctx context.Context, batch []*mappedUser) er
 			if managerID == "" {
 				managerID = found[m.managerKey].ID
 			}
-		}
-		if managerID != "" {
+			if managerID == "" {
+				if without := hashOf(m.partial, nil); m.existing != nil && m.existing.Hash == without && m.existing.DeactivatedAt.IsZero() {
+					// Unchanged, and its manager was missing last time too:
+					// nothing to write unless the manager turns up later.
+					st.refsTo[m.managerKey] = append(st.refsTo[m.managerKey], managerRef{userID: m.user.ID, partial: m.partial})
+					m.hash = without
+					continue
+				}
+				managerID = st.reserved[m.managerKey]
+				if managerID == "" {
+					managerID = newID()
+					st.reserved[m.managerKey] = managerID
+				}
+				st.refsTo[m.managerKey] = append(st.refsTo[m.managerKey], managerRef{userID: m.user.ID, partial: m.partial, written: true})
+			}
 			ent := m.user.Enterprise
 			if ent == nil {
 				ent = &storage.EnterpriseExt{}
 				m.user.Enterprise = ent
 			}
 			ent.Manager = &storage.ManagerRef{Value: managerID}
-		} else if m.managerKey != "" {
-			st.pendingManagers[m.user.ID] = pendingManager{key: m.managerKey, partial: m.partial}
 		}
 		m.hash = hashOf(m.partial, []byte(managerID))
 	}
@@ -191,7 +207,6 @@ func (st *runState) conflict(m *mappedUser, why string) {
 	} else {
 		st.seenUsers[m.rec.Key] = "" // nothing of ours to resolve to
 	}
-	delete(st.pendingManagers, m.user.ID)
 	st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindUser, ResourceID: id, Key: m.rec.Key, Name: m.user.UserName, Detail: why})
 }
 
@@ -279,10 +294,7 @@ func (st *runState) recordUserChange(m *mappedUser, before []byte) {
 	switch {
 	case m.takeover != nil:
 		st.seenUsers[m.rec.Key] = m.takeover.ID
-		if pm, ok := st.pendingManagers[m.user.ID]; ok {
-			delete(st.pendingManagers, m.user.ID)
-			st.pendingManagers[m.takeover.ID] = pm
-		}
+		st.renamed[m.user.ID] = m.takeover.ID
 		st.run.Counts.Updated++
 		st.run.Counts.Conflicts++
 		c.Action, c.ResourceID = storage.ChangeUpdate, m.takeover.ID
