@@ -36,7 +36,10 @@ type Engine struct {
 	store EngineStore
 	log   *slog.Logger
 	now   func() time.Time
-	// BatchSize is how many records one transaction writes.
+	// BatchSize is how many records one transaction writes. 2,000 users
+	// take about 80 ms to write on SQLite, which is also how long a SCIM
+	// write may wait behind a sync; smaller batches commit (and fsync the
+	// WAL) more often: 500 made a 100,000-user csv sync 40% slower.
 	BatchSize int
 	// ChangeLogCap bounds the per-run change log.
 	ChangeLogCap int
@@ -50,7 +53,7 @@ func NewEngine(store EngineStore, log *slog.Logger, now func() time.Time) *Engin
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{store: store, log: log, now: now, BatchSize: 500, ChangeLogCap: 10000}
+	return &Engine{store: store, log: log, now: now, BatchSize: 2000, ChangeLogCap: 10000}
 }
 
 // Job is one run to execute.

@@ -44,25 +44,49 @@ type session struct {
 }
 
 // paged runs a subtree search with the paging control and hands each page
-// (at most pageSize entries) to fn before asking for the next one, so a
-// run never holds more than a page.
+// (at most pageSize entries) to fn. The next page is fetched while fn
+// works on this one, so the directory and the engine's writes overlap; at
+// most two pages are held at a time.
 func (s *session) paged(ctx context.Context, base, filter string, attrs []string, controls []goldap.Control, fn func([]*goldap.Entry) error) error {
-	paging := goldap.NewControlPaging(uint32(s.set.pageSize))
-	ctrls := append(append([]goldap.Control{}, controls...), paging)
-	for {
+	type page struct {
+		entries []*goldap.Entry
+		done    []goldap.Control
+		err     error
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fetch := func(cookie []byte) <-chan page {
+		paging := goldap.NewControlPaging(uint32(s.set.pageSize))
+		paging.SetCookie(cookie)
+		ctrls := append(append([]goldap.Control{}, controls...), paging)
 		req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, ctrls)
-		entries, done, err := s.search(ctx, req)
-		if err != nil {
+		ch := make(chan page, 1)
+		go func() {
+			entries, done, err := s.search(pctx, req)
+			ch <- page{entries, done, err}
+		}()
+		return ch
+	}
+	next := fetch(nil)
+	for {
+		p := <-next
+		if p.err != nil {
+			return p.err
+		}
+		cookie := pagingCookie(p.done)
+		if len(cookie) > 0 {
+			next = fetch(cookie)
+		}
+		if err := fn(p.entries); err != nil {
+			if len(cookie) > 0 {
+				cancel()
+				<-next // the prefetch ends once canceled
+			}
 			return err
 		}
-		if err := fn(entries); err != nil {
-			return err
-		}
-		cookie := pagingCookie(done)
 		if len(cookie) == 0 {
 			return nil
 		}
-		paging.SetCookie(cookie)
 	}
 }
 
