@@ -86,7 +86,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	st := newRunState(e, job)
 	users, groups, err := e.store.CountOwned(ctx, st.owner)
 	if err != nil {
-		return st.fail(fmt.Errorf("count the source's objects: %w", err))
+		return st.fail(ctx, fmt.Errorf("count the source's objects: %w", err))
 	}
 	st.ownedBefore = users + groups
 	req := Request{Cursor: job.Source.Cursor, Full: job.Full}
@@ -98,7 +98,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 		err = st.flushAll(ctx)
 	}
 	if err != nil {
-		return st.fail(err)
+		return st.fail(ctx, err)
 	}
 	run := st.run
 	run.Cursor = res.Cursor
@@ -109,26 +109,26 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	}
 	st.run = run
 	if err := st.finishReferences(ctx); err != nil {
-		return st.fail(err)
+		return st.fail(ctx, err)
 	}
 	candidates, err := st.deletions(ctx, res.Complete)
 	if err != nil {
-		return st.fail(err)
+		return st.fail(ctx, err)
 	}
 	if reason := st.guard(len(candidates)); reason != "" && len(candidates) > 0 {
 		st.run.Status = storage.RunHeld
 		st.run.Counts.Pending = len(candidates)
 		st.run.Notes = append(st.run.Notes, reason)
 		if err := st.flushChanges(ctx); err != nil {
-			return st.fail(err)
+			return st.fail(ctx, err)
 		}
 		return Outcome{Run: st.run, Pending: candidates}
 	}
 	if err := st.applyDeletions(ctx, candidates); err != nil {
-		return st.fail(err)
+		return st.fail(ctx, err)
 	}
 	if err := st.flushChanges(ctx); err != nil {
-		return st.fail(err)
+		return st.fail(ctx, err)
 	}
 	st.run.Status = storage.RunSucceeded
 	st.run.Finished = e.now()
@@ -204,7 +204,7 @@ func newRunState(e *Engine, job Job) *runState {
 	}
 }
 
-func (st *runState) fail(err error) Outcome {
+func (st *runState) fail(ctx context.Context, err error) Outcome {
 	cleanup := context.Background()
 	if !st.job.DryRun {
 		// Users written pointing at managers that were named but never
@@ -217,7 +217,9 @@ func (st *runState) fail(err error) Outcome {
 	st.run.Status = storage.RunFailed
 	st.run.Error = err.Error()
 	st.run.Finished = st.e.now()
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		// The database driver may report a canceled statement in its own
+		// words; the run was canceled (shutdown) either way.
 		st.run.Error = "canceled: " + err.Error()
 	}
 	return Outcome{Run: st.run}

@@ -256,9 +256,28 @@ func (st *runState) finishReferences(ctx context.Context) error {
 // no user is left pointing at an id nobody has. report counts what stays
 // unresolved; a failing run cleans up without reporting.
 func (st *runState) finishManagers(ctx context.Context, report bool) error {
+	final := st.seenUsers
+	if !report {
+		// A failing run may have named managers in a batch it never
+		// wrote: what counts is what the store holds.
+		keys := make([]string, 0, len(st.refsTo))
+		for key := range st.refsTo {
+			keys = append(keys, key)
+		}
+		final = map[string]string{}
+		for start := 0; start < len(keys); start += 1000 {
+			found, err := st.e.store.SyncedUsers(ctx, st.owner, keys[start:min(start+1000, len(keys))])
+			if err != nil {
+				return fmt.Errorf("look up managers: %w", err)
+			}
+			for k, u := range found {
+				final[k] = u.ID
+			}
+		}
+	}
 	fixes := map[string]storage.ManagerFix{}
 	for key, refs := range st.refsTo {
-		final := st.seenUsers[key]
+		final := final[key]
 		for _, ref := range refs {
 			userID := ref.userID
 			if id, ok := st.renamed[userID]; ok {

@@ -104,6 +104,7 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 	// stops: the runner shuts down mid-request): one page of groups, 14
 	// of 20 pages of users.
 	killAt := 1 + 14
+	a.Runner.Engine().BatchSize = 100 // pages are written before the kill
 	tn.After(killAt, func() { go kill(a.Runner) })
 	killed := a.run(t, id)
 	if killed.Status != storage.RunFailed || !strings.Contains(killed.Error, "cancel") || killed.Cursor != nil {
@@ -116,6 +117,7 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 	// A new process: a new runner over the same database.
 	restart := func() *sources.Runner {
 		r := sources.NewRunner(a.Store, a.Kinds, a.Sealer, sources.RunnerOptions{})
+		r.Engine().BatchSize = 100
 		t.Cleanup(func() { r.Shutdown(context.Background()) })
 		return r
 	}
