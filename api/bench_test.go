@@ -130,14 +130,25 @@ func loadBigGroup(b *testing.B) bigGroupFixture {
 	return bigGroup
 }
 
+// bigGroupDir holds the fixture's database; TestMain removes it when the
+// test binary is done, since the fixture outlives any one benchmark.
+var bigGroupDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bigGroupDir != "" {
+		os.RemoveAll(bigGroupDir)
+	}
+	os.Exit(code)
+}
+
 func newBigGroupFixture() (bigGroupFixture, error) {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "scimgate-bench-")
 	if err != nil {
 		return bigGroupFixture{}, err
 	}
-	// The fixture lives for the whole run; the directory is left to the
-	// system's temporary-file cleanup.
+	bigGroupDir = dir
 	store, err := sqlstore.Open(ctx, filepath.Join(dir, "bench.db"), sqlstore.Options{})
 	if err != nil {
 		return bigGroupFixture{}, err

@@ -84,7 +84,10 @@ type GroupStore interface {
 	// (members loaded only when loadMembers is set). update may change the
 	// group's own attributes and returns the membership edits to apply;
 	// only the membership rows named there are touched. The version
-	// increases whenever anything changed. Errors as for CreateGroup.
+	// increases whenever anything changed. The group returned carries no
+	// members (GetGroup reads them), so that changing one membership of a
+	// large group costs the same as of a small one. Errors as for
+	// CreateGroup.
 	UpdateGroup(ctx context.Context, id string, loadMembers bool, update func(*Group) (MemberChange, error)) (Group, error)
 	// DeleteGroup removes a group, its member rows and its membership in
 	// other groups after check (may be nil) has passed.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,11 +102,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if maxConns <= 0 {
 		maxConns = defaultMaxConns()
 	}
-	rc := readCacheKiB
-	if v := os.Getenv("SG_READCACHE"); v != "" { // EXPERIMENT
-		rc, _ = strconv.Atoi(v)
-	}
-	sqlDB, gdb, err := openPool("sqlite3", sqliteDSN(dsn, rc), maxConns)
+	sqlDB, gdb, err := openPool("sqlite3", sqliteDSN(dsn, readCacheKiB), maxConns)
 	if err != nil {
 		writeDB.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
