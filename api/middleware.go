@@ -118,6 +118,11 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
+		if err != nil {
+			// Render the error now, so the logged status is the one sent.
+			c.Error(err)
+			err = nil
+		}
 		status := c.Response().Status
 		level := s.log.Debug
 		if status >= 500 {
