@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	escim "github.com/elimity-com/scim"
@@ -328,7 +330,8 @@ func normalizeResourceBody(body []byte, ps patchSchemas, q *quirkSet) []byte {
 		return body
 	}
 	found := &quirkSet{}
-	for k, v := range doc {
+	for _, k := range slices.Sorted(maps.Keys(doc)) { // quirks in a stable order
+		v := doc[k]
 		if uri, ok := ps.container(k); ok && uri != ps.core.ID {
 			ext, _ := ps.ext(uri)
 			if inner, ok := v.(map[string]any); ok {
@@ -354,9 +357,10 @@ func normalizeResourceBody(body []byte, ps patchSchemas, q *quirkSet) []byte {
 }
 
 func fixAttributes(m map[string]any, attrs schema.Attributes, q *quirkSet) {
-	for k, v := range m {
+	// Sorted, so the quirks are logged in the same order every time.
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if a, ok := attrs.ContainsAttribute(k); ok {
-			m[k] = fixValue(a, v, q)
+			m[k] = fixValue(a, m[k], q)
 		}
 	}
 }
