@@ -16,11 +16,17 @@ TEST_DEPS :=
 # and keeps go test's exit status. Elsewhere the LDAP tests skip and one
 # line says why. See scripts/test-env.sh.
 TEST_ENV := scripts/test-env.sh
+# PG_ENV does the same for a throwaway PostgreSQL (root + apt, cluster in a
+# temporary folder, loopback only): it sets SCIMGATE_TEST_POSTGRES, so the
+# store's conformance suite and the replica tests also run on PostgreSQL,
+# and removes the server afterwards. Elsewhere one line says they skip.
+# See scripts/postgres.sh.
+PG_ENV := scripts/postgres.sh run
 
 # -race needs cgo, which go-sqlite3 needs anyway.
 test: $(TEST_DEPS)
 	go vet ./...
-	$(TEST_ENV) go test -race -count=1 ./...
+	$(PG_ENV) $(TEST_ENV) go test -race -count=1 ./...
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

@@ -98,9 +98,20 @@ port_holder() {
 	ss -Hltnp "( sport = :389 or sport = :636 )" 2>/dev/null | head -1
 }
 
+# orphan_pid finds a samba of this lab whose pid file is gone: the holder
+# of port 636 with files of this lab open (samba rewrites its command line,
+# so that cannot tell).
+orphan_pid() {
+	command -v ss >/dev/null || return 1
+	local pid
+	pid=$(ss -Hltnp "( sport = :636 )" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+	[ -n "$pid" ] && ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF -- " $LAB/" || return 1
+	sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f3 # the process group, after "state ppid"
+}
+
 stop_samba() {
 	local pid
-	pid=$(samba_pid) || return 0
+	pid=$(samba_pid) || pid=$(orphan_pid) || return 0
 	# samba was started in its own session: end its whole process group.
 	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 1 50); do
@@ -183,10 +194,16 @@ start_samba() {
 	local holder
 	holder=$(port_holder)
 	[ -z "$holder" ] || die "ports 389/636 are taken by another process ($holder); stop it first"
-	# setsid: samba gets its own process group, which stop ends as a whole.
-	# 9>&-: samba must not inherit (and so hold) the lab's lock.
-	TDB_NO_FSYNC=1 setsid samba -F -s "$LAB/etc/smb.conf" -l "$LAB/log" \
-		</dev/null >>"$LAB/log/stdout.log" 2>&1 9>&- &
+	# samba must not inherit our descriptors: an inherited lock file (the
+	# lab's, or a caller's) would stay locked as long as samba runs. setsid
+	# gives it its own process group, which stop ends as a whole.
+	(
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+		done
+		TDB_NO_FSYNC=1 exec setsid samba -F -s "$LAB/etc/smb.conf" -l "$LAB/log"
+	) </dev/null >>"$LAB/log/stdout.log" 2>&1 &
 	echo $! >"$LAB/samba.pid"
 	for _ in $(seq 1 300); do
 		healthy && return 0
@@ -320,30 +337,36 @@ SCIMGATE_TEST_LDAP_TEAMS=${teams:-0}
 EOF
 }
 
-cmd=${1:-}
-case "$cmd" in
-start)
-	lock
-	do_start
-	;;
-seed)
-	[[ "${2:-}" =~ ^[0-9]+$ ]] || die "usage: $0 seed N [TEAMS]"
-	[[ "${3:-10}" =~ ^[0-9]+$ ]] || die "usage: $0 seed N [TEAMS]"
-	lock
-	do_seed "$2" "${3:-10}"
-	;;
-stop)
-	lock
-	do_stop
-	;;
-status)
-	healthy && say "running in $LAB ($(cat "$LAB/seeded" 2>/dev/null || echo not seeded))"
-	;;
-env)
-	do_env
-	;;
-*)
-	echo "usage: $0 start | seed N [TEAMS] | stop | status | env" >&2
-	exit 2
-	;;
-esac
+main() {
+	case "${1:-}" in
+	start)
+		lock
+		do_start
+		;;
+	seed)
+		[[ "${2:-}" =~ ^[0-9]+$ ]] || die "usage: $0 seed N [TEAMS]"
+		[[ "${3:-10}" =~ ^[0-9]+$ ]] || die "usage: $0 seed N [TEAMS]"
+		lock
+		do_seed "$2" "${3:-10}"
+		;;
+	stop)
+		lock
+		do_stop
+		;;
+	status)
+		healthy && say "running in $LAB ($(cat "$LAB/seeded" 2>/dev/null || echo not seeded))"
+		;;
+	env)
+		do_env
+		;;
+	*)
+		echo "usage: $0 start | seed N [TEAMS] | stop | status | env" >&2
+		exit 2
+		;;
+	esac
+}
+
+# Everything runs from this one line, which bash has read in full before
+# starting: editing this file while it runs cannot derail it.
+main "$@"
+exit $?

@@ -57,33 +57,39 @@ teardown() {
 	flock -u 8
 }
 
-reason=$(why_not)
-if [ -n "$reason" ]; then
-	echo "*** LDAP integration tests SKIPPED: $reason ***" >&2
-else
-	exec 8>"$LAB.users"
-	if [ "${SCIMGATE_LAB_EXCLUSIVE:-}" = 1 ]; then flock -x 8; else flock -s 8; fi
-	lab_held=1
-	trap teardown EXIT
-	trap 'exit 130' INT TERM
-	t0=$SECONDS
-	echo "--- $(date -u +%FT%TZ) run $$" >>"$LAB.setup.log"
-	if "$here/samba-ad.sh" start 8>&- 2>>"$LAB.setup.log" &&
-		"$here/samba-ad.sh" seed "${SCIMGATE_LAB_USERS:-2000}" "${SCIMGATE_LAB_TEAMS:-10}" 8>&- 2>>"$LAB.setup.log"; then
-		set -a
-		eval "$("$here/samba-ad.sh" env)"
-		set +a
-		echo "==> Samba AD lab ready for the LDAP integration tests: $SCIMGATE_TEST_LDAP_URL, $SCIMGATE_TEST_LDAP_USERS users ($((SECONDS - t0)) s)" >&2
+main() {
+	reason=$(why_not)
+	if [ -n "$reason" ]; then
+		echo "*** LDAP integration tests SKIPPED: $reason ***" >&2
 	else
-		lab_failed=1
-		echo "*** LDAP integration tests SKIPPED, and this run FAILS: the Samba AD lab could not be set up (SCIMGATE_LAB=off skips it):" >&2
-		tail -n 5 "$LAB.setup.log" | sed 's/^/***   /' >&2
+		exec 8>"$LAB.users"
+		if [ "${SCIMGATE_LAB_EXCLUSIVE:-}" = 1 ]; then flock -x 8; else flock -s 8; fi
+		lab_held=1
+		trap teardown EXIT
+		trap 'exit 130' INT TERM
+		t0=$SECONDS
+		echo "--- $(date -u +%FT%TZ) run $$" >>"$LAB.setup.log"
+		if "$here/samba-ad.sh" start 8>&- 2>>"$LAB.setup.log" &&
+			"$here/samba-ad.sh" seed "${SCIMGATE_LAB_USERS:-2000}" "${SCIMGATE_LAB_TEAMS:-10}" 8>&- 2>>"$LAB.setup.log"; then
+			set -a
+			eval "$("$here/samba-ad.sh" env)"
+			set +a
+			echo "==> Samba AD lab ready for the LDAP integration tests: $SCIMGATE_TEST_LDAP_URL, $SCIMGATE_TEST_LDAP_USERS users ($((SECONDS - t0)) s)" >&2
+		else
+			lab_failed=1
+			echo "*** LDAP integration tests SKIPPED, and this run FAILS: the Samba AD lab could not be set up (SCIMGATE_LAB=off skips it):" >&2
+			tail -n 5 "$LAB.setup.log" | sed 's/^/***   /' >&2
+		fi
 	fi
-fi
 
-"$@" 8>&-
-status=$?
-if [ "$status" -eq 0 ] && [ -n "$lab_failed" ]; then
-	status=1
-fi
-exit "$status"
+	"$@" 8>&-
+	status=$?
+	if [ "$status" -eq 0 ] && [ -n "$lab_failed" ]; then
+		status=1
+	fi
+	exit "$status"
+}
+
+# One line read in full before anything runs: editing this file while a
+# test run uses it cannot derail that run.
+main "$@"

@@ -19,7 +19,8 @@ type RunnerStore interface {
 
 // Runner starts runs, at most one per source at a time and at most
 // MaxConcurrent overall; it decides held runs and stops runs cleanly on
-// shutdown.
+// shutdown. "One per source" holds across replicas too: see
+// runner_lease.go.
 type Runner struct {
 	store  RunnerStore
 	kinds  Registry
@@ -41,6 +42,10 @@ type Runner struct {
 	mu      sync.Mutex
 	active  map[string]string // source id -> run id
 	closing bool
+
+	leases   storage.LeaseStore // nil: this replica only (see runner_lease.go)
+	holder   string             // this runner's name in leases
+	leaseTTL time.Duration
 }
 
 // RunnerOptions configures a Runner.
@@ -48,6 +53,9 @@ type RunnerOptions struct {
 	MaxConcurrent int // default 4
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// LeaseTTL is how long this replica's claim on a running source lasts
+	// without renewal (default DefaultLeaseTTL).
+	LeaseTTL time.Duration
 }
 
 // NewRunner returns a runner.
@@ -61,12 +69,17 @@ func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOpt
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
 	ctx, stop := context.WithCancel(context.Background())
+	leases, _ := store.(storage.LeaseStore)
 	return &Runner{
 		store: store, kinds: kinds, sealer: sealer, log: opts.Logger, now: opts.Now,
 		engine: NewEngine(store, opts.Logger, opts.Now),
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
+		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
 	}
 }
 
@@ -109,6 +122,11 @@ type Trigger struct {
 	Reason string // manual, schedule, retry
 	Full   bool
 	DryRun bool
+	// StillDue, when set, is asked again with the source as stored once
+	// this replica holds the source's lease; false makes Start return
+	// ErrNotDue. The scheduler sets it: its list of sources may predate a
+	// run another replica has just finished.
+	StillDue func(storage.Source) bool
 }
 
 // Start queues a run of the source and returns it; the run goes on in
@@ -132,14 +150,30 @@ func (r *Runner) Start(ctx context.Context, sourceID string, t Trigger) (storage
 		r.mu.Unlock()
 		return storage.Run{}, ErrShuttingDown
 	}
-	if latest, err := r.store.ListRuns(ctx, sourceID, 1); err == nil && len(latest) == 1 && latest[0].Status == storage.RunHeld {
+	if err := r.takeLease(ctx, sourceID); err != nil {
 		r.mu.Unlock()
-		return storage.Run{}, &HeldError{RunID: latest[0].ID}
+		return storage.Run{}, err
+	}
+	// refuse gives the lease back on the way out of Start.
+	refuse := func(err error) (storage.Run, error) {
+		r.releaseLease(context.WithoutCancel(ctx), sourceID)
+		r.mu.Unlock()
+		return storage.Run{}, err
+	}
+	if t.StillDue != nil {
+		if src, err = r.store.GetSource(ctx, sourceID); err != nil {
+			return refuse(err)
+		}
+		if !t.StillDue(src) {
+			return refuse(ErrNotDue)
+		}
+	}
+	if latest, err := r.store.ListRuns(ctx, sourceID, 1); err == nil && len(latest) == 1 && latest[0].Status == storage.RunHeld {
+		return refuse(&HeldError{RunID: latest[0].ID})
 	}
 	run, err := r.store.CreateRun(ctx, storage.Run{SourceID: sourceID, Status: storage.RunQueued, Trigger: t.Reason, DryRun: t.DryRun, Queued: r.now()})
 	if err != nil {
-		r.mu.Unlock()
-		return storage.Run{}, err
+		return refuse(err)
 	}
 	r.active[sourceID] = run.ID
 	r.wg.Add(1)
@@ -163,7 +197,15 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		delete(r.active, src.ID)
 		r.mu.Unlock()
 	}()
-	ctx := r.ctx
+	// The lease is held from Start until the outcome is stored; losing it
+	// cancels the run, as another replica may be running the source.
+	defer r.releaseLease(context.WithoutCancel(r.ctx), src.ID)
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	defer cancel(nil)
+	go r.keepLease(ctx, src.ID, func(reason string) {
+		r.log.Error("run canceled: this replica lost its claim on the source", "source", src.Name, "run", run.ID, "reason", reason)
+		cancel(errors.New(reason))
+	})
 	if obs := r.ObserveUpstream; obs != nil {
 		ctx = WithUpstreamObserver(ctx, func(outcome string) { obs(src, outcome) })
 	}
@@ -326,9 +368,14 @@ func (r *Runner) decide(ctx context.Context, sourceID, runID, actor string, appr
 		r.mu.Unlock()
 		return storage.Run{}, &BusyError{RunID: id}
 	}
+	if err := r.takeLease(ctx, sourceID); err != nil {
+		r.mu.Unlock()
+		return storage.Run{}, err
+	}
 	r.active[sourceID] = runID // no new run while the decision is applied
 	r.mu.Unlock()
 	defer func() {
+		r.releaseLease(context.WithoutCancel(ctx), sourceID)
 		r.mu.Lock()
 		delete(r.active, sourceID)
 		r.mu.Unlock()

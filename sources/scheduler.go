@@ -122,14 +122,19 @@ func (s *Scheduler) Tick(ctx context.Context) []string {
 			continue
 		}
 		full := s.FullEvery > 0 && now.Sub(src.Health.LastFullAt) >= s.FullEvery
-		_, err := s.runner.Start(ctx, src.ID, Trigger{Reason: reason, Full: full && !src.Health.LastFullAt.IsZero()})
+		// StillDue: on several replicas each scheduler tries; the one that
+		// gets the source's lease runs it, and only if no other replica
+		// ran it since this tick read the sources.
+		stillDue := func(src storage.Source) bool { _, due := s.due(src, now); return due }
+		_, err := s.runner.Start(ctx, src.ID, Trigger{Reason: reason, Full: full && !src.Health.LastFullAt.IsZero(), StillDue: stillDue})
 		var busy *BusyError
 		var held *HeldError
 		switch {
 		case err == nil:
 			started = append(started, src.ID)
-		case errors.As(err, &busy), errors.As(err, &held), errors.Is(err, ErrShuttingDown):
-			// running, waiting for an admin, or stopping: try again later
+		case errors.As(err, &busy), errors.As(err, &held), errors.Is(err, ErrShuttingDown), errors.Is(err, ErrNotDue):
+			// running (here or on another replica), waiting for an admin,
+			// stopping, or just run by another replica: try again later
 		default:
 			s.log.Warn("scheduler: cannot start run", "source", src.Name, "error", err)
 		}

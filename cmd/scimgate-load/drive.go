@@ -15,6 +15,9 @@ import (
 type scenario struct {
 	key        string // for -scenarios
 	name, addr string
+	// addrs, when set, are several servers (replicas) of one database;
+	// worker w uses addrs[w%len(addrs)], as a load balancer would.
+	addrs []string
 	// pathFmt has one %d, filled with a random number below n per request.
 	pathFmt   string
 	n         int
@@ -50,11 +53,15 @@ func drive(ctx context.Context, sc scenario, conns int, d time.Duration) (result
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(uint64(w), 42))
 				var buf bytes.Buffer
+				addr := sc.addr
+				if len(sc.addrs) > 0 {
+					addr = sc.addrs[w%len(sc.addrs)]
+				}
 				for n := 0; time.Now().Before(deadline); n++ {
 					if ctx.Err() != nil {
 						return
 					}
-					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+sc.addr+fmt.Sprintf(sc.pathFmt, rng.IntN(max(sc.n, 1))), nil)
+					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+fmt.Sprintf(sc.pathFmt, rng.IntN(max(sc.n, 1))), nil)
 					if sc.auth != "" {
 						req.Header.Set("Authorization", "Bearer "+sc.auth)
 					}

@@ -37,9 +37,12 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	db := filepath.Join(dir, "load.db")
+	if o.db != "" {
+		db = o.db
+	}
 	var token string
 	var err error
-	if _, statErr := os.Stat(db); o.reuse && statErr == nil {
+	if _, statErr := os.Stat(db); o.reuse && (statErr == nil || o.db != "") {
 		fmt.Printf("reusing %s (not loaded again)\n", db)
 		token, err = readerToken(ctx, db)
 	} else {
@@ -49,28 +52,23 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	child := exec.CommandContext(ctx, os.Args[0], "-serve", db)
-	child.Stderr = os.Stderr
-	out, err := child.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := child.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		child.Process.Signal(syscall.SIGTERM)
-		child.Wait()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("server did not start: %w", err)
-	}
+	var scimAddrs []string
+	var child *exec.Cmd
 	var scimAddr, bareAddr string
-	if _, err := fmt.Sscanf(strings.TrimSpace(line), "scim=%s bare=%s", &scimAddr, &bareAddr); err != nil {
-		return fmt.Errorf("server said %q: %w", line, err)
+	for range max(o.replicas, 1) {
+		c, sa, ba, err := startServer(ctx, db)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			c.Process.Signal(syscall.SIGTERM)
+			c.Wait()
+		}()
+		if child == nil {
+			child, scimAddr, bareAddr = c, sa, ba
+		}
+		scimAddrs = append(scimAddrs, sa)
 	}
-	scimAddr = strings.TrimSuffix(scimAddr, " ")
 	fmt.Printf("server RSS after start: %s\n", rss(child.Process.Pid))
 	if o.walk {
 		return walk(ctx, scimAddr, token, o.users, o.pageSize, child.Process.Pid)
@@ -83,6 +81,14 @@ func run(ctx context.Context, o options) error {
 		{key: "user", name: `GET /Users?filter=userName eq "<random user>"`, addr: scimAddr, pathFmt: userFmt, n: o.users, auth: token, wantTotal: 1},
 		{key: "dept", name: `GET /Users?filter=<enterprise department> eq "<random>"&count=100`, addr: scimAddr, pathFmt: deptFmt, n: departments,
 			auth: token, wantItems: min(100, o.users/departments)},
+	}
+	if len(scimAddrs) > 1 {
+		for i := range scenarios {
+			if scenarios[i].key != "bare" {
+				scenarios[i].addrs = scimAddrs
+			}
+		}
+		fmt.Printf("replicas=%d (RSS figures are the first replica's)\n", len(scimAddrs))
 	}
 	scenarios = slices.DeleteFunc(scenarios, func(sc scenario) bool { return !slices.Contains(o.scenarios, sc.key) })
 	fmt.Printf("users=%d conns=%d duration=%s driver=%s GOMAXPROCS=%d\n", o.users, o.conns, o.duration, o.driver, runtime.GOMAXPROCS(0))
@@ -108,6 +114,32 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("server peak RSS (VmHWM): %s\n", procStatus(child.Process.Pid, "VmHWM"))
 	return nil
+}
+
+// startServer starts one server child on db and returns its addresses.
+func startServer(ctx context.Context, db string) (*exec.Cmd, string, string, error) {
+	child := exec.CommandContext(ctx, os.Args[0], "-serve", db)
+	child.Stderr = os.Stderr
+	out, err := child.StdoutPipe()
+	if err != nil {
+		return nil, "", "", err
+	}
+	if err := child.Start(); err != nil {
+		return nil, "", "", err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		child.Process.Kill()
+		child.Wait()
+		return nil, "", "", fmt.Errorf("server did not start: %w", err)
+	}
+	var scimAddr, bareAddr string
+	if _, err := fmt.Sscanf(strings.TrimSpace(line), "scim=%s bare=%s", &scimAddr, &bareAddr); err != nil {
+		child.Process.Kill()
+		child.Wait()
+		return nil, "", "", fmt.Errorf("server said %q: %w", line, err)
+	}
+	return child, strings.TrimSuffix(scimAddr, " "), bareAddr, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -14,8 +14,16 @@ import (
 type Config struct {
 	// Listen is the host:port serve listens on.
 	Listen string `yaml:"listen"`
-	// DB is the database: a SQLite file path (created and migrated if missing).
+	// DB is the database: a SQLite file path (created and migrated if
+	// missing) or a postgres:// URL (several replicas share one database).
 	DB string `yaml:"db"`
+	// DBMaxConns caps the read connection pool; 0 means the store's
+	// default (see sqlstore.Options.MaxOpenConns).
+	DBMaxConns int64 `yaml:"dbMaxConns"`
+	// SyncLeaseSeconds is how long a replica's claim on a running source
+	// lasts without renewal (renewed every third of it); another replica
+	// takes the source over this long after the holder died. 0 means 30.
+	SyncLeaseSeconds int64 `yaml:"syncLeaseSeconds"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"logFormat"`
 	// LogLevel is debug, info, warn or error.
@@ -27,7 +35,9 @@ type Config struct {
 	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
 	// SecretKeyFile holds the key that seals source secrets when
 	// SCIMGATE_SECRET_KEY is not set; generated on first start. Empty
-	// means scimgate.key beside the database file.
+	// means scimgate.key beside the database file, or in the working
+	// directory when the database is PostgreSQL. Replicas must share one
+	// key: set SCIMGATE_SECRET_KEY on all of them.
 	SecretKeyFile string `yaml:"secretKeyFile"`
 	// MaxConcurrentRuns caps sync runs of different sources at once.
 	MaxConcurrentRuns int64 `yaml:"maxConcurrentRuns"`
@@ -72,6 +82,8 @@ func (c Config) Validate() error {
 		{baseURL != "", baseURL},
 		{c.MaxBodyBytes <= 0, fmt.Sprintf("maxBodyBytes %d must be positive", c.MaxBodyBytes)},
 		{c.MaxConcurrentRuns <= 0, fmt.Sprintf("maxConcurrentRuns %d must be positive", c.MaxConcurrentRuns)},
+		{c.DBMaxConns < 0, fmt.Sprintf("dbMaxConns %d must not be negative", c.DBMaxConns)},
+		{c.SyncLeaseSeconds < 0, fmt.Sprintf("syncLeaseSeconds %d must not be negative", c.SyncLeaseSeconds)},
 	}
 	var problems []string
 	for _, chk := range checks {

@@ -9,6 +9,7 @@ import (
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/ldap"
 	"github.com/scimgate/scimgate/sources/okta"
+	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
 // kinds is the complete list of source kinds this binary knows; the
@@ -28,11 +29,22 @@ func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
 	env, _ := m.LookupEnv("SCIMGATE_SECRET_KEY")
 	path := cfg.SecretKeyFile
 	if path == "" {
-		path = filepath.Join(filepath.Dir(cfg.DB), "scimgate.key")
+		path = defaultKeyFile(cfg.DB)
 	}
 	key, err := sources.LoadKey(env, path)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	return sources.NewSealer(key)
+}
+
+// defaultKeyFile is scimgate.key beside a SQLite database, or in the
+// working directory when the database is not a file (a PostgreSQL DSN has
+// no directory). Replicas each have their own working directory, so they
+// must be given one key through SCIMGATE_SECRET_KEY instead.
+func defaultKeyFile(db string) string {
+	if sqlstore.IsPostgres(db) {
+		return "scimgate.key"
+	}
+	return filepath.Join(filepath.Dir(db), "scimgate.key")
 }

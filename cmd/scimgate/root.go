@@ -26,7 +26,7 @@ Start with 'scimgate token create --name app --role reader' and
 	root.SetErr(m.Stderr)
 
 	pf := root.PersistentFlags()
-	addFlags(pf, "db")
+	addFlags(pf, "db", "dbMaxConns")
 	pf.String(flagConfig, "", fmt.Sprintf("YAML config file with keys %s (env %s)", fileKeys(), envConfig))
 	pf.Bool(flagNoExpandEnv, false, "use $VAR and ${VAR} in the config file literally instead of replacing them from the environment")
 

@@ -61,7 +61,7 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 			return m.serve(cmd.Context(), cfg)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns")
+	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds")
 	return cmd
 }
 
@@ -88,6 +88,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	}
 	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger, Now: m.Now,
+		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second,
 	})
 	adminToken, _ := m.LookupEnv("SCIMGATE_ADMIN_TOKEN")
 	srv, err := api.New(api.Config{

@@ -13,7 +13,7 @@ import (
 
 // openStore opens (creating and migrating if needed) the database cfg.DB.
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (storage.Store, error) {
-	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.Options{Logger: logger})
+	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.Options{Logger: logger, MaxOpenConns: int(cfg.DBMaxConns)})
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.DB), err)
 	}

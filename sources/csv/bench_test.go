@@ -15,6 +15,7 @@ import (
 	"github.com/scimgate/scimgate/sources/csv"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
+	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 // The figures in BENCHMARKS.md come from these benchmarks:
@@ -65,7 +66,7 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B, usersPath string) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlstore.Options{})
+	store, err := sqlstore.Open(ctx, benchDB(b), sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -157,4 +158,13 @@ func BenchmarkResync100kOnePercent(b *testing.B) {
 		b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
 	}
 	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+}
+
+// benchDB is a fresh SQLite file, or with SCIMGATE_BENCH_POSTGRES=1 a fresh
+// schema on the PostgreSQL server of SCIMGATE_TEST_POSTGRES.
+func benchDB(b *testing.B) string {
+	if os.Getenv("SCIMGATE_BENCH_POSTGRES") == "1" {
+		return pgtest.FreshSchema(b)
+	}
+	return filepath.Join(b.TempDir(), "bench.db")
 }

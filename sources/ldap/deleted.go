@@ -24,7 +24,7 @@ func (r *reader) deletions(ctx context.Context, dse rootDSE, usn int64) (note st
 		goldap.EscapeFilter(formatUSN(usn)) + "))"
 	base := tombstoneBase(r.set.baseDN, dse.defaultNC)
 	ctrls := []goldap.Control{goldap.NewControlMicrosoftShowDeleted()}
-	err = r.paged(ctx, base, filter, []string{"objectGUID", "objectClass"}, ctrls, func(entries []*goldap.Entry) error {
+	err = r.paged(ctx, base, filter, []string{"objectGUID", "objectClass"}, ctrls, r.set.pageSize, func(entries []*goldap.Entry) error {
 		var page []sources.Deletion
 		for _, e := range entries {
 			raw := e.GetEqualFoldRawAttributeValue("objectGUID")

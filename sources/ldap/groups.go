@@ -22,7 +22,7 @@ func (r *reader) groups(ctx context.Context, filter string) error {
 	lookup := attrSpelling(r.set.groupAttrs)
 	attrs := append(slices.Clone(r.set.groupAttrs), rangeAttr("member", 0, r.set.rangeStep))
 	var graph []sources.GroupRecord // only with expansion
-	err := r.paged(ctx, r.set.groupBaseDN, filter, attrs, []goldap.Control{extendedDNControl()}, func(entries []*goldap.Entry) error {
+	err := r.paged(ctx, r.set.groupBaseDN, filter, attrs, []goldap.Control{extendedDNControl()}, r.set.groupPageSize, func(entries []*goldap.Entry) error {
 		var page []sources.GroupRecord
 		held := 0
 		for _, e := range entries {

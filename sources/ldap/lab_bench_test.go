@@ -60,15 +60,22 @@ func TestLabBenchmark(t *testing.T) {
 		t.Errorf("the source streamed %d objects, ldapsearch exported %d", streamed, entries)
 	}
 
-	// End to end: through the engine into SQLite, as an admin runs it.
-	e := newAPIEnv(t)
-	id := e.createSource(t, "bench", map[string]any{
-		"url": l.url, "bindDN": l.bindDN, "bindPassword": l.password, "baseDN": l.baseDN, "caFile": l.ca, "pageSize": 1000,
-	}, nil)
-	stop := sampleHeap()
-	first := e.sync(t, id, "")
-	e2eHeap := stop()
-	again := e.sync(t, id, "full")
+	// End to end: through the engine into SQLite, as an admin runs it;
+	// each round with a new store, so every first run creates everything.
+	var firstRuns, againRuns []map[string]any
+	var e2eHeap uint64
+	var e *apiEnv
+	var id string
+	for range rounds {
+		e = newAPIEnv(t)
+		id = e.createSource(t, "bench", map[string]any{
+			"url": l.url, "bindDN": l.bindDN, "bindPassword": l.password, "baseDN": l.baseDN, "caFile": l.ca, "pageSize": 1000,
+		}, nil)
+		stop := sampleHeap()
+		firstRuns = append(firstRuns, e.sync(t, id, ""))
+		e2eHeap = max(e2eHeap, stop())
+		againRuns = append(againRuns, e.sync(t, id, "full"))
+	}
 
 	// 100 changes, then an incremental run; the titles are put back after.
 	c := l.admin(t)
@@ -98,10 +105,15 @@ func TestLabBenchmark(t *testing.T) {
 		ss.Round(time.Millisecond), rate(entries, ss), sourceTimes, ss.Seconds()/ls.Seconds(), sourceHeap>>20)
 	for _, r := range []struct {
 		name string
-		run  map[string]any
-	}{{"first full sync into SQLite", first}, {"second full sync (all unchanged)", again}, {"incremental after 100 changes", inc}} {
-		d := runDuration(t, r.run)
-		t.Logf("%s: %v (%s; %.2fx ldapsearch) counts %v", r.name, d.Round(time.Millisecond), rate(counts(r.run)["fetched"], d), d.Seconds()/ls.Seconds(), counts(r.run))
+		runs []map[string]any
+	}{{"first full sync into SQLite", firstRuns}, {"second full sync (all unchanged)", againRuns}, {"incremental after 100 changes", []map[string]any{inc}}} {
+		var ds []time.Duration
+		for _, run := range r.runs {
+			ds = append(ds, runDuration(t, run))
+		}
+		d := med(ds)
+		t.Logf("%s: median %v (%s; %.2fx ldapsearch) of %v; counts %v", r.name, d.Round(time.Millisecond), rate(counts(r.runs[0])["fetched"], d),
+			d.Seconds()/ls.Seconds(), ds, counts(r.runs[0]))
 	}
 	t.Logf("peak heap during the first full sync: %d MiB", e2eHeap>>20)
 }

@@ -50,7 +50,7 @@ func TestLabIncrementalChurn(t *testing.T) {
 	}
 	c3Before := user("c3")
 
-	// The changes; afterwards 4 users and 2 groups remain in the base DN.
+	// The changes.
 	modify(t, c, userDN(1), func(m *goldap.ModifyRequest) { m.Replace("title", []string{"Principal"}) })
 	modify(t, c, userDN(2), func(m *goldap.ModifyRequest) { m.Replace("userAccountControl", []string{"514"}) })
 	if err := c.ModifyDN(goldap.NewModifyDNRequest(userDN(3), "CN=c3-renamed", true, "OU=B,"+root)); err != nil {
@@ -121,7 +121,7 @@ func TestLabIncrementalChurn(t *testing.T) {
 	if user("c4")["active"] != true {
 		t.Error("c4 deactivated by an incremental run")
 	}
-	full := e.sync(t, id, "full")
+	full := e.sync(t, id, "full") // c1, c2, c3, c6, CG-1, CG-2 remain
 	wantCounts(t, "full run", full, "full", map[string]int{"fetched": 6, "unchanged": 6, "deactivated": 1})
 	if user("c4")["active"] != false {
 		t.Error("c4 left the base DN but is still active after a full run")

@@ -16,17 +16,21 @@ import (
 func TestLabRangeRetrieval(t *testing.T) {
 	l := needLab(t)
 	for _, tc := range []struct {
-		step         int
-		wantRequests int64
+		step, pageSize int
+		wantRequests   int64
 	}{
-		{1500, int64((l.bigGroup - 1) / 1500)}, // AD's MaxValRange
-		{500, int64((l.bigGroup - 1) / 500)},   // smaller steps: more requests, same members
+		{1500, 500, int64((l.bigGroup - 1) / 1500)}, // AD's MaxValRange
+		{500, 500, int64((l.bigGroup - 1) / 500)},   // smaller steps: more requests, same members
+		// Pages of 3 groups: range requests run while the next page is
+		// being fetched on the same connection.
+		{500, 3, int64((l.bigGroup - 1) / 500)},
 	} {
-		t.Run(fmt.Sprintf("step %d", tc.step), func(t *testing.T) {
+		t.Run(fmt.Sprintf("step %d page %d", tc.step, tc.pageSize), func(t *testing.T) {
 			cfg := l.config()
 			cfg.UserBaseDN = "OU=Lab," + l.baseDN
 			cfg.GroupBaseDN = "OU=Groups,OU=Lab," + l.baseDN
 			src := l.open(t, cfg)
+			src.set.groupPageSize = tc.pageSize
 			src.set.rangeStep = tc.step
 			rec := &recorder{}
 			res, err := src.Sync(background(t), sources.Request{}, rec)

@@ -12,10 +12,24 @@
 //
 // An incremental run asks for objects with uSNChanged above the
 // highestCommittedUSN read at the start of the previous run (a per-DC
-// counter: a different DC means a full run), and for tombstones through
-// the show-deleted control when the account may read them. A full run, which
-// the engine turns into deletions through its guard, happens on the first
-// run, on request, and every reconcileEvery (default 24h).
+// counter: a different DC means a full run); a membership change moves the
+// group's uSNChanged, and the changed group is sent with all its members.
+// Deletions come from tombstones, read with the show-deleted control when
+// the account may (AD shows a plain account none, silently), and from a
+// full run, whose absences the engine turns into deactivations through its
+// guard: on the first run, on request, and every reconcileEvery (default
+// 24h). A full run also catches objects moved out of the base DN.
+//
+// DirSync works on Samba too, but needs the "Replicating Directory
+// Changes" right on AD and returns only the changed attributes, while the
+// engine compares whole records; uSNChanged works with any read-only
+// account and returns whole objects.
+//
+// Referrals (AD's continuation references to other partitions) are
+// counted, not chased. Membership in a user's primary group (Domain Users)
+// is not in member, so it is not synced; members that are not synced
+// users or groups (computers, foreign principals) are reported by the
+// engine as unresolved.
 //
 // Attributes a mapping can use: every AD attribute by its name (the
 // directory is asked for exactly those the templates name), plus these
@@ -80,10 +94,13 @@ func defaultGroupMapping() sources.Mapping {
 
 // Defaults of the settings.
 const (
-	defaultUserFilter     = "(&(objectCategory=person)(objectClass=user))"
-	defaultGroupFilter    = "(objectCategory=group)" // security and distribution groups
-	defaultPageSize       = 500
-	maxPageSize           = 1000 // AD's MaxPageSize: larger pages are cut to it
+	defaultUserFilter  = "(&(objectCategory=person)(objectClass=user))"
+	defaultGroupFilter = "(objectCategory=group)" // security and distribution groups
+	defaultPageSize    = 500
+	maxPageSize        = 1000 // AD's MaxPageSize: larger pages are cut to it
+	// maxGroupPage bounds a page of groups: with up to 1,500 member values
+	// each, 100 groups are already 150,000 values in memory.
+	maxGroupPage          = 100
 	defaultTimeout        = 30 * time.Second
 	defaultReconcileEvery = 24 * time.Hour
 	// defaultRangeStep is AD's MaxValRange: it hands out 1,500 values of a

@@ -44,10 +44,10 @@ type session struct {
 }
 
 // paged runs a subtree search with the paging control and hands each page
-// (at most pageSize entries) to fn. The next page is fetched while fn
+// (at most size entries) to fn. The next page is fetched while fn
 // works on this one, so the directory and the engine's writes overlap; at
 // most two pages are held at a time.
-func (s *session) paged(ctx context.Context, base, filter string, attrs []string, controls []goldap.Control, fn func([]*goldap.Entry) error) error {
+func (s *session) paged(ctx context.Context, base, filter string, attrs []string, controls []goldap.Control, size int, fn func([]*goldap.Entry) error) error {
 	type page struct {
 		entries []*goldap.Entry
 		done    []goldap.Control
@@ -56,7 +56,7 @@ func (s *session) paged(ctx context.Context, base, filter string, attrs []string
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fetch := func(cookie []byte) <-chan page {
-		paging := goldap.NewControlPaging(uint32(s.set.pageSize))
+		paging := goldap.NewControlPaging(uint32(size))
 		paging.SetCookie(cookie)
 		ctrls := append(append([]goldap.Control{}, controls...), paging)
 		req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, ctrls)

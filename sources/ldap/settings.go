@@ -26,6 +26,7 @@ type settings struct {
 	userFilter         string
 	groupFilter        string
 	pageSize           int
+	groupPageSize      int // smaller: each group may carry 1,500 member values
 	timeout            time.Duration
 	userNameAttr       string
 	expand             bool
@@ -93,6 +94,7 @@ func (c *Config) settings() (settings, sources.FieldErrors) {
 	case s.pageSize < 1 || s.pageSize > maxPageSize:
 		errs.Add("pageSize", "must be between 1 and %d (AD's MaxPageSize)", maxPageSize)
 	}
+	s.groupPageSize = min(s.pageSize, maxGroupPage)
 	s.timeout = checkDuration(&errs, "timeout", c.Timeout, defaultTimeout, time.Second)
 	s.reconcileEvery = checkDuration(&errs, "reconcileEvery", c.ReconcileEvery, defaultReconcileEvery, time.Minute)
 	switch strings.ToLower(strings.TrimSpace(c.UserNameAttribute)) {

@@ -85,9 +85,9 @@ func TestDefaults(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	got := []any{s.userBaseDN, s.groupBaseDN, s.userFilter, s.groupFilter, s.pageSize, s.timeout, s.userNameAttr, s.reconcileEvery, s.rangeStep}
+	got := []any{s.userBaseDN, s.groupBaseDN, s.userFilter, s.groupFilter, s.pageSize, s.groupPageSize, s.timeout, s.userNameAttr, s.reconcileEvery, s.rangeStep}
 	want := []any{"DC=example,DC=com", "DC=example,DC=com", "(&(objectCategory=person)(objectClass=user))", "(objectCategory=group)",
-		500, 30 * time.Second, "userPrincipalName", 24 * time.Hour, 1500}
+		500, 100, 30 * time.Second, "userPrincipalName", 24 * time.Hour, 1500}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults %v, want %v", got, want)
 	}

@@ -147,7 +147,7 @@ func (r *reader) run(ctx context.Context, userFilter, groupFilter string) error 
 // users pages through users, one engine page per LDAP page.
 func (r *reader) users(ctx context.Context, filter string) error {
 	lookup := attrSpelling(r.set.userAttrs)
-	return r.paged(ctx, r.set.userBaseDN, filter, r.set.userAttrs, []goldap.Control{extendedDNControl()}, func(entries []*goldap.Entry) error {
+	return r.paged(ctx, r.set.userBaseDN, filter, r.set.userAttrs, []goldap.Control{extendedDNControl()}, r.set.pageSize, func(entries []*goldap.Entry) error {
 		page := make([]sources.UserRecord, 0, len(entries))
 		for _, e := range entries {
 			rec, problem := userRecord(e, lookup, r.set.userNameAttr, r.now)

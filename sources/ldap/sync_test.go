@@ -119,6 +119,36 @@ func TestStreamsPageByPage(t *testing.T) {
 	}
 }
 
+// TestGroupPagesWithRanges: range requests for one page of groups run
+// while the next page is fetched on the same connection.
+func TestGroupPagesWithRanges(t *testing.T) {
+	d := &fakeDir{maxValRange: 1500}
+	users := make([]*fakeObject, 2000)
+	for i := range users {
+		users[i] = d.user(fmt.Sprintf("u%05d", i))
+	}
+	for g := range 7 {
+		d.group(fmt.Sprintf("G%d", g), users[g:]...)
+	}
+	src := openFake(d, Config{}, testNow)
+	src.set.groupPageSize = 2
+	rec := &recorder{}
+	if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.groups) != 7 || src.stats.rangeRequests.Load() != 7 {
+		t.Fatalf("%d groups, %d range requests; want 7 and 7", len(rec.groups), src.stats.rangeRequests.Load())
+	}
+	for g, rec := range rec.groups {
+		if len(rec.Members) != 2000-g || rec.Members[0] != users[g].key() {
+			t.Errorf("G%d: %d members, want %d", g, len(rec.Members), 2000-g)
+		}
+	}
+	if n := len(d.requestsFor("objectCategory=group")); n != 4 {
+		t.Errorf("%d group pages, want 4 of at most 2", n)
+	}
+}
+
 func TestUserAttributes(t *testing.T) {
 	d := &fakeDir{}
 	boss := d.user("boss", "givenName", "Ann", "sn", "Boss", "mail", "ann@example.test", "employeeNumber", "42",

@@ -55,7 +55,8 @@ func (t bulkTable) sql(rows int) string {
 	return sb.String()
 }
 
-// prepareBulk prepares every bulk statement on the write pool. It runs at
+// prepareBulk prepares every bulk statement on the write pool, cached
+// under its ?-text. It runs at
 // Open, while the write connection is free: preparing on the pool from
 // inside a write transaction would wait for the connection that
 // transaction holds.
@@ -63,7 +64,7 @@ func (s *Store) prepareBulk(ctx context.Context) error {
 	for _, t := range bulkTables {
 		for _, n := range bulkChunks {
 			q := t.sql(n)
-			st, err := s.writeDB.PrepareContext(ctx, q)
+			st, err := s.writeDB.PrepareContext(ctx, s.dialect.rebind(q))
 			if err != nil {
 				return fmt.Errorf("sqlstore: prepare bulk insert into %s: %w", t.name, err)
 			}
@@ -93,6 +94,9 @@ func bulkInsert(tx *gorm.DB, t bulkTable, args []any, scan func(*sql.Rows) error
 // statement when the transaction is one of ours, else through gorm.
 func bulkStatement(tx *gorm.DB, t bulkTable, n int, args []any, scan func(*sql.Rows) error) error {
 	q := t.sql(n)
+	if s, ok := tx.Statement.Context.Value(storeKey{}).(*Store); ok {
+		s.stats.inserted.Add(int64(n))
+	}
 	// Without cancellation: go-sqlite3 starts a goroutine per returned row
 	// for a cancellable context.
 	ctx := context.WithoutCancel(tx.Statement.Context)

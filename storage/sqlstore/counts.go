@@ -15,6 +15,8 @@ import (
 // Store.write), which empties the cache; a count is stored under the
 // generation read before it ran, so one that raced a write is never served
 // after that write. All writes to users and groups go through Store.write.
+// That holds only for a database one process writes: on PostgreSQL, where
+// other replicas write too, the dialect switches the cache off.
 type countCache struct {
 	mu      sync.Mutex
 	gen     uint64
@@ -49,9 +51,10 @@ func (c *countCache) put(gen uint64, key string, n int) {
 
 // count returns the number of rows of table matching where.
 func (s *Store) count(ctx context.Context, table, where string, args []any) (int, error) {
+	cache := s.dialect.cacheCounts
 	key := fmt.Sprintf("%s\x00%s\x00%#v", table, where, args)
 	gen := s.gen.Load()
-	if n, ok := s.counts.get(gen, key); ok {
+	if n, ok := s.counts.get(gen, key); cache && ok {
 		return n, nil
 	}
 	rows, err := s.query(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+where, args...)
@@ -68,6 +71,8 @@ func (s *Store) count(ctx context.Context, table, where string, args []any) (int
 	if err := rows.Err(); err != nil {
 		return 0, translate(err)
 	}
-	s.counts.put(gen, key, n)
+	if cache {
+		s.counts.put(gen, key, n)
+	}
 	return n, nil
 }

@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
-	"github.com/scimgate/scimgate/storage"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // dialect collects everything that differs between SQL databases.
@@ -21,6 +24,17 @@ type dialect struct {
 	// strings passed as one argument, so a statement's text does not
 	// depend on the number of values.
 	inJSONArray func(col string) string
+	// cacheCounts says whether COUNT results may be cached until this
+	// process's next write (see counts.go). Only true where every write
+	// goes through this process: with several replicas on one database a
+	// write elsewhere would leave a stale count here.
+	cacheCounts bool
+	// writeLock, when set, runs first in every write transaction. On
+	// PostgreSQL it takes a transaction-scoped advisory lock, so write
+	// transactions of all replicas run one at a time, exactly as SQLite's
+	// single writer runs them: the stores' read-modify-write code (version
+	// checks, ownership, the deletion guard) stays correct across replicas.
+	writeLock string
 }
 
 var sqliteDialect = dialect{
@@ -54,6 +68,48 @@ var sqliteDialect = dialect{
 	},
 	falseLit:    "0",
 	inJSONArray: func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
+	cacheCounts: true,
+}
+
+// postgresDialect expects text columns declared COLLATE "C" (see
+// migrate_postgres.go): LIKE then compares bytes, as SQLite's GLOB does,
+// ORDER BY sorts as SQLite's BINARY collation does, and a B-tree index
+// serves equality, ranges and LIKE prefixes (sw) without text_pattern_ops.
+var postgresDialect = dialect{
+	name:   "postgres",
+	rebind: numberedPlaceholders,
+	// PostgreSQL's LIKE is case-sensitive, so it serves case-exact columns
+	// as it is; folded columns and values are lower-cased already.
+	match: func(col string, _ bool, op storage.Op, v string) (string, []any) {
+		l := escapeLike(v)
+		switch op {
+		case storage.OpSw:
+			l += "%"
+		case storage.OpEw:
+			l = "%" + l
+		default:
+			l = "%" + l + "%"
+		}
+		return col + ` LIKE ? ESCAPE '\'`, []any{l}
+	},
+	falseLit:    "false",
+	inJSONArray: func(col string) string { return col + " IN (SELECT json_array_elements_text(CAST(? AS json)))" },
+	writeLock:   advisoryXactLock(advisoryWriteClass),
+}
+
+// advisoryClass is the first key of scimgate's PostgreSQL advisory locks;
+// the second is derived from the schema, so several installations (or
+// test schemas) in one database do not wait for each other.
+const (
+	advisoryWriteClass   = "735942"
+	advisoryMigrateClass = "735943"
+)
+
+// advisoryXactLock is the statement that takes lock class for the current
+// schema until the transaction ends. COALESCE: a NULL key would make the
+// function return without locking.
+func advisoryXactLock(class string) string {
+	return "SELECT pg_advisory_xact_lock(" + class + ", hashtext(COALESCE(current_schema(), '')))"
 }
 
 // escapeLike escapes LIKE wildcards in a literal.
@@ -76,9 +132,14 @@ func escapeGlob(s string) string {
 	return b.String()
 }
 
-// numberedPlaceholders rewrites ? to $1, $2, ... (PostgreSQL).
+// numberedPlaceholders rewrites ? to $1, $2, ... (PostgreSQL). Our SQL
+// never has a ? inside a string literal, so every ? is a placeholder.
 func numberedPlaceholders(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
 	var b strings.Builder
+	b.Grow(len(q) + len(q)/8)
 	n := 0
 	for _, c := range q {
 		if c == '?' {
@@ -91,9 +152,16 @@ func numberedPlaceholders(q string) string {
 	return b.String()
 }
 
-var _ = numberedPlaceholders
-
 // defaultMaxConns sizes the read pool: SQLite reads are CPU-bound, so a
 // few connections per core keep every core busy, and each connection more
 // is one page cache more.
 func defaultMaxConns() int { return 2*runtime.GOMAXPROCS(0) + 2 }
+
+// rebindFor rebinds q for statements that bypass gorm (which rebinds by
+// itself) on the connection of tx.
+func rebindFor(tx *gorm.DB, q string) string {
+	if tx.Dialector != nil && tx.Dialector.Name() == postgresDialect.name {
+		return numberedPlaceholders(q)
+	}
+	return q
+}

@@ -215,7 +215,7 @@ type queryFunc func(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 // txQuery returns a queryFunc on the transaction tx.
 func txQuery(tx *gorm.DB) queryFunc {
 	return func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-		rows, err := tx.Statement.ConnPool.QueryContext(context.WithoutCancel(ctx), q, args...)
+		rows, err := tx.Statement.ConnPool.QueryContext(context.WithoutCancel(ctx), rebindFor(tx, q), args...)
 		return rows, translate(err)
 	}
 }

@@ -13,6 +13,9 @@ type migration struct {
 	version int
 	name    string
 	sqlite  []string
+	// pgReplace gives PostgreSQL its own statements in place of
+	// sqlite[i]; every other statement is translated by postgresDDL.
+	pgReplace map[int][]string
 }
 
 // Case-insensitive attributes are stored lower-cased in their filter
@@ -90,15 +93,24 @@ var migrations = []migration{
 			created INTEGER NOT NULL
 		)`,
 	}},
-	{version: 2, name: "sources, runs, sync bookkeeping, audit", sqlite: syncSchema},
+	{version: 2, name: "sources, runs, sync bookkeeping, audit", sqlite: syncSchema,
+		pgReplace: map[int][]string{4: pgReactivatedTrigger}},
+	{version: 3, name: "source leases", sqlite: leaseSchema},
 }
 
-// migrate applies every migration newer than the recorded version, each in
-// its own transaction together with its version row.
+// migrate applies every migration newer than the recorded version, in one
+// transaction together with the version rows. On PostgreSQL an advisory
+// lock makes replicas that start together take turns: the first migrates,
+// the others then find nothing left to do.
 func (s *Store) migrate(ctx context.Context) error {
 	return s.write(ctx, func(tx *gorm.DB) error {
+		if s.dialect.name == postgresDialect.name {
+			if err := tx.Exec(advisoryXactLock(advisoryMigrateClass)).Error; err != nil {
+				return fmt.Errorf("sqlstore: migrate: lock: %w", err)
+			}
+		}
 		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`).Error; err != nil {
+			version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`).Error; err != nil {
 			return fmt.Errorf("sqlstore: migrate: %w", err)
 		}
 		var current int
@@ -113,7 +125,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if m.version <= current {
 				continue
 			}
-			for _, stmt := range m.sqlite {
+			for _, stmt := range m.statementsFor(s.dialect) {
 				if err := tx.Exec(stmt).Error; err != nil {
 					return fmt.Errorf("sqlstore: migration %d (%s): %w", m.version, m.name, err)
 				}

@@ -1,6 +1,7 @@
 // Package sqlstore implements storage.Store with gorm over SQLite (the
-// embedded default). Everything that differs between SQL dialects lives in
-// dialect.go, so PostgreSQL can join without touching the queries.
+// embedded default) and PostgreSQL (several replicas on one database).
+// Everything that differs between SQL dialects lives in dialect.go and
+// migrate_postgres.go, so the queries are written once.
 package sqlstore
 
 import (
@@ -28,10 +29,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; tests may inject one. Default time.Now.
 	Now func() time.Time
-	// MaxOpenConns caps the read connection pool (default 2×GOMAXPROCS+2:
-	// SQLite reads are CPU-bound, so more connections than cores only add
-	// page caches). Writes have one connection of their own.
+	// MaxOpenConns caps the read connection pool (SQLite: default
+	// 2×GOMAXPROCS+2, as reads are CPU-bound and more connections than
+	// cores only add page caches; PostgreSQL: default 10). Writes have one
+	// connection of their own.
 	MaxOpenConns int
+	// ConnMaxLifetime closes connections after this long (PostgreSQL
+	// only; default 30 minutes), so a pool follows a database fail-over or
+	// a rebalanced connection pooler. Negative: never.
+	ConnMaxLifetime time.Duration
 }
 
 // Page cache sizes, in KiB. Every connection has a private cache, so the
@@ -75,6 +81,10 @@ type Store struct {
 	// results of the current generation.
 	gen    atomic.Uint64
 	counts countCache
+
+	// stats decides when PostgreSQL's statistics are refreshed after
+	// bulk inserts (see pg_analyze.go).
+	stats growthStats
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -88,8 +98,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, fmt.Errorf("sqlstore: PostgreSQL is not supported yet; use a SQLite file path")
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn, opts)
 	}
 	// The writer opens first so that a new file is created (and switched to
 	// WAL) by one connection before readers attach.
@@ -107,12 +117,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		writeDB.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
 	}
-	s := &Store{
+	return start(ctx, newStore(gdb, sqlDB, wdb, writeDB, sqliteDialect, maxConns, opts))
+}
+
+func newStore(gdb *gorm.DB, sqlDB *sql.DB, wdb *gorm.DB, writeDB *sql.DB, d dialect, maxConns int, opts Options) *Store {
+	return &Store{
 		db: gdb, sqlDB: sqlDB, wdb: wdb, writeDB: writeDB,
-		dialect: sqliteDialect, log: opts.Logger, now: opts.Now,
+		dialect: d, log: opts.Logger, now: opts.Now,
 		stmts: make(map[string]*sql.Stmt), wstmts: make(map[string]*sql.Stmt),
 		readSlots: make(chan struct{}, maxConns),
 	}
+}
+
+// start migrates a newly opened store and prepares its bulk statements.
+func start(ctx context.Context, s *Store) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -145,10 +163,7 @@ func openPool(driver, dsn string, conns int) (*sql.DB, *gorm.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	gdb, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-	})
+	gdb, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), gormConfig())
 	if err != nil {
 		sqlDB.Close()
 		return nil, nil, err
@@ -157,6 +172,10 @@ func openPool(driver, dsn string, conns int) (*sql.DB, *gorm.DB, error) {
 	sqlDB.SetMaxIdleConns(conns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return sqlDB, gdb, nil
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true}
 }
 
 // sqliteDSN adds the connection settings every connection needs: WAL so
@@ -219,7 +238,18 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	defer s.gen.Add(1)
-	return s.wdb.WithContext(context.WithValue(ctx, storeKey{}, s)).Transaction(fn)
+	err := s.wdb.WithContext(context.WithValue(ctx, storeKey{}, s)).Transaction(func(tx *gorm.DB) error {
+		if s.dialect.writeLock != "" {
+			if err := tx.Exec(s.dialect.writeLock).Error; err != nil {
+				return fmt.Errorf("take the write lock: %w", translate(err))
+			}
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		s.analyzeIfGrown(ctx)
+	}
+	return err
 }
 
 // admit waits for a read slot (in arrival order: waiting senders on a

@@ -6,6 +6,7 @@ import (
 
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
+	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 	"github.com/scimgate/scimgate/storage/storetest"
 )
 
@@ -13,7 +14,23 @@ import (
 // subtest on its own fresh database file.
 func TestConformance(t *testing.T) {
 	storetest.RunTests(t, func(t *testing.T) storage.Store {
-		s, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "test.db"), sqlstore.Options{})
+		return openForTest(t, filepath.Join(t.TempDir(), "test.db"))
+	})
+}
+
+// TestConformancePostgres runs the suite against PostgreSQL, each subtest
+// in its own fresh schema, when SCIMGATE_TEST_POSTGRES names a server.
+func TestConformancePostgres(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunTests(t, func(t *testing.T) storage.Store {
+		return openForTest(t, pgtest.FreshSchema(t))
+	})
+}
+
+func openForTest(t *testing.T, dsn string) *sqlstore.Store {
+	t.Helper()
+	{
+		s, err := sqlstore.Open(t.Context(), dsn, sqlstore.Options{})
 		if err != nil {
 			t.Fatalf("sqlstore.Open: %v", err)
 		}
@@ -23,5 +40,5 @@ func TestConformance(t *testing.T) {
 			}
 		})
 		return s
-	})
+	}
 }

@@ -17,6 +17,12 @@ var _ storage.SyncStore = (*Store)(nil)
 // the WAL can be checkpointed during a long enumeration.
 const eachPage = 1000
 
+// keyed repeats the condition of the partial indexes on (owner,
+// source_key): PostgreSQL's generic plan for a prepared statement cannot
+// tell that a parameter is not NULL, so without it a 1,000-key lookup
+// scanned every row of the owner (1.6 s a batch at 70,000 users).
+const keyed = "source_key IS NOT NULL AND "
+
 // syncedUserSelect is what SyncedUser is read from: indexed columns only,
 // never the document (reading documents made a 100,000-user resync read
 // every row's overflow pages).
@@ -41,7 +47,7 @@ func (s *Store) SyncedUsers(ctx context.Context, owner string, keys []string) (m
 	}
 	out := make(map[string]storage.SyncedUser, len(keys))
 	err = chunks(keys, keyChunk, func(chunk []string) error {
-		rows, err := db.Raw(syncedUserSelect+" WHERE owner = ? AND source_key IN ?", owner, chunk).Rows()
+		rows, err := db.Raw(syncedUserSelect+" WHERE owner = ? AND "+keyed+"source_key IN ?", owner, chunk).Rows()
 		if err != nil {
 			return translate(err)
 		}
@@ -65,7 +71,7 @@ func (s *Store) EachSyncedUser(ctx context.Context, owner string, fn func(storag
 		if err != nil {
 			return err
 		}
-		rows, err := db.Raw(syncedUserSelect+" WHERE owner = ? AND source_key > ? ORDER BY source_key LIMIT ?",
+		rows, err := db.Raw(syncedUserSelect+" WHERE owner = ? AND "+keyed+"source_key > ? ORDER BY source_key LIMIT ?",
 			owner, after, eachPage).Rows()
 		if err != nil {
 			return fmt.Errorf("sqlstore: each synced user: %w", translate(err))
@@ -149,7 +155,7 @@ func (s *Store) SyncedGroups(ctx context.Context, owner string, keys []string) (
 	}
 	out := make(map[string]storage.SyncedGroup, len(keys))
 	err = chunks(keys, keyChunk, func(chunk []string) error {
-		rows, err := db.Raw(syncedGroupSelect+" WHERE owner = ? AND source_key IN ?", owner, chunk).Rows()
+		rows, err := db.Raw(syncedGroupSelect+" WHERE owner = ? AND "+keyed+"source_key IN ?", owner, chunk).Rows()
 		if err != nil {
 			return translate(err)
 		}
@@ -173,7 +179,7 @@ func (s *Store) EachSyncedGroup(ctx context.Context, owner string, fn func(stora
 		if err != nil {
 			return err
 		}
-		rows, err := db.Raw(syncedGroupSelect+" WHERE owner = ? AND source_key > ? ORDER BY source_key LIMIT ?",
+		rows, err := db.Raw(syncedGroupSelect+" WHERE owner = ? AND "+keyed+"source_key > ? ORDER BY source_key LIMIT ?",
 			owner, after, eachPage).Rows()
 		if err != nil {
 			return fmt.Errorf("sqlstore: each synced group: %w", translate(err))

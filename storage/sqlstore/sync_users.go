@@ -221,7 +221,7 @@ func preparedExec(tx *gorm.DB, q string) (exec func(args ...any) error, done fun
 	// Without cancellation, as bulkStatement does: go-sqlite3 watches a
 	// cancellable context with a goroutine per statement.
 	ctx := context.WithoutCancel(tx.Statement.Context)
-	st, err := sqlTx.PrepareContext(ctx, q)
+	st, err := sqlTx.PrepareContext(ctx, rebindFor(tx, q))
 	if err != nil {
 		return nil, nil, translate(err)
 	}

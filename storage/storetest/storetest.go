@@ -48,6 +48,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Sync", syncTests},
 		{"SyncGroups", syncGroupTests},
 		{"Audit", auditTests},
+		{"Leases", leaseTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
