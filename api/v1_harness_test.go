@@ -2,13 +2,11 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/api/apitest"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
 	"github.com/scimgate/scimgate/sources/sourcetest"
-	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
@@ -63,50 +60,13 @@ const bootstrapToken = "bootstrap-admin-secret-for-tests"
 
 func newAPIEnv(t *testing.T) *apiEnv {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "scimgate.db")
-	st, err := sqlstore.Open(t.Context(), path, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	key, err := sources.LoadKey("", filepath.Join(dir, "scimgate.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := sources.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &apiEnv{Store: st, DBPath: path, Fake: &sourcetest.Dataset{}, Logs: logs, Dir: dir}
-	e.Runner = sources.NewRunner(st, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(e.Fake)}, sealer,
-		sources.RunnerOptions{Logger: logger})
-	t.Cleanup(func() { e.Runner.Shutdown(context.Background()) })
-	srv, err := api.New(api.Config{Store: st, Logger: logger, Sync: e.Runner, BootstrapAdminToken: bootstrapToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Runner.Observe = srv.ObserveRun
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	e.URL, e.client = ts.URL, ts.Client()
-	for _, tk := range []struct {
-		name string
-		role storage.Role
-		dst  *string
-	}{{"ops", storage.RoleAdmin, &e.Admin}, {"crm", storage.RoleReader, &e.Reader}, {"okta", storage.RoleWriter, &e.Writer}} {
-		bearer, tok, err := api.NewToken(tk.name, tk.role, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.CreateToken(t.Context(), tok); err != nil {
-			t.Fatal(err)
-		}
-		*tk.dst = bearer
-	}
-	return e
+	fake := &sourcetest.Dataset{}
+	app := apitest.New(t, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(fake)},
+		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken})
+	return &apiEnv{URL: app.URL, Store: app.Store, DBPath: app.DBPath, Runner: app.Runner, Fake: fake, Logs: logs,
+		Admin: app.Admin, Reader: app.Reader, Writer: app.Writer, Dir: filepath.Dir(app.DBPath), client: app.Client}
 }
 
 // apiResp is a decoded response.

@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
@@ -104,20 +105,6 @@ func (e *benchEnv) run(b *testing.B) storage.Run {
 	}
 }
 
-func peakRSSMB() float64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // BenchmarkFullSync100k syncs 100,000 users into an empty directory.
 func BenchmarkFullSync100k(b *testing.B) {
 	for range b.N {
@@ -134,7 +121,7 @@ func BenchmarkFullSync100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
 	}
-	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 }
 
 // BenchmarkResync100kOnePercent re-runs the same source after 1% of the
@@ -157,7 +144,7 @@ func BenchmarkResync100kOnePercent(b *testing.B) {
 		b.ReportMetric(el.Seconds(), "resync-s")
 		b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
 	}
-	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 }
 
 // benchDB is a fresh SQLite file, or with SCIMGATE_BENCH_POSTGRES=1 a fresh

@@ -2,11 +2,10 @@ package entra_test
 
 import (
 	"context"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/entra"
@@ -74,7 +73,7 @@ func BenchmarkEntraFullSync100k(b *testing.B) {
 			}
 		})
 	}
-	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 }
 
 // BenchmarkEntraIncremental1Percent: after a full run, 1% of the users
@@ -99,7 +98,7 @@ func BenchmarkEntraIncremental1Percent(b *testing.B) {
 			}
 		})
 	}
-	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 }
 
 // BenchmarkEntraSourceOnly100k measures the source alone against the
@@ -125,7 +124,7 @@ func BenchmarkEntraSourceOnly100k(b *testing.B) {
 		b.ReportMetric(float64(entra.Requests(src)), "requests")
 		tn.Close()
 	}
-	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 }
 
 // countingSink drops what it is sent.
@@ -142,17 +141,3 @@ func (c *countingSink) Groups(_ context.Context, p []sources.GroupRecord) error 
 }
 func (c *countingSink) Deletions(context.Context, []sources.Deletion) error { return nil }
 func (c *countingSink) Problem(context.Context, sources.Problem) error      { return nil }
-
-func peakRSSMB() float64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}

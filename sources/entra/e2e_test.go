@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/api/apitest"
+
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/entra/graphtest"
@@ -38,45 +37,9 @@ type app struct {
 // clock in its configs.
 func newApp(t testing.TB, kind sources.Kind) *app {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlstore.Open(context.Background(), filepath.Join(dir, "scimgate.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := sources.LoadKey("", filepath.Join(dir, "scimgate.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := sources.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &app{Store: st, Kinds: sources.Registry{"entra": kind}, Sealer: sealer}
-	a.Runner = sources.NewRunner(st, a.Kinds, sealer, sources.RunnerOptions{})
-	t.Cleanup(func() { a.Runner.Shutdown(context.Background()) })
-	srv, err := api.New(api.Config{Store: st, Sync: a.Runner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	a.URL, a.http = ts.URL, ts.Client()
-	for _, tk := range []struct {
-		name string
-		role storage.Role
-		dst  *string
-	}{{"ops", storage.RoleAdmin, &a.Admin}, {"crm", storage.RoleReader, &a.Reader}} {
-		bearer, tok, err := api.NewToken(tk.name, tk.role, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.CreateToken(context.Background(), tok); err != nil {
-			t.Fatal(err)
-		}
-		*tk.dst = bearer
-	}
-	return a
+	base := apitest.New(t, sources.Registry{"entra": kind}, apitest.Options{})
+	return &app{URL: base.URL, Store: base.Store, Runner: base.Runner, Kinds: base.Kinds, Sealer: base.Sealer,
+		Admin: base.Admin, Reader: base.Reader, http: base.Client}
 }
 
 // call sends a JSON request and decodes the JSON answer.

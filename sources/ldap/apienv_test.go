@@ -2,21 +2,17 @@ package ldap
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/api/apitest"
+
 	"github.com/scimgate/scimgate/sources"
-	"github.com/scimgate/scimgate/storage"
-	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
 // apiEnv is scimgate as an admin and a SCIM client see it: the config API
@@ -30,44 +26,8 @@ type apiEnv struct {
 
 func newAPIEnv(t *testing.T) *apiEnv {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlstore.Open(t.Context(), filepath.Join(dir, "scimgate.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := sources.LoadKey("", filepath.Join(dir, "scimgate.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := sources.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &apiEnv{}
-	e.runner = sources.NewRunner(st, sources.Registry{"ldap": Kind()}, sealer, sources.RunnerOptions{})
-	t.Cleanup(func() { e.runner.Shutdown(context.Background()) })
-	srv, err := api.New(api.Config{Store: st, Sync: e.runner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	e.url, e.client = ts.URL, ts.Client()
-	for _, tk := range []struct {
-		role storage.Role
-		dst  *string
-	}{{storage.RoleAdmin, &e.admin}, {storage.RoleReader, &e.reader}} {
-		bearer, tok, err := api.NewToken(string(tk.role)+"-token", tk.role, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.CreateToken(t.Context(), tok); err != nil {
-			t.Fatal(err)
-		}
-		*tk.dst = bearer
-	}
-	return e
+	base := apitest.New(t, sources.Registry{"ldap": Kind()}, apitest.Options{})
+	return &apiEnv{url: base.URL, client: base.Client, admin: base.Admin, reader: base.Reader, runner: base.Runner}
 }
 
 // call sends JSON and decodes the JSON answer, failing on another status.

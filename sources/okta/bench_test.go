@@ -3,12 +3,11 @@ package okta_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta"
@@ -102,7 +101,7 @@ func BenchmarkOktaSync50k(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "delta-s")
 		b.ReportMetric(float64(srv.Stats().Requests), "delta-requests")
-		b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+		b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 		runner.Shutdown(ctx)
 		store.Close()
 	}
@@ -135,7 +134,7 @@ func BenchmarkOktaSource50k(b *testing.B) {
 			b.Fatalf("delta: %d users, %d groups", sink.users, sink.groups)
 		}
 		b.ReportMetric(float64(srv.Stats().Requests), "delta-requests")
-		b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+		b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 	}
 }
 
@@ -171,18 +170,4 @@ func waitRun(b *testing.B, store *sqlstore.Store, runner *sources.Runner, source
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func peakRSSMB() float64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

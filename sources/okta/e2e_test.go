@@ -2,25 +2,21 @@ package okta_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/api/apitest"
+
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
-	"github.com/scimgate/scimgate/storage"
-	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
 // e2e is scimgate serving the config API and /scim/v2 over a SQLite file,
@@ -36,43 +32,9 @@ type e2e struct {
 
 func newE2E(t *testing.T, org *oktatest.Server) *e2e {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlstore.Open(t.Context(), filepath.Join(dir, "scimgate.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := sources.LoadKey("", filepath.Join(dir, "scimgate.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := sources.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	kinds := sources.Registry{"okta": okta.Kind(okta.WithClock(org.Clock()), okta.WithHTTPClient(org.Client()))}
-	runner := sources.NewRunner(st, kinds, sealer, sources.RunnerOptions{})
-	t.Cleanup(func() { runner.Shutdown(context.Background()) })
-	srv, err := api.New(api.Config{Store: st, Sync: runner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	e := &e2e{t: t, url: ts.URL, runner: runner, client: ts.Client()}
-	for _, tk := range []struct {
-		role storage.Role
-		dst  *string
-	}{{storage.RoleAdmin, &e.admin}, {storage.RoleReader, &e.reader}} {
-		bearer, tok, err := api.NewToken(string(tk.role), tk.role, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.CreateToken(t.Context(), tok); err != nil {
-			t.Fatal(err)
-		}
-		*tk.dst = bearer
-	}
+	base := apitest.New(t, kinds, apitest.Options{})
+	e := &e2e{t: t, url: base.URL, runner: base.Runner, client: base.Client, admin: base.Admin, reader: base.Reader}
 	return e
 }
 
