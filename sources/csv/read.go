@@ -119,16 +119,23 @@ func readUsers(ctx context.Context, path string, out sources.Sink) error {
 			return userRecord(row)
 		})
 	}
+	return readCSV(ctx, path, UserColumns, []string{"externalId", "userName"}, userRecord, out.Users, out)
+}
+
+// readCSV streams a CSV file's rows, built into records by build, to send
+// in pages; rows build rejects are reported to out with their lines.
+func readCSV[T any](ctx context.Context, path string, allowed, required []string,
+	build func(map[string]string) (T, string), send func(context.Context, []T) error, out sources.Sink) error {
 	f, err := openFile(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	t, err := newTable(path, f, UserColumns, []string{"externalId", "userName"})
+	t, err := newTable(path, f, allowed, required)
 	if err != nil {
 		return err
 	}
-	page := make([]sources.UserRecord, 0, pageSize)
+	page := make([]T, 0, pageSize)
 	for {
 		row, line, problem, err := t.next()
 		if err == io.EOF {
@@ -137,9 +144,9 @@ func readUsers(ctx context.Context, path string, out sources.Sink) error {
 		if err != nil {
 			return err
 		}
-		var rec sources.UserRecord
+		var rec T
 		if problem == "" {
-			rec, problem = userRecord(row)
+			rec, problem = build(row)
 		}
 		if problem != "" {
 			if err := out.Problem(ctx, sources.Problem{Where: fmt.Sprintf("%s line %d", t.name, line), Message: problem}); err != nil {
@@ -149,7 +156,7 @@ func readUsers(ctx context.Context, path string, out sources.Sink) error {
 		}
 		page = append(page, rec)
 		if len(page) == pageSize {
-			if err := out.Users(ctx, page); err != nil {
+			if err := send(ctx, page); err != nil {
 				return err
 			}
 			page = page[:0]
@@ -159,7 +166,7 @@ func readUsers(ctx context.Context, path string, out sources.Sink) error {
 		}
 	}
 	if len(page) > 0 {
-		return out.Users(ctx, page)
+		return send(ctx, page)
 	}
 	return nil
 }
@@ -186,46 +193,10 @@ func readGroups(ctx context.Context, path string, out sources.Sink) error {
 			return groupRecord(row, members)
 		})
 	}
-	f, err := openFile(path)
-	if err != nil {
-		return err
+	build := func(row map[string]string) (sources.GroupRecord, string) {
+		return groupRecord(row, splitMembers(row["members"]))
 	}
-	defer f.Close()
-	t, err := newTable(path, f, GroupColumns, []string{"externalId", "displayName"})
-	if err != nil {
-		return err
-	}
-	var page []sources.GroupRecord
-	for {
-		row, line, problem, err := t.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		var rec sources.GroupRecord
-		if problem == "" {
-			rec, problem = groupRecord(row, splitMembers(row["members"]))
-		}
-		if problem != "" {
-			if err := out.Problem(ctx, sources.Problem{Where: fmt.Sprintf("%s line %d", t.name, line), Message: problem}); err != nil {
-				return err
-			}
-			continue
-		}
-		page = append(page, rec)
-		if len(page) == pageSize {
-			if err := out.Groups(ctx, page); err != nil {
-				return err
-			}
-			page = nil
-		}
-	}
-	if len(page) > 0 {
-		return out.Groups(ctx, page)
-	}
-	return nil
+	return readCSV(ctx, path, GroupColumns, []string{"externalId", "displayName"}, build, out.Groups, out)
 }
 
 func splitMembers(s string) []string {
