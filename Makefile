@@ -1,6 +1,6 @@
 # Developer entry points. CI runs `make test` through .ci/run.
 
-.PHONY: run build test bench bench-ldap lint
+.PHONY: run build test fuzz bench bench-ldap lint
 
 run:
 	go run ./cmd/scimgate serve
@@ -27,6 +27,19 @@ PG_ENV := scripts/postgres.sh run
 test: $(TEST_DEPS)
 	go vet ./...
 	$(PG_ENV) $(TEST_ENV) go test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target runs as a plain test (its seed corpus) in `go test`;
+# here each also fuzzes for FUZZTIME. Failing inputs land in testdata/fuzz.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
+	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
