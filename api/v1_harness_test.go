@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,7 +217,7 @@ func (e *apiEnv) scimUsers(t *testing.T, filter string) map[string]map[string]an
 	t.Helper()
 	q := "/scim/v2/Users?count=1000"
 	if filter != "" {
-		q += "&filter=" + urlQueryEscape(filter)
+		q += "&filter=" + url.QueryEscape(filter)
 	}
 	r := e.call(t, "GET", q, e.Reader, nil).want(t, 200)
 	out := map[string]map[string]any{}
