@@ -15,7 +15,7 @@
 # winbind and to bind the fixed AD ports (389, 636, 3268, 88). Samba has no
 # port setting, so there is one lab per machine: every command holds a lock,
 # and a lab from an earlier run is detected and reused or replaced.
-# Facts behind the choices: /work/shared/samba-ad.md (see the repo's notes).
+# Facts behind the choices are in the project's notes on running Samba AD for tests.
 set -euo pipefail
 
 LAB=${SCIMGATE_LAB_DIR:-/tmp/scimgate-ad}
