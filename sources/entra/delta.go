@@ -215,6 +215,22 @@ func mergeChange(ch map[string]*groupChange, p parsed) {
 }
 
 // problem reports an object the source could not read.
+// parseEach parses a page of delta objects: those it cannot read are
+// reported as problems found in where, the others go to fn.
+func parseEach(ctx context.Context, out sources.Sink, where string, objs []object, fn func(parsed)) error {
+	for _, o := range objs {
+		p, err := parseObject(o)
+		if err != nil {
+			if err := problem(ctx, out, where, err); err != nil {
+				return err
+			}
+			continue
+		}
+		fn(p)
+	}
+	return nil
+}
+
 func problem(ctx context.Context, out sources.Sink, where string, err error) error {
 	return out.Problem(ctx, sources.Problem{Where: where, Message: err.Error()})
 }

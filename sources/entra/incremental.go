@@ -29,17 +29,9 @@ type changedUser struct {
 func (s *source) incremental(ctx context.Context, cur *cursor, out sources.Sink) (sources.Result, error) {
 	groups := map[string]*groupChange{}
 	groupsLink, err := s.walk(ctx, cur.Groups, func(ctx context.Context, objs []object) error {
-		for _, o := range objs {
-			p, err := parseObject(o)
-			if err != nil {
-				if err := problem(ctx, out, "a group from /groups/delta", err); err != nil {
-					return err
-				}
-				continue
-			}
+		return parseEach(ctx, out, "a group from /groups/delta", objs, func(p parsed) {
 			mergeChange(groups, p)
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return sources.Result{}, err
@@ -51,24 +43,16 @@ func (s *source) incremental(ctx context.Context, cur *cursor, out sources.Sink)
 	users := map[string]*changedUser{}
 	removed := map[string]string{}
 	collect := func(ctx context.Context, objs []object) error {
-		for _, o := range objs {
-			p, err := parseObject(o)
-			if err != nil {
-				if err := problem(ctx, out, "a user from /users/delta", err); err != nil {
-					return err
-				}
-				continue
-			}
+		return parseEach(ctx, out, "a user from /users/delta", objs, func(p parsed) {
 			if p.removed != "" {
 				delete(users, p.id)
 				removed[p.id] = p.removed
-				continue
+				return
 			}
 			delete(removed, p.id)
 			attrs, hasManager := userAttrs(p)
 			users[p.id] = &changedUser{attrs: attrs, hasManager: hasManager}
-		}
-		return nil
+		})
 	}
 	usersLink, err := s.walk(ctx, cur.Users, collect)
 	if err != nil {

@@ -60,22 +60,14 @@ func (s *source) full(ctx context.Context, out sources.Sink) (sources.Result, er
 	groups := map[string]*groupAcc{}
 	var groupDels []sources.Deletion
 	groupsLink, err := s.walk(ctx, s.groupsStart(), func(ctx context.Context, objs []object) error {
-		for _, o := range objs {
-			p, err := parseObject(o)
-			if err != nil {
-				if err := problem(ctx, out, "a group from /groups/delta", err); err != nil {
-					return err
-				}
-				continue
-			}
+		return parseEach(ctx, out, "a group from /groups/delta", objs, func(p parsed) {
 			if p.removed != "" {
 				delete(groups, p.id)
 				groupDels = append(groupDels, sources.Deletion{Kind: sources.KindGroup, Key: p.id})
-				continue
+				return
 			}
 			mergeGroup(groups, p)
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return sources.Result{}, err
@@ -90,18 +82,11 @@ func (s *source) full(ctx context.Context, out sources.Sink) (sources.Result, er
 	usersLink, err := s.walk(ctx, s.usersStart(), func(ctx context.Context, objs []object) error {
 		recs := make([]sources.UserRecord, 0, len(objs))
 		var dels []sources.Deletion
-		for _, o := range objs {
-			p, err := parseObject(o)
-			if err != nil {
-				if err := problem(ctx, out, "a user from /users/delta", err); err != nil {
-					return err
-				}
-				continue
-			}
+		err := parseEach(ctx, out, "a user from /users/delta", objs, func(p parsed) {
 			if _, dup := seen[p.id]; dup {
 				// Replays: the same user can come twice in a round
 				// (delta-query-overview); the first is kept.
-				continue
+				return
 			}
 			seen[p.id] = struct{}{}
 			switch {
@@ -112,6 +97,9 @@ func (s *source) full(ctx context.Context, out sources.Sink) (sources.Result, er
 				attrs, _ := userAttrs(p)
 				recs = append(recs, sources.UserRecord{Key: p.id, Attrs: attrs})
 			}
+		})
+		if err != nil {
+			return err
 		}
 		if len(recs) > 0 {
 			if err := out.Users(ctx, recs); err != nil {

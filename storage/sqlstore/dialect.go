@@ -44,27 +44,9 @@ var sqliteDialect = dialect{
 	// which compares bytes.
 	match: func(col string, exact bool, op storage.Op, v string) (string, []any) {
 		if exact {
-			g := escapeGlob(v)
-			switch op {
-			case storage.OpSw:
-				g += "*"
-			case storage.OpEw:
-				g = "*" + g
-			default:
-				g = "*" + g + "*"
-			}
-			return col + " GLOB ?", []any{g}
+			return col + " GLOB ?", []any{pattern(escapeGlob(v), "*", op)}
 		}
-		l := escapeLike(v)
-		switch op {
-		case storage.OpSw:
-			l += "%"
-		case storage.OpEw:
-			l = "%" + l
-		default:
-			l = "%" + l + "%"
-		}
-		return col + ` LIKE ? ESCAPE '\'`, []any{l}
+		return col + ` LIKE ? ESCAPE '\'`, []any{pattern(escapeLike(v), "%", op)}
 	},
 	falseLit:    "0",
 	inJSONArray: func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
@@ -81,16 +63,7 @@ var postgresDialect = dialect{
 	// PostgreSQL's LIKE is case-sensitive, so it serves case-exact columns
 	// as it is; folded columns and values are lower-cased already.
 	match: func(col string, _ bool, op storage.Op, v string) (string, []any) {
-		l := escapeLike(v)
-		switch op {
-		case storage.OpSw:
-			l += "%"
-		case storage.OpEw:
-			l = "%" + l
-		default:
-			l = "%" + l + "%"
-		}
-		return col + ` LIKE ? ESCAPE '\'`, []any{l}
+		return col + ` LIKE ? ESCAPE '\'`, []any{pattern(escapeLike(v), "%", op)}
 	},
 	falseLit:    "false",
 	inJSONArray: func(col string) string { return col + " IN (SELECT json_array_elements_text(CAST(? AS json)))" },
@@ -110,6 +83,18 @@ const (
 // function return without locking.
 func advisoryXactLock(class string) string {
 	return "SELECT pg_advisory_xact_lock(" + class + ", hashtext(COALESCE(current_schema(), '')))"
+}
+
+// pattern wraps an escaped literal in the wildcard wild for op: a prefix
+// test (sw), a suffix test (ew) or a substring test (co).
+func pattern(lit, wild string, op storage.Op) string {
+	switch op {
+	case storage.OpSw:
+		return lit + wild
+	case storage.OpEw:
+		return wild + lit
+	}
+	return wild + lit + wild
 }
 
 // escapeLike escapes LIKE wildcards in a literal.
