@@ -39,7 +39,8 @@ type Engine struct {
 	// BatchSize is how many records one transaction writes. 2,000 users
 	// take about 80 ms to write on SQLite, which is also how long a SCIM
 	// write may wait behind a sync; smaller batches commit (and fsync the
-	// WAL) more often: 500 made a 100,000-user csv sync 40% slower.
+	// WAL) more often: with 500 a 100,000-user csv sync ran about a quarter
+	// slower (BENCHMARKS.md).
 	BatchSize int
 	// ChangeLogCap bounds the per-run change log.
 	ChangeLogCap int
