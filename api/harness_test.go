@@ -331,13 +331,6 @@ func (e *env) createGroup(t *testing.T, token, displayName string, memberIDs ...
 	return r
 }
 
-// raw GETs path with the writer token and returns the body bytes.
-func (e *env) raw(t *testing.T, path string) []byte {
-	t.Helper()
-	r := e.do(t, "GET", path, e.Writer, nil)
-	return r.Raw
-}
-
 // snapshot renders everything the server holds: every user and every group
 // with members, meta included, so that a comparison of two snapshots
 // catches any change, version and lastModified included.

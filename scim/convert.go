@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	escim "github.com/elimity-com/scim"
 	scimerr "github.com/elimity-com/scim/errors"
 
 	"github.com/scimgate/scimgate/storage"
@@ -126,5 +125,3 @@ func hasKey(m map[string]any, key string) bool {
 	}
 	return false
 }
-
-var _ = escim.Resource{}

@@ -17,8 +17,6 @@ import (
 // neither misses nor repeats changes made within the same second.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-var _ = timeLayout
-
 var enterpriseKey = []byte(`"` + storage.EnterpriseSchema + `":`)
 
 // appendString appends s as a JSON string.

@@ -2,7 +2,6 @@ package scim
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 
 	escim "github.com/elimity-com/scim"
@@ -176,5 +175,3 @@ func (h *userHandler) GetAll(r *http.Request, _ escim.ListRequestParams) (escim.
 func (h *userHandler) Delete(r *http.Request, id string) error { return errNotRouted }
 
 var errNotRouted = scimerr.ScimError{Status: http.StatusNotFound, Detail: "not routed"}
-
-var _ = errors.New
