@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -155,7 +154,3 @@ func notFoundAs(err error, what string) error {
 	}
 	return err
 }
-
-func errorsIsConflict(err error) bool { return errors.Is(err, storage.ErrConflict) }
-
-func asInvalid(err error, target **sources.InvalidConfigError) bool { return errors.As(err, target) }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -242,7 +243,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 	if src.Kind != "" && errs["kind"] == "" {
 		_, err := s.cfg.Sync.Kinds().Prepare(*src, s.cfg.Sync.Sealer())
 		var inv *sources.InvalidConfigError
-		if asInvalid(err, &inv) {
+		if errors.As(err, &inv) {
 			for f, msg := range inv.Fields {
 				errs.Add(f, "%s", msg)
 			}
@@ -281,7 +282,7 @@ func (s *Server) createSource(c echo.Context) error {
 }
 
 func sourceWriteError(err error, name string) error {
-	if errorsIsConflict(err) {
+	if errors.Is(err, storage.ErrConflict) {
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "a source named " + name + " already exists",
 			Fields: map[string]string{"name": "already taken"}}
 	}
@@ -379,7 +380,7 @@ func (s *Server) testSource(c echo.Context) error {
 	s.audit(c, "source.test", id, "")
 	if err != nil {
 		var inv *sources.InvalidConfigError
-		if asInvalid(err, &inv) {
+		if errors.As(err, &inv) {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"ok": false, "message": err.Error()})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ func (s *Server) createToken(c echo.Context) error {
 	}
 	stored, err := s.cfg.Store.CreateToken(c.Request().Context(), tok)
 	if err != nil {
-		if errorsIsConflict(err) {
+		if errors.Is(err, storage.ErrConflict) {
 			return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "a token named " + in.Name + " already exists; revoke it first or pick another name",
 				Fields: map[string]string{"name": "already taken"}}
 		}
