@@ -94,7 +94,11 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	if job.Full {
 		req.Cursor = nil
 	}
-	res, err := job.Opened.Sync(ctx, req, st)
+	pipe := newPipeline(ctx, st, e.BatchSize)
+	res, err := job.Opened.Sync(ctx, req, pipe)
+	if perr := pipe.close(ctx, err == nil); perr != nil {
+		err = perr // the writer's failure is the cause; the source only relayed it
+	}
 	if err == nil {
 		err = st.flushAll(ctx)
 	}

@@ -62,7 +62,10 @@ type Problem struct {
 }
 
 // Sink receives what a source streams, page by page. An error from a Sink
-// method means the run must stop; the source returns it.
+// method means the run must stop; the source returns it. Methods are
+// called from one goroutine at a time. The engine's sink keeps the records
+// (it writes them while the source reads on) but not the page slice, so a
+// source may reuse the slice and must not change a record once sent.
 type Sink interface {
 	Users(ctx context.Context, page []UserRecord) error
 	Groups(ctx context.Context, page []GroupRecord) error

@@ -1,0 +1,175 @@
+package sources
+
+import (
+	"context"
+	"sync"
+)
+
+// pipeline is the Sink a source streams into. It gathers records into the
+// engine's batches and hands each batch to one writer goroutine, so the
+// source reads its next pages (network, directory, file) while the last
+// batch is written to the database; with a synchronous sink the two took
+// turns and a run lasted the sum of both. The writer applies calls in the
+// order the source made them, so the engine's own state needs no locks.
+//
+// At most one batch waits while another is written, which bounds memory
+// at about three batches. After the writer fails, every call returns its
+// error so the source stops.
+type pipeline struct {
+	next   Sink
+	size   int
+	calls  chan call
+	done   chan struct{}
+	users  []UserRecord
+	groups []GroupRecord
+
+	mu  sync.Mutex
+	err error
+}
+
+type call func(ctx context.Context) error
+
+func newPipeline(ctx context.Context, next Sink, size int) *pipeline {
+	p := &pipeline{next: next, size: max(size, 1), calls: make(chan call, 1), done: make(chan struct{})}
+	go p.write(ctx)
+	return p
+}
+
+func (p *pipeline) write(ctx context.Context) {
+	defer close(p.done)
+	for c := range p.calls {
+		if p.failure() != nil {
+			continue // drain: the source learns of the failure on its next call
+		}
+		if err := c(ctx); err != nil {
+			p.mu.Lock()
+			p.err = err
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *pipeline) failure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// send queues c unless the writer has failed.
+func (p *pipeline) send(ctx context.Context, c call) error {
+	if err := p.failure(); err != nil {
+		return err
+	}
+	select {
+	case p.calls <- c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *pipeline) sendUsers(ctx context.Context) error {
+	if len(p.users) == 0 {
+		return nil
+	}
+	batch := p.users
+	p.users = nil // the writer owns batch now
+	return p.send(ctx, func(ctx context.Context) error { return p.next.Users(ctx, batch) })
+}
+
+func (p *pipeline) sendGroups(ctx context.Context) error {
+	if len(p.groups) == 0 {
+		return nil
+	}
+	batch := p.groups
+	p.groups = nil
+	return p.send(ctx, func(ctx context.Context) error { return p.next.Groups(ctx, batch) })
+}
+
+// flush queues what is gathered, users before groups, as the source sent
+// them (a source sends a group only after the users it names).
+func (p *pipeline) flush(ctx context.Context) error {
+	if err := p.sendUsers(ctx); err != nil {
+		return err
+	}
+	return p.sendGroups(ctx)
+}
+
+func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
+	if err := p.failure(); err != nil {
+		return err
+	}
+	if err := p.sendGroups(ctx); err != nil {
+		return err
+	}
+	for len(page) > 0 {
+		n := min(p.size-len(p.users), len(page))
+		if p.users == nil {
+			p.users = make([]UserRecord, 0, p.size)
+		}
+		p.users = append(p.users, page[:n]...)
+		page = page[n:]
+		if len(p.users) == p.size {
+			if err := p.sendUsers(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
+	if err := p.failure(); err != nil {
+		return err
+	}
+	if err := p.sendUsers(ctx); err != nil {
+		return err
+	}
+	for len(page) > 0 {
+		n := min(p.size-len(p.groups), len(page))
+		if p.groups == nil {
+			p.groups = make([]GroupRecord, 0, p.size)
+		}
+		p.groups = append(p.groups, page[:n]...)
+		page = page[n:]
+		if len(p.groups) == p.size {
+			if err := p.sendGroups(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pipeline) Deletions(ctx context.Context, d []Deletion) error {
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	d = append([]Deletion(nil), d...)
+	return p.send(ctx, func(ctx context.Context) error { return p.next.Deletions(ctx, d) })
+}
+
+func (p *pipeline) Problem(ctx context.Context, pr Problem) error {
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.send(ctx, func(ctx context.Context) error { return p.next.Problem(ctx, pr) })
+}
+
+// close queues what is left when the source completed, waits for the
+// writer, and returns its error. It is called exactly once, whether the
+// source succeeded or not; after a source error nothing more is queued,
+// but what was queued before it is still written, as a synchronous sink
+// would have written it.
+func (p *pipeline) close(ctx context.Context, sourceOK bool) error {
+	var err error
+	if sourceOK {
+		err = p.flush(ctx)
+	}
+	close(p.calls)
+	<-p.done
+	if werr := p.failure(); werr != nil {
+		return werr
+	}
+	return err
+}
