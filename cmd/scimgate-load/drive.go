@@ -32,10 +32,16 @@ type result struct {
 	errors   int
 }
 
-// drive runs a closed loop: conns workers, each on its own keep-alive
-// connection, issue requests back to back for d after a short warm-up.
-// Bodies are checked on a sample so a fast wrong answer cannot pass.
-func drive(ctx context.Context, sc scenario, conns int, d time.Duration) (result, error) {
+// drive runs the load: conns workers, each on its own keep-alive
+// connection, for d after a short warm-up. With rate 0 it is a closed
+// loop (each worker sends its next request when the last one answered),
+// which measures the most the server can do. With a rate it is an open
+// loop: requests are due at fixed intervals, rate per second in all, and
+// each latency counts from when its request was due, so time spent waiting
+// for a free connection is counted rather than hidden (coordinated
+// omission). Bodies are checked on a sample so a fast wrong answer cannot
+// pass.
+func drive(ctx context.Context, sc scenario, conns int, d time.Duration, rate float64) (result, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
@@ -47,6 +53,7 @@ func drive(ctx context.Context, sc scenario, conns int, d time.Duration) (result
 		var firstErr error
 		var errOnce sync.Once
 		deadline := time.Now().Add(d)
+		due := schedule(rate, deadline)
 		for w := 0; w < conns; w++ {
 			wg.Add(1)
 			go func(w int) {
@@ -57,15 +64,28 @@ func drive(ctx context.Context, sc scenario, conns int, d time.Duration) (result
 				if len(sc.addrs) > 0 {
 					addr = sc.addrs[w%len(sc.addrs)]
 				}
-				for n := 0; time.Now().Before(deadline); n++ {
+				for n := 0; ; n++ {
 					if ctx.Err() != nil {
+						return
+					}
+					var start time.Time
+					if due != nil {
+						t, ok := <-due
+						if !ok {
+							return
+						}
+						time.Sleep(time.Until(t))
+						start = t
+					} else if !time.Now().Before(deadline) {
 						return
 					}
 					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+fmt.Sprintf(sc.pathFmt, rng.IntN(max(sc.n, 1))), nil)
 					if sc.auth != "" {
 						req.Header.Set("Authorization", "Bearer "+sc.auth)
 					}
-					start := time.Now()
+					if due == nil {
+						start = time.Now()
+					}
 					resp, err := client.Do(req)
 					if err != nil {
 						errs[w]++
@@ -119,6 +139,27 @@ func drive(ctx context.Context, sc scenario, conns int, d time.Duration) (result
 	}
 	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(float64(len(all))*p))] }
 	return result{rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errs}, nil
+}
+
+// schedule returns the due times of an open loop, rate per second until
+// deadline, or nil for a closed loop. The channel holds every due time not
+// yet taken, so a slow server makes requests late, never fewer.
+func schedule(rate float64, deadline time.Time) <-chan time.Time {
+	if rate <= 0 {
+		return nil
+	}
+	start := time.Now()
+	n := int(time.Until(deadline).Seconds()*rate) + 1
+	due := make(chan time.Time, n)
+	for i := range n {
+		t := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if !t.Before(deadline) {
+			break
+		}
+		due <- t
+	}
+	close(due)
+	return due
 }
 
 func check(sc scenario, body []byte) error {

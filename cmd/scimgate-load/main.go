@@ -29,6 +29,7 @@ type options struct {
 	scenarios []string
 	db        string // PostgreSQL DSN instead of a SQLite file in dir
 	replicas  int    // server processes on the database
+	rate      float64
 }
 
 func main() {
@@ -36,6 +37,7 @@ func main() {
 	serveDB := flag.String("serve", "", "internal: run the servers on this database and print their addresses")
 	flag.IntVar(&o.users, "users", 100000, "users to load before measuring")
 	flag.IntVar(&o.conns, "conns", 64, "concurrent connections")
+	flag.Float64Var(&o.rate, "rate", 0, "offer this many requests/s (open loop, latency from when each was due) instead of as many as the connections can send")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "duration of each scenario")
 	flag.StringVar(&o.dir, "dir", "", "working directory for the database (default: a temporary one)")
 	flag.StringVar(&o.driver, "driver", "go", "load generator: go (built in) or wrk (Debian package wrk)")
@@ -47,6 +49,10 @@ func main() {
 	flag.IntVar(&o.replicas, "replicas", 1, "scimgate server processes on the database; requests are spread over them by connection")
 	flag.Parse()
 	o.scenarios = strings.Split(*only, ",")
+	if o.rate > 0 && o.driver != "go" {
+		fmt.Fprintln(os.Stderr, "scimgate-load: -rate needs the built-in driver (-driver go)")
+		os.Exit(2)
+	}
 	ctx := context.Background()
 	var err error
 	if *serveDB != "" {

@@ -92,13 +92,16 @@ func run(ctx context.Context, o options) error {
 	}
 	scenarios = slices.DeleteFunc(scenarios, func(sc scenario) bool { return !slices.Contains(o.scenarios, sc.key) })
 	fmt.Printf("users=%d conns=%d duration=%s driver=%s GOMAXPROCS=%d\n", o.users, o.conns, o.duration, o.driver, runtime.GOMAXPROCS(0))
+	if o.rate > 0 {
+		fmt.Printf("open loop: %.0f requests/s offered per scenario, latency counted from when each request was due\n", o.rate)
+	}
 	var bareRPS float64
 	for _, sc := range scenarios {
 		var res result
 		if o.driver == "wrk" {
 			res, err = driveWrk(ctx, dir, wrkScenario{addr: sc.addr, pathFmt: sc.pathFmt, auth: sc.auth, n: sc.n}, o.conns, o.duration)
 		} else {
-			res, err = drive(ctx, sc, o.conns, o.duration)
+			res, err = drive(ctx, sc, o.conns, o.duration, o.rate)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
