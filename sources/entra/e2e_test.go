@@ -70,7 +70,16 @@ func (a *app) call(t testing.TB, method, path, token string, body any) (int, map
 }
 
 // createSource registers an entra source through the config API.
-func (a *app) createSource(t testing.TB, tn *graphtest.Server, extra map[string]any) string {
+// endpoint is where a source connects: the emulator in this process or in
+// another one.
+type endpoint interface {
+	URL() string
+	TenantID() string
+	ClientID() string
+	ClientSecret() string
+}
+
+func (a *app) createSource(t testing.TB, tn endpoint, extra map[string]any) string {
 	t.Helper()
 	settings := map[string]any{"tenantId": tn.TenantID(), "clientId": tn.ClientID(), "clientSecret": tn.ClientSecret(),
 		"loginURL": tn.URL(), "graphURL": tn.URL()}

@@ -65,7 +65,9 @@ func testApplyGroupsCreate(t *testing.T, s storage.Store) {
 	// Members come from Group.Members and Members.Add; unknown ids are
 	// skipped, and a group created in the same batch can be a member.
 	outer.Group.Members = []storage.Member{um(users["alice"].ID), um("00000000-0000-4000-8000-00000000dead")}
-	outer.Members = &storage.MemberChange{Add: []storage.Member{um(users["bob"].ID), gm(innerID)}}
+	outer.Members = &storage.MemberChange{Add: []storage.Member{um(users["bob"].ID), gm(innerID), um(users["alice"].ID)}}
+	// A group is never its own member; the member type is the stored one.
+	inner.Group.Members = []storage.Member{gm(innerID), gm(users["bob"].ID)}
 	before := time.Now()
 	mustApplyGroups(t, s, ownerA, storage.GroupBatch{Create: []storage.GroupWrite{outer, inner}})
 	after := time.Now()
@@ -85,6 +87,10 @@ func testApplyGroupsCreate(t *testing.T, s storage.Store) {
 	}
 	if mustSyncedGroup(t, s, ownerA, "gkey-Inner").ID != innerID {
 		t.Errorf("Create with an ID did not keep it")
+	}
+	in := mustGetGroup(t, s, innerID, true)
+	if len(in.Members) != 1 || in.Members[0].Value != users["bob"].ID || in.Members[0].Type != storage.MemberUser {
+		t.Errorf("Inner members = %+v, want bob as a User only", in.Members)
 	}
 }
 
