@@ -9,8 +9,9 @@ import (
 // engine's batches and hands each batch to one writer goroutine, so the
 // source reads its next pages (network, directory, file) while the last
 // batch is written to the database; with a synchronous sink the two took
-// turns and a run lasted the sum of both. The writer applies calls in the
-// order the source made them, so the engine's own state needs no locks.
+// turns and a run lasted the sum of both. One goroutine applies every
+// call, so the engine's own state needs no locks; records reach it in the
+// order the source sent them, users before the groups sent after them.
 //
 // At most one batch waits while another is written, which bounds memory
 // at about three batches. After the writer fails, every call returns its
@@ -141,18 +142,16 @@ func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
 	return nil
 }
 
+// Deletions and problems go ahead of records still being gathered: the
+// engine only notes them (deletions are applied at the end of the run),
+// and flushing for each would cut a file with many bad rows into many
+// small transactions.
 func (p *pipeline) Deletions(ctx context.Context, d []Deletion) error {
-	if err := p.flush(ctx); err != nil {
-		return err
-	}
 	d = append([]Deletion(nil), d...)
 	return p.send(ctx, func(ctx context.Context) error { return p.next.Deletions(ctx, d) })
 }
 
 func (p *pipeline) Problem(ctx context.Context, pr Problem) error {
-	if err := p.flush(ctx); err != nil {
-		return err
-	}
 	return p.send(ctx, func(ctx context.Context) error { return p.next.Problem(ctx, pr) })
 }
 
