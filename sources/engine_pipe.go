@@ -103,20 +103,7 @@ func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
 	if err := p.sendGroups(ctx); err != nil {
 		return err
 	}
-	for len(page) > 0 {
-		n := min(p.size-len(p.users), len(page))
-		if p.users == nil {
-			p.users = make([]UserRecord, 0, p.size)
-		}
-		p.users = append(p.users, page[:n]...)
-		page = page[n:]
-		if len(p.users) == p.size {
-			if err := p.sendUsers(ctx); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return gather(ctx, &p.users, page, p.size, p.sendUsers)
 }
 
 func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
@@ -126,15 +113,20 @@ func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
 	if err := p.sendUsers(ctx); err != nil {
 		return err
 	}
+	return gather(ctx, &p.groups, page, p.size, p.sendGroups)
+}
+
+// gather copies page into buf, sending buf each time it holds size records.
+func gather[T any](ctx context.Context, buf *[]T, page []T, size int, send func(context.Context) error) error {
 	for len(page) > 0 {
-		n := min(p.size-len(p.groups), len(page))
-		if p.groups == nil {
-			p.groups = make([]GroupRecord, 0, p.size)
+		if *buf == nil {
+			*buf = make([]T, 0, size)
 		}
-		p.groups = append(p.groups, page[:n]...)
+		n := min(size-len(*buf), len(page))
+		*buf = append(*buf, page[:n]...)
 		page = page[n:]
-		if len(p.groups) == p.size {
-			if err := p.sendGroups(ctx); err != nil {
+		if len(*buf) == size {
+			if err := send(ctx); err != nil {
 				return err
 			}
 		}
