@@ -74,8 +74,9 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 	return wrapOp("apply groups", err)
 }
 
-// membersBulk inserts membership rows; ON CONFLICT keeps a repeated member
-// (a group created twice in one batch by mistake) from failing the batch.
+// membersBulk inserts membership rows. They belong to groups created in the
+// same transaction, so none can exist yet; ON CONFLICT only keeps the
+// statement as forgiving as addKnownMembers.
 var membersBulk = bulkTable{
 	name:  "group_members",
 	head:  "INSERT INTO group_members (group_id, member_id, member_type) VALUES ",
