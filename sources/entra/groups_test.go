@@ -75,15 +75,39 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 		t.Errorf("complete=%v users=%v groups=%v", second.Complete, rec.users, rec.groups)
 	}
 
-	// A membership change of a scope group moves people in or out: a
-	// full resync, told in the run.
+	// A user added to a scope group joins the scope incrementally: the
+	// round reads that user's whole record and sends the membership.
+	before := tn.GraphRequests("")
+	tn.AddMembers(inner, u[5])
+	rec, joined := mustSync(t, src, second.Cursor)
+	if joined.Complete || len(joined.Notes) != 0 {
+		t.Fatalf("a joiner made the run complete=%v notes=%v", joined.Complete, joined.Notes)
+	}
+	if got := rec.users[u[5]]; len(rec.users) != 1 || got.Attrs["userPrincipalName"] != upn(5) {
+		t.Errorf("users sent for the joiner = %v", rec.users)
+	}
+	if g := rec.groups[inner]; len(rec.groups) != 1 || !reflect.DeepEqual(g.AddMembers, []string{u[5]}) || len(g.RemoveMembers) != 0 {
+		t.Errorf("groups sent for the joiner = %+v", rec.groups)
+	}
+	if n := tn.GraphRequests("") - before; n != 3 {
+		t.Errorf("joining took %d Graph requests, want 3 (groups, users, the joiner's record)", n)
+	}
+	// The joiner stays in scope for later rounds.
+	tn.UpdateUser(u[5], map[string]any{"jobTitle": "Lead"})
+	rec, later := mustSync(t, src, joined.Cursor)
+	if later.Complete || rec.users[u[5]].Attrs["jobTitle"] != "Lead" {
+		t.Errorf("after joining: complete=%v users=%v", later.Complete, rec.users)
+	}
+
+	// A member leaving a scope group may still be in scope through another
+	// (or not): a full resync works it out, told in the run.
 	tn.AddMembers(inner, u[4])
 	tn.RemoveMembers(root, u[0])
-	rec, third := mustSync(t, src, second.Cursor)
+	rec, third := mustSync(t, src, later.Cursor)
 	if !third.Complete || !reflect.DeepEqual(third.Notes, []string{"membership of the scope groups changed: full resync"}) {
 		t.Fatalf("result = %+v", third)
 	}
-	if got := slices.Sorted(mapsKeys(rec.users)); !reflect.DeepEqual(got, sorted(u[1], u[2], u[4])) {
+	if got := slices.Sorted(mapsKeys(rec.users)); !reflect.DeepEqual(got, sorted(u[1], u[2], u[4], u[5])) {
 		t.Errorf("users after the move = %v", got)
 	}
 

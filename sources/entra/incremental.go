@@ -18,6 +18,9 @@ type changedUser struct {
 // then changed users whose records are not complete are read again, and
 // only then is anything sent.
 //
+// Users who joined the scope groups (when scopeGroups is set) are read
+// the same way.
+//
 // Why the re-read: a changed user comes back with every selected
 // property ("If the property has not changed, the old value is included",
 // user-delta), but manager@delta comes only when the manager itself
@@ -37,8 +40,12 @@ func (s *source) incremental(ctx context.Context, cur *cursor, out sources.Sink)
 		return sources.Result{}, err
 	}
 	scope := cur.scope()
-	if scope != nil && scope.touchedBy(groups) {
-		return sources.Result{}, errScopeChanged
+	var joined []string
+	if scope != nil {
+		var recompute bool
+		if joined, recompute = scope.joiners(groups); recompute {
+			return sources.Result{}, errScopeChanged
+		}
 	}
 	users := map[string]*changedUser{}
 	removed := map[string]string{}
@@ -61,6 +68,13 @@ func (s *source) incremental(ctx context.Context, cur *cursor, out sources.Sink)
 	var incomplete []string
 	for id, u := range users {
 		if !u.hasManager {
+			incomplete = append(incomplete, id)
+		}
+	}
+	// Users who joined the scope are new to the engine: it needs their
+	// whole records, which the round has only if they changed too.
+	for _, id := range joined {
+		if _, ok := users[id]; !ok && removed[id] == "" {
 			incomplete = append(incomplete, id)
 		}
 	}

@@ -54,15 +54,34 @@ func scopeFromGroups(roots []string, groups map[string]*groupAcc) (*scopeSet, er
 	return s, nil
 }
 
-// touchedBy reports whether an incremental round changed the membership
-// of a group in scope (or removed one), which can move users in or out.
-func (s *scopeSet) touchedBy(changes map[string]*groupChange) bool {
-	for id, ch := range changes {
-		if s.hasGroup(id) && (ch.removed || len(ch.add) > 0 || len(ch.remove) > 0) {
-			return true
+// joiners takes a round's group changes into the scope: users added to a
+// scope group who were not in scope yet join it, and are returned so the
+// round can read their records. recompute reports a change the saved scope
+// cannot follow on its own: a member leaving a scope group (the user may
+// still be in scope through another), a group added to one (its members
+// are not in the round) or a scope group deleted. Then who is in scope
+// must be worked out again from a full round. Joining is the common case
+// (a new hire added to the synced group) and stays incremental.
+func (s *scopeSet) joiners(changes map[string]*groupChange) (joined []string, recompute bool) {
+	for _, id := range sortedKeys(changes) {
+		ch := changes[id]
+		if !s.hasGroup(id) {
+			continue
+		}
+		if ch.removed || len(ch.remove) > 0 {
+			return nil, true
+		}
+		for _, m := range sortedKeys(ch.add) {
+			if ch.add[m] { // a group
+				return nil, true
+			}
+			if !s.hasUser(m) {
+				s.users[strings.ToLower(m)] = true
+				joined = append(joined, m)
+			}
 		}
 	}
-	return false
+	return joined, false
 }
 
 // scopeJSON is the scope as the cursor keeps it. Users, the big part, are
