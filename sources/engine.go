@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/scimgate/scimgate/storage"
@@ -94,8 +95,8 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	if job.Full {
 		req.Cursor = nil
 	}
-	pipe := newPipeline(ctx, st, e.BatchSize)
-	res, err := job.Opened.Sync(ctx, req, pipe)
+	pipe := newPipeline(ctx, st, e.BatchSize, e.log)
+	res, err := e.sync(ctx, job, req, pipe)
 	if perr := pipe.close(ctx, err == nil); perr != nil {
 		err = perr // the writer's failure is the cause; the source only relayed it
 	}
@@ -138,6 +139,18 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	st.run.Status = storage.RunSucceeded
 	st.run.Finished = e.now()
 	return Outcome{Run: st.run, SaveCursor: !job.DryRun}
+}
+
+// sync runs the source. A connector that panics fails its run instead of
+// taking the whole server, and its SCIM service, down with it.
+func (e *Engine) sync(ctx context.Context, job Job, req Request, out Sink) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("source crashed", "source", job.Source.Name, "kind", job.Source.Kind, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, r)
+		}
+	}()
+	return job.Opened.Sync(ctx, req, out)
 }
 
 // ApplyHeld applies the deletions of an approved held run.

@@ -2,6 +2,9 @@ package sources
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 )
 
@@ -24,14 +27,16 @@ type pipeline struct {
 	users  []UserRecord
 	groups []GroupRecord
 
+	log *slog.Logger
+
 	mu  sync.Mutex
 	err error
 }
 
 type call func(ctx context.Context) error
 
-func newPipeline(ctx context.Context, next Sink, size int) *pipeline {
-	p := &pipeline{next: next, size: max(size, 1), calls: make(chan call, 1), done: make(chan struct{})}
+func newPipeline(ctx context.Context, next Sink, size int, log *slog.Logger) *pipeline {
+	p := &pipeline{next: next, size: max(size, 1), calls: make(chan call, 1), done: make(chan struct{}), log: log}
 	go p.write(ctx)
 	return p
 }
@@ -42,12 +47,24 @@ func (p *pipeline) write(ctx context.Context) {
 		if p.failure() != nil {
 			continue // drain: the source learns of the failure on its next call
 		}
-		if err := c(ctx); err != nil {
+		if err := p.apply(ctx, c); err != nil {
 			p.mu.Lock()
 			p.err = err
 			p.mu.Unlock()
 		}
 	}
+}
+
+// apply runs one call; a panic fails the run rather than the process (the
+// write it interrupted was rolled back with its transaction).
+func (p *pipeline) apply(ctx context.Context, c call) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.Error("sync engine crashed", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("the sync engine crashed (a bug in scimgate; the server log has the details): %v", r)
+		}
+	}()
+	return c(ctx)
 }
 
 func (p *pipeline) failure() error {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,7 +54,7 @@ func (l *callLog) Problem(_ context.Context, p Problem) error {
 func TestPipelineKeepsOrderAndBatches(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{}
-	p := newPipeline(ctx, log, 3)
+	p := newPipeline(ctx, log, 3, slog.New(slog.DiscardHandler))
 	// One page slice reused for every call, as the csv source does: the
 	// pipeline must have copied the records before the source overwrites.
 	page := make([]UserRecord, 2)
@@ -96,7 +98,7 @@ func TestPipelineKeepsOrderAndBatches(t *testing.T) {
 func TestPipelineStopsTheSourceAfterAWriteFails(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{failOn: 1}
-	p := newPipeline(ctx, log, 1)
+	p := newPipeline(ctx, log, 1, slog.New(slog.DiscardHandler))
 	var err error
 	sent := 0
 	for i := 0; i < 100 && err == nil; i++ {
@@ -121,7 +123,7 @@ func TestPipelineStopsTheSourceAfterAWriteFails(t *testing.T) {
 func TestPipelineAfterASourceErrorWritesOnlyWhatWasQueued(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{}
-	p := newPipeline(ctx, log, 2)
+	p := newPipeline(ctx, log, 2, slog.New(slog.DiscardHandler))
 	for _, k := range []string{"u1", "u2", "u3"} {
 		if err := p.Users(ctx, []UserRecord{{Key: k}}); err != nil {
 			t.Fatal(err)
@@ -139,7 +141,7 @@ func TestPipelineAfterASourceErrorWritesOnlyWhatWasQueued(t *testing.T) {
 func TestPipelineCanceledWhileWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	block := make(chan struct{})
-	p := newPipeline(ctx, blockingSink{block}, 1)
+	p := newPipeline(ctx, blockingSink{block}, 1, slog.New(slog.DiscardHandler))
 	// The writer is stuck, so the third page waits for room until the run
 	// is canceled.
 	time.AfterFunc(20*time.Millisecond, cancel)
@@ -163,3 +165,26 @@ func (b blockingSink) Users(context.Context, []UserRecord) error {
 func (blockingSink) Groups(context.Context, []GroupRecord) error { return nil }
 func (blockingSink) Deletions(context.Context, []Deletion) error { return nil }
 func (blockingSink) Problem(context.Context, Problem) error      { return nil }
+
+func TestPipelineTurnsAWriterPanicIntoTheRunsError(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(ctx, panickingSink{}, 1, slog.New(slog.DiscardHandler))
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		err = p.Users(ctx, []UserRecord{{Key: fmt.Sprint("u", i)}})
+	}
+	if err == nil || !strings.Contains(err.Error(), "the sync engine crashed") || !strings.Contains(err.Error(), "nil map") {
+		t.Fatalf("Users after the writer panicked: %v", err)
+	}
+	if cerr := p.close(ctx, false); cerr == nil || cerr.Error() != err.Error() {
+		t.Fatalf("close: %v, want %v", cerr, err)
+	}
+}
+
+type panickingSink struct{ blockingSink }
+
+func (panickingSink) Users(context.Context, []UserRecord) error {
+	var m map[string]int
+	m["x"]++ // assignment to entry in nil map
+	return nil
+}

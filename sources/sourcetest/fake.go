@@ -24,6 +24,7 @@ type Dataset struct {
 	// records are sent, and the result is not complete.
 	delta  bool
 	fail   error
+	panic  any
 	cursor int
 	// Block, when set, is waited on in the middle of a run (after the
 	// first page) so tests can observe a run in progress.
@@ -59,6 +60,14 @@ func (d *Dataset) SetProblems(p ...sources.Problem) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.problems = p
+}
+
+// Panic makes runs panic with v after sending the users, as a connector
+// with a bug would (nil: behave again).
+func (d *Dataset) Panic(v any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.panic = v
 }
 
 // Fail makes runs fail with err (nil: succeed again).
@@ -141,7 +150,7 @@ func (f *fake) Sync(ctx context.Context, req sources.Request, out sources.Sink) 
 	groups := append([]sources.GroupRecord(nil), d.groups...)
 	dels := append([]sources.Deletion(nil), d.deletions...)
 	probs := append([]sources.Problem(nil), d.problems...)
-	delta, fail, block := d.delta && req.Cursor != nil && !req.Full, d.fail, d.Block
+	delta, fail, block, crash := d.delta && req.Cursor != nil && !req.Full, d.fail, d.Block, d.panic
 	d.cursor++
 	cursor := []byte(fmt.Sprintf("cursor-%d", d.cursor))
 	d.mu.Unlock()
@@ -156,6 +165,9 @@ func (f *fake) Sync(ctx context.Context, req sources.Request, out sources.Sink) 
 				return sources.Result{}, ctx.Err()
 			}
 		}
+	}
+	if crash != nil {
+		panic(crash)
 	}
 	if fail != nil {
 		return sources.Result{}, fail

@@ -1,0 +1,30 @@
+package sources_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/sourcetest"
+	"github.com/scimgate/scimgate/storage"
+)
+
+func TestACrashingSourceFailsItsRunNotTheServer(t *testing.T) {
+	e := newEnv(t, storage.DeletionPolicy{})
+	e.ds.SetUsers(sourcetest.User("k1", "ann@example.com"), sourcetest.User("k2", "bob@example.com"))
+	e.ds.Panic("index out of range [3] with length 3")
+	r := e.run(t, sources.Trigger{})
+	if r.Status != storage.RunFailed || !strings.Contains(r.Error, "the fake source crashed") || !strings.Contains(r.Error, "index out of range") {
+		t.Fatalf("run %s: %q", r.Status, r.Error)
+	}
+	if len(r.Cursor) != 0 {
+		t.Errorf("a crashed run kept cursor %q", r.Cursor)
+	}
+
+	// The runner goes on: the next run of the fixed source succeeds.
+	e.ds.Panic(nil)
+	r = e.run(t, sources.Trigger{})
+	if r.Status != storage.RunSucceeded || r.Counts.Created != 2 {
+		t.Fatalf("run after the crash: %s %+v %s", r.Status, r.Counts, r.Error)
+	}
+}
