@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // pipeline is the Sink a source streams into. It gathers records into the
@@ -15,6 +16,13 @@ import (
 // turns and a run lasted the sum of both. One goroutine applies every
 // call, so the engine's own state needs no locks; records reach it in the
 // order the source sent them, users before the groups sent after them.
+//
+// Batches are as large as the engine's batch size when the writer is the
+// slower side, which keeps commits few (each commit rewrites the index
+// pages it touched, so with keys in random order, such as directory GUIDs,
+// fewer and larger transactions cost far less). When the writer is idle,
+// waiting on a directory slower than itself, what has been gathered goes
+// at once, so a run ends soon after its last page arrives.
 //
 // At most one batch waits while another is written, which bounds memory
 // at about three batches. After the writer fails, every call returns its
@@ -28,6 +36,9 @@ type pipeline struct {
 	groups []GroupRecord
 
 	log *slog.Logger
+
+	// idle is set while the writer waits for a call.
+	idle atomic.Bool
 
 	mu  sync.Mutex
 	err error
@@ -43,7 +54,13 @@ func newPipeline(ctx context.Context, next Sink, size int, log *slog.Logger) *pi
 
 func (p *pipeline) write(ctx context.Context) {
 	defer close(p.done)
-	for c := range p.calls {
+	for {
+		p.idle.Store(true)
+		c, ok := <-p.calls
+		p.idle.Store(false)
+		if !ok {
+			return
+		}
 		if p.failure() != nil {
 			continue // drain: the source learns of the failure on its next call
 		}
@@ -120,7 +137,7 @@ func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
 	if err := p.sendGroups(ctx); err != nil {
 		return err
 	}
-	return gather(ctx, &p.users, page, p.size, p.sendUsers)
+	return gather(ctx, &p.users, page, p.size, p.writerIdle, p.sendUsers)
 }
 
 func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
@@ -130,11 +147,15 @@ func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
 	if err := p.sendUsers(ctx); err != nil {
 		return err
 	}
-	return gather(ctx, &p.groups, page, p.size, p.sendGroups)
+	return gather(ctx, &p.groups, page, p.size, p.writerIdle, p.sendGroups)
 }
 
-// gather copies page into buf, sending buf each time it holds size records.
-func gather[T any](ctx context.Context, buf *[]T, page []T, size int, send func(context.Context) error) error {
+// writerIdle reports whether the writer waits with nothing queued.
+func (p *pipeline) writerIdle() bool { return p.idle.Load() && len(p.calls) == 0 }
+
+// gather copies page into buf, sending buf each time it holds size
+// records, and what is left when the writer has nothing to do.
+func gather[T any](ctx context.Context, buf *[]T, page []T, size int, idle func() bool, send func(context.Context) error) error {
 	for len(page) > 0 {
 		if *buf == nil {
 			*buf = make([]T, 0, size)
@@ -147,6 +168,9 @@ func gather[T any](ctx context.Context, buf *[]T, page []T, size int, send func(
 				return err
 			}
 		}
+	}
+	if len(*buf) > 0 && idle() {
+		return send(ctx)
 	}
 	return nil
 }

@@ -80,19 +80,124 @@ func TestPipelineKeepsOrderAndBatches(t *testing.T) {
 	if err := p.close(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	// Problems and deletions pass records still being gathered; users
-	// always reach the sink before the groups sent after them.
-	want := []string{
-		"users [u0 u1 u2]",
-		"users [u3 u4 u5]",
-		"problem line 9",
-		"users [u6 u7]",
-		"deletions [{User u9 false}]",
-		"groups [g1[u1] g2[] g3[]]",
+	// How records are cut into batches depends on how busy the writer
+	// was; their order, the batch size and users before groups do not.
+	var users, groupsSeen, other []string
+	for _, c := range log.calls {
+		kind, list, _ := strings.Cut(c, " ")
+		items := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(list, "["), "]"))
+		switch kind {
+		case "users":
+			if len(groupsSeen) > 0 {
+				t.Errorf("users after groups: %q", log.calls)
+			}
+			users = append(users, items...)
+		case "groups":
+			groupsSeen = append(groupsSeen, items...)
+		default:
+			other = append(other, c)
+			continue
+		}
+		if len(items) == 0 || len(items) > 3 {
+			t.Errorf("a batch of %d records (size 3): %q", len(items), c)
+		}
 	}
-	if !reflect.DeepEqual(log.calls, want) {
-		t.Fatalf("calls\n got %q\nwant %q", log.calls, want)
+	if want := []string{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"}; !reflect.DeepEqual(users, want) {
+		t.Errorf("users %q, want %q", users, want)
 	}
+	if want := []string{"g1[u1]", "g2[]", "g3[]"}; !reflect.DeepEqual(groupsSeen, want) {
+		t.Errorf("groups %q, want %q", groupsSeen, want)
+	}
+	if want := []string{"problem line 9", "deletions [{User u9 false}]"}; !reflect.DeepEqual(other, want) {
+		t.Errorf("other calls %q, want %q", other, want)
+	}
+}
+
+// waitIdle waits until the writer waits for work.
+func waitIdle(t *testing.T, p *pipeline) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !p.writerIdle() {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never became idle")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestPipelineSendsAtOnceToAnIdleWriter(t *testing.T) {
+	ctx := context.Background()
+	arrived := make(chan []UserRecord, 1)
+	p := newPipeline(ctx, notifySink{arrived}, 1000, slog.New(slog.DiscardHandler))
+	waitIdle(t, p)
+	if err := p.Users(ctx, []UserRecord{{Key: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-arrived:
+		if len(got) != 1 || got[0].Key != "u1" {
+			t.Errorf("writer got %v", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("one page waited for a batch of 1,000 while the writer had nothing to do")
+	}
+	if err := p.close(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPipelineGathersWhileTheWriterIsBusy(t *testing.T) {
+	ctx := context.Background()
+	log := &callLog{}
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	p := newPipeline(ctx, &gateSink{callLog: log, gate: release, entered: entered}, 3, slog.New(slog.DiscardHandler))
+	waitIdle(t, p)
+	for i := range 5 {
+		if err := p.Users(ctx, []UserRecord{{Key: fmt.Sprint("u", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			<-entered // the writer is busy from here on
+		}
+	}
+	close(release)
+	if err := p.close(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	// u0 went at once; the writer was busy with it while u1 to u3 filled a
+	// batch; u4 was left for the end.
+	if want := []string{"users [u0]", "users [u1 u2 u3]", "users [u4]"}; !reflect.DeepEqual(log.calls, want) {
+		t.Fatalf("calls %q, want %q", log.calls, want)
+	}
+}
+
+// notifySink passes users pages to a channel.
+type notifySink struct{ ch chan []UserRecord }
+
+func (n notifySink) Users(_ context.Context, p []UserRecord) error {
+	n.ch <- p
+	return nil
+}
+func (notifySink) Groups(context.Context, []GroupRecord) error { return nil }
+func (notifySink) Deletions(context.Context, []Deletion) error { return nil }
+func (notifySink) Problem(context.Context, Problem) error      { return nil }
+
+// gateSink records calls and holds each until gate closes; entered
+// hears of the first.
+type gateSink struct {
+	*callLog
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+func (g *gateSink) Users(ctx context.Context, p []UserRecord) error {
+	err := g.callLog.Users(ctx, p)
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.gate
+	return err
 }
 
 func TestPipelineStopsTheSourceAfterAWriteFails(t *testing.T) {
@@ -123,17 +228,22 @@ func TestPipelineStopsTheSourceAfterAWriteFails(t *testing.T) {
 func TestPipelineAfterASourceErrorWritesOnlyWhatWasQueued(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{}
-	p := newPipeline(ctx, log, 2, slog.New(slog.DiscardHandler))
-	for _, k := range []string{"u1", "u2", "u3"} {
-		if err := p.Users(ctx, []UserRecord{{Key: k}}); err != nil {
-			t.Fatal(err)
-		}
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	p := newPipeline(ctx, &gateSink{callLog: log, gate: release, entered: entered}, 2, slog.New(slog.DiscardHandler))
+	waitIdle(t, p)
+	if err := p.Users(ctx, []UserRecord{{Key: "u1"}}); err != nil {
+		t.Fatal(err)
 	}
-	// The source failed: u3, still gathering, is not written.
+	<-entered
+	// u2 is still being gathered when the source fails: it is not written.
+	if err := p.Users(ctx, []UserRecord{{Key: "u2"}}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
 	if err := p.close(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"users [u1 u2]"}; !reflect.DeepEqual(log.calls, want) {
+	if want := []string{"users [u1]"}; !reflect.DeepEqual(log.calls, want) {
 		t.Fatalf("calls %q, want %q", log.calls, want)
 	}
 }
