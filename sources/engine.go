@@ -103,9 +103,6 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	if perr := pipe.close(ctx, err == nil); perr != nil {
 		err = perr // the writer's failure is the cause; the source only relayed it
 	}
-	if err == nil {
-		err = st.flushAll(ctx)
-	}
 	if err != nil {
 		return st.fail(ctx, err)
 	}
@@ -178,8 +175,6 @@ type runState struct {
 	run   storage.Run
 
 	ownedBefore int
-	userBuf     []UserRecord
-	groupBuf    []GroupRecord
 	explicit    []Deletion
 	problems    int
 
@@ -246,30 +241,26 @@ func (st *runState) fail(ctx context.Context, err error) Outcome {
 	return Outcome{Run: st.run}
 }
 
-// Users buffers a page; full batches are written as they fill.
+// Users writes a batch the pipeline gathered (at most BatchSize records,
+// fewer when the writer was idle).
 func (st *runState) Users(ctx context.Context, page []UserRecord) error {
-	st.userBuf = append(st.userBuf, page...)
-	for len(st.userBuf) >= st.e.BatchSize {
-		batch := st.userBuf[:st.e.BatchSize]
-		if err := st.writeUsers(ctx, batch); err != nil {
-			return err
-		}
-		st.userBuf = append(st.userBuf[:0], st.userBuf[st.e.BatchSize:]...)
-	}
-	return nil
+	return inBatches(page, st.e.BatchSize, func(b []UserRecord) error { return st.writeUsers(ctx, b) })
 }
 
-// Groups writes users still buffered first, so members resolve.
+// Groups writes a batch of groups; the pipeline sends a group only after
+// the users before it, so its members resolve.
 func (st *runState) Groups(ctx context.Context, page []GroupRecord) error {
-	if err := st.flushUsers(ctx); err != nil {
-		return err
-	}
-	st.groupBuf = append(st.groupBuf, page...)
-	for len(st.groupBuf) >= st.e.BatchSize {
-		if err := st.writeGroups(ctx, st.groupBuf[:st.e.BatchSize]); err != nil {
+	return inBatches(page, st.e.BatchSize, func(b []GroupRecord) error { return st.writeGroups(ctx, b) })
+}
+
+// inBatches calls write for consecutive slices of at most size records.
+func inBatches[T any](recs []T, size int, write func([]T) error) error {
+	for len(recs) > 0 {
+		n := min(len(recs), max(size, 1))
+		if err := write(recs[:n]); err != nil {
 			return err
 		}
-		st.groupBuf = append(st.groupBuf[:0], st.groupBuf[st.e.BatchSize:]...)
+		recs = recs[n:]
 	}
 	return nil
 }
@@ -286,27 +277,6 @@ func (st *runState) Problem(_ context.Context, p Problem) error {
 	st.problems++
 	st.run.Counts.Errors++
 	st.change(storage.Change{Action: storage.ChangeError, Detail: p.Where + ": " + p.Message})
-	return nil
-}
-
-func (st *runState) flushUsers(ctx context.Context) error {
-	if len(st.userBuf) == 0 {
-		return nil
-	}
-	err := st.writeUsers(ctx, st.userBuf)
-	st.userBuf = st.userBuf[:0]
-	return err
-}
-
-func (st *runState) flushAll(ctx context.Context) error {
-	if err := st.flushUsers(ctx); err != nil {
-		return err
-	}
-	if len(st.groupBuf) > 0 {
-		err := st.writeGroups(ctx, st.groupBuf)
-		st.groupBuf = st.groupBuf[:0]
-		return err
-	}
 	return nil
 }
 
