@@ -244,7 +244,7 @@ func (st *runState) fail(ctx context.Context, err error) Outcome {
 // Users writes a batch the pipeline gathered (at most BatchSize records,
 // fewer when the writer was idle).
 func (st *runState) Users(ctx context.Context, page []UserRecord) error {
-	return inBatches(page, st.e.BatchSize, func(b []UserRecord) error { return st.writeUsers(ctx, b) })
+	return inBatches(page, st.e.BatchSize, func(b []UserRecord) error { return st.writeUsers(ctx, b, nil) })
 }
 
 // Groups writes a batch of groups; the pipeline sends a group only after

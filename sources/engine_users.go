@@ -20,11 +20,45 @@ type mappedUser struct {
 	takeover   *storage.UserClaim // another owner's user this record takes over
 }
 
-// writeUsers maps, compares and writes one batch of user records.
-func (st *runState) writeUsers(ctx context.Context, recs []UserRecord) error {
+// preparedUser is the part of handling a user record that depends on the
+// record and the job alone: scope, mapping and the hash input. The
+// pipeline prepares a batch on the source's goroutine while the writer is
+// busy with the batch before.
+type preparedUser struct {
+	inScope    bool
+	user       storage.User
+	managerKey string
+	partial    []byte // hash input without the manager id
+	err        error  // the mapping failed
+}
+
+// prepareUsers reads only st.job, which does not change during a run, so
+// it may run beside the writer. It is the only reader of the records'
+// Attrs (see userPreparer).
+func (st *runState) prepareUsers(recs []UserRecord) []preparedUser {
+	out := make([]preparedUser, len(recs))
+	for i, rec := range recs {
+		if rec.Key == "" || !st.job.Scope.Includes(rec.Attrs) {
+			continue
+		}
+		p := &out[i]
+		p.inScope = true
+		if p.user, p.managerKey, p.err = st.job.Mapping.mapUser(rec); p.err == nil {
+			p.partial = append(mustJSON(p.user), p.managerKey...)
+		}
+	}
+	return out
+}
+
+// writeUsers maps (unless prep has), compares and writes one batch of
+// user records.
+func (st *runState) writeUsers(ctx context.Context, recs []UserRecord, prep []preparedUser) error {
+	if prep == nil {
+		prep = st.prepareUsers(recs)
+	}
 	batch := make([]*mappedUser, 0, len(recs))
 	keys := make([]string, 0, len(recs))
-	for _, rec := range recs {
+	for i, rec := range recs {
 		st.run.Counts.Fetched++
 		if rec.Key == "" {
 			st.run.Counts.Errors++
@@ -37,19 +71,18 @@ func (st *runState) writeUsers(ctx context.Context, recs []UserRecord) error {
 			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
 			continue
 		}
-		if !st.job.Scope.Includes(rec.Attrs) {
+		p := prep[i]
+		if !p.inScope {
 			continue // out of scope: treated as absent
 		}
-		u, managerKey, err := st.job.Mapping.mapUser(rec)
-		if err != nil {
+		if p.err != nil {
 			// Seen, so never deleted for a mapping mistake; not written.
 			st.seenUsers[rec.Key] = ""
 			st.run.Counts.Errors++
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: err.Error()})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: p.err.Error()})
 			continue
 		}
-		partial := mustJSON(u)
-		m := &mappedUser{rec: rec, user: u, managerKey: managerKey, partial: append(partial, []byte(managerKey)...)}
+		m := &mappedUser{rec: rec, user: p.user, managerKey: p.managerKey, partial: p.partial}
 		st.seenUsers[rec.Key] = ""
 		batch = append(batch, m)
 		keys = append(keys, rec.Key)
