@@ -106,17 +106,25 @@ func resolveMembers(tx *gorm.DB, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
 	for start := 0; start < len(ids); start += insertBatch {
 		chunk := ids[start:min(start+insertBatch, len(ids))]
-		var rows []struct {
-			ID  string
-			Typ string
-		}
-		err := tx.Raw(`SELECT id, 'user' AS typ FROM users WHERE id IN ? UNION ALL SELECT id, 'group' AS typ FROM groups WHERE id IN ?`,
-			chunk, chunk).Scan(&rows).Error
+		// Scanned by hand: gorm's reflection-based Scan was most of the
+		// cost of checking a sync's 200,000 new memberships.
+		rows, err := tx.Raw(`SELECT id, 'user' AS typ FROM users WHERE id IN ? UNION ALL SELECT id, 'group' AS typ FROM groups WHERE id IN ?`,
+			chunk, chunk).Rows()
 		if err != nil {
 			return nil, translate(err)
 		}
-		for _, r := range rows {
-			out[r.ID] = r.Typ
+		for rows.Next() {
+			var id, typ string
+			if err := rows.Scan(&id, &typ); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			out[id] = typ
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, translate(err)
 		}
 	}
 	return out, nil
