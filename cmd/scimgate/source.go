@@ -216,11 +216,7 @@ func (m *Main) sourceShowCommand() *cobra.Command {
 		Short: "Print a source as JSON (secrets only by name)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := m.client(cmd)
-			if err != nil {
-				return err
-			}
-			src, err := c.resolve(cmd.Context(), args[0])
+			c, src, err := m.clientAndSource(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -245,11 +241,7 @@ func (m *Main) sourceTestCommand() *cobra.Command {
 		Short: "Check that a source can connect with its settings",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := m.client(cmd)
-			if err != nil {
-				return err
-			}
-			src, err := c.resolve(cmd.Context(), args[0])
+			c, src, err := m.clientAndSource(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -276,11 +268,7 @@ func (m *Main) sourceRunsCommand() *cobra.Command {
 		Short: "List a source's runs, newest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := m.client(cmd)
-			if err != nil {
-				return err
-			}
-			src, err := c.resolve(cmd.Context(), args[0])
+			c, src, err := m.clientAndSource(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -358,6 +346,17 @@ The run's source is found by asking each source for the run, unless
 	}
 	cmd.Flags().StringVar(&source, "source", "", "name or id of the run's source")
 	return cmd
+}
+
+// clientAndSource opens the API client and finds the source named by
+// nameOrID, which most source subcommands start with.
+func (m *Main) clientAndSource(cmd *cobra.Command, nameOrID string) (*apiClient, sourceView, error) {
+	c, err := m.client(cmd)
+	if err != nil {
+		return nil, sourceView{}, err
+	}
+	src, err := c.resolve(cmd.Context(), nameOrID)
+	return c, src, err
 }
 
 // sourceOfRun finds the source a run belongs to.

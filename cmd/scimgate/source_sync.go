@@ -33,15 +33,11 @@ would remove more than the source's deletion guard allows); a held run is
 decided with 'scimgate source approve RUN' or 'scimgate source reject RUN'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := m.client(cmd)
+			c, src, err := m.clientAndSource(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			src, err := c.resolve(ctx, args[0])
-			if err != nil {
-				return err
-			}
 			q := url.Values{}
 			if full {
 				q.Set("mode", "full")
