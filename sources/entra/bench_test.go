@@ -72,10 +72,11 @@ func BenchmarkEntraFullSync100k(b *testing.B) {
 		id := a.createSource(b, tn, nil)
 		before := tn.GraphRequests(b)
 		b.StartTimer()
-		start := time.Now()
+		start, cpu := time.Now(), apitest.CPUSeconds()
 		r := a.run(b, id)
 		el := time.Since(start)
 		b.StopTimer()
+		b.ReportMetric(apitest.CPUSeconds()-cpu, "cpu-s")
 		if r.Status != storage.RunSucceeded || r.Counts.Created != benchUsers+benchGroups || r.Counts.Unresolved != 0 {
 			b.Fatalf("run %s %+v: %s", r.Status, r.Counts, r.Error)
 		}

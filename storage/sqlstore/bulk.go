@@ -16,10 +16,13 @@ import (
 // batch cost an eighth of loading users.
 var bulkChunks = []int{500, 64, 8, 1}
 
+// plainInsert begins an INSERT in every dialect.
+const plainInsert = "INSERT INTO "
+
 // bulkTable is a multi-row INSERT into one table.
 type bulkTable struct {
 	name    string // for error messages
-	head    string // "INSERT INTO t (cols) VALUES "
+	into    string // "t (cols) VALUES "
 	width   int    // values per row
 	tail    string // e.g. " RETURNING id, seq"; empty for a plain insert
 	returns bool
@@ -28,23 +31,25 @@ type bulkTable struct {
 var (
 	usersBulk = bulkTable{
 		name:  "users",
-		head:  "INSERT INTO users (" + strings.Join(userColumns, ", ") + ") VALUES ",
+		into:  "users (" + strings.Join(userColumns, ", ") + ") VALUES ",
 		width: len(userColumns), tail: " RETURNING id, seq", returns: true,
 	}
 	valuesBulk = bulkTable{
 		name:  "user_values",
-		head:  "INSERT INTO user_values (user_seq, attr, value, type, is_primary, display) VALUES ",
+		into:  "user_values (user_seq, attr, value, type, is_primary, display) VALUES ",
 		width: 6,
 	}
 	bulkTables = []bulkTable{usersBulk, valuesBulk}
 )
 
-// sql is the statement for rows rows.
-func (t bulkTable) sql(rows int) string {
+// sql is the statement for rows rows, beginning with insert (plainInsert
+// or a dialect's bulkInsert).
+func (t bulkTable) sql(insert string, rows int) string {
 	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", t.width), ", ") + ")"
 	var sb strings.Builder
-	sb.Grow(len(t.head) + rows*(len(ph)+2) + len(t.tail))
-	sb.WriteString(t.head)
+	sb.Grow(len(insert) + len(t.into) + rows*(len(ph)+2) + len(t.tail))
+	sb.WriteString(insert)
+	sb.WriteString(t.into)
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			sb.WriteString(", ")
@@ -55,16 +60,15 @@ func (t bulkTable) sql(rows int) string {
 	return sb.String()
 }
 
-// prepareBulk prepares every bulk statement on the write pool, cached
-// under its ?-text. It runs at
-// Open, while the write connection is free: preparing on the pool from
-// inside a write transaction would wait for the connection that
-// transaction holds.
+// prepareBulk prepares every bulk statement on the write pool in the
+// dialect's form, cached under its plain ?-text. It runs at Open, while
+// the write connection is free: preparing on the pool from inside a write
+// transaction would wait for the connection that transaction holds.
 func (s *Store) prepareBulk(ctx context.Context) error {
 	for _, t := range bulkTables {
 		for _, n := range bulkChunks {
-			q := t.sql(n)
-			st, err := s.writeDB.PrepareContext(ctx, s.dialect.rebind(q))
+			q := t.sql(plainInsert, n)
+			st, err := s.writeDB.PrepareContext(ctx, s.dialect.rebind(t.sql(s.dialect.bulkInsert, n)))
 			if err != nil {
 				return fmt.Errorf("sqlstore: prepare bulk insert into %s: %w", t.name, err)
 			}
@@ -91,9 +95,10 @@ func bulkInsert(tx *gorm.DB, t bulkTable, args []any, scan func(*sql.Rows) error
 }
 
 // bulkStatement runs one statement of n rows, through the prepared
-// statement when the transaction is one of ours, else through gorm.
+// statement when the transaction is one of ours, else through gorm as a
+// plain INSERT.
 func bulkStatement(tx *gorm.DB, t bulkTable, n int, args []any, scan func(*sql.Rows) error) error {
-	q := t.sql(n)
+	q := t.sql(plainInsert, n)
 	if s, ok := tx.Statement.Context.Value(storeKey{}).(*Store); ok {
 		s.stats.inserted.Add(int64(n))
 	}

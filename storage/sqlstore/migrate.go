@@ -96,6 +96,8 @@ var migrations = []migration{
 	{version: 2, name: "sources, runs, sync bookkeeping, audit", sqlite: syncSchema,
 		pgReplace: map[int][]string{4: pgReactivatedTrigger}},
 	{version: 3, name: "source leases", sqlite: leaseSchema},
+	{version: 4, name: "child foreign keys checked at commit", sqlite: deferredFKSchema,
+		pgReplace: replaceAll(deferredFKSchema, pgDeferredFK)},
 }
 
 // migrate applies every migration newer than the recorded version, in one
@@ -124,6 +126,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, m := range migrations {
 			if m.version <= current {
 				continue
+			}
+			if s.schema > 0 && m.version > s.schema {
+				break
 			}
 			for _, stmt := range m.statementsFor(s.dialect) {
 				if err := tx.Exec(stmt).Error; err != nil {

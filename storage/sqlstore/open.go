@@ -38,6 +38,11 @@ type Options struct {
 	// only; default 30 minutes), so a pool follows a database fail-over or
 	// a rebalanced connection pooler. Negative: never.
 	ConnMaxLifetime time.Duration
+
+	// schemaVersion stops migrating after this version (0: migrate to the
+	// latest), so that tests can make a database as an older release left
+	// it.
+	schemaVersion int
 }
 
 // Page cache sizes, in KiB. Every connection has a private cache, so the
@@ -59,6 +64,7 @@ type Store struct {
 	dialect dialect
 	log     *slog.Logger
 	now     func() time.Time
+	schema  int // Options.schemaVersion
 
 	// writeMu serialises write transactions: SQLite has one writer, and
 	// queueing here instead of inside SQLite means concurrent SCIM writes
@@ -123,7 +129,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 func newStore(gdb *gorm.DB, sqlDB *sql.DB, wdb *gorm.DB, writeDB *sql.DB, d dialect, maxConns int, opts Options) *Store {
 	return &Store{
 		db: gdb, sqlDB: sqlDB, wdb: wdb, writeDB: writeDB,
-		dialect: d, log: opts.Logger, now: opts.Now,
+		dialect: d, log: opts.Logger, now: opts.Now, schema: opts.schemaVersion,
 		stmts: make(map[string]*sql.Stmt), wstmts: make(map[string]*sql.Stmt),
 		readSlots: make(chan struct{}, maxConns),
 	}

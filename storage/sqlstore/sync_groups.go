@@ -79,7 +79,7 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 // statement as forgiving as addKnownMembers.
 var membersBulk = bulkTable{
 	name:  "group_members",
-	head:  "INSERT INTO group_members (group_id, member_id, member_type) VALUES ",
+	into:  "group_members (group_id, member_id, member_type) VALUES ",
 	width: 3, tail: " ON CONFLICT DO NOTHING",
 }
 

@@ -92,7 +92,7 @@ func (s *Store) ApplyUsers(ctx context.Context, owner string, b storage.UserBatc
 // and then updated.
 var syncedUsersBulk = bulkTable{
 	name:  "users",
-	head:  "INSERT INTO users (" + strings.Join(userColumns, ", ") + ", source_key, sync_hash) VALUES ",
+	into:  "users (" + strings.Join(userColumns, ", ") + ", source_key, sync_hash) VALUES ",
 	width: len(userColumns) + 2, tail: " RETURNING id, seq", returns: true,
 }
 

@@ -201,14 +201,22 @@ func testApplyUsersConflict(t *testing.T, s storage.Store) {
 	bob := userWrite("bob")
 	bob.User.ID, bob.User.Title, bob.Hash = users["bob"].ID, "changed", "changed"
 
-	for name, clash := range map[string]storage.UserWrite{
-		"create takes another owner's userName": userWrite("TAKEN"),
-		"create takes a userName of the batch":  userWrite("ERIN"),
+	// Sixty-four creates go into the store as one multi-row statement; the
+	// clash at row 50 must undo the 49 rows before it too.
+	var many []storage.UserWrite
+	for i := range 63 {
+		many = append(many, userWrite(fmt.Sprintf("many%02d", i)))
+	}
+	many = slices.Insert(many, 50, userWrite("MANY07"))
+	for name, creates := range map[string][]storage.UserWrite{
+		"create takes another owner's userName":        {userWrite("erin"), userWrite("TAKEN")},
+		"create takes a userName of the batch":         {userWrite("erin"), userWrite("ERIN")},
+		"a late row of a multi-row insert clashes too": many,
 	} {
 		t.Run(name, func(t *testing.T) {
 			before := snapshot(t, s, ownerA)
 			err := s.ApplyUsers(ctx(t), ownerA, storage.UserBatch{
-				Create:     []storage.UserWrite{userWrite("erin"), clash},
+				Create:     creates,
 				Update:     []storage.UserWrite{bob},
 				Deactivate: []string{users["carol"].ID},
 				Delete:     []string{users["dave"].ID},
