@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
 	"github.com/scimgate/scimgate/storage"
@@ -141,16 +140,20 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	return Outcome{Run: st.run, SaveCursor: !job.DryRun}
 }
 
-// sync runs the source. A connector that panics fails its run instead of
-// taking the whole server, and its SCIM service, down with it.
-func (e *Engine) sync(ctx context.Context, job Job, req Request, out Sink) (res Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e.log.Error("source crashed", "source", job.Source.Name, "kind", job.Source.Kind, "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, r)
-		}
-	}()
-	return job.Opened.Sync(ctx, req, out)
+// sync runs the source. A connector that panics, in Sync or in a
+// goroutine it ran through Recover, fails its run instead of taking the
+// whole server, and its SCIM service, down with it.
+func (e *Engine) sync(ctx context.Context, job Job, req Request, out Sink) (Result, error) {
+	var res Result
+	err := Recover(func() (err error) {
+		res, err = job.Opened.Sync(ctx, req, out)
+		return err
+	})
+	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+		e.log.Error("source crashed", "source", job.Source.Name, "kind", job.Source.Kind, "panic", pe.Value, "stack", string(pe.Stack))
+		return Result{}, fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, pe.Value)
+	}
+	return res, err
 }
 
 // ApplyHeld applies the deletions of an approved held run.

@@ -37,7 +37,8 @@ func (s *source) walk(ctx context.Context, start string, each func(ctx context.C
 		defer close(pages)
 		for next := start; next != ""; {
 			var f fetched
-			f.url, f.err = next, s.client.get(fetchCtx, next, &f.p)
+			f.url = next
+			f.err = sources.Recover(func() error { return s.client.get(fetchCtx, f.url, &f.p) })
 			select {
 			case pages <- f:
 			case <-fetchCtx.Done():

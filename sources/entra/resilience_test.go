@@ -187,3 +187,33 @@ func TestRunCanceledMidwayReturnsTheError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// panickingTransport panics on requests whose path contains path, as a bug
+// on the way to Graph would.
+type panickingTransport struct{ path string }
+
+func (p panickingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Path, p.path) {
+		panic("bug on the way to " + p.path)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Pages are fetched on a goroutine of the source's own, ahead of the one
+// being handled; a panic there must come back from Sync as an error the
+// engine fails the run with, not end the process.
+func TestPanicWhileFetchingAPageIsReturned(t *testing.T) {
+	for _, path := range []string{"/groups/delta", "/users/delta"} {
+		t.Run(path, func(t *testing.T) {
+			tn := newTenant(t, graphtest.Options{})
+			tn.Seed(graphtest.SeedOptions{Users: 5, Groups: 1})
+			cfg := tn.config()
+			cfg.HTTPClient = &http.Client{Transport: panickingTransport{path: path}}
+			_, _, err := syncOnce(t, open(t, cfg), nil)
+			var pe *sources.PanicError
+			if !errors.As(err, &pe) || pe.Value != "bug on the way to "+path || len(pe.Stack) == 0 {
+				t.Fatalf("Sync: err = %v, want the panic as a *sources.PanicError", err)
+			}
+		})
+	}
+}

@@ -35,6 +35,8 @@ type fakeDir struct {
 	requests []fakeRequest
 	// failSearch makes subtree searches fail with this error.
 	failSearch error
+	// panicSearch makes subtree searches panic with this value.
+	panicSearch any
 	// denyTombstones answers the show-deleted search as a plain account
 	// would be answered: insufficient access.
 	denyTombstones bool
@@ -131,6 +133,9 @@ func (d *fakeDir) SearchAsync(_ context.Context, req *goldap.SearchRequest, _ in
 	if d.failSearch != nil {
 		resp.err = d.failSearch
 		return resp
+	}
+	if d.panicSearch != nil {
+		panic(d.panicSearch)
 	}
 	if d.denyTombstones && strings.Contains(req.Filter, "isDeleted=TRUE") {
 		resp.err = goldap.NewError(goldap.LDAPResultInsufficientAccessRights, fmt.Errorf("00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)"))

@@ -62,8 +62,12 @@ func (s *session) paged(ctx context.Context, base, filter string, attrs []string
 		req := goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, ctrls)
 		ch := make(chan page, 1)
 		go func() {
-			entries, done, err := s.search(pctx, req)
-			ch <- page{entries, done, err}
+			var p page
+			p.err = sources.Recover(func() (err error) {
+				p.entries, p.done, err = s.search(pctx, req)
+				return err
+			})
+			ch <- p
 		}()
 		return ch
 	}

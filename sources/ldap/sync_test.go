@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -116,6 +117,20 @@ func TestStreamsPageByPage(t *testing.T) {
 		if r.pageSize != 100 {
 			t.Errorf("page size asked %d", r.pageSize)
 		}
+	}
+}
+
+// TestPanicInAPrefetchIsReturned: pages are searched on goroutines of the
+// source's own; a panic there must come back from Sync as an error the
+// engine fails the run with, not end the process.
+func TestPanicInAPrefetchIsReturned(t *testing.T) {
+	d := &fakeDir{panicSearch: "bug in a search"}
+	d.user("ann")
+	src := openFake(d, Config{}, testNow)
+	_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+	var pe *sources.PanicError
+	if !errors.As(err, &pe) || pe.Value != "bug in a search" {
+		t.Fatalf("Sync: err = %v, want the panic as a *sources.PanicError", err)
 	}
 }
 

@@ -130,7 +130,11 @@ func (s *oktaSource) readMembers(ctx context.Context, c *client, recs []sources.
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				ids, err := members(ctx, c, recs[i].Key)
+				var ids []string
+				err := sources.Recover(func() (err error) {
+					ids, err = members(ctx, c, recs[i].Key)
+					return err
+				})
 				if err != nil {
 					cancel(err)
 					return

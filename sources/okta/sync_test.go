@@ -1,13 +1,17 @@
 package okta_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
 )
 
@@ -339,5 +343,33 @@ func TestDeltaRequestsFollowTheChanges(t *testing.T) {
 				t.Errorf("%d users, %d groups in %d requests; want %d, %d in %d", len(rec.users), len(rec.groups), st.Requests, c.users, c.groups, c.requests)
 			}
 		})
+	}
+}
+
+// panickingTransport panics on group member lists, as a bug on the way to
+// Okta would; everything else goes to the emulator.
+type panickingTransport struct{ next http.RoundTripper }
+
+func (p panickingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, "/api/v1/groups/") && strings.HasSuffix(r.URL.Path, "/users") {
+		panic("bug in a member list")
+	}
+	return p.next.RoundTrip(r)
+}
+
+// TestPanicReadingMembersIsReturned: member lists are read by worker
+// goroutines of the source's own; a panic there must come back from Sync
+// as an error the engine fails the run with, not end the process.
+func TestPanicReadingMembersIsReturned(t *testing.T) {
+	srv := newOrg(t, oktatest.Options{})
+	srv.AddUser(person(1))
+	srv.AddGroup(oktatest.GroupSpec{Name: "Engineering"})
+	hc := *srv.Client()
+	hc.Transport = panickingTransport{next: srv.Client().Transport}
+	src := open(t, srv, nil, okta.WithHTTPClient(&hc))
+	_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+	var pe *sources.PanicError
+	if !errors.As(err, &pe) || pe.Value != "bug in a member list" {
+		t.Fatalf("Sync: err = %v, want the panic as a *sources.PanicError", err)
 	}
 }

@@ -22,10 +22,11 @@ type Dataset struct {
 	problems  []sources.Problem
 	// delta makes the next runs incremental: only Deletions and the
 	// records are sent, and the result is not complete.
-	delta  bool
-	fail   error
-	panic  any
-	cursor int
+	delta      bool
+	fail       error
+	panic      any
+	panicAside any
+	cursor     int
 	// Block, when set, is waited on in the middle of a run (after the
 	// first page) so tests can observe a run in progress.
 	Block chan struct{}
@@ -68,6 +69,16 @@ func (d *Dataset) Panic(v any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.panic = v
+}
+
+// PanicAside makes runs panic with v in a goroutine of their own after
+// sending the users, as a connector's prefetch with a bug would; the
+// goroutine runs through sources.Recover, as connectors' goroutines do
+// (nil: behave again).
+func (d *Dataset) PanicAside(v any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.panicAside = v
 }
 
 // Fail makes runs fail with err (nil: succeed again).
@@ -150,7 +161,7 @@ func (f *fake) Sync(ctx context.Context, req sources.Request, out sources.Sink) 
 	groups := append([]sources.GroupRecord(nil), d.groups...)
 	dels := append([]sources.Deletion(nil), d.deletions...)
 	probs := append([]sources.Problem(nil), d.problems...)
-	delta, fail, block, crash := d.delta && req.Cursor != nil && !req.Full, d.fail, d.Block, d.panic
+	delta, fail, block, crash, crashAside := d.delta && req.Cursor != nil && !req.Full, d.fail, d.Block, d.panic, d.panicAside
 	d.cursor++
 	cursor := []byte(fmt.Sprintf("cursor-%d", d.cursor))
 	d.mu.Unlock()
@@ -168,6 +179,13 @@ func (f *fake) Sync(ctx context.Context, req sources.Request, out sources.Sink) 
 	}
 	if crash != nil {
 		panic(crash)
+	}
+	if crashAside != nil {
+		errc := make(chan error, 1)
+		go func() { errc <- sources.Recover(func() error { panic(crashAside) }) }()
+		if err := <-errc; err != nil {
+			return sources.Result{}, fmt.Errorf("prefetch: %w", err)
+		}
 	}
 	if fail != nil {
 		return sources.Result{}, fail
