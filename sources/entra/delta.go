@@ -3,6 +3,7 @@ package entra
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -169,9 +170,7 @@ func mergeGroup(acc map[string]*groupAcc, p parsed) {
 		g = &groupAcc{attrs: p.attrs, members: map[string]bool{}}
 		acc[p.id] = g
 	} else {
-		for k, v := range p.attrs {
-			g.attrs[k] = v
-		}
+		maps.Copy(g.attrs, p.attrs)
 	}
 	for _, l := range p.links["members"] {
 		if !l.user && !l.group {
@@ -197,9 +196,7 @@ func mergeChange(ch map[string]*groupChange, p parsed) {
 		g = &groupChange{attrs: p.attrs, add: map[string]bool{}, remove: map[string]bool{}}
 		ch[p.id] = g
 	} else {
-		for k, v := range p.attrs {
-			g.attrs[k] = v
-		}
+		maps.Copy(g.attrs, p.attrs)
 	}
 	for _, l := range p.links["members"] {
 		if !l.user && !l.group {

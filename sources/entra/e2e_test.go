@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"testing"
@@ -83,9 +84,7 @@ func (a *app) createSource(t testing.TB, tn endpoint, extra map[string]any) stri
 	t.Helper()
 	settings := map[string]any{"tenantId": tn.TenantID(), "clientId": tn.ClientID(), "clientSecret": tn.ClientSecret(),
 		"loginURL": tn.URL(), "graphURL": tn.URL()}
-	for k, v := range extra {
-		settings[k] = v
-	}
+	maps.Copy(settings, extra)
 	status, body := a.call(t, "POST", "/api/v1/sources", a.Admin, map[string]any{"name": "entra", "kind": "entra", "settings": settings})
 	if status != http.StatusCreated {
 		t.Fatalf("create source: %d %v", status, body)

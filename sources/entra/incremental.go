@@ -89,13 +89,7 @@ func (s *source) incremental(ctx context.Context, cur *cursor, out sources.Sink)
 	if err := s.emitChanges(ctx, out, users, removed, groups, scope); err != nil {
 		return sources.Result{}, err
 	}
-	next := &cursor{Users: usersLink, Groups: groupsLink}
-	s.stamp(next, scope)
-	raw, err := next.encode()
-	if err != nil {
-		return sources.Result{}, err
-	}
-	return sources.Result{Complete: false, Cursor: raw}, nil
+	return s.result(usersLink, groupsLink, scope, false)
 }
 
 // emitChanges sends changed users, then changed groups as member

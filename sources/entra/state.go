@@ -38,12 +38,18 @@ func (c *cursor) encode() ([]byte, error) {
 	return b, nil
 }
 
-// stamp records the configuration the deltaLinks belong to.
-func (s *source) stamp(c *cursor, scope *scopeSet) {
-	c.V, c.Graph, c.Select = cursorVersion, s.cfg.graphURL(), s.userSelect()
+// result ends a round: its two deltaLinks, stamped with the
+// configuration they belong to, become the cursor.
+func (s *source) result(usersLink, groupsLink string, scope *scopeSet, complete bool) (sources.Result, error) {
+	c := &cursor{V: cursorVersion, Graph: s.cfg.graphURL(), Select: s.userSelect(), Users: usersLink, Groups: groupsLink}
 	if scope != nil {
 		c.Scope = scope.toJSON()
 	}
+	raw, err := c.encode()
+	if err != nil {
+		return sources.Result{}, err
+	}
+	return sources.Result{Complete: complete, Cursor: raw}, nil
 }
 
 // scope returns the saved scope, or nil when the source is not scoped.

@@ -122,13 +122,7 @@ func (s *source) full(ctx context.Context, out sources.Sink) (sources.Result, er
 			return sources.Result{}, err
 		}
 	}
-	cur := &cursor{Users: usersLink, Groups: groupsLink}
-	s.stamp(cur, scope)
-	raw, err := cur.encode()
-	if err != nil {
-		return sources.Result{}, err
-	}
-	return sources.Result{Complete: true, Cursor: raw}, nil
+	return s.result(usersLink, groupsLink, scope, true)
 }
 
 // emitFullGroups sends every (in-scope) group with its complete member

@@ -3,6 +3,7 @@ package graphtest_test
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -98,9 +99,7 @@ func TestTokenEndpoint(t *testing.T) {
 			if tc.user == "" {
 				form.Set("client_id", em.ClientID())
 			}
-			for k, v := range tc.form {
-				form[k] = v
-			}
+			maps.Copy(form, tc.form)
 			r := do(t, tokenRequest(em, form, tc.user, tc.pass))
 			if r.status != tc.status {
 				t.Fatalf("status %d, want %d: %v", r.status, tc.status, r.body)
