@@ -38,7 +38,7 @@ type dialect struct {
 	// bulkInsert begins the prepared multi-row INSERTs (bulk.go). SQLite's
 	// OR FAIL stops at a failing row but keeps the rows before it, so SQLite
 	// need not keep a statement journal, a copy of every page the statement
-	// changes written to a temporary file: 2.5 GB of such copies were the
+	// changes written to a temporary file: 2.7 GB of such copies were the
 	// largest cost of a first sync of 100,000 users. A failed statement's
 	// rows never commit: every write transaction rolls back on any error.
 	bulkInsert string
