@@ -57,7 +57,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL})
+	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Store.Now})
 	if err != nil {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}

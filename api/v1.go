@@ -174,7 +174,7 @@ type lastUse struct {
 
 // touch records that tok was used, at most once a minute per token.
 func (s *Server) touch(c echo.Context, tok storage.Token) {
-	now := time.Now()
+	now := s.cfg.Store.Now()
 	s.lastUse.mu.Lock()
 	if s.lastUse.seen == nil {
 		s.lastUse.seen = map[string]time.Time{}

@@ -51,7 +51,7 @@ func (s *Server) createToken(c echo.Context) error {
 	if len(fields) > 0 {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: "the token request has problems; see fields", Fields: fields}
 	}
-	bearer, tok, err := NewToken(in.Name, in.Role, time.Now())
+	bearer, tok, err := NewToken(in.Name, in.Role, s.cfg.Store.Now())
 	if err != nil {
 		return errBadRequest("%v", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 // EngineStore is the part of the store the engine writes through.
 type EngineStore interface {
+	storage.Clock // the engine's clock too: grace periods compare with the store's stamps
 	storage.SyncStore
 	storage.RunStore
 	GetUser(ctx context.Context, id string) (storage.User, error)
@@ -50,14 +51,11 @@ type Engine struct {
 }
 
 // NewEngine returns an engine writing to store.
-func NewEngine(store EngineStore, log *slog.Logger, now func() time.Time) *Engine {
+func NewEngine(store EngineStore, log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Engine{store: store, log: log, now: now, BatchSize: 5000, ChangeLogCap: 10000}
+	return &Engine{store: store, log: log, now: store.Now, BatchSize: 5000, ChangeLogCap: 10000}
 }
 
 // Job is one run to execute.

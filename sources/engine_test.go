@@ -27,18 +27,21 @@ type env struct {
 func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "sync.db"), sqlstore.Options{})
+	e := &env{ds: &sourcetest.Dataset{}, now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	// One clock for the store and the runner, as in production: grace
+	// periods compare the store's deactivation stamps with the engine's now.
+	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "sync.db"), sqlstore.Options{Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	e := &env{store: store, ds: &sourcetest.Dataset{}, now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	e.store = store
 	sealer, err := sources.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.runner = sources.NewRunner(store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
-		sources.RunnerOptions{Now: func() time.Time { return e.now }})
+		sources.RunnerOptions{})
 	t.Cleanup(func() { e.runner.Shutdown(context.Background()) })
 	e.runner.Engine().BatchSize = 3 // several batches even for small data
 	if policy.Policy == "" {

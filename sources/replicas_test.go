@@ -20,7 +20,7 @@ func secondReplica(t *testing.T, e *env) *sources.Runner {
 		t.Fatal(err)
 	}
 	r := sources.NewRunner(e.store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
-		sources.RunnerOptions{Now: func() time.Time { return e.now }})
+		sources.RunnerOptions{})
 	t.Cleanup(func() { r.Shutdown(context.Background()) })
 	return r
 }

@@ -52,7 +52,6 @@ type Runner struct {
 type RunnerOptions struct {
 	MaxConcurrent int // default 4
 	Logger        *slog.Logger
-	Now           func() time.Time
 	// LeaseTTL is how long this replica's claim on a running source lasts
 	// without renewal (default DefaultLeaseTTL).
 	LeaseTTL time.Duration
@@ -66,17 +65,14 @@ func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOpt
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = DefaultLeaseTTL
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	leases, _ := store.(storage.LeaseStore)
 	return &Runner{
-		store: store, kinds: kinds, sealer: sealer, log: opts.Logger, now: opts.Now,
-		engine: NewEngine(store, opts.Logger, opts.Now),
+		store: store, kinds: kinds, sealer: sealer, log: opts.Logger, now: store.Now,
+		engine: NewEngine(store, opts.Logger),
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
 		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,

@@ -140,8 +140,18 @@ type TokenStore interface {
 	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 
+// Clock is the time a store stamps on what it writes: lastModified,
+// deactivation times, run, source and token times. Whatever measures
+// against those stamps (deletion grace periods, back-offs, run times) reads
+// the same clock, so two clocks never meet in one comparison.
+type Clock interface {
+	// Now is the current time as the store stamps it.
+	Now() time.Time
+}
+
 // Store is everything a scimgate database offers.
 type Store interface {
+	Clock
 	UserStore
 	GroupStore
 	TokenStore

@@ -72,7 +72,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	defer stop()
 	logger := newLogger(m.Stderr, cfg)
 
-	store, err := openStore(ctx, cfg, logger)
+	store, err := openStore(ctx, cfg, logger, m.Now)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
-		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger, Now: m.Now,
+		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second,
 	})
 	adminToken, _ := m.LookupEnv("SCIMGATE_ADMIN_TOKEN")
@@ -109,7 +109,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		sources.NewScheduler(store, runner, logger, m.Now).Run(schedCtx)
+		sources.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
 	}()
 
 	var lc net.ListenConfig

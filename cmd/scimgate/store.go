@@ -6,14 +6,18 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
 // openStore opens (creating and migrating if needed) the database cfg.DB.
-func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (storage.Store, error) {
-	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.Options{Logger: logger, MaxOpenConns: int(cfg.DBMaxConns)})
+//
+// now is the one clock of the process: the store stamps with it and the
+// sync engine measures against those stamps.
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger, now func() time.Time) (storage.Store, error) {
+	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.Options{Logger: logger, MaxOpenConns: int(cfg.DBMaxConns), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.DB), err)
 	}

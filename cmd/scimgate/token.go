@@ -128,7 +128,7 @@ func (m *Main) withStore(cmd *cobra.Command, fn func(ctx context.Context, s stor
 		return err
 	}
 	ctx := cmd.Context()
-	s, err := openStore(ctx, cfg, newLogger(m.Stderr, cfg))
+	s, err := openStore(ctx, cfg, newLogger(m.Stderr, cfg), m.Now)
 	if err != nil {
 		return err
 	}

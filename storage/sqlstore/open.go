@@ -95,6 +95,9 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
+// Now is the store's clock (Options.Now).
+func (s *Store) Now() time.Time { return s.now() }
+
 // Open opens the database named by dsn (for SQLite a file path, created if
 // missing), applies pending migrations and returns the store.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
