@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/scimgate/scimgate/scim"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -149,6 +150,8 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 	}
 	if src.Name == "" {
 		errs.Add("name", "required")
+	} else if p := scim.IdentifierProblem(src.Name, scim.MaxNameChars); p != "" {
+		errs.Add("name", "the name %s", p)
 	}
 	if src.Kind == "" {
 		errs.Add("kind", "required; one of %s", strings.Join(s.cfg.Sync.Kinds().Names(), ", "))

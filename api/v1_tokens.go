@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/scimgate/scimgate/scim"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -44,6 +45,8 @@ func (s *Server) createToken(c echo.Context) error {
 	fields := map[string]string{}
 	if in.Name == "" {
 		fields["name"] = "required"
+	} else if p := scim.IdentifierProblem(in.Name, scim.MaxNameChars); p != "" {
+		fields["name"] = "the name " + p
 	}
 	if !in.Role.Valid() {
 		fields["role"] = "must be reader, writer or admin"

@@ -80,7 +80,7 @@ func (h *groupHandler) done(r *http.Request, status int, g storage.Group) (escim
 // Create stores a new group and its members, owned by the caller.
 func (h *groupHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (escim.Resource, error) {
 	caller, _ := callerFrom(r.Context())
-	g, err := toGroup(attrs)
+	g, err := checkedGroup(attrs)
 	if err != nil {
 		return escim.Resource{}, err
 	}
@@ -95,7 +95,7 @@ func (h *groupHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (
 // Replace implements PUT: attributes and the whole member list.
 func (h *groupHandler) Replace(r *http.Request, id string, attrs escim.ResourceAttributes) (escim.Resource, error) {
 	caller, _ := callerFrom(r.Context())
-	next, err := toGroup(attrs)
+	next, err := checkedGroup(attrs)
 	if err != nil {
 		return escim.Resource{}, err
 	}
@@ -131,7 +131,12 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []escim.PatchOperat
 		if err := check(cur.Owner, cur.Meta); err != nil {
 			return storage.MemberChange{}, err
 		}
-		return applyGroupPatch(cur, ops, s.groupType)
+		change, err := applyGroupPatch(cur, ops, s.groupType)
+		if err != nil {
+			return change, err
+		}
+		// Checked on the result, so no PATCH grows a group past the limits.
+		return change, normalizeGroup(cur)
 	})
 	if err != nil {
 		return escim.Resource{}, toScimError(s.log, err, "group "+id)
@@ -204,3 +209,20 @@ func (h *groupHandler) GetAll(r *http.Request, _ escim.ListRequestParams) (escim
 	return escim.Page{}, errNotRouted
 }
 func (h *groupHandler) Delete(r *http.Request, id string) error { return errNotRouted }
+
+// checkedGroup converts a group document after checking it against the
+// limits (members are bounded by the group size), with its identifiers in
+// NFC.
+func checkedGroup(doc map[string]any) (storage.Group, error) {
+	if err := checkResourceLimits(doc, "members"); err != nil {
+		return storage.Group{}, err
+	}
+	g, err := toGroup(doc)
+	if err != nil {
+		return storage.Group{}, err
+	}
+	if err := normalizeGroup(&g); err != nil {
+		return storage.Group{}, err
+	}
+	return g, nil
+}

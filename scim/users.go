@@ -76,7 +76,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) {
 func (h *userHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (escim.Resource, error) {
 	s := h.s
 	caller, _ := callerFrom(r.Context())
-	u, err := toUser(attrs)
+	u, err := checkedUser(attrs)
 	if err != nil {
 		return escim.Resource{}, err
 	}
@@ -107,7 +107,7 @@ func (h *userHandler) done(r *http.Request, status int, u storage.User) (escim.R
 func (h *userHandler) Replace(r *http.Request, id string, attrs escim.ResourceAttributes) (escim.Resource, error) {
 	s := h.s
 	caller, _ := callerFrom(r.Context())
-	next, err := toUser(attrs)
+	next, err := checkedUser(attrs)
 	if err != nil {
 		return escim.Resource{}, err
 	}
@@ -145,7 +145,7 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperati
 		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), s.userType.SchemaExtensions[0].Schema); err != nil {
 			return err
 		}
-		next, err := toUser(doc)
+		next, err := checkedUser(doc) // the result, so no PATCH grows a user past the limits
 		if err != nil {
 			return err
 		}
@@ -162,6 +162,22 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperati
 		return escim.Resource{}, toScimError(s.log, err, "user "+id)
 	}
 	return h.done(r, http.StatusOK, updated)
+}
+
+// checkedUser converts a user document after checking it against the
+// limits, with its identifiers in NFC.
+func checkedUser(doc map[string]any) (storage.User, error) {
+	if err := checkResourceLimits(doc); err != nil {
+		return storage.User{}, err
+	}
+	u, err := toUser(doc)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if err := normalizeUser(&u); err != nil {
+		return storage.User{}, err
+	}
+	return u, nil
 }
 
 // Get, GetAll and Delete are served by Server directly; the library never

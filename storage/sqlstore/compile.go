@@ -274,7 +274,7 @@ func columnValue(col column, e storage.Compare) (any, error) {
 		if !ok {
 			return nil, bad("string")
 		}
-		return strings.ToLower(s), nil
+		return foldKey(s), nil
 	case kindExact:
 		s, ok := e.Value.(string)
 		if !ok {

@@ -44,7 +44,7 @@ func (s *Store) CreateGroup(ctx context.Context, g storage.Group) (storage.Group
 	err = s.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.ID, g.Owner, exact(g.ExternalID), strings.ToLower(g.DisplayName), g.DisplayName,
+			g.ID, g.Owner, exact(g.ExternalID), foldKey(g.DisplayName), g.DisplayName,
 			millis(now), millis(now), 1, doc).Error; err != nil {
 			return translate(err)
 		}
@@ -344,7 +344,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		now := s.now().UTC().Truncate(time.Millisecond)
 		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
 		return translate(tx.Exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
-			WHERE id = ?`, exact(next.ExternalID), strings.ToLower(next.DisplayName), next.DisplayName,
+			WHERE id = ?`, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName,
 			millis(now), doc, id).Error)
 	})
 	if err != nil {

@@ -135,7 +135,7 @@ func insertSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite, now time
 	}
 	err = tx.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc, source_key, sync_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-		g.ID, owner, exact(g.ExternalID), strings.ToLower(g.DisplayName), g.DisplayName,
+		g.ID, owner, exact(g.ExternalID), foldKey(g.DisplayName), g.DisplayName,
 		millis(now), millis(now), doc, exact(w.Key), w.Hash).Error
 	return g.ID, translate(err)
 }
@@ -172,7 +172,7 @@ func updateSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite) (bool, e
 		return false, err
 	}
 	err = tx.Exec(`UPDATE groups SET owner = ?, external_id = ?, display_name = ?, display = ?, doc = ?, source_key = ?, sync_hash = ?
-		WHERE id = ?`, owner, exact(next.ExternalID), strings.ToLower(next.DisplayName), next.DisplayName, doc,
+		WHERE id = ?`, owner, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName, doc,
 		exact(w.Key), w.Hash, id).Error
 	return changed, translate(err)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -115,7 +114,7 @@ func (s *Store) ClaimsByUserName(ctx context.Context, userNames []string) (map[s
 	}
 	lower := make([]string, len(userNames))
 	for i, n := range userNames {
-		lower[i] = strings.ToLower(n)
+		lower[i] = foldKey(n)
 	}
 	out := make(map[string]storage.UserClaim, len(lower))
 	err = chunks(lower, keyChunk, func(chunk []string) error {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -41,8 +43,15 @@ func folded(s string) any {
 	if s == "" {
 		return nil
 	}
-	return strings.ToLower(s)
+	return foldKey(s)
 }
+
+// foldKey is the form a case-insensitive value is stored and compared in:
+// NFC first, so composed and decomposed accents are one value, then
+// lower-cased in Go, so SQLite and PostgreSQL (whose own lower() depends
+// on the server's locale, and SQLite's on ASCII only) agree on every
+// comparison, uniqueness included.
+func foldKey(s string) string { return strings.ToLower(norm.NFC.String(s)) }
 
 func exact(s string) any {
 	if s == "" {
@@ -78,7 +87,7 @@ func toUserRow(u *storage.User) (userRow, error) {
 		display = u.UserName
 	}
 	r := userRow{values: []any{
-		u.ID, u.Owner, exact(u.ExternalID), strings.ToLower(u.UserName), display,
+		u.ID, u.Owner, exact(u.ExternalID), foldKey(u.UserName), display,
 		folded(u.DisplayName), folded(u.NickName), folded(u.Title), folded(u.UserType),
 		folded(u.PreferredLanguage), folded(u.Locale), folded(u.Timezone), folded(u.ProfileURL),
 		u.Active,

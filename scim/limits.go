@@ -1,0 +1,145 @@
+package scim
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// Limits on what one resource may hold (README, "Limits"). They bound the
+// size of a row and of every response that carries it, and are checked on
+// the resource a write would store: after a PATCH is applied, so that no
+// sequence of PATCHes grows a resource past what a POST may create.
+const (
+	// MaxIdentifierChars bounds userName and a group's displayName:
+	// longer than any directory's login or group name (Entra allows 113
+	// characters for a userPrincipalName, AD 256 for a group name).
+	MaxIdentifierChars = 256
+	// MaxExternalIDChars bounds externalId, which may hold a DN.
+	MaxExternalIDChars = 1024
+	// MaxStringChars bounds every other string value.
+	MaxStringChars = 4096
+	// MaxCertificateChars bounds x509Certificates values (base64 DER).
+	MaxCertificateChars = 16384
+	// MaxValues bounds each multi-valued attribute (emails, phoneNumbers,
+	// addresses, roles, ...). A group's members are bounded by the group
+	// size instead.
+	MaxValues = 100
+	// MaxNameChars bounds the names of tokens and sources in the config API.
+	MaxNameChars = 128
+)
+
+// IdentifierProblem says what is wrong with identifier s, or "" when
+// nothing is: invalid UTF-8, a control character (C0, DEL, C1), a format
+// character (zero-width space, joiners, direction marks, BOM, ...), a line
+// or paragraph separator, or U+FFFD, which is what invalid UTF-8 in a JSON
+// body decodes to. Each of these makes two names that look the same differ,
+// or breaks logs and terminals that print the name.
+func IdentifierProblem(s string, maxChars int) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	if n := utf8.RuneCountInString(s); n > maxChars {
+		return fmt.Sprintf("has %d characters; the limit is %d", n, maxChars)
+	}
+	for i, r := range s {
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return fmt.Sprintf("holds the character %U at byte %d (control, format or invalid UTF-8 characters are not allowed)", r, i)
+		}
+	}
+	return ""
+}
+
+// normalizeIdentifier returns s in Unicode NFC, so that a composed and a
+// decomposed "é" (or the Kelvin sign and "K") are one name, after checking
+// it. attr names the attribute in the error.
+func normalizeIdentifier(attr, s string, maxChars int) (string, error) {
+	if s == "" {
+		return s, nil
+	}
+	if p := IdentifierProblem(s, maxChars); p != "" {
+		return "", invalidValue("%s %s", attr, p)
+	}
+	return norm.NFC.String(s), nil
+}
+
+// checkResourceLimits walks a resource document (attribute names as the
+// client wrote them) and refuses any string or multi-valued attribute past
+// its limit. skip names attributes bounded elsewhere (a group's members).
+func checkResourceLimits(doc map[string]any, skip ...string) error {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
+		if slices.ContainsFunc(skip, func(s string) bool { return strings.EqualFold(s, k) }) {
+			continue
+		}
+		if err := checkValueLimits(k, doc[k], 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkValueLimits checks v, the value at path. A SCIM resource nests at
+// most three levels (extension, multi-valued complex attribute, value), so
+// deeper documents are refused rather than walked.
+func checkValueLimits(path string, v any, depth int) error {
+	if depth > maxDocDepth {
+		return invalidValue("%s nests deeper than a SCIM resource can", path)
+	}
+	switch x := v.(type) {
+	case string:
+		limit := MaxStringChars
+		if strings.HasPrefix(strings.ToLower(path), "x509certificates") {
+			limit = MaxCertificateChars
+		}
+		if len(x) > limit { // bytes >= characters: count only when it may matter
+			if n := utf8.RuneCountInString(x); n > limit {
+				return invalidValue("%s has %d characters; the limit is %d", path, n, limit)
+			}
+		}
+	case []any:
+		if len(x) > MaxValues {
+			return invalidValue("%s has %d values; the limit is %d", path, len(x), MaxValues)
+		}
+		for i, e := range x {
+			if err := checkValueLimits(fmt.Sprintf("%s[%d]", path, i), e, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if err := checkValueLimits(path+"."+k, x[k], depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+const maxDocDepth = 4
+
+// normalizeUser checks u's identifiers and brings them to NFC.
+func normalizeUser(u *storage.User) error {
+	var err error
+	if u.UserName, err = normalizeIdentifier("userName", u.UserName, MaxIdentifierChars); err != nil {
+		return err
+	}
+	u.ExternalID, err = normalizeIdentifier("externalId", u.ExternalID, MaxExternalIDChars)
+	return err
+}
+
+// normalizeGroup checks g's identifiers and brings them to NFC.
+func normalizeGroup(g *storage.Group) error {
+	var err error
+	if g.DisplayName, err = normalizeIdentifier("displayName", g.DisplayName, MaxIdentifierChars); err != nil {
+		return err
+	}
+	g.ExternalID, err = normalizeIdentifier("externalId", g.ExternalID, MaxExternalIDChars)
+	return err
+}
