@@ -214,7 +214,7 @@ func (h *groupHandler) Delete(r *http.Request, id string) error { return errNotR
 // limits (members are bounded by the group size), with its identifiers in
 // NFC.
 func checkedGroup(doc map[string]any) (storage.Group, error) {
-	if err := checkResourceLimits(doc, "members"); err != nil {
+	if err := checkResourceLimits(doc, groupLimits); err != nil {
 		return storage.Group{}, err
 	}
 	g, err := toGroup(doc)

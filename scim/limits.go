@@ -72,32 +72,44 @@ func normalizeIdentifier(attr, s string, maxChars int) (string, error) {
 
 // checkResourceLimits walks a resource document (attribute names as the
 // client wrote them) and refuses any string or multi-valued attribute past
-// its limit. skip names attributes bounded elsewhere (a group's members).
-func checkResourceLimits(doc map[string]any, skip ...string) error {
+// its limit. limits gives top-level attributes their own string limit
+// (keys lower-case); skipAttr marks one bounded elsewhere (a group's
+// members, by the group size).
+func checkResourceLimits(doc map[string]any, limits map[string]int) error {
 	for _, k := range slices.Sorted(maps.Keys(doc)) {
-		if slices.ContainsFunc(skip, func(s string) bool { return strings.EqualFold(s, k) }) {
+		limit, ok := limits[strings.ToLower(k)]
+		switch {
+		case !ok && strings.HasPrefix(strings.ToLower(k), "x509certificates"):
+			limit = MaxCertificateChars
+		case !ok:
+			limit = MaxStringChars
+		case limit == skipAttr:
 			continue
 		}
-		if err := checkValueLimits(k, doc[k], 0); err != nil {
+		if err := checkValueLimits(k, doc[k], limit, 0); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkValueLimits checks v, the value at path. A SCIM resource nests at
-// most three levels (extension, multi-valued complex attribute, value), so
-// deeper documents are refused rather than walked.
-func checkValueLimits(path string, v any, depth int) error {
+const skipAttr = -1
+
+var (
+	userLimits  = map[string]int{"username": MaxIdentifierChars, "externalid": MaxExternalIDChars}
+	groupLimits = map[string]int{"displayname": MaxIdentifierChars, "externalid": MaxExternalIDChars, "members": skipAttr}
+)
+
+// checkValueLimits checks v, the value at path, against limit characters
+// per string. A SCIM resource nests at most three levels (extension,
+// multi-valued complex attribute, value), so deeper documents are refused
+// rather than walked.
+func checkValueLimits(path string, v any, limit, depth int) error {
 	if depth > maxDocDepth {
 		return invalidValue("%s nests deeper than a SCIM resource can", path)
 	}
 	switch x := v.(type) {
 	case string:
-		limit := MaxStringChars
-		if strings.HasPrefix(strings.ToLower(path), "x509certificates") {
-			limit = MaxCertificateChars
-		}
 		if len(x) > limit { // bytes >= characters: count only when it may matter
 			if n := utf8.RuneCountInString(x); n > limit {
 				return invalidValue("%s has %d characters; the limit is %d", path, n, limit)
@@ -108,13 +120,13 @@ func checkValueLimits(path string, v any, depth int) error {
 			return invalidValue("%s has %d values; the limit is %d", path, len(x), MaxValues)
 		}
 		for i, e := range x {
-			if err := checkValueLimits(fmt.Sprintf("%s[%d]", path, i), e, depth+1); err != nil {
+			if err := checkValueLimits(fmt.Sprintf("%s[%d]", path, i), e, limit, depth+1); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(x)) {
-			if err := checkValueLimits(path+"."+k, x[k], depth+1); err != nil {
+			if err := checkValueLimits(path+"."+k, x[k], limit, depth+1); err != nil {
 				return err
 			}
 		}

@@ -167,7 +167,7 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperati
 // checkedUser converts a user document after checking it against the
 // limits, with its identifiers in NFC.
 func checkedUser(doc map[string]any) (storage.User, error) {
-	if err := checkResourceLimits(doc); err != nil {
+	if err := checkResourceLimits(doc, userLimits); err != nil {
 		return storage.User{}, err
 	}
 	u, err := toUser(doc)
