@@ -49,6 +49,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SyncGroups", syncGroupTests},
 		{"Audit", auditTests},
 		{"Leases", leaseTests},
+		{"Identity", identityTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
