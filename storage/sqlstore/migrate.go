@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"gorm.io/gorm"
 )
@@ -16,6 +17,9 @@ type migration struct {
 	// pgReplace gives PostgreSQL its own statements in place of
 	// sqlite[i]; every other statement is translated by postgresDDL.
 	pgReplace map[int][]string
+	// backfill, when set, runs after the statements, in their transaction,
+	// for rewrites SQL cannot express (Unicode normalisation).
+	backfill func(tx *gorm.DB, log *slog.Logger) error
 }
 
 // Case-insensitive attributes are stored lower-cased in their filter
@@ -98,6 +102,7 @@ var migrations = []migration{
 	{version: 3, name: "source leases", sqlite: leaseSchema},
 	{version: 4, name: "child foreign keys checked at commit", sqlite: deferredFKSchema,
 		pgReplace: replaceAll(deferredFKSchema, pgDeferredFK)},
+	{version: 5, name: "case-insensitive keys in NFC", backfill: backfillFoldKeys},
 }
 
 // migrate applies every migration newer than the recorded version, in one
@@ -132,6 +137,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			for _, stmt := range m.statementsFor(s.dialect) {
 				if err := tx.Exec(stmt).Error; err != nil {
+					return fmt.Errorf("sqlstore: migration %d (%s): %w", m.version, m.name, err)
+				}
+			}
+			if m.backfill != nil {
+				if err := m.backfill(tx, s.log); err != nil {
 					return fmt.Errorf("sqlstore: migration %d (%s): %w", m.version, m.name, err)
 				}
 			}
