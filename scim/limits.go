@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -18,10 +17,8 @@ import (
 // the resource a write would store: after a PATCH is applied, so that no
 // sequence of PATCHes grows a resource past what a POST may create.
 const (
-	// MaxIdentifierChars bounds userName and a group's displayName:
-	// longer than any directory's login or group name (Entra allows 113
-	// characters for a userPrincipalName, AD 256 for a group name).
-	MaxIdentifierChars = 256
+	// MaxIdentifierChars bounds userName and a group's displayName.
+	MaxIdentifierChars = storage.MaxUserNameChars
 	// MaxExternalIDChars bounds externalId, which may hold a DN.
 	MaxExternalIDChars = 1024
 	// MaxStringChars bounds every other string value.
@@ -37,25 +34,8 @@ const (
 )
 
 // IdentifierProblem says what is wrong with identifier s, or "" when
-// nothing is: invalid UTF-8, a control character (C0, DEL, C1), a format
-// character (zero-width space, joiners, direction marks, BOM, ...), a line
-// or paragraph separator, or U+FFFD, which is what invalid UTF-8 in a JSON
-// body decodes to. Each of these makes two names that look the same differ,
-// or breaks logs and terminals that print the name.
-func IdentifierProblem(s string, maxChars int) string {
-	if !utf8.ValidString(s) {
-		return "is not valid UTF-8"
-	}
-	if n := utf8.RuneCountInString(s); n > maxChars {
-		return fmt.Sprintf("has %d characters; the limit is %d", n, maxChars)
-	}
-	for i, r := range s {
-		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
-			return fmt.Sprintf("holds the character %U at byte %d (control, format or invalid UTF-8 characters are not allowed)", r, i)
-		}
-	}
-	return ""
-}
+// nothing is (see storage.IdentifierProblem).
+func IdentifierProblem(s string, maxChars int) string { return storage.IdentifierProblem(s, maxChars) }
 
 // normalizeIdentifier returns s in Unicode NFC, so that a composed and a
 // decomposed "é" (or the Kelvin sign and "K") are one name, after checking

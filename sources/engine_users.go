@@ -112,7 +112,7 @@ func (st *runState) writeUsers(ctx context.Context, recs []UserRecord, prep []pr
 	for _, m := range batch {
 		if m.existing != nil && m.existing.Hash == m.hash && m.existing.DeactivatedAt.IsZero() {
 			st.run.Counts.Unchanged++
-			st.namesInRun[strings.ToLower(m.user.UserName)] = m.user.ID
+			st.namesInRun[storage.FoldKey(m.user.UserName)] = m.user.ID
 			continue
 		}
 		writes = append(writes, m)
@@ -199,7 +199,11 @@ func (st *runState) checkClaims(ctx context.Context, writes []*mappedUser) ([]*m
 	}
 	kept := writes[:0]
 	for _, m := range writes {
-		lower := strings.ToLower(m.user.UserName)
+		if p := storage.IdentifierProblem(m.user.UserName, storage.MaxUserNameChars); p != "" {
+			st.conflict(m, "userName "+p) // SCIM clients could not use it either
+			continue
+		}
+		lower := storage.FoldKey(m.user.UserName)
 		if other, ok := st.namesInRun[lower]; ok && other != m.user.ID {
 			st.conflict(m, "another record of this source already has this userName")
 			continue

@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -46,12 +43,8 @@ func folded(s string) any {
 	return foldKey(s)
 }
 
-// foldKey is the form a case-insensitive value is stored and compared in:
-// NFC first, so composed and decomposed accents are one value, then
-// lower-cased in Go, so SQLite and PostgreSQL (whose own lower() depends
-// on the server's locale, and SQLite's on ASCII only) agree on every
-// comparison, uniqueness included.
-func foldKey(s string) string { return strings.ToLower(norm.NFC.String(s)) }
+// foldKey is the stored and compared form of case-insensitive values.
+func foldKey(s string) string { return storage.FoldKey(s) }
 
 func exact(s string) any {
 	if s == "" {
