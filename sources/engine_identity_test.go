@@ -1,6 +1,7 @@
 package sources_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,6 +26,10 @@ func TestSourceUserNamesMeetTheIdentifierRules(t *testing.T) {
 	wantCounts(t, r, storage.RunCounts{Fetched: 5, Created: 2, Conflicts: 3})
 	users := e.users(t)
 	if len(users) != 2 || users["ok@example.com"].ExternalID != "ok" || users["jose\u0301@example.com"].ExternalID != "decomposed" {
-		t.Errorf("stored users: %v", users)
+		var names []string
+		for name := range users {
+			names = append(names, fmt.Sprintf("%.40q (%d bytes)", name, len(name)))
+		}
+		t.Errorf("stored users: %v", names)
 	}
 }
