@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"regexp"
 	"time"
 
@@ -35,4 +38,21 @@ func redactDSN(dsn string) string {
 		return u.Redacted()
 	}
 	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}
+
+// keyFileProblem refuses a secret key file that group or others may read:
+// anyone who can read it can open every sealed source secret. A missing
+// file is no problem (it is created 0600).
+func keyFileProblem(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("secret key file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("secret key file %s is readable by group or others (mode %04o); run: chmod 600 %s", path, perm, path)
+	}
+	return nil
 }
