@@ -203,6 +203,10 @@ func TestTokenRateLimit(t *testing.T) {
 	clock.Add(500 * time.Millisecond)
 	wantJSON(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusOK)
 	wantError(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusTooManyRequests, "")
+	// 429s are counted like every other response.
+	if m := e.do(t, "GET", "/metrics", "", nil); !strings.Contains(string(m.Raw), `code="429"`) {
+		t.Errorf("no 429 in the metrics:\n%s", truncate(string(m.Raw), 3000))
+	}
 	// A rate-limited request is not an authentication failure.
 	clock.Add(10 * time.Second)
 	wantJSON(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusOK)
