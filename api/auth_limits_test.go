@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -262,4 +263,14 @@ func TestMeIs501WithoutErrorLog(t *testing.T) {
 	if log := logs.String(); strings.Contains(log, "level=ERROR") {
 		t.Errorf("/Me logged at error:\n%s", truncate(log, 2000))
 	}
+}
+
+// TestAuthBeforeBody: a request without a valid token is refused before
+// its body is read, so an unauthenticated client cannot make the server
+// buffer a megabyte per request.
+func TestAuthBeforeBody(t *testing.T) {
+	e := newEnv(t)
+	big := strings.NewReader(strings.Repeat("x", 2<<20))
+	wantError(t, e.do(t, "POST", "/Users", "sg_000000000000_x", io.Reader(big)), http.StatusUnauthorized, "")
+	wantError(t, e.do(t, "POST", "/Users", e.Writer, io.Reader(strings.NewReader(strings.Repeat("x", 2<<20)))), http.StatusRequestEntityTooLarge, "")
 }

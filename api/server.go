@@ -99,7 +99,8 @@ func New(cfg Config) (*Server, error) {
 	// The API's description is public (tools fetch it before they have a
 	// token), so it is mounted beside the group, not behind its auth.
 	e.GET(OpenAPIPath, s.serveOpenAPI)
-	scimGroup := e.Group(scim.Prefix, s.limitBody, s.authenticate)
+	// Authentication first: a refused request costs no body read.
+	scimGroup := e.Group(scim.Prefix, s.authenticate, s.limitBody)
 	scimGroup.Any("", echo.WrapHandler(sp))
 	scimGroup.Any("/*", echo.WrapHandler(sp))
 	s.routesV1(e)
