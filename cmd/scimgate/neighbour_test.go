@@ -211,6 +211,13 @@ func TestServeTLSReloadsCertificate(t *testing.T) {
 		t.Errorf("start log does not say https:\n%s", logs.String())
 	}
 
+	// healthcheck, from the same environment, speaks TLS too.
+	_, port, _ := net.SplitHostPort(addr)
+	tlsEnv := map[string]string{"SCIMGATE_LISTEN": ":" + port, "SCIMGATE_TLS_CERT": certFile, "SCIMGATE_TLS_KEY": keyFile}
+	if out, _, err := runCLI(t, tlsEnv, "healthcheck"); err != nil || out != "ok\n" {
+		t.Errorf("healthcheck over TLS = %q, %v", out, err)
+	}
+
 	second := writeCert(t, certFile, keyFile, "second")
 	pool.AddCert(second)
 	clock.Add(certCheckEvery)
