@@ -88,7 +88,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	}
 	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
-		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second,
+		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
 	adminToken, _ := m.LookupEnv("SCIMGATE_ADMIN_TOKEN")
 	srv, err := api.New(api.Config{
@@ -104,6 +104,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	}
 	runner.Observe = srv.ObserveRun
 	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
+	recoverRuns(ctx, runner, logger)
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()
 	schedDone := make(chan struct{})
