@@ -134,24 +134,29 @@ func (st *runState) applyDeletions(ctx context.Context, list []storage.PendingDe
 				ub.Deactivate = append(ub.Deactivate, p.ID)
 			}
 		}
+		// Each transaction stores the counts it completes.
+		afterUsers := st.run.Counts
+		afterUsers.Deactivated += len(ub.Deactivate)
+		afterUsers.Deleted += len(ub.Delete)
+		afterGroups := afterUsers
+		afterGroups.Deleted += len(gb.Delete)
 		if !st.job.DryRun {
 			if len(ub.Deactivate)+len(ub.Delete) > 0 {
+				ub.Progress = st.progressAt(afterUsers)
 				if err := st.e.store.ApplyUsers(ctx, st.owner, ub); err != nil {
 					return fmt.Errorf("remove users: %w", err)
 				}
+				st.committedAt(afterUsers)
 			}
 			if len(gb.Delete) > 0 {
+				gb.Progress = st.progressAt(afterGroups)
 				if err := st.e.store.ApplyGroups(ctx, st.owner, gb); err != nil {
 					return fmt.Errorf("remove groups: %w", err)
 				}
 			}
 		}
+		st.committedAt(afterGroups)
 		for _, p := range chunk {
-			if p.Action == storage.ChangeDelete {
-				st.run.Counts.Deleted++
-			} else {
-				st.run.Counts.Deactivated++
-			}
 			st.change(storage.Change{Action: p.Action, Kind: p.Kind, ResourceID: p.ID, Key: p.Key, Name: p.Name})
 		}
 		if err := st.progress(ctx); err != nil {

@@ -181,18 +181,24 @@ func (st *runState) resolveKeys(ctx context.Context, keys []string) (map[string]
 	return out, nil
 }
 
-// applyGroups writes a batch; on a displayName collision it retries one
-// group at a time so only the colliding group is a conflict.
+// applyGroups writes a batch, with the run's counts as they are once it
+// is written; on a displayName collision it retries one group at a time
+// so only the colliding group is a conflict.
 func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) error {
 	if len(writes) == 0 {
 		return nil
 	}
-	if !st.job.DryRun {
-		err := st.e.store.ApplyGroups(ctx, st.owner, toGroupBatch(writes))
+	if st.job.DryRun {
+		st.run.Counts = countGroupWrites(st.run.Counts, writes)
+	} else {
+		after := countGroupWrites(st.run.Counts, writes)
+		err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(writes, after))
 		if errors.Is(err, storage.ErrConflict) {
 			var kept []*mappedGroup
 			for _, m := range writes {
-				err := st.e.store.ApplyGroups(ctx, st.owner, toGroupBatch([]*mappedGroup{m}))
+				one := []*mappedGroup{m}
+				after := countGroupWrites(st.run.Counts, one)
+				err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(one, after))
 				if errors.Is(err, storage.ErrConflict) {
 					st.run.Counts.Conflicts++
 					if m.existing == nil {
@@ -205,21 +211,21 @@ func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) erro
 				if err != nil {
 					return fmt.Errorf("write group %s: %w", m.rec.Key, err)
 				}
+				st.committedAt(after)
 				kept = append(kept, m)
 			}
 			writes = kept
 		} else if err != nil {
 			return fmt.Errorf("write groups: %w", err)
+		} else {
+			st.committedAt(after)
 		}
 	}
 	for _, m := range writes {
 		c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
+		c.Action = storage.ChangeUpdate
 		if m.existing == nil {
-			st.run.Counts.Created++
 			c.Action = storage.ChangeCreate
-		} else {
-			st.run.Counts.Updated++
-			c.Action = storage.ChangeUpdate
 		}
 		if m.members != nil {
 			c.Detail = fmt.Sprintf("members: %d added, %d removed", len(m.members.Add), len(m.members.Remove))
@@ -227,6 +233,25 @@ func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) erro
 		st.change(c)
 	}
 	return nil
+}
+
+// groupBatch is the batch that writes writes and stores counts with them.
+func (st *runState) groupBatch(writes []*mappedGroup, counts storage.RunCounts) storage.GroupBatch {
+	b := toGroupBatch(writes)
+	b.Progress = st.progressAt(counts)
+	return b
+}
+
+// countGroupWrites returns c with writes counted as written.
+func countGroupWrites(c storage.RunCounts, writes []*mappedGroup) storage.RunCounts {
+	for _, m := range writes {
+		if m.existing == nil {
+			c.Created++
+		} else {
+			c.Updated++
+		}
+	}
+	return c
 }
 
 func toGroupBatch(writes []*mappedGroup) storage.GroupBatch {
