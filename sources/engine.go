@@ -305,9 +305,11 @@ func (st *runState) progressAt(c storage.RunCounts) *storage.RunProgress {
 	return &storage.RunProgress{RunID: st.run.ID, Counts: c}
 }
 
-// committedAt records that a write carrying counts c committed.
+// committedAt records that a write carrying counts c committed, with
+// the change log entries so far.
 func (st *runState) committedAt(c storage.RunCounts) {
-	st.run.Counts, st.committed = c, c
+	st.run.Counts = c
+	st.settle()
 }
 
 // dropChangesAfter forgets buffered change log entries past seq.

@@ -145,3 +145,28 @@ func TestRunCountsAreStoredWithTheirWrites(t *testing.T) {
 	wantStatus(t, r, storage.RunSucceeded)
 	wantCounts(t, r, storage.RunCounts{Fetched: 10, Created: 10})
 }
+
+// TestAFailedRemovalCountsWhatItCommitted: the users' removals commit, the
+// groups' fail; the failed run counts the deactivations that are stored.
+func TestAFailedRemovalCountsWhatItCommitted(t *testing.T) {
+	e := newEnv(t, storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 100})
+	e.ds.SetUsers(tenUsers()...)
+	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1"), sourcetest.Group("g2", "Platform", "k2"))
+	wantStatus(t, e.run(t, sources.Trigger{}), storage.RunSucceeded)
+
+	e.ds.SetUsers(tenUsers()[:7]...)
+	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1"))
+	injectFault(t, e, `CREATE TRIGGER fault BEFORE DELETE ON groups BEGIN SELECT RAISE(ABORT, 'injected: disk I/O error'); END`)
+	r := e.run(t, sources.Trigger{})
+	wantStatus(t, r, storage.RunFailed)
+	inactive := 0
+	for _, u := range e.users(t) {
+		if !u.Active {
+			inactive++
+		}
+	}
+	if inactive != 3 {
+		t.Fatalf("%d users deactivated, want the 3 removed ones (their transaction committed)", inactive)
+	}
+	wantCounts(t, r, storage.RunCounts{Fetched: 8, Unchanged: 8, Deactivated: 3})
+}

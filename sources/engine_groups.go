@@ -188,49 +188,51 @@ func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) erro
 	if len(writes) == 0 {
 		return nil
 	}
-	if st.job.DryRun {
-		st.run.Counts = countGroupWrites(st.run.Counts, writes)
-	} else {
-		after := countGroupWrites(st.run.Counts, writes)
-		err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(writes, after))
-		if errors.Is(err, storage.ErrConflict) {
-			var kept []*mappedGroup
-			for _, m := range writes {
-				one := []*mappedGroup{m}
-				after := countGroupWrites(st.run.Counts, one)
-				err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(one, after))
-				if errors.Is(err, storage.ErrConflict) {
-					st.run.Counts.Conflicts++
-					if m.existing == nil {
-						st.seenGroups[m.rec.Key] = ""
-					}
-					st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
-						Detail: "another group already has this displayName"})
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("write group %s: %w", m.rec.Key, err)
-				}
-				st.committedAt(after)
-				kept = append(kept, m)
+	// written logs what a committed transaction wrote and takes its counts.
+	written := func(ws []*mappedGroup, after storage.RunCounts) {
+		for _, m := range ws {
+			c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
+			c.Action = storage.ChangeUpdate
+			if m.existing == nil {
+				c.Action = storage.ChangeCreate
 			}
-			writes = kept
-		} else if err != nil {
-			return fmt.Errorf("write groups: %w", err)
-		} else {
-			st.committedAt(after)
+			if m.members != nil {
+				c.Detail = fmt.Sprintf("members: %d added, %d removed", len(m.members.Add), len(m.members.Remove))
+			}
+			st.change(c)
 		}
+		st.committedAt(after)
+	}
+	if st.job.DryRun {
+		written(writes, countGroupWrites(st.run.Counts, writes))
+		return nil
+	}
+	after := countGroupWrites(st.run.Counts, writes)
+	err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(writes, after))
+	if err == nil {
+		written(writes, after)
+		return nil
+	}
+	if !errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("write groups: %w", err)
 	}
 	for _, m := range writes {
-		c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
-		c.Action = storage.ChangeUpdate
-		if m.existing == nil {
-			c.Action = storage.ChangeCreate
+		one := []*mappedGroup{m}
+		after := countGroupWrites(st.run.Counts, one)
+		err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(one, after))
+		if errors.Is(err, storage.ErrConflict) {
+			st.run.Counts.Conflicts++
+			if m.existing == nil {
+				st.seenGroups[m.rec.Key] = ""
+			}
+			st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
+				Detail: "another group already has this displayName"})
+			continue
 		}
-		if m.members != nil {
-			c.Detail = fmt.Sprintf("members: %d added, %d removed", len(m.members.Add), len(m.members.Remove))
+		if err != nil {
+			return fmt.Errorf("write group %s: %w", m.rec.Key, err)
 		}
-		st.change(c)
+		written(one, after)
 	}
 	return nil
 }

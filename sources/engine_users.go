@@ -252,40 +252,40 @@ func (st *runState) applyUsers(ctx context.Context, writes []*mappedUser) error 
 		return nil
 	}
 	before := st.beforeImages(ctx, writes)
-	if st.job.DryRun {
-		st.run.Counts = countUserWrites(st.run.Counts, writes)
-	} else {
-		after := countUserWrites(st.run.Counts, writes)
-		err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(writes, after))
-		switch {
-		case errors.Is(err, storage.ErrConflict) && len(writes) > 1:
-			var kept []*mappedUser
-			for _, m := range writes {
-				one := []*mappedUser{m}
-				after := countUserWrites(st.run.Counts, one)
-				err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(one, after))
-				if errors.Is(err, storage.ErrConflict) {
-					st.conflict(m, "userName was taken by another writer during the run")
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("write user %s: %w", m.rec.Key, err)
-				}
-				st.committedAt(after)
-				kept = append(kept, m)
-			}
-			writes = kept
-		case errors.Is(err, storage.ErrConflict):
-			st.conflict(writes[0], "userName was taken by another writer during the run")
-			return nil
-		case err != nil:
-			return fmt.Errorf("write users: %w", err)
-		default:
-			st.committedAt(after)
+	// written logs what a committed transaction wrote and takes its counts.
+	written := func(ws []*mappedUser, after storage.RunCounts) {
+		for _, m := range ws {
+			st.recordUserChange(m, before[m.user.ID])
 		}
+		st.committedAt(after)
 	}
-	for _, m := range writes {
-		st.recordUserChange(m, before[m.user.ID])
+	if st.job.DryRun {
+		written(writes, countUserWrites(st.run.Counts, writes))
+		return nil
+	}
+	after := countUserWrites(st.run.Counts, writes)
+	err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(writes, after))
+	switch {
+	case errors.Is(err, storage.ErrConflict) && len(writes) > 1:
+		for _, m := range writes {
+			one := []*mappedUser{m}
+			after := countUserWrites(st.run.Counts, one)
+			err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(one, after))
+			if errors.Is(err, storage.ErrConflict) {
+				st.conflict(m, "userName was taken by another writer during the run")
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("write user %s: %w", m.rec.Key, err)
+			}
+			written(one, after)
+		}
+	case errors.Is(err, storage.ErrConflict):
+		st.conflict(writes[0], "userName was taken by another writer during the run")
+	case err != nil:
+		return fmt.Errorf("write users: %w", err)
+	default:
+		written(writes, after)
 	}
 	return nil
 }
