@@ -300,7 +300,7 @@ func (st *runState) settle() {
 }
 
 // progressAt is the progress a write stores in its transaction: the
-// run's counts as they are once it commits. Dry runs write nothing.
+// run's counts as they are once it commits.
 func (st *runState) progressAt(c storage.RunCounts) *storage.RunProgress {
 	return &storage.RunProgress{RunID: st.run.ID, Counts: c}
 }

@@ -64,6 +64,9 @@ func (r *Runner) takeLease(ctx context.Context, sourceID string) error {
 	return nil
 }
 
+// abandonedError is the error of a run whose replica's lease expired.
+const abandonedError = "abandoned: the replica running it stopped before it finished; a later run resumes from the last saved cursor"
+
 // abandonOrphans marks runs left queued or running by a replica that died
 // as failed with the reason given, and returns them: this replica holds
 // the lease, so nobody else is running them. Their cursors were never

@@ -25,9 +25,6 @@ import (
 const interruptedError = "scimgate stopped during the run (the process ended before the run finished); " +
 	"what it wrote stays, and a later run resumes from the last saved cursor"
 
-// abandonedError is the error of a run whose replica's lease expired.
-const abandonedError = "abandoned: the replica running it stopped before it finished; a later run resumes from the last saved cursor"
-
 // RecoverInterrupted, when the runner was made with SingleProcess, marks
 // the runs a previous process left queued or running as failed and gives
 // up that process's leases, so the sources run again at once. Call it at
