@@ -6,7 +6,7 @@
 # and CLI calls (bin/scimgate ...) reuse the binary instead of compiling
 # it again; the first build compiles SQLite and takes a while, so it says so.
 run: build
-	@echo "make run: starting bin/scimgate serve on :8080 (data in ./scimgate.db; Ctrl-C stops it)"
+	@echo "make run: starting bin/scimgate serve (on :8080 and ./scimgate.db unless SCIMGATE_LISTEN, SCIMGATE_DB say otherwise; Ctrl-C stops it)"
 	bin/scimgate serve
 
 build:
