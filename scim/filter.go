@@ -28,12 +28,18 @@ type filterCompiler struct {
 	schema     schema.Schema
 	extensions []schema.Schema
 
-	mu    sync.RWMutex
-	cache map[string]fp.Expression
+	mu         sync.RWMutex
+	cache      map[string]fp.Expression
+	cacheBytes int // the cached shapes' text
 }
 
-// maxCachedShapes bounds the cache; beyond it the cache starts over.
-const maxCachedShapes = 4096
+// maxCachedShapes and maxCacheBytes bound the cache; beyond either it
+// starts over. The byte bound keeps 4096 long shapes (a 1,000-term filter
+// is 50 KB) from holding hundreds of megabytes.
+const (
+	maxCachedShapes = 4096
+	maxCacheBytes   = 8 << 20
+)
 
 func newFilterCompiler(attrs *attrTable, s schema.Schema, exts ...schema.Schema) *filterCompiler {
 	withCommon := s
@@ -47,6 +53,10 @@ func (c *filterCompiler) compile(raw string) (storage.Expr, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return nil, nil
+	}
+	// The parser and the walks below recurse; the text is measured first.
+	if err := storage.CheckFilterText(raw); err != nil {
+		return nil, err
 	}
 	shape, literals, ok := lexShape(raw)
 	if ok {
@@ -67,10 +77,13 @@ func (c *filterCompiler) compile(raw string) (storage.Expr, error) {
 	}
 	if ok && sameLiterals(ast, literals) {
 		c.mu.Lock()
-		if len(c.cache) >= maxCachedShapes {
-			c.cache = map[string]fp.Expression{}
+		if len(c.cache) >= maxCachedShapes || c.cacheBytes+len(shape) > maxCacheBytes {
+			c.cache, c.cacheBytes = map[string]fp.Expression{}, 0
 		}
-		c.cache[shape] = ast
+		if _, dup := c.cache[shape]; !dup {
+			c.cache[shape] = ast
+			c.cacheBytes += len(shape)
+		}
 		c.mu.Unlock()
 	}
 	return c.translate(ast, nil)

@@ -19,13 +19,11 @@ const (
 )
 
 // CheckFilterText measures raw in one pass, outside string literals:
-// length, nesting of ( and [, and the number of terms (and/or words plus
-// one). It answers an InvalidError naming the limit exceeded; a filter
+// nesting of ( and [, the number of terms (and/or words plus one) and
+// length. The scan is linear and the text already bounded by the request
+// size limits, so the more telling limits are reported first. It answers an InvalidError naming the limit exceeded; a filter
 // within the limits may still be invalid syntax, which the parser reports.
 func CheckFilterText(raw string) error {
-	if len(raw) > MaxFilterLength {
-		return Invalid(fmt.Sprintf("the filter is %d bytes long; the limit is %d", len(raw), MaxFilterLength))
-	}
 	depth, deepest, joins := 0, 0, 0
 	wordStart := -1
 	endWord := func(i int) {
@@ -65,6 +63,9 @@ func CheckFilterText(raw string) error {
 	}
 	if joins+1 > MaxFilterTerms {
 		return Invalid(fmt.Sprintf("the filter has %d terms joined by and/or; the limit is %d", joins+1, MaxFilterTerms))
+	}
+	if len(raw) > MaxFilterLength {
+		return Invalid(fmt.Sprintf("the filter is %d bytes long; the limit is %d", len(raw), MaxFilterLength))
 	}
 	return nil
 }
