@@ -47,7 +47,9 @@ func benchmarkLongFilter(b *testing.B, s *sqlstore.Store) {
 			b.Fatalf("ApplyUsers: %v", err)
 		}
 	}
-	byID := func(id string) storage.Expr { return storage.Compare{Attr: storage.AttrID, Op: storage.OpEq, Value: id} }
+	byID := func(id string) storage.Expr {
+		return storage.Compare{Attr: storage.AttrID, Op: storage.OpEq, Value: id}
+	}
 	// Every tenth user, chained left to right as the SCIM parser builds it.
 	var chain storage.Expr
 	var want []string
