@@ -1,6 +1,9 @@
 package storage
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // The forms Simplify produces, besides Compare, Not and ValuePath. Stores
 // compile them; callers build filters from the binary And and Or.
@@ -170,7 +173,9 @@ func anyOf(xs []Expr) Expr {
 	for _, x := range xs {
 		switch x := x.(type) {
 		case Compare:
-			if s, ok := x.Value.(string); ok && x.Op == OpEq {
+			// Only valid UTF-8 goes into an In, whose values a store may
+			// pass as JSON: an invalid byte would change on the way.
+			if s, ok := x.Value.(string); ok && x.Op == OpEq && utf8.ValidString(s) {
 				if i, seen := inAt[x.Attr]; seen {
 					in := out[i].(In)
 					in.Values = append(in.Values, s)

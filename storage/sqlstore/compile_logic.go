@@ -58,18 +58,18 @@ func (c *compiler) balanced(cols map[storage.Attr]column, multi map[storage.Attr
 	if len(xs) == 0 {
 		return storage.Invalid("empty filter expression")
 	}
-	byHeight := slices.Clone(xs)
-	heights := make(map[int]int, len(xs))
-	for i := range byHeight {
-		heights[i] = height(byHeight[i])
+	type operand struct {
+		x storage.Expr
+		h int
 	}
-	idx := make([]int, len(xs))
-	for i := range idx {
-		idx[i] = i
+	ops := make([]operand, len(xs))
+	for i, x := range xs {
+		ops[i] = operand{x, height(x)}
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(heights[b], heights[a]) })
-	for i, j := range idx {
-		byHeight[i] = xs[j]
+	slices.SortStableFunc(ops, func(a, b operand) int { return cmp.Compare(b.h, a.h) })
+	byHeight := make([]storage.Expr, len(ops))
+	for i, o := range ops {
+		byHeight[i] = o.x
 	}
 	return c.pairs(cols, multi, op, byHeight)
 }
