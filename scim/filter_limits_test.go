@@ -2,11 +2,14 @@ package scim
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/elimity-com/scim/schema"
 	fp "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // BenchmarkCompileLongFilter: what the SCIM layer spends on a 1,000-term
@@ -42,5 +45,51 @@ func BenchmarkCompileLongFilter(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// compileRaw is compile without the blanked-literal parse: the library
+// parses the text as it is.
+func compileRaw(fc *filterCompiler, raw string) (any, error) {
+	ast, err := fc.parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, err
+	}
+	return fc.translate(ast, nil)
+}
+
+var literalSeeds = []string{
+	"userName eq \"a\xffb\"", "userName eq \"a\tb\"", "userName eq \"a\x00b\"", `userName eq "a\qb"`,
+	`userName eq "a\u00e9b"`, `userName eq "a\u00E9b"`, `userName eq "a\u00E"`, "userName eq \"a\x7fb\"",
+	`userName eq ""`, `userName eq "x" and title eq ""`, `userName eq "a\"b" or userName eq "c\\"`,
+	`userName eq "a\/\b\f\n\r\t"`, `emails[type eq "work" and value co "@"]`, `meta.created gt "2026-01-02T03:04:05Z"`,
+	`meta.created gt "yesterday"`, `title eq "a" or title eq 5`, `active eq true and userName sw "\\"`,
+}
+
+// TestBlankedParseAgrees: parsing a filter with its literals emptied and
+// binding them afterwards accepts and builds exactly what parsing the
+// text as it is does.
+func TestBlankedParseAgrees(t *testing.T) {
+	for _, raw := range append(literalSeeds, fuzzFilterSeeds...) {
+		checkBlankedParse(t, raw)
+	}
+}
+
+func FuzzBlankedParse(f *testing.F) {
+	for _, s := range append(literalSeeds, fuzzFilterSeeds...) {
+		f.Add(s)
+	}
+	f.Fuzz(checkBlankedParse)
+}
+
+func checkBlankedParse(t *testing.T, raw string) {
+	if strings.TrimSpace(raw) == "" || storage.CheckFilterText(raw) != nil {
+		return
+	}
+	fc := newFilterCompiler(&userAttrs, schema.CoreUserSchema(), schema.ExtensionEnterpriseUser())
+	got, err := fc.compile(raw)
+	want, wantErr := compileRaw(fc, raw)
+	if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(any(got), want) {
+		t.Fatalf("%q: compiled to %#v (%v), parsed as it is to %#v (%v)", raw, got, err, want, wantErr)
 	}
 }
