@@ -103,3 +103,31 @@ func checkBlankedParse(t *testing.T, raw string) {
 		t.Fatalf("%q: compiled to %#v (%v), parsed as it is to %#v (%v)", raw, got, err, want, wantErr)
 	}
 }
+
+// TestShapeCacheBytes: long shapes cannot make the cache hold more than
+// maxCacheBytes (4,096 shapes of 64 KiB would be 256 MiB).
+func TestShapeCacheBytes(t *testing.T) {
+	fc := newFilterCompiler(&userAttrs, schema.CoreUserSchema(), schema.ExtensionEnterpriseUser())
+	const shapes, spaces = 250, 40_000 // 10 MB of shapes in all
+	if _, err := fc.compile(`title eq "x" or title eq "y"`); err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	ast := fc.cache[`title eq "\x00" or title eq "\x00"`]
+	if ast == nil {
+		t.Fatalf("the shape is not cached: %v", fc.cache)
+	}
+	for i := range shapes {
+		// What compile remembers for title eq "x" or<spaces>title eq "y".
+		fc.remember(`title eq "\x00" or`+strings.Repeat(" ", spaces+i)+`title eq "\x00"`, ast)
+		if fc.cacheBytes > maxCacheBytes {
+			t.Fatalf("after %d shapes the cache holds %d bytes; the bound is %d", i+1, fc.cacheBytes, maxCacheBytes)
+		}
+	}
+	total := 0
+	for shape := range fc.cache {
+		total += len(shape)
+	}
+	if total != fc.cacheBytes || len(fc.cache) >= shapes {
+		t.Errorf("cache: %d shapes, %d bytes, counted %d", len(fc.cache), total, fc.cacheBytes)
+	}
+}
