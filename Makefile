@@ -39,6 +39,7 @@ test: $(TEST_DEPS)
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
 	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter
+FUZZ_TARGETS += ./scim:FuzzBlankedParse
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
