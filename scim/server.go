@@ -123,6 +123,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, Error(http.StatusForbidden, "", "this token may only read; use a writer token to change resources"))
 		return
 	}
+	if err := checkFilterParam(r); err != nil {
+		WriteError(w, *err)
+		return
+	}
 	s.normalizeRequest(r, path) // client quirks (normalize.go), before any routing
 	switch {
 	case path == "/ServiceProviderConfig" && r.Method == http.MethodGet:

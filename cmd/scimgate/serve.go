@@ -90,7 +90,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	}
 	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
-		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second,
+		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
 	adminToken, _ := m.LookupEnv(envAdminToken)
 	trustedProxies, _ := parseTrustedProxies(cfg.TrustedProxies) // checked by Validate
@@ -112,6 +112,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	}
 	runner.Observe = srv.ObserveRun
 	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
+	recoverRuns(ctx, runner, logger)
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()
 	schedDone := make(chan struct{})

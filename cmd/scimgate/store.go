@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -55,4 +56,17 @@ func keyFileProblem(path string) error {
 		return fmt.Errorf("secret key file %s is readable by group or others (mode %04o); run: chmod 600 %s", path, perm, path)
 	}
 	return nil
+}
+
+// servedAlone reports whether this process alone serves the database: a
+// SQLite file has one server, a PostgreSQL database may have several.
+func servedAlone(cfg Config) bool { return !sqlstore.IsPostgres(cfg.DB) }
+
+// recoverRuns fails the runs a stopped process left unfinished (SQLite
+// only, see sources.Runner.RecoverInterrupted). When it cannot, the runs'
+// leases still expire and the next run marks them abandoned.
+func recoverRuns(ctx context.Context, runner *sources.Runner, logger *slog.Logger) {
+	if err := runner.RecoverInterrupted(ctx); err != nil {
+		logger.Warn("cannot mark interrupted runs failed; they will be once their leases expire", "error", err)
+	}
 }
