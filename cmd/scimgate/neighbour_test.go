@@ -77,6 +77,21 @@ func TestServeFilesArePrivate(t *testing.T) {
 	}
 }
 
+func TestServeWarnsAboutReadableDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "scimgate.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, logs := startServe(t, nil, "--db", db)
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "run chmod 600") {
+		t.Errorf("no warning about a 0644 database:\n%s", logs.String())
+	}
+}
+
 func TestServeRefusesReadableKeyFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

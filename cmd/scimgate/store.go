@@ -25,7 +25,23 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, now func() 
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.DB), err)
 	}
+	if !sqlstore.IsPostgres(cfg.DB) {
+		warnReadableDB(cfg.DB, logger)
+	}
 	return s, nil
+}
+
+// warnReadableDB warns about a SQLite file (made by an older release, or
+// by hand) that group or others may read: it holds token hashes and
+// sealed secrets, and SQLite gives its -wal and -shm files the same mode.
+// It is a warning, not a refusal, as the operator may share it on purpose.
+func warnReadableDB(path string, logger *slog.Logger) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	logger.Warn("the database file is readable by group or others; run chmod 600 on it and its -wal and -shm files",
+		"db", path, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 }
 
 // kvPassword matches the password of a key=value DSN such as PostgreSQL's
