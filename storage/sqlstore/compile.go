@@ -212,7 +212,7 @@ func (c *compiler) in(col column, e storage.In) error {
 	values := make([]string, len(e.Values))
 	for i, v := range e.Values {
 		if col.kind == kindFolded {
-			v = strings.ToLower(v) // as columnValue folds a single eq
+			v = foldKey(v) // as columnValue folds a single eq
 		}
 		values[i] = v
 	}

@@ -54,6 +54,16 @@ func testUserNameFilterFolding(t *testing.T, s storage.Store) {
 		{storage.OpEq, "\u00e5sa@example.com", []string{"\u00c5SA@example.com"}},
 		{storage.OpSw, "\u00e5s", []string{"\u00c5SA@example.com"}},
 	}
+	// A chain of eq terms (which a store may run as one IN) folds as one
+	// eq does.
+	eq := func(v string) storage.Expr {
+		return storage.Compare{Attr: storage.AttrUserName, Op: storage.OpEq, Value: v}
+	}
+	chain := storage.Or{Left: storage.Or{Left: eq(composedJose), Right: eq("\u212a@example.com")}, Right: eq("nobody@example.com")}
+	got, total := listUserNames(t, s, storage.Query{Filter: chain, Limit: 10})
+	if want := []string{decomposedJose, "k@example.com"}; total != 2 || !sameSet(got, want) {
+		t.Errorf("userName eq chain: got %q (total %d), want %q", got, total, want)
+	}
 	for _, c := range cases {
 		q := storage.Query{Filter: storage.Compare{Attr: storage.AttrUserName, Op: c.op, Value: c.value}, Limit: 10}
 		got, total := listUserNames(t, s, q)
