@@ -12,7 +12,6 @@ import (
 
 	escim "github.com/elimity-com/scim"
 	"github.com/elimity-com/scim/schema"
-	fp "github.com/scim2/filter-parser/v2"
 )
 
 // Client quirks are absorbed here, per request, before the library
@@ -334,7 +333,7 @@ func normalizePathless(op map[string]any, name, opKey, valueKey string, m map[st
 // fixPathValue fixes the value of an add or replace on path; ok is false
 // when the path does not resolve (the library reports that).
 func fixPathValue(path string, v any, ps patchSchemas, q *quirkSet) (any, bool) {
-	p, err := fp.ParsePath([]byte(path))
+	p, err := parsePatchPath(path)
 	if err != nil {
 		return v, false
 	}
