@@ -202,7 +202,15 @@ func patchUpdate(c map[string]any, t patchTarget, op string, cur any, present bo
 			c[name] = patchFixPrimary(vals, -1)
 			return nil
 		}
-		app := newPatchAppender(patchList(cur), t.attr)
+		list := patchList(cur)
+		if len(vals) <= patchScanValues {
+			for _, v := range vals {
+				list = patchAppend(list, v, t.attr)
+			}
+			c[name] = list
+			return nil
+		}
+		app := newPatchAppender(list, t.attr)
 		for _, v := range vals {
 			app.append(v)
 		}
@@ -344,6 +352,28 @@ func patchMerge(dst, src map[string]any, a schema.CoreAttribute, strict bool) er
 		}
 	}
 	return nil
+}
+
+// patchScanValues is how many values one add appends by scanning the
+// list for each; more are worth indexing the list first.
+const patchScanValues = 4
+
+// patchAppend adds v to a multi-valued attribute's list unless an element
+// is the same (see applyPatch), in which case v's fields are merged into it.
+func patchAppend(list []any, v any, a schema.CoreAttribute) []any {
+	i := patchIndexSame(list, v, a)
+	if i < 0 {
+		list = append(list, v)
+		i = len(list) - 1
+	} else if nm, ok := v.(map[string]any); ok {
+		if em, ok := list[i].(map[string]any); ok {
+			_ = patchMerge(em, nm, a, false)
+		}
+	}
+	if patchIsPrimary(list[i]) {
+		patchFixPrimary(list, i)
+	}
+	return list
 }
 
 // patchAppender adds values to a multi-valued attribute's list unless an
