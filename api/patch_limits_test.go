@@ -177,3 +177,31 @@ func TestPatchLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestPatchAddTenThousandMembers: one operation may carry any number of
+// values; an add of 10,000 members (about 600 KB) is one operation and
+// leaves exactly those members.
+func TestPatchAddTenThousandMembers(t *testing.T) {
+	e := newEnv(t)
+	ids := e.seedBulkUsers(t, "ten", 10_000)
+	gid := e.createGroup(t, e.Writer, "Ten thousand").str("id")
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = map[string]any{"value": id, "type": "User"}
+	}
+	r := e.do(t, "PATCH", "/Groups/"+gid, e.Writer, patchBody(op("add", "members", members)))
+	wantStatus(t, r, http.StatusNoContent)
+	got, _, _ := e.getBigGroup(t, gid, "")
+	seen := map[string]bool{}
+	for _, m := range got {
+		seen[m.Value] = true
+	}
+	if len(got) != len(ids) || len(seen) != len(ids) {
+		t.Fatalf("%d members (%d distinct), want %d", len(got), len(seen), len(ids))
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			t.Fatalf("member %s missing", id)
+		}
+	}
+}
