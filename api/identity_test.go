@@ -55,7 +55,7 @@ func TestIdentifierCharacters(t *testing.T) {
 	cases := []struct {
 		name, body, detail string
 	}{
-		{"invalid UTF-8", "{\"schemas\":[\"" + userURN + "\"],\"userName\":\"a\xffb@example.com\"}", "userName holds the character U+FFFD"},
+		{"invalid UTF-8", "{\"schemas\":[\"" + userURN + "\"],\"userName\":\"a\xffb@example.com\"}", "not valid UTF-8"},
 		{"zero-width space", `{"schemas":["` + userURN + `"],"userName":"a\u200bb@example.com"}`, "userName holds the character U+200B"},
 		{"byte-order mark", `{"schemas":["` + userURN + `"],"userName":"\ufeffab@example.com"}`, "U+FEFF"},
 		{"NUL", `{"schemas":["` + userURN + `"],"userName":"ab\u0000@example.com"}`, "U+0000"},

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/scimgate/scimgate/scim/strictjson"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -98,20 +101,28 @@ func (s *Server) handle(h func(echo.Context) error) echo.HandlerFunc {
 }
 
 // decodeJSON reads a JSON body strictly: unknown fields are errors, so a
-// typo is reported instead of silently ignored.
+// typo is reported instead of silently ignored, and so are trailing data,
+// duplicate keys (case-insensitively, as fields match), deep nesting and
+// invalid UTF-8 (scim/strictjson), so a body never says two things at once.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "the request body is too large"}
 		}
-		msg := strings.TrimPrefix(err.Error(), "json: ")
-		if err.Error() == "EOF" {
-			msg = "the request body is empty; send a JSON object"
-		}
-		return errBadRequest("the request body is not valid JSON for this endpoint: %s", msg)
+		return errBadRequest("the request body could not be read: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errBadRequest("the request body is not valid JSON for this endpoint: the request body is empty; send a JSON object")
+	}
+	if err := strictjson.Check(body, strictjson.DefaultMaxDepth); err != nil {
+		return errBadRequest("the request body is not valid JSON for this endpoint: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadRequest("the request body is not valid JSON for this endpoint: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
 }

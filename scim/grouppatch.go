@@ -15,6 +15,9 @@ import (
 
 // memberEdits accumulates membership operations in request order; adds and
 // removes are kept disjoint so the store can apply them in any order.
+// Every edit is O(1): a member added and then removed in the same request
+// leaves a tombstone (an empty Value) in add, dropped when the change is
+// built, so a PATCH of many operations stays linear.
 type memberEdits struct {
 	removeAll bool
 	add       []storage.Member
@@ -38,13 +41,8 @@ func (e *memberEdits) addMember(m storage.Member) {
 
 func (e *memberEdits) removeMember(id string) {
 	if i, ok := e.addIdx[id]; ok {
-		e.add = append(e.add[:i], e.add[i+1:]...)
+		e.add[i] = storage.Member{} // tombstone
 		delete(e.addIdx, id)
-		for k, j := range e.addIdx {
-			if j > i {
-				e.addIdx[k] = j - 1
-			}
-		}
 	}
 	if !e.removeAll {
 		e.remove[id] = true
@@ -56,8 +54,22 @@ func (e *memberEdits) clear() {
 	e.add, e.addIdx, e.remove = nil, map[string]int{}, map[string]bool{}
 }
 
+// added returns the members added, in order, without tombstones.
+func (e *memberEdits) added() []storage.Member {
+	out := make([]storage.Member, 0, len(e.addIdx))
+	for _, m := range e.add {
+		if m.Value != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (e *memberEdits) change() storage.MemberChange {
-	c := storage.MemberChange{RemoveAll: e.removeAll, Add: e.add}
+	c := storage.MemberChange{RemoveAll: e.removeAll}
+	if added := e.added(); len(added) > 0 {
+		c.Add = added
+	}
 	for id := range e.remove {
 		c.Remove = append(c.Remove, id)
 	}
@@ -77,7 +89,7 @@ func (e *memberEdits) current(loaded []storage.Member) []storage.Member {
 			}
 		}
 	}
-	return append(out, e.add...)
+	return append(out, e.added()...)
 }
 
 // applyGroupPatch applies ops to g's own attributes and turns membership

@@ -12,7 +12,6 @@ import (
 
 	escim "github.com/elimity-com/scim"
 	"github.com/elimity-com/scim/schema"
-	fp "github.com/scim2/filter-parser/v2"
 )
 
 // Client quirks are absorbed here, per request, before the library
@@ -49,40 +48,56 @@ const (
 
 // normalizeRequest rewrites r when it carries a known client quirk: the
 // filter of a GET list or a POST /.search, or the JSON body of a POST, PUT
-// or PATCH. path is the request path below Prefix. Bodies that are not
-// JSON objects are left for the library to reject.
-func (s *Server) normalizeRequest(r *http.Request, path string) {
+// or PATCH. path is the request path below Prefix. Every non-empty body is
+// first checked to be strict JSON (body.go) and a PATCH against the
+// operation and path limits; a body that fails is answered with the
+// returned error. Bodies that are not JSON objects are left for the
+// library to reject.
+func (s *Server) normalizeRequest(r *http.Request, path string) error {
 	q := &quirkSet{}
 	switch r.Method {
 	case http.MethodGet:
 		normalizeListQuery(r, q)
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
-		rt, ok := s.resourceTypeOf(path)
-		if !ok || r.Body == nil {
-			return
+		if r.Body == nil {
+			return nil
 		}
 		body, err := io.ReadAll(r.Body)
 		r.Body.Close()
 		if err != nil {
 			body = nil
 		}
-		ps := newPatchSchemas(rt.Schema, extensionSchemas(rt))
 		out := body
+		defer func() {
+			r.Body = io.NopCloser(bytes.NewReader(out))
+			r.ContentLength = int64(len(out))
+		}()
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := checkBody(body); err != nil {
+				return err
+			}
+		}
+		rt, ok := s.resourceTypeOf(path)
+		if !ok {
+			return nil
+		}
+		ps := newPatchSchemas(rt.Schema, extensionSchemas(rt))
 		switch {
 		case r.Method == http.MethodPatch:
-			out = normalizePatchBody(body, ps, q)
+			if out, err = checkNormalizePatchBody(body, ps, q, s.opts.MaxPatchOperations); err != nil {
+				return err
+			}
 		case strings.HasSuffix(path, "/.search"):
 			out = normalizeSearchBody(body, q)
 		case mayHoldResourceQuirk(body):
 			out = normalizeResourceBody(body, ps, q)
 		}
-		r.Body = io.NopCloser(bytes.NewReader(out))
-		r.ContentLength = int64(len(out))
 	}
 	if len(q.names) > 0 {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "absorbed client quirks",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("quirks", q.names))
 	}
+	return nil
 }
 
 // resourceTypeOf maps a path below Prefix to its resource type.
@@ -170,17 +185,29 @@ func normalizeSearchBody(body []byte, q *quirkSet) []byte {
 
 // normalizePatchBody rewrites the operations of a PatchOp body.
 func normalizePatchBody(body []byte, ps patchSchemas, q *quirkSet) []byte {
+	out, _ := checkNormalizePatchBody(body, ps, q, -1)
+	return out
+}
+
+// checkNormalizePatchBody checks the operations of a PatchOp body against
+// the limits (body.go; maxOps < 0: no cap) and rewrites them.
+func checkNormalizePatchBody(body []byte, ps patchSchemas, q *quirkSet, maxOps int) ([]byte, error) {
 	doc, ok := decodeObject(body)
 	if !ok {
-		return body
+		return body, nil
 	}
 	key, ok := uniqueKey(doc, "Operations")
 	if !ok {
-		return body
+		return body, nil
 	}
 	rawOps, ok := doc[key].([]any)
 	if !ok {
-		return body
+		return body, nil
+	}
+	if maxOps >= 0 {
+		if err := checkPatchOps(rawOps, maxOps); err != nil {
+			return nil, err
+		}
 	}
 	found := &quirkSet{}
 	var ops []any
@@ -188,17 +215,17 @@ func normalizePatchBody(body []byte, ps patchSchemas, q *quirkSet) []byte {
 		ops = append(ops, normalizeOp(raw, ps, found)...)
 	}
 	if len(found.names) == 0 {
-		return body
+		return body, nil
 	}
 	doc[key] = ops
 	out, err := encodeJSON(doc)
 	if err != nil {
-		return body
+		return body, nil
 	}
 	for _, n := range found.names {
 		q.add(quirk(n))
 	}
-	return out
+	return out, nil
 }
 
 // normalizeOp rewrites one operation; it may become several (null members
@@ -306,7 +333,7 @@ func normalizePathless(op map[string]any, name, opKey, valueKey string, m map[st
 // fixPathValue fixes the value of an add or replace on path; ok is false
 // when the path does not resolve (the library reports that).
 func fixPathValue(path string, v any, ps patchSchemas, q *quirkSet) (any, bool) {
-	p, err := fp.ParsePath([]byte(path))
+	p, err := parsePatchPath(path)
 	if err != nil {
 		return v, false
 	}

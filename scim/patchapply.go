@@ -92,7 +92,7 @@ func (ps patchSchemas) applyRoot(doc map[string]any, op string, value any) error
 				return patchError(scimerr.ScimErrorInvalidValue, "the value of %q must be an object", k)
 			}
 			for _, ik := range patchSortedKeys(inner) {
-				p, err := fp.ParsePath([]byte(ik))
+				p, err := parsePatchPath(ik)
 				if err != nil {
 					return patchError(scimerr.ScimErrorInvalidPath, "invalid attribute path %q in %q", ik, k)
 				}
@@ -105,7 +105,7 @@ func (ps patchSchemas) applyRoot(doc map[string]any, op string, value any) error
 			}
 			continue
 		}
-		p, err := fp.ParsePath([]byte(k))
+		p, err := parsePatchPath(k)
 		if err != nil {
 			return patchError(scimerr.ScimErrorInvalidPath, "invalid attribute path %q", k)
 		}
@@ -203,10 +203,18 @@ func patchUpdate(c map[string]any, t patchTarget, op string, cur any, present bo
 			return nil
 		}
 		list := patchList(cur)
-		for _, v := range vals {
-			list = patchAppend(list, v, t.attr)
+		if len(vals) <= patchScanValues {
+			for _, v := range vals {
+				list = patchAppend(list, v, t.attr)
+			}
+			c[name] = list
+			return nil
 		}
-		c[name] = list
+		app := newPatchAppender(list, t.attr)
+		for _, v := range vals {
+			app.append(v)
+		}
+		c[name] = app.list
 		return nil
 	case t.sub != nil:
 		v, err := patchCleanSub(*t.sub, value, t.path)
@@ -346,6 +354,10 @@ func patchMerge(dst, src map[string]any, a schema.CoreAttribute, strict bool) er
 	return nil
 }
 
+// patchScanValues is how many values one add appends by scanning the
+// list for each; more are worth indexing the list first.
+const patchScanValues = 4
+
 // patchAppend adds v to a multi-valued attribute's list unless an element
 // is the same (see applyPatch), in which case v's fields are merged into it.
 func patchAppend(list []any, v any, a schema.CoreAttribute) []any {
@@ -362,6 +374,111 @@ func patchAppend(list []any, v any, a schema.CoreAttribute) []any {
 		patchFixPrimary(list, i)
 	}
 	return list
+}
+
+// patchAppender adds values to a multi-valued attribute's list unless an
+// element is the same (see applyPatch), in which case the value's fields are
+// merged into it. It indexes the elements by their value, so that one add
+// of many values is linear, not quadratic; and it tracks which elements are
+// primary, so that making one primary clears the others without a scan.
+type patchAppender struct {
+	list      []any
+	attr      schema.CoreAttribute
+	byValue   map[string][]int // index key (patchIndexKey) -> positions
+	unindexed []int            // positions whose value has no index key
+	primaries map[int]bool
+}
+
+func newPatchAppender(list []any, a schema.CoreAttribute) *patchAppender {
+	p := &patchAppender{list: list, attr: a, byValue: map[string][]int{}, primaries: map[int]bool{}}
+	for i, e := range list {
+		p.index(i, e)
+		if patchIsPrimary(e) {
+			p.primaries[i] = true
+		}
+	}
+	return p
+}
+
+func (p *patchAppender) index(i int, e any) {
+	if k, ok := p.key(e); ok {
+		p.byValue[k] = append(p.byValue[k], i)
+	} else {
+		p.unindexed = append(p.unindexed, i)
+	}
+}
+
+// key is the index key of an element or value: its "value" (the element
+// itself when simple) when that is an ASCII string, lower-cased unless
+// case-exact. Two values patchSame calls the same have the same key, or
+// at least one of them has none.
+func (p *patchAppender) key(e any) (string, bool) {
+	v, caseExact := e, p.attr.CaseExact()
+	if m, ok := e.(map[string]any); ok {
+		_, x, ok := patchGet(m, "value")
+		if !ok {
+			return "", false
+		}
+		v = x
+		sub, _ := p.attr.SubAttributes().ContainsAttribute("value")
+		caseExact = sub.CaseExact()
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return "", false
+		}
+	}
+	if !caseExact {
+		s = strings.ToLower(s)
+	}
+	return s, true
+}
+
+// same returns the position of the first element that is the same as v.
+func (p *patchAppender) same(v any) int {
+	k, ok := p.key(v)
+	if !ok {
+		return patchIndexSame(p.list, v, p.attr) // no value to look up by
+	}
+	first := -1
+	for _, i := range p.byValue[k] {
+		if patchSame(p.list[i], v, p.attr) {
+			first = i
+			break
+		}
+	}
+	for _, i := range p.unindexed {
+		if (first < 0 || i < first) && patchSame(p.list[i], v, p.attr) {
+			return i
+		}
+	}
+	return first
+}
+
+func (p *patchAppender) append(v any) {
+	i := p.same(v)
+	if i < 0 {
+		p.list = append(p.list, v)
+		i = len(p.list) - 1
+		p.index(i, v)
+	} else if nm, ok := v.(map[string]any); ok {
+		if em, ok := p.list[i].(map[string]any); ok {
+			_ = patchMerge(em, nm, p.attr, false)
+		}
+	}
+	if patchIsPrimary(p.list[i]) {
+		for j := range p.primaries {
+			if j != i {
+				p.list[j].(map[string]any)["primary"] = false
+				delete(p.primaries, j)
+			}
+		}
+		p.primaries[i] = true
+	}
 }
 
 func patchIndexSame(list []any, v any, a schema.CoreAttribute) int {

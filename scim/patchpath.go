@@ -474,3 +474,59 @@ func patchList(v any) []any {
 	}
 	return []any{v}
 }
+
+// parsePatchPath parses a PATCH path. Paths without a value filter
+// ("title", "name.givenName", "urn:...:User:manager") are split here: the
+// filter parser allocates per character, and a PATCH of many operations
+// parsed every path with it. Anything else goes to the filter parser.
+func parsePatchPath(path string) (fp.Path, error) {
+	if p, ok := parseSimplePath(path); ok {
+		return p, nil
+	}
+	return fp.ParsePath([]byte(path))
+}
+
+// parseSimplePath accepts exactly the filter parser's
+// [URI] attrName ["." attrName] with URI = 1*(1*(ALPHA / DIGIT / "-" / ".") ":").
+func parseSimplePath(path string) (fp.Path, bool) {
+	var p fp.Path
+	rest := path
+	if i := strings.LastIndexByte(path, ':'); i >= 0 {
+		uri := path[:i]
+		for seg := range strings.SplitSeq(uri, ":") {
+			if seg == "" || strings.IndexFunc(seg, func(r rune) bool { return !isURIChar(r) }) >= 0 {
+				return p, false
+			}
+		}
+		p.AttributePath.URIPrefix = &uri
+		rest = path[i+1:]
+	}
+	name, sub, hasSub := strings.Cut(rest, ".")
+	if !isAttrName(name) || hasSub && !isAttrName(sub) {
+		return p, false
+	}
+	p.AttributePath.AttributeName = name
+	if hasSub {
+		p.AttributePath.SubAttribute = &sub
+	}
+	return p, true
+}
+
+func isURIChar(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '.'
+}
+
+// isAttrName matches the filter parser's attrName: ["$"] ALPHA *(ALPHA / DIGIT / "-" / "_").
+func isAttrName(s string) bool {
+	s = strings.TrimPrefix(s, "$")
+	if s == "" || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

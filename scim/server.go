@@ -40,6 +40,9 @@ type Options struct {
 	CursorTimeout time.Duration
 	// Now is the clock (default time.Now); tests may inject one.
 	Now func() time.Time
+	// MaxPatchOperations caps the operations of one PATCH request
+	// (default DefaultMaxPatchOperations); more answer 400 tooMany.
+	MaxPatchOperations int
 }
 
 // Server is the SCIM service provider, an http.Handler for paths under
@@ -71,6 +74,9 @@ func New(store Directory, opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxPatchOperations <= 0 {
+		opts.MaxPatchOperations = DefaultMaxPatchOperations
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	s := &Server{store: store, opts: opts, log: opts.Logger}
@@ -127,7 +133,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, *err)
 		return
 	}
-	s.normalizeRequest(r, path) // client quirks (normalize.go), before any routing
+	// Body limits and client quirks (normalize.go), before any routing.
+	if err := s.normalizeRequest(r, path); err != nil {
+		s.fail(w, err, "request")
+		return
+	}
 	switch {
 	case path == "/ServiceProviderConfig" && r.Method == http.MethodGet:
 		s.serviceProviderConfig(w, r)
@@ -237,9 +247,11 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{
 		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 		"documentationUri": "https://github.com/scimgate/scimgate",
-		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
+		// RFC 7643 §5 gives patch only "supported"; maxOperations, named
+		// as bulk's, tells clients the cap a PATCH is held to.
+		"patch":  map[string]any{"supported": true, "maxOperations": s.opts.MaxPatchOperations},
+		"bulk":   map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter": map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
 		// RFC 9865: both paging methods; index stays the default so that
 		// clients written for RFC 7644 see no change.
 		"pagination": map[string]any{
