@@ -32,14 +32,15 @@ type soakOptions struct {
 
 // soakFigures is what a soak measured.
 type soakFigures struct {
-	requests, serverErrors, unexpected int
-	firstBad                           string
-	writes, acknowledged, found        int
-	firstMissing                       string
-	peakRSS                            string
-	runs                               map[string]map[string]int // kind -> status -> count
-	runErrors                          map[string]string         // kind -> first failed run's error
-	syncTriggers                       int
+	requests, serverErrors, unexpected  int
+	firstBad                            string
+	writes, acknowledged, found         int
+	firstMissing                        string
+	peakRSS                             string
+	runs                                map[string]map[string]int // kind -> status -> count
+	runErrors                           map[string]string         // kind -> first failed run's error
+	syncTriggers                        int
+	okta429, graphThrottled, graphEarly int
 }
 
 // runFailures counts the failed runs of a source kind.
@@ -77,7 +78,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 	bin := o.scimgate
 	if bin == "" {
 		fmt.Fprintln(log, "building scimgate ...")
-		if bin, err = buildScimgate(ctx, dir); err != nil {
+		if bin, err = buildScimgate(ctx, dir, false); err != nil {
 			return fig, err
 		}
 	}
@@ -131,6 +132,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 	if err := countRuns(ctx, srv, ids, &fig); err != nil {
 		return fig, err
 	}
+	fig.okta429, fig.graphThrottled, fig.graphEarly = up.throttleFigures()
 	fig.peakRSS = procStatus(srv.cmd.Process.Pid, "VmHWM")
 	if err := srv.stop(); err != nil {
 		return fig, fmt.Errorf("stop scimgate: %w", err)
@@ -212,6 +214,7 @@ func printFigures(w io.Writer, o soakOptions, f soakFigures) {
 	}
 	fmt.Fprintf(w, "  writes acknowledged %d (%d users' last states), found at the end %d (must be all)\n", f.writes, f.acknowledged, f.found)
 	fmt.Fprintf(w, "  server peak RSS     %s\n", f.peakRSS)
+	fmt.Fprintf(w, "  throttling          Okta 429s %d; Graph 429/503s %d, retried before Retry-After %d\n", f.okta429, f.graphThrottled, f.graphEarly)
 	for _, kind := range sortedKeys(f.runs) {
 		var parts []string
 		for _, status := range sortedKeys(f.runs[kind]) {

@@ -30,9 +30,15 @@ type soakServer struct {
 
 // buildScimgate compiles cmd/scimgate into dir (the soak measures the
 // binary that ships, with its real wiring of runner and scheduler).
-func buildScimgate(ctx context.Context, dir string) (string, error) {
+// With race set it is built with the race detector, whose reports end the
+// server with exit status 66.
+func buildScimgate(ctx context.Context, dir string, race bool) (string, error) {
 	bin := filepath.Join(dir, "scimgate")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/scimgate/scimgate/cmd/scimgate").CombinedOutput()
+	args := []string{"build", "-o", bin}
+	if race {
+		args = append(args, "-race")
+	}
+	out, err := exec.CommandContext(ctx, "go", append(args, "github.com/scimgate/scimgate/cmd/scimgate")...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build scimgate: %w: %s", err, out)
 	}

@@ -29,6 +29,12 @@ type upstreams struct {
 	cleanup  *cleanupTB
 	added    int
 	stopTime chan struct{}
+	// throttles is how many Graph faults were injected; new ones wait
+	// until those were answered and throttleGap has passed, so no single
+	// request meets more than three in a row (the entra client rightly
+	// gives up on a request after 8 attempts).
+	throttles     int
+	lastThrottled time.Time
 }
 
 // cleanupTB is the little of testing.TB the Okta emulator uses (Helper
@@ -127,10 +133,36 @@ func (u *upstreams) churn(users int) error {
 		FirstName: "Okta", LastName: fmt.Sprintf("User%d", i)})
 	u.graph.AddUser(graphtest.User{UserPrincipalName: fmt.Sprintf("user%06d@contoso.example", i), DisplayName: fmt.Sprintf("User %d", i),
 		GivenName: "New", Surname: "User", Mail: fmt.Sprintf("user%06d@contoso.example", i)})
-	u.graph.Throttle(2, http.StatusTooManyRequests, time.Second)
-	u.graph.Throttle(1, http.StatusServiceUnavailable, time.Second)
+	if u.graphThrottled() >= u.throttles && time.Since(u.lastThrottled) >= throttleGap {
+		u.lastThrottled = time.Now()
+		u.graph.Throttle(2, http.StatusTooManyRequests, time.Second)
+		u.graph.Throttle(1, http.StatusServiceUnavailable, time.Second)
+		u.throttles += 3
+	}
 	return nil
 }
+
+// graphThrottled counts the Graph answers that were injected faults.
+func (u *upstreams) graphThrottled() int {
+	n := 0
+	for _, r := range u.graph.Requests() {
+		if r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable {
+			n++
+		}
+	}
+	return n
+}
+
+// throttleFigures reports how the clients met throttling: Okta 429s
+// (over budget), Graph 429/503s, and Graph retries that came before the
+// Retry-After.
+func (u *upstreams) throttleFigures() (okta429, graphThrottled, graphEarly int) {
+	return u.okta.Stats().OverBudget, u.graphThrottled(), u.graph.EarlyRetries()
+}
+
+// throttleGap spaces Graph's throttling bursts: three faults with 1 s
+// Retry-After cost a request about 3 s, so by the next burst it is done.
+const throttleGap = 10 * time.Second
 
 func (u *upstreams) close() {
 	close(u.stopTime)
