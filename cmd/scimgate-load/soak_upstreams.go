@@ -64,6 +64,11 @@ func (c *cleanupTB) run() {
 // holds, so every run meets the limit and must wait for the reset.
 var oktaLimits = map[string]int{"users": 3, "groups": 6, "group": 20, "api": 30}
 
+// oktaConcurrency is the org's limit on simultaneous requests, below the
+// client's default of 4 workers, so member lists meet 429s for
+// concurrency too.
+const oktaConcurrency = 2
+
 func startUpstreams(dir string, users int) (*upstreams, error) {
 	u := &upstreams{dir: dir, csvPath: filepath.Join(dir, "users.csv"), cleanup: &cleanupTB{}, stopTime: make(chan struct{})}
 	u.csvRows = []string{strings.Join([]string{"externalId", "userName", "givenName", "familyName", "email", "title", "department"}, ",")}
@@ -78,7 +83,7 @@ func startUpstreams(dir string, users int) (*upstreams, error) {
 	// hand); here it follows the wall clock, so its rate-limit windows
 	// and X-Rate-Limit-Reset agree with the time the client sleeps.
 	clock := oktatest.NewClock(time.Now())
-	u.okta = oktatest.New(u.cleanup, oktatest.Options{Clock: clock, RateLimits: oktaLimits})
+	u.okta = oktatest.New(u.cleanup, oktatest.Options{Clock: clock, RateLimits: oktaLimits, ConcurrencyLimit: oktaConcurrency})
 	go followWallClock(clock, u.stopTime)
 	u.oktaTok = "soak-okta-api-token"
 	u.okta.AddAPIToken(u.oktaTok, true)
@@ -154,10 +159,11 @@ func (u *upstreams) graphThrottled() int {
 }
 
 // throttleFigures reports how the clients met throttling: Okta 429s
-// (over budget), Graph 429/503s, and Graph retries that came before the
+// (over budget or over the concurrency limit), Graph 429/503s, and Graph retries that came before the
 // Retry-After.
 func (u *upstreams) throttleFigures() (okta429, graphThrottled, graphEarly int) {
-	return u.okta.Stats().OverBudget, u.graphThrottled(), u.graph.EarlyRetries()
+	st := u.okta.Stats()
+	return st.OverBudget + st.OverConcurrency, u.graphThrottled(), u.graph.EarlyRetries()
 }
 
 // throttleGap spaces Graph's throttling bursts: three faults with 1 s
