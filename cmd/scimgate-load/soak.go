@@ -41,6 +41,10 @@ type soakFigures struct {
 	runErrors                           map[string]string         // kind -> first failed run's error
 	syncTriggers                        int
 	okta429, graphThrottled, graphEarly int
+	// serverExit is the server's exit error (a race-built one exits 66 on
+	// a data race) and serverLog its warn and error lines.
+	serverExit error
+	serverLog  string
 }
 
 // runFailures counts the failed runs of a source kind.
@@ -134,9 +138,8 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 	}
 	fig.okta429, fig.graphThrottled, fig.graphEarly = up.throttleFigures()
 	fig.peakRSS = procStatus(srv.cmd.Process.Pid, "VmHWM")
-	if err := srv.stop(); err != nil {
-		return fig, fmt.Errorf("stop scimgate: %w", err)
-	}
+	fig.serverExit = srv.stop()
+	fig.serverLog = srv.warnings()
 	return fig, fig.check()
 }
 
@@ -190,6 +193,9 @@ func countRuns(ctx context.Context, s *soakServer, ids map[string]string, fig *s
 // check fails on any must-be-zero figure.
 func (f soakFigures) check() error {
 	var errs []error
+	if f.serverExit != nil {
+		errs = append(errs, fmt.Errorf("scimgate did not exit cleanly: %w", f.serverExit))
+	}
 	if f.serverErrors > 0 {
 		errs = append(errs, fmt.Errorf("%d answers were 5xx or no answer (first: %s)", f.serverErrors, f.firstBad))
 	}

@@ -24,6 +24,8 @@ type soakServer struct {
 	admin  string
 	client *http.Client
 	done   chan error
+	once   sync.Once
+	exit   error
 	logMu  sync.Mutex
 	log    bytes.Buffer
 }
@@ -97,16 +99,20 @@ func startSoakServer(ctx context.Context, bin, work, admin string, conns int) (*
 	}
 }
 
-// stop sends SIGINT and waits for the graceful shutdown.
+// stop sends SIGINT and waits for the graceful shutdown; later calls
+// return the first one's result.
 func (s *soakServer) stop() error {
-	s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case err := <-s.done:
-		return err
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		return fmt.Errorf("scimgate did not stop in 20s")
-	}
+	s.once.Do(func() {
+		s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case s.exit = <-s.done:
+		case <-time.After(20 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.done
+			s.exit = fmt.Errorf("scimgate did not stop in 20s")
+		}
+	})
+	return s.exit
 }
 
 // warnings is the warn and error lines the server logged.

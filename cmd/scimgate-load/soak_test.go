@@ -30,6 +30,9 @@ func TestSoakShort(t *testing.T) {
 	if fig.requests == 0 || fig.acknowledged == 0 {
 		t.Fatalf("the clients did nothing (err %v)", err)
 	}
+	if fig.serverExit != nil {
+		t.Errorf("scimgate did not exit cleanly: %v; its warnings and errors:\n%s", fig.serverExit, fig.serverLog)
+	}
 	if fig.serverErrors != 0 {
 		t.Errorf("%d answers were 5xx (first: %s)", fig.serverErrors, fig.firstBad)
 	}
