@@ -2,10 +2,15 @@
 
 .PHONY: run build test fuzz bench bench-ldap lint
 
-run:
-	go run ./cmd/scimgate serve
+# run builds first, so the server starts at once and later runs, tokens
+# and CLI calls (bin/scimgate ...) reuse the binary instead of compiling
+# it again; the first build compiles SQLite and takes a while, so it says so.
+run: build
+	@echo "make run: starting bin/scimgate serve (on :8080 and ./scimgate.db unless SCIMGATE_LISTEN, SCIMGATE_DB say otherwise; Ctrl-C stops it)"
+	bin/scimgate serve
 
 build:
+	@echo "make: building bin/scimgate (the first build compiles SQLite: a minute or two)"
 	go build -o bin/scimgate ./cmd/scimgate
 
 # TEST_DEPS is the hook for test prerequisites.
@@ -34,6 +39,7 @@ test: $(TEST_DEPS)
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
 	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter
+FUZZ_TARGETS += ./scim:FuzzBlankedParse
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

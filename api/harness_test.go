@@ -113,7 +113,7 @@ type resp struct {
 func (e *env) do(t *testing.T, method, path, token string, body any, headers ...string) *resp {
 	t.Helper()
 	url := e.URL + path
-	if !strings.HasPrefix(path, "/scim") && path != "/healthz" && path != "/readyz" {
+	if !strings.HasPrefix(path, "/scim") && !strings.HasPrefix(path, "/api/") && path != "/healthz" && path != "/readyz" && path != "/metrics" {
 		url = e.scimURL(path)
 	}
 	var rd io.Reader

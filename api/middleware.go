@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -22,10 +21,10 @@ import (
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		tok, err := s.tokenFor(r)
-		if err != nil {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="scimgate"`)
-			scim.WriteError(c.Response(), scim.Error(http.StatusUnauthorized, "", err.Error()))
+		tok, d := s.admit(r, false)
+		if d != nil {
+			d.apply(c.Response().Header())
+			scim.WriteError(c.Response(), scim.Error(d.status, "", d.msg))
 			return nil
 		}
 		if tok.Role == storage.RoleAdmin {
@@ -38,33 +37,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set("token", tok.Name)
 		return next(c)
 	}
-}
-
-// errUnauthenticated is what a client learns about a bad token: nothing
-// that tells a guessed id from a guessed secret.
-var errUnauthenticated = errors.New("missing or invalid bearer token")
-
-func (s *Server) tokenFor(r *http.Request) (storage.Token, error) {
-	h := r.Header.Get("Authorization")
-	scheme, bearer, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return storage.Token{}, errUnauthenticated
-	}
-	id, hash, ok := parseToken(strings.TrimSpace(bearer))
-	if !ok {
-		return storage.Token{}, errUnauthenticated
-	}
-	tok, err := s.cfg.Store.GetToken(r.Context(), id)
-	if err != nil {
-		if !errors.Is(err, storage.ErrNotFound) {
-			s.log.Error("token lookup failed", "error", err)
-		}
-		return storage.Token{}, errUnauthenticated
-	}
-	if subtle.ConstantTimeCompare(tok.Hash, hash[:]) != 1 {
-		return storage.Token{}, errUnauthenticated
-	}
-	return tok, nil
 }
 
 // limitBody reads at most MaxBodyBytes of the body up front so an
@@ -125,7 +97,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		level := s.log.Debug
-		if status >= 500 {
+		// 501 is an answer (an endpoint we do not offer, such as /Me),
+		// not a fault of ours.
+		if status >= 500 && status != http.StatusNotImplemented {
 			level = s.log.Error
 		}
 		level("request", "method", c.Request().Method, "path", c.Request().URL.Path,

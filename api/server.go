@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +34,19 @@ type Config struct {
 	// BootstrapAdminToken, when set (SCIMGATE_ADMIN_TOKEN), is accepted as
 	// an admin token, so the first real one can be created over the API.
 	BootstrapAdminToken string
+
+	// AuthFailuresPerMinute is how many failed authentications a client
+	// address may make in a minute; past it the address is answered 429
+	// until its oldest failure is a minute old. 0: no limit.
+	AuthFailuresPerMinute int
+	// TokenRequestsPerSecond is each token's average request rate, with
+	// bursts of up to TokenBurst (0: twice the rate); past it, 429.
+	// 0: no limit.
+	TokenRequestsPerSecond int
+	TokenBurst             int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding the client address of a failed authentication; empty: none.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler of scimgate.
@@ -44,6 +59,8 @@ type Server struct {
 	bootstrapHash []byte // SHA-256 of BootstrapAdminToken
 	lastUse       lastUse
 	metrics       *metrics
+	authFails     *failureLimiter // nil: no limit
+	rates         *tokenBuckets   // nil: no limit
 }
 
 // New builds the server.
@@ -62,6 +79,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}
 	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger)}
+	if cfg.AuthFailuresPerMinute > 0 {
+		s.authFails = newFailureLimiter(cfg.AuthFailuresPerMinute)
+	}
+	if cfg.TokenRequestsPerSecond > 0 {
+		s.rates = newTokenBuckets(cfg.TokenRequestsPerSecond, cfg.TokenBurst)
+	}
 	if cfg.BootstrapAdminToken != "" {
 		sum := sha256.Sum256([]byte(cfg.BootstrapAdminToken))
 		s.bootstrapHash = sum[:]
@@ -69,14 +92,15 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.httpError
-	e.Use(s.instrumentHTTP, s.recoverPanics, s.accessLog)
+	e.Use(s.instrumentHTTP, s.recoverPanics, s.accessLog, securityHeaders)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.serveMetrics)
 	// The API's description is public (tools fetch it before they have a
 	// token), so it is mounted beside the group, not behind its auth.
 	e.GET(OpenAPIPath, s.serveOpenAPI)
-	scimGroup := e.Group(scim.Prefix, s.limitBody, s.authenticate)
+	// Authentication first: a refused request costs no body read.
+	scimGroup := e.Group(scim.Prefix, s.authenticate, s.limitBody)
 	scimGroup.Any("", echo.WrapHandler(sp))
 	scimGroup.Any("/*", echo.WrapHandler(sp))
 	s.routesV1(e)
@@ -106,4 +130,18 @@ func (s *Server) readyz(c echo.Context) error {
 // ObserveRun is told about every finished or held run (for metrics).
 func (s *Server) ObserveRun(src storage.Source, run storage.Run) {
 	s.metrics.observeRun(src.Name, run, time.Now())
+}
+
+// securityHeaders marks every response nosniff, and every API response
+// no-store: token creation returns a secret, and no SCIM or config
+// answer is meant for a shared cache.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if p := c.Request().URL.Path; strings.HasPrefix(p, scim.Prefix) || strings.HasPrefix(p, APIPrefix) {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
 }

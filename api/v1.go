@@ -130,15 +130,18 @@ func actor(c echo.Context) string {
 // SCIMGATE_ADMIN_TOKEN when one is configured.
 func (s *Server) authenticateAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
-		if s.bootstrapAdmin(r) {
+		tok, d := s.admit(c.Request(), true)
+		if d != nil {
+			d.apply(c.Response().Header())
+			code := "unauthorized"
+			if d.status == http.StatusTooManyRequests {
+				code = "too_many_requests"
+			}
+			return s.writeAPIError(c, &apiError{Status: d.status, Code: code, Message: d.msg})
+		}
+		if tok.ID == bootstrapID {
 			c.Set(actorKey, "bootstrap")
 			return next(c)
-		}
-		tok, err := s.tokenFor(r)
-		if err != nil {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="scimgate"`)
-			return s.writeAPIError(c, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: err.Error()})
 		}
 		if tok.Role != storage.RoleAdmin {
 			return s.writeAPIError(c, &apiError{Status: http.StatusForbidden, Code: "forbidden",

@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +24,8 @@ type runJSON struct {
 	Started       *time.Time        `json:"started,omitempty"`
 	Finished      *time.Time        `json:"finished,omitempty"`
 	Counts        storage.RunCounts `json:"counts"`
+	Warnings      int               `json:"warnings"`
+	Outcome       string            `json:"outcome"`
 	Error         string            `json:"error,omitempty"`
 	Notes         []string          `json:"notes"`
 	DecidedBy     string            `json:"decidedBy,omitempty"`
@@ -43,8 +47,42 @@ func runView(r storage.Run) runJSON {
 	return runJSON{
 		ID: r.ID, SourceID: r.SourceID, Status: r.Status, Trigger: r.Trigger, Mode: r.Mode, DryRun: r.DryRun,
 		Queued: r.Queued, Started: optTime(r.Started), Finished: optTime(r.Finished), Counts: r.Counts,
-		Error: r.Error, Notes: notes, DecidedBy: r.DecidedBy, ChangeLogSize: r.ChangeLogN,
+		Warnings: runWarnings(r.Counts), Outcome: runOutcome(r), Error: r.Error, Notes: notes, DecidedBy: r.DecidedBy, ChangeLogSize: r.ChangeLogN,
 	}
+}
+
+// runWarnings counts what a run could not apply as the source has it:
+// conflicts (a userName or displayName held by someone else), unreadable
+// or unmappable records, and references that never resolved. A run with
+// warnings still succeeds: everything else was applied.
+func runWarnings(c storage.RunCounts) int { return c.Conflicts + c.Errors + c.Unresolved }
+
+// runOutcome is the status with the warnings spelled out, so "succeeded"
+// alone means nothing was left out: "succeeded with 2 conflicts and 1 error".
+func runOutcome(r storage.Run) string {
+	var parts []string
+	for _, w := range []struct {
+		n          int
+		one, other string
+	}{
+		{r.Counts.Conflicts, "conflict", "conflicts"},
+		{r.Counts.Errors, "error", "errors"},
+		{r.Counts.Unresolved, "unresolved reference", "unresolved references"},
+	} {
+		switch {
+		case w.n == 1:
+			parts = append(parts, "1 "+w.one)
+		case w.n > 1:
+			parts = append(parts, strconv.Itoa(w.n)+" "+w.other)
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return string(r.Status)
+	case 1:
+		return string(r.Status) + " with " + parts[0]
+	}
+	return string(r.Status) + " with " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func (s *Server) listRuns(c echo.Context) error {

@@ -111,10 +111,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path = strings.TrimSuffix(path, "/")
+	if path == "/Me" || strings.HasPrefix(path, "/Me/") {
+		// RFC 7644 §3.11 lets a provider without /Me answer 501. A token
+		// here is an application's, not a person's, so there is no "me".
+		WriteError(w, Error(http.StatusNotImplemented, "", "/Me is not supported: scimgate tokens belong to applications, not users; use /Users/{id}"))
+		return
+	}
 	caller, _ := callerFrom(r.Context())
 	isSearch := r.Method == http.MethodPost && strings.HasSuffix(path, "/.search")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !isSearch && !caller.CanWrite {
 		WriteError(w, Error(http.StatusForbidden, "", "this token may only read; use a writer token to change resources"))
+		return
+	}
+	if err := checkFilterParam(r); err != nil {
+		WriteError(w, *err)
 		return
 	}
 	s.normalizeRequest(r, path) // client quirks (normalize.go), before any routing

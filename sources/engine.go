@@ -198,6 +198,15 @@ type runState struct {
 	changes      []storage.Change
 	changeSeq    int
 	lastProgress time.Time
+
+	// committed are the counts of the work that is done: every write
+	// transaction stores the counts it completes with its rows (see
+	// progressAt), and a call that wrote nothing is done when it returns.
+	// st.run.Counts run ahead of them while a batch is in flight; a failed
+	// run reports committed, so its counts say what the database holds.
+	// committedSeq is the change log's position at the same point.
+	committed    storage.RunCounts
+	committedSeq int
 }
 
 // managerRef is a user whose manager was named before it arrived.
@@ -230,6 +239,9 @@ func (st *runState) fail(ctx context.Context, err error) Outcome {
 			st.e.log.Error("cannot correct manager references of a failed run", "run", st.run.ID, "error", ferr)
 		}
 	}
+	// What the batch in flight counted and logged was never committed.
+	st.run.Counts = st.committed
+	st.dropChangesAfter(st.committedSeq)
 	st.flushChanges(cleanup)
 	st.run.Status = storage.RunFailed
 	st.run.Error = err.Error()
@@ -278,7 +290,38 @@ func (st *runState) Problem(_ context.Context, p Problem) error {
 	st.problems++
 	st.run.Counts.Errors++
 	st.change(storage.Change{Action: storage.ChangeError, Detail: p.Where + ": " + p.Message})
+	st.settle()
 	return nil
+}
+
+// settle marks the work counted so far as done (see runState.committed).
+func (st *runState) settle() {
+	st.committed, st.committedSeq = st.run.Counts, st.changeSeq
+}
+
+// progressAt is the progress a write stores in its transaction: the
+// run's counts as they are once it commits.
+func (st *runState) progressAt(c storage.RunCounts) *storage.RunProgress {
+	return &storage.RunProgress{RunID: st.run.ID, Counts: c}
+}
+
+// committedAt records that a write carrying counts c committed, with
+// the change log entries so far.
+func (st *runState) committedAt(c storage.RunCounts) {
+	st.run.Counts = c
+	st.settle()
+}
+
+// dropChangesAfter forgets buffered change log entries past seq.
+func (st *runState) dropChangesAfter(seq int) {
+	kept := st.changes[:0]
+	for _, c := range st.changes {
+		if c.Seq <= seq {
+			kept = append(kept, c)
+		}
+	}
+	st.changes = kept
+	st.changeSeq = min(st.changeSeq, seq)
 }
 
 // change appends to the change log, up to the cap.
@@ -305,8 +348,11 @@ func (st *runState) flushChanges(ctx context.Context) error {
 	return nil
 }
 
-// progress publishes counts while the run goes on, at most once a second.
+// progress settles the work done so far and publishes the counts while
+// the run goes on, at most once a second (writes publish theirs with
+// their rows).
 func (st *runState) progress(ctx context.Context) error {
+	st.settle()
 	if err := st.flushChanges(ctx); err != nil {
 		return err
 	}

@@ -122,41 +122,54 @@ func (st *runState) applyDeletions(ctx context.Context, list []storage.PendingDe
 	const batch = 500
 	for start := 0; start < len(list); start += batch {
 		chunk := list[start:min(start+batch, len(list))]
+		// Each transaction stores the counts it completes; what it removed
+		// is logged once it has committed.
 		var ub storage.UserBatch
 		var gb storage.GroupBatch
+		var users, groups []storage.PendingDeletion
 		for _, p := range chunk {
 			switch {
 			case p.Kind == KindGroup:
 				gb.Delete = append(gb.Delete, p.ID)
+				groups = append(groups, p)
 			case p.Action == storage.ChangeDelete:
 				ub.Delete = append(ub.Delete, p.ID)
+				users = append(users, p)
 			default:
 				ub.Deactivate = append(ub.Deactivate, p.ID)
+				users = append(users, p)
 			}
 		}
-		if !st.job.DryRun {
-			if len(ub.Deactivate)+len(ub.Delete) > 0 {
-				if err := st.e.store.ApplyUsers(ctx, st.owner, ub); err != nil {
-					return fmt.Errorf("remove users: %w", err)
-				}
-			}
-			if len(gb.Delete) > 0 {
-				if err := st.e.store.ApplyGroups(ctx, st.owner, gb); err != nil {
-					return fmt.Errorf("remove groups: %w", err)
-				}
+		afterUsers := st.run.Counts
+		afterUsers.Deactivated += len(ub.Deactivate)
+		afterUsers.Deleted += len(ub.Delete)
+		afterGroups := afterUsers
+		afterGroups.Deleted += len(gb.Delete)
+		if len(users) > 0 && !st.job.DryRun {
+			ub.Progress = st.progressAt(afterUsers)
+			if err := st.e.store.ApplyUsers(ctx, st.owner, ub); err != nil {
+				return fmt.Errorf("remove users: %w", err)
 			}
 		}
-		for _, p := range chunk {
-			if p.Action == storage.ChangeDelete {
-				st.run.Counts.Deleted++
-			} else {
-				st.run.Counts.Deactivated++
+		st.removed(users, afterUsers)
+		if len(groups) > 0 && !st.job.DryRun {
+			gb.Progress = st.progressAt(afterGroups)
+			if err := st.e.store.ApplyGroups(ctx, st.owner, gb); err != nil {
+				return fmt.Errorf("remove groups: %w", err)
 			}
-			st.change(storage.Change{Action: p.Action, Kind: p.Kind, ResourceID: p.ID, Key: p.Key, Name: p.Name})
 		}
+		st.removed(groups, afterGroups)
 		if err := st.progress(ctx); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// removed logs committed removals and takes the counts stored with them.
+func (st *runState) removed(list []storage.PendingDeletion, after storage.RunCounts) {
+	for _, p := range list {
+		st.change(storage.Change{Action: p.Action, Kind: p.Kind, ResourceID: p.ID, Key: p.Key, Name: p.Name})
+	}
+	st.committedAt(after)
 }

@@ -181,52 +181,79 @@ func (st *runState) resolveKeys(ctx context.Context, keys []string) (map[string]
 	return out, nil
 }
 
-// applyGroups writes a batch; on a displayName collision it retries one
-// group at a time so only the colliding group is a conflict.
+// applyGroups writes a batch, with the run's counts as they are once it
+// is written; on a displayName collision it retries one group at a time
+// so only the colliding group is a conflict.
 func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) error {
 	if len(writes) == 0 {
 		return nil
 	}
-	if !st.job.DryRun {
-		err := st.e.store.ApplyGroups(ctx, st.owner, toGroupBatch(writes))
-		if errors.Is(err, storage.ErrConflict) {
-			var kept []*mappedGroup
-			for _, m := range writes {
-				err := st.e.store.ApplyGroups(ctx, st.owner, toGroupBatch([]*mappedGroup{m}))
-				if errors.Is(err, storage.ErrConflict) {
-					st.run.Counts.Conflicts++
-					if m.existing == nil {
-						st.seenGroups[m.rec.Key] = ""
-					}
-					st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
-						Detail: "another group already has this displayName"})
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("write group %s: %w", m.rec.Key, err)
-				}
-				kept = append(kept, m)
+	// written logs what a committed transaction wrote and takes its counts.
+	written := func(ws []*mappedGroup, after storage.RunCounts) {
+		for _, m := range ws {
+			c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
+			c.Action = storage.ChangeUpdate
+			if m.existing == nil {
+				c.Action = storage.ChangeCreate
 			}
-			writes = kept
-		} else if err != nil {
-			return fmt.Errorf("write groups: %w", err)
+			if m.members != nil {
+				c.Detail = fmt.Sprintf("members: %d added, %d removed", len(m.members.Add), len(m.members.Remove))
+			}
+			st.change(c)
 		}
+		st.committedAt(after)
+	}
+	if st.job.DryRun {
+		written(writes, countGroupWrites(st.run.Counts, writes))
+		return nil
+	}
+	after := countGroupWrites(st.run.Counts, writes)
+	err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(writes, after))
+	if err == nil {
+		written(writes, after)
+		return nil
+	}
+	if !errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("write groups: %w", err)
 	}
 	for _, m := range writes {
-		c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
-		if m.existing == nil {
-			st.run.Counts.Created++
-			c.Action = storage.ChangeCreate
-		} else {
-			st.run.Counts.Updated++
-			c.Action = storage.ChangeUpdate
+		one := []*mappedGroup{m}
+		after := countGroupWrites(st.run.Counts, one)
+		err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(one, after))
+		if errors.Is(err, storage.ErrConflict) {
+			st.run.Counts.Conflicts++
+			if m.existing == nil {
+				st.seenGroups[m.rec.Key] = ""
+			}
+			st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
+				Detail: "another group already has this displayName"})
+			continue
 		}
-		if m.members != nil {
-			c.Detail = fmt.Sprintf("members: %d added, %d removed", len(m.members.Add), len(m.members.Remove))
+		if err != nil {
+			return fmt.Errorf("write group %s: %w", m.rec.Key, err)
 		}
-		st.change(c)
+		written(one, after)
 	}
 	return nil
+}
+
+// groupBatch is the batch that writes writes and stores counts with them.
+func (st *runState) groupBatch(writes []*mappedGroup, counts storage.RunCounts) storage.GroupBatch {
+	b := toGroupBatch(writes)
+	b.Progress = st.progressAt(counts)
+	return b
+}
+
+// countGroupWrites returns c with writes counted as written.
+func countGroupWrites(c storage.RunCounts, writes []*mappedGroup) storage.RunCounts {
+	for _, m := range writes {
+		if m.existing == nil {
+			c.Created++
+		} else {
+			c.Updated++
+		}
+	}
+	return c
 }
 
 func toGroupBatch(writes []*mappedGroup) storage.GroupBatch {

@@ -22,6 +22,7 @@ type env struct {
 	runner *sources.Runner
 	src    storage.Source
 	now    time.Time
+	path   string // the SQLite file
 }
 
 func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
@@ -30,7 +31,8 @@ func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
 	e := &env{ds: &sourcetest.Dataset{}, now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 	// One clock for the store and the runner, as in production: grace
 	// periods compare the store's deactivation stamps with the engine's now.
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "sync.db"), sqlstore.Options{Now: func() time.Time { return e.now }})
+	e.path = filepath.Join(t.TempDir(), "sync.db")
+	store, err := sqlstore.Open(ctx, e.path, sqlstore.Options{Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,7 +243,8 @@ func (st *runState) conflict(m *mappedUser, why string) {
 	st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindUser, ResourceID: id, Key: m.rec.Key, Name: m.user.UserName, Detail: why})
 }
 
-// applyUsers writes creates and updates in one transaction. If a
+// applyUsers writes creates and updates in one transaction, which also
+// stores the run's counts as they are with the batch written. If a
 // concurrent writer took a userName meanwhile, the batch is retried one
 // user at a time so only the colliding users become conflicts.
 func (st *runState) applyUsers(ctx context.Context, writes []*mappedUser) error {
@@ -251,33 +252,65 @@ func (st *runState) applyUsers(ctx context.Context, writes []*mappedUser) error 
 		return nil
 	}
 	before := st.beforeImages(ctx, writes)
-	if !st.job.DryRun {
-		err := st.e.store.ApplyUsers(ctx, st.owner, toBatch(writes))
-		if errors.Is(err, storage.ErrConflict) && len(writes) > 1 {
-			var kept []*mappedUser
-			for _, m := range writes {
-				err := st.e.store.ApplyUsers(ctx, st.owner, toBatch([]*mappedUser{m}))
-				if errors.Is(err, storage.ErrConflict) {
-					st.conflict(m, "userName was taken by another writer during the run")
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("write user %s: %w", m.rec.Key, err)
-				}
-				kept = append(kept, m)
-			}
-			writes = kept
-		} else if errors.Is(err, storage.ErrConflict) {
-			st.conflict(writes[0], "userName was taken by another writer during the run")
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("write users: %w", err)
+	// written logs what a committed transaction wrote and takes its counts.
+	written := func(ws []*mappedUser, after storage.RunCounts) {
+		for _, m := range ws {
+			st.recordUserChange(m, before[m.user.ID])
 		}
+		st.committedAt(after)
 	}
-	for _, m := range writes {
-		st.recordUserChange(m, before[m.user.ID])
+	if st.job.DryRun {
+		written(writes, countUserWrites(st.run.Counts, writes))
+		return nil
+	}
+	after := countUserWrites(st.run.Counts, writes)
+	err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(writes, after))
+	switch {
+	case errors.Is(err, storage.ErrConflict) && len(writes) > 1:
+		for _, m := range writes {
+			one := []*mappedUser{m}
+			after := countUserWrites(st.run.Counts, one)
+			err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(one, after))
+			if errors.Is(err, storage.ErrConflict) {
+				st.conflict(m, "userName was taken by another writer during the run")
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("write user %s: %w", m.rec.Key, err)
+			}
+			written(one, after)
+		}
+	case errors.Is(err, storage.ErrConflict):
+		st.conflict(writes[0], "userName was taken by another writer during the run")
+	case err != nil:
+		return fmt.Errorf("write users: %w", err)
+	default:
+		written(writes, after)
 	}
 	return nil
+}
+
+// userBatch is the batch that writes writes and stores counts with them.
+func (st *runState) userBatch(writes []*mappedUser, counts storage.RunCounts) storage.UserBatch {
+	b := toBatch(writes)
+	b.Progress = st.progressAt(counts)
+	return b
+}
+
+// countUserWrites returns c with writes counted as written.
+func countUserWrites(c storage.RunCounts, writes []*mappedUser) storage.RunCounts {
+	for _, m := range writes {
+		switch {
+		case m.takeover != nil:
+			c.Updated++
+			c.Conflicts++
+		case m.existing == nil:
+			c.Created++
+		default:
+			c.Updated++
+		}
+	}
+	return c
 }
 
 // beforeImages reads the current documents of users about to change, for
@@ -328,18 +361,13 @@ func (st *runState) recordUserChange(m *mappedUser, before []byte) {
 	case m.takeover != nil:
 		st.seenUsers[m.rec.Key] = m.takeover.ID
 		st.renamed[m.user.ID] = m.takeover.ID
-		st.run.Counts.Updated++
-		st.run.Counts.Conflicts++
 		c.Action, c.ResourceID = storage.ChangeUpdate, m.takeover.ID
 		c.Detail = "taken over from " + m.takeover.Owner + " by precedence"
 	case m.existing == nil:
-		st.run.Counts.Created++
 		c.Action = storage.ChangeCreate
 	case !m.existing.DeactivatedAt.IsZero() && m.user.Active:
-		st.run.Counts.Updated++
 		c.Action = storage.ChangeReactivate
 	default:
-		st.run.Counts.Updated++
 		c.Action = storage.ChangeUpdate
 	}
 	if !st.logFull() {

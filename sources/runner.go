@@ -46,6 +46,9 @@ type Runner struct {
 	leases   storage.LeaseStore // nil: this replica only (see runner_lease.go)
 	holder   string             // this runner's name in leases
 	leaseTTL time.Duration
+	// singleProcess: no other process serves the database (SQLite), so
+	// runs left unfinished at start-up were interrupted (runner_recover.go).
+	singleProcess bool
 }
 
 // RunnerOptions configures a Runner.
@@ -55,6 +58,10 @@ type RunnerOptions struct {
 	// LeaseTTL is how long this replica's claim on a running source lasts
 	// without renewal (default DefaultLeaseTTL).
 	LeaseTTL time.Duration
+	// SingleProcess says this process alone serves the database (SQLite):
+	// RecoverInterrupted then fails the runs a stopped process left behind
+	// at once instead of after their leases expire.
+	SingleProcess bool
 }
 
 // NewRunner returns a runner.
@@ -76,6 +83,7 @@ func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOpt
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
 		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
+		singleProcess: opts.SingleProcess,
 	}
 }
 

@@ -60,32 +60,39 @@ func (r *Runner) takeLease(ctx context.Context, sourceID string) error {
 		r.log.Debug("source is running on another replica", "source", sourceID, "holder", holder)
 		return busy
 	}
-	r.abandonOrphans(ctx, sourceID)
+	r.abandonOrphans(ctx, sourceID, abandonedError)
 	return nil
 }
 
+// abandonedError is the error of a run whose replica's lease expired.
+const abandonedError = "abandoned: the replica running it stopped before it finished; a later run resumes from the last saved cursor"
+
 // abandonOrphans marks runs left queued or running by a replica that died
-// as failed: this replica holds the lease, so nobody else is running them.
-// Their cursors were never saved, so nothing they did is lost: the next
-// run reads the same changes again, and writes are idempotent.
-func (r *Runner) abandonOrphans(ctx context.Context, sourceID string) {
+// as failed with the reason given, and returns them: this replica holds
+// the lease, so nobody else is running them. Their cursors were never
+// saved, so nothing they did is lost: the next run reads the same changes
+// again, and writes are idempotent.
+func (r *Runner) abandonOrphans(ctx context.Context, sourceID, reason string) []storage.Run {
 	runs, err := r.store.ListRuns(ctx, sourceID, 5)
 	if err != nil {
-		return
+		return nil
 	}
+	var out []storage.Run
 	for _, run := range runs {
 		if run.Status != storage.RunQueued && run.Status != storage.RunRunning {
 			continue
 		}
-		_, err := r.store.UpdateRun(ctx, run.ID, func(x *storage.Run) error {
-			x.Status, x.Finished = storage.RunFailed, r.now()
-			x.Error = "abandoned: the replica running it stopped before it finished; a later run resumes from the last saved cursor"
+		failed, err := r.store.UpdateRun(ctx, run.ID, func(x *storage.Run) error {
+			x.Status, x.Finished, x.Error = storage.RunFailed, r.now(), reason
 			return nil
 		})
 		if err != nil {
 			r.log.Warn("cannot mark abandoned run failed", "source", sourceID, "run", run.ID, "error", err)
+			continue
 		}
+		out = append(out, failed)
 	}
+	return out
 }
 
 // releaseLease gives the source up once its run's outcome is stored.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	fp "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // Scope decides which records a source imports. It is written in SCIM
@@ -22,6 +24,10 @@ type Scope struct{ expr fp.Expression }
 func ParseScope(s string) (Scope, error) {
 	if strings.TrimSpace(s) == "" {
 		return Scope{}, nil
+	}
+	// The parser and eval recurse; the text is measured first.
+	if err := storage.CheckFilterText(s); err != nil {
+		return Scope{}, err
 	}
 	e, err := fp.ParseFilter([]byte(s))
 	if err != nil {

@@ -40,6 +40,16 @@ type UserBatch struct {
 	Update     []UserWrite
 	Deactivate []string // ids: active=false, deactivated now
 	Delete     []string // ids
+	// Progress, when set, is stored in the same transaction.
+	Progress *RunProgress
+}
+
+// RunProgress is a run's counts as they are once the write that carries
+// them commits. Stored with the rows, they never claim more or less than
+// the database holds, even when the process dies right after the commit.
+type RunProgress struct {
+	RunID  string
+	Counts RunCounts
 }
 
 // GroupWrite is one group written by a sync. Members, when set, is applied
@@ -59,6 +69,8 @@ type GroupBatch struct {
 	Create []GroupWrite
 	Update []GroupWrite
 	Delete []string
+	// Progress, when set, is stored in the same transaction.
+	Progress *RunProgress
 }
 
 // ManagerFix sets a user's manager (by id) once the engine has resolved

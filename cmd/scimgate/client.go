@@ -184,8 +184,12 @@ type (
 		Started  *time.Time `json:"started"`
 		Finished *time.Time `json:"finished"`
 		Counts   countsView `json:"counts"`
-		Error    string     `json:"error"`
-		Notes    []string   `json:"notes"`
+		// Warnings and Outcome: conflicts, errors and unresolved
+		// references, and the status with them spelled out.
+		Warnings int      `json:"warnings"`
+		Outcome  string   `json:"outcome"`
+		Error    string   `json:"error"`
+		Notes    []string `json:"notes"`
 	}
 	countsView struct {
 		Fetched     int `json:"fetched"`
@@ -196,9 +200,19 @@ type (
 		Deleted     int `json:"deleted"`
 		Conflicts   int `json:"conflicts"`
 		Errors      int `json:"errors"`
+		Unresolved  int `json:"unresolved"`
 		Pending     int `json:"pending"`
 	}
 )
+
+// outcome is the status with its warnings ("succeeded with 2 conflicts");
+// the status alone from a server that does not say.
+func (r runView) outcome() string {
+	if r.Outcome != "" {
+		return r.Outcome
+	}
+	return r.Status
+}
 
 // ended reports whether a run will not change without an admin.
 func (r runView) ended() bool { return r.Status != "queued" && r.Status != "running" }

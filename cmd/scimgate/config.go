@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,6 +42,37 @@ type Config struct {
 	SecretKeyFile string `yaml:"secretKeyFile"`
 	// MaxConcurrentRuns caps sync runs of different sources at once.
 	MaxConcurrentRuns int64 `yaml:"maxConcurrentRuns"`
+
+	// AuthFailuresPerMinute is how many failed authentications one client
+	// address may make in a minute before it is answered 429; 0: no limit.
+	AuthFailuresPerMinute int64 `yaml:"authFailuresPerMinute"`
+	// TokenRequestsPerSecond and TokenBurst limit each API token's
+	// request rate (429 past it); 0 rate: no limit.
+	TokenRequestsPerSecond int64 `yaml:"tokenRequestsPerSecond"`
+	TokenBurst             int64 `yaml:"tokenBurst"`
+	// TrustedProxies lists, comma-separated, the addresses or CIDR ranges
+	// of reverse proxies whose X-Forwarded-For names the client; empty:
+	// the TCP peer is the client.
+	TrustedProxies string `yaml:"trustedProxies"`
+	// TLSCert and TLSKey are PEM files; with both set serve speaks HTTPS
+	// and reloads the pair when the files change.
+	TLSCert string `yaml:"tlsCert"`
+	TLSKey  string `yaml:"tlsKey"`
+}
+
+// Settings read from the environment only: secrets, kept out of flags
+// (visible in ps) and of the config file.
+const (
+	envAdminToken = "SCIMGATE_ADMIN_TOKEN"
+	envSecretKey  = "SCIMGATE_SECRET_KEY"
+)
+
+// envOnlySettings describes them for the help.
+func envOnlySettings() []struct{ env, usage string } {
+	return []struct{ env, usage string }{
+		{envAdminToken, "bootstrap admin token for the config API, accepted besides stored admin tokens (default: none)"},
+		{envSecretKey, "base64 of the 32-byte key that encrypts source secrets; when set, the key file is not used (replicas must share it)"},
+	}
 }
 
 // DefaultConfig is what `scimgate serve` runs with when nothing is
@@ -54,6 +86,10 @@ func DefaultConfig() Config {
 		LogLevel:          "info",
 		MaxBodyBytes:      1 << 20,
 		MaxConcurrentRuns: 4,
+
+		AuthFailuresPerMinute:  20,
+		TokenRequestsPerSecond: 50,
+		TokenBurst:             100,
 	}
 }
 
@@ -71,6 +107,11 @@ func (e *ConfigError) Error() string {
 // *ConfigError, or returns nil.
 func (c Config) Validate() error {
 	listen, baseURL := listenProblem(c.Listen), baseURLProblem(c.BaseURL)
+	_, proxyErr := parseTrustedProxies(c.TrustedProxies)
+	proxies := ""
+	if proxyErr != nil {
+		proxies = proxyErr.Error()
+	}
 	checks := []struct {
 		bad bool
 		msg string
@@ -84,6 +125,11 @@ func (c Config) Validate() error {
 		{c.MaxConcurrentRuns <= 0, fmt.Sprintf("maxConcurrentRuns %d must be positive", c.MaxConcurrentRuns)},
 		{c.DBMaxConns < 0, fmt.Sprintf("dbMaxConns %d must not be negative", c.DBMaxConns)},
 		{c.SyncLeaseSeconds < 0, fmt.Sprintf("syncLeaseSeconds %d must not be negative", c.SyncLeaseSeconds)},
+		{c.AuthFailuresPerMinute < 0, fmt.Sprintf("authFailuresPerMinute %d must not be negative (0: no limit)", c.AuthFailuresPerMinute)},
+		{c.TokenRequestsPerSecond < 0, fmt.Sprintf("tokenRequestsPerSecond %d must not be negative (0: no limit)", c.TokenRequestsPerSecond)},
+		{c.TokenBurst < 0, fmt.Sprintf("tokenBurst %d must not be negative", c.TokenBurst)},
+		{proxies != "", proxies},
+		{(c.TLSCert == "") != (c.TLSKey == ""), "tlsCert and tlsKey must be set together"},
 	}
 	var problems []string
 	for _, chk := range checks {
@@ -132,4 +178,26 @@ func baseURLProblem(s string) string {
 		return fmt.Sprintf("baseURL %q must not have a query or fragment", s)
 	}
 	return ""
+}
+
+// parseTrustedProxies reads a comma-separated list of addresses and CIDR
+// ranges.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("trustedProxies: %q is not an IP address or CIDR range such as 10.0.0.0/8", part)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

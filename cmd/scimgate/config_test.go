@@ -119,19 +119,28 @@ func TestLoadConfigPrecedence(t *testing.T) {
 				"SCIMGATE_MAX_BODY_BYTES":      "123",
 				"SCIMGATE_SECRET_KEY_FILE":     "/etc/scimgate/key",
 				"SCIMGATE_MAX_CONCURRENT_RUNS": "2",
+
+				"SCIMGATE_AUTH_FAILURES_PER_MINUTE":  "5",
+				"SCIMGATE_TOKEN_REQUESTS_PER_SECOND": "7",
+				"SCIMGATE_TOKEN_BURST":               "9",
+				"SCIMGATE_TRUSTED_PROXIES":           "10.0.0.1",
+				"SCIMGATE_TLS_CERT":                  "c.pem",
+				"SCIMGATE_TLS_KEY":                   "k.pem",
 			},
 			want: func(c *Config) {
 				*c = Config{Listen: "127.0.0.1:7000", DB: "/tmp/x.db", LogFormat: "json", LogLevel: "warn", BaseURL: "https://scim.example.com", MaxBodyBytes: 123,
-					SecretKeyFile: "/etc/scimgate/key", MaxConcurrentRuns: 2}
+					SecretKeyFile: "/etc/scimgate/key", MaxConcurrentRuns: 2,
+					AuthFailuresPerMinute: 5, TokenRequestsPerSecond: 7, TokenBurst: 9, TrustedProxies: "10.0.0.1", TLSCert: "c.pem", TLSKey: "k.pem"}
 			},
 		},
 		{
 			name: "every setting from flags",
 			args: []string{"--listen", "127.0.0.1:7001", "--db", "y.db", "--log-format", "json", "--log-level", "error", "--base-url", "http://localhost:7001", "--max-body-bytes", "99",
-				"--secret-key-file", "k.key", "--max-concurrent-runs", "8"},
+				"--secret-key-file", "k.key", "--max-concurrent-runs", "8",
+				"--auth-failures-per-minute", "0", "--token-requests-per-second", "0", "--token-burst", "0", "--trusted-proxies", "::1", "--tls-cert", "c", "--tls-key", "k"},
 			want: func(c *Config) {
 				*c = Config{Listen: "127.0.0.1:7001", DB: "y.db", LogFormat: "json", LogLevel: "error", BaseURL: "http://localhost:7001", MaxBodyBytes: 99,
-					SecretKeyFile: "k.key", MaxConcurrentRuns: 8}
+					SecretKeyFile: "k.key", MaxConcurrentRuns: 8, TrustedProxies: "::1", TLSCert: "c", TLSKey: "k"}
 			},
 		},
 	}

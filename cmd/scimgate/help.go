@@ -29,6 +29,10 @@ func settingsTable() string {
 	}
 	fmt.Fprintf(tw, "  --%s\t%s\t-\t-\n", flagConfig, envConfig)
 	tw.Flush()
+	b.WriteString("\nRead from the environment only (secrets stay out of flags and files):\n")
+	for _, s := range envOnlySettings() {
+		fmt.Fprintf(&b, "  %s\n      %s\n", s.env, s.usage)
+	}
 	return b.String()
 }
 

@@ -26,10 +26,15 @@ func kinds() sources.Registry {
 // sealer loads the key that encrypts source secrets: SCIMGATE_SECRET_KEY,
 // or the key file (created with a random key on first start).
 func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
-	env, _ := m.LookupEnv("SCIMGATE_SECRET_KEY")
+	env, _ := m.LookupEnv(envSecretKey)
 	path := cfg.SecretKeyFile
 	if path == "" {
 		path = defaultKeyFile(cfg.DB)
+	}
+	if env == "" {
+		if err := keyFileProblem(path); err != nil {
+			return nil, err
+		}
 	}
 	key, err := sources.LoadKey(env, path)
 	if err != nil {

@@ -54,6 +54,18 @@ func settings() []setting {
 			func(c *Config) any { return &c.SecretKeyFile }},
 		{"maxConcurrentRuns", "max-concurrent-runs", "SCIMGATE_MAX_CONCURRENT_RUNS", "sync runs of different sources at the same time",
 			func(c *Config) any { return &c.MaxConcurrentRuns }},
+		{"authFailuresPerMinute", "auth-failures-per-minute", "SCIMGATE_AUTH_FAILURES_PER_MINUTE", "failed authentications one client address may make in a minute before it is answered 429 (0: no limit)",
+			func(c *Config) any { return &c.AuthFailuresPerMinute }},
+		{"tokenRequestsPerSecond", "token-requests-per-second", "SCIMGATE_TOKEN_REQUESTS_PER_SECOND", "average requests a second one API token may make before it is answered 429 (0: no limit)",
+			func(c *Config) any { return &c.TokenRequestsPerSecond }},
+		{"tokenBurst", "token-burst", "SCIMGATE_TOKEN_BURST", "requests one API token may make at once above its average rate",
+			func(c *Config) any { return &c.TokenBurst }},
+		{"trustedProxies", "trusted-proxies", "SCIMGATE_TRUSTED_PROXIES", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none; the TCP peer is the client)",
+			func(c *Config) any { return &c.TrustedProxies }},
+		{"tlsCert", "tls-cert", "SCIMGATE_TLS_CERT", "PEM certificate (chain) file; with --tls-key, serve HTTPS and reload both when they change",
+			func(c *Config) any { return &c.TLSCert }},
+		{"tlsKey", "tls-key", "SCIMGATE_TLS_KEY", "PEM private key file of --tls-cert",
+			func(c *Config) any { return &c.TLSKey }},
 	}
 }
 

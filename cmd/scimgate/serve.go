@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,7 +62,8 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 			return m.serve(cmd.Context(), cfg)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds")
+	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds",
+		"authFailuresPerMinute", "tokenRequestsPerSecond", "tokenBurst", "trustedProxies", "tlsCert", "tlsKey")
 	return cmd
 }
 
@@ -88,9 +90,10 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	}
 	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
-		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second,
+		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
-	adminToken, _ := m.LookupEnv("SCIMGATE_ADMIN_TOKEN")
+	adminToken, _ := m.LookupEnv(envAdminToken)
+	trustedProxies, _ := parseTrustedProxies(cfg.TrustedProxies) // checked by Validate
 	srv, err := api.New(api.Config{
 		Store:               store,
 		Logger:              logger,
@@ -98,12 +101,18 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		MaxBodyBytes:        cfg.MaxBodyBytes,
 		Sync:                runner,
 		BootstrapAdminToken: adminToken,
+
+		AuthFailuresPerMinute:  int(cfg.AuthFailuresPerMinute),
+		TokenRequestsPerSecond: int(cfg.TokenRequestsPerSecond),
+		TokenBurst:             int(cfg.TokenBurst),
+		TrustedProxies:         trustedProxies,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)
 	}
 	runner.Observe = srv.ObserveRun
 	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
+	recoverRuns(ctx, runner, logger)
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()
 	schedDone := make(chan struct{})
@@ -126,10 +135,26 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		// net/http's own complaints (TLS noise, panics) go to our log.
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		certs, err := newCertReloader(cfg.TLSCert, cfg.TLSKey, logger, m.Now)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+		scheme = "https"
+	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() {
+		if hs.TLSConfig != nil {
+			served <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		served <- hs.Serve(ln)
+	}()
 
-	logger.Info("scimgate serving", "listen", ln.Addr().String(), "db", redactDSN(cfg.DB), "version", version())
+	logger.Info("scimgate serving", "listen", ln.Addr().String(), "scheme", scheme, "db", redactDSN(cfg.DB), "version", version())
 	if m.Listening != nil {
 		m.Listening(ln.Addr())
 	}

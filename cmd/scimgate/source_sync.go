@@ -27,7 +27,9 @@ func (m *Main) sourceSyncCommand() *cobra.Command {
 
 With --wait the command follows the run: a progress line on stderr shows
 its status and counts (rewritten in place on a terminal, one line per
-change otherwise), and the final counts are printed on stdout. It exits 0
+change otherwise), and the outcome with the final counts is printed on
+stdout ("succeeded with 2 conflicts" when records were left out, with a
+warning on stderr pointing at the run's change log). It exits 0
 when the run succeeded and 1 when it failed or is held for approval (it
 would remove more than the source's deletion guard allows); a held run is
 decided with 'scimgate source approve RUN' or 'scimgate source reject RUN'.`,
@@ -63,6 +65,14 @@ decided with 'scimgate source approve RUN' or 'scimgate source reject RUN'.`,
 				return err
 			}
 			fmt.Fprintln(m.Stdout, runSummary(final))
+			if final.Warnings > 0 {
+				what := fmt.Sprintf("%d records were", final.Warnings)
+				if final.Warnings == 1 {
+					what = "1 record was"
+				}
+				fmt.Fprintf(m.Stderr, "warning: %s not applied as the source has it; the run's change log says why: GET %s\n",
+					what, "/api/v1"+sourcePath(src.ID, "runs", final.ID, "changes"))
+			}
 			for _, n := range final.Notes {
 				fmt.Fprintln(m.Stderr, "note:", n)
 			}
@@ -135,7 +145,7 @@ func decideHint(runID string) string {
 
 // runSummary is one line with a run's outcome and counts.
 func runSummary(r runView) string {
-	return fmt.Sprintf("run %s %s (%s): %s", r.ID, r.Status, modeText(r), countsText(r.Counts))
+	return fmt.Sprintf("run %s %s (%s): %s", r.ID, r.outcome(), modeText(r), countsText(r.Counts))
 }
 
 // progressText is short enough for one terminal line: \r only returns
@@ -149,6 +159,9 @@ func progressText(src sourceView, r runView) string {
 func countsText(n countsView) string {
 	s := fmt.Sprintf("fetched %d, created %d, updated %d, unchanged %d, deactivated %d, deleted %d, conflicts %d, errors %d",
 		n.Fetched, n.Created, n.Updated, n.Unchanged, n.Deactivated, n.Deleted, n.Conflicts, n.Errors)
+	if n.Unresolved > 0 {
+		s += fmt.Sprintf(", unresolved %d", n.Unresolved)
+	}
 	if n.Pending > 0 {
 		s += fmt.Sprintf(", pending %d", n.Pending)
 	}

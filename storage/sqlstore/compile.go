@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -118,6 +119,9 @@ type compiler struct {
 	d    dialect
 	sb   strings.Builder
 	args []any
+	// depth counts the open parentheses, pending the operands that wait
+	// for their right-hand side (see compile_logic.go).
+	depth, pending int
 }
 
 func (c *compiler) compile(t resourceTable, e storage.Expr) error {
@@ -127,19 +131,33 @@ func (c *compiler) compile(t resourceTable, e storage.Expr) error {
 func (c *compiler) expr(cols map[storage.Attr]column, multi map[storage.Attr]multiTable, e storage.Expr) error {
 	switch e := e.(type) {
 	case storage.And:
-		return c.binary(cols, multi, " AND ", e.Left, e.Right)
+		return c.balanced(cols, multi, " AND ", []storage.Expr{e.Left, e.Right})
 	case storage.Or:
-		return c.binary(cols, multi, " OR ", e.Left, e.Right)
-	case storage.Not:
-		// COALESCE keeps NULL comparisons (absent values) from making
-		// the negation NULL as well: not(title eq "x") includes users
-		// without a title.
-		c.sb.WriteString("NOT COALESCE((")
-		if err := c.expr(cols, multi, e.X); err != nil {
-			return err
+		return c.balanced(cols, multi, " OR ", []storage.Expr{e.Left, e.Right})
+	case storage.AllOf:
+		return c.balanced(cols, multi, " AND ", e.Xs)
+	case storage.AnyOf:
+		return c.balanced(cols, multi, " OR ", e.Xs)
+	case storage.In:
+		col, ok := cols[e.Attr]
+		if !ok {
+			if _, isMulti := multi[e.Attr]; isMulti {
+				return c.expr(cols, multi, storage.ValuePath{Attr: e.Attr, Filter: storage.In{Attr: storage.SubValue, Values: e.Values}})
+			}
+			return storage.Invalid(fmt.Sprintf("filtering on %q is not supported", e.Attr))
 		}
-		c.sb.WriteString("), " + c.d.falseLit + ")")
-		return nil
+		if col.kind != kindFolded && col.kind != kindExact {
+			// Not a string column: the comparisons one by one, which
+			// convert (date-time strings) or refuse their values.
+			xs := make([]storage.Expr, len(e.Values))
+			for i, v := range e.Values {
+				xs[i] = storage.Compare{Attr: e.Attr, Op: storage.OpEq, Value: v}
+			}
+			return c.balanced(cols, multi, " OR ", xs)
+		}
+		return c.in(col, e)
+	case storage.Not:
+		return c.not(cols, multi, e.X)
 	case storage.ValuePath:
 		mt, ok := multi[e.Attr]
 		if !ok {
@@ -151,13 +169,22 @@ func (c *compiler) expr(cols map[storage.Attr]column, multi map[storage.Attr]mul
 			c.args = append(c.args, string(e.Attr))
 		}
 		if e.Filter != nil {
-			c.sb.WriteString(" AND (")
+			// The subquery's parenthesis and its WHERE ... AND wait on
+			// the parser's stack while the sub-filter is read.
+			c.depth++
+			c.pending++
+			c.sb.WriteString(" AND ")
+			if err := c.open(); err != nil {
+				return err
+			}
 			// Sub-filters see only the sub-attributes; a nested value path
 			// is rejected because multi is nil there.
 			if err := c.expr(mt.subs, nil, e.Filter); err != nil {
 				return err
 			}
-			c.sb.WriteString(")")
+			c.close()
+			c.depth--
+			c.pending--
 		}
 		c.sb.WriteString(")")
 		return nil
@@ -178,16 +205,23 @@ func (c *compiler) expr(cols map[storage.Attr]column, multi map[storage.Attr]mul
 	}
 }
 
-func (c *compiler) binary(cols map[storage.Attr]column, multi map[storage.Attr]multiTable, op string, l, r storage.Expr) error {
-	c.sb.WriteString("(")
-	if err := c.expr(cols, multi, l); err != nil {
-		return err
+// in compiles a chain of eq comparisons of one string column as one IN over a
+// JSON array argument, so the statement's text and its placeholder count
+// do not grow with the chain.
+func (c *compiler) in(col column, e storage.In) error {
+	values := make([]string, len(e.Values))
+	for i, v := range e.Values {
+		if col.kind == kindFolded {
+			v = strings.ToLower(v) // as columnValue folds a single eq
+		}
+		values[i] = v
 	}
-	c.sb.WriteString(op)
-	if err := c.expr(cols, multi, r); err != nil {
-		return err
+	arg, err := json.Marshal(values)
+	if err != nil {
+		return fmt.Errorf("encode IN values: %w", err)
 	}
-	c.sb.WriteString(")")
+	c.sb.WriteString(c.d.inJSONArray(col.name))
+	c.args = append(c.args, string(arg))
 	return nil
 }
 
@@ -307,6 +341,10 @@ func columnValue(col column, e storage.Compare) (any, error) {
 func (s *Store) where(t resourceTable, f storage.Expr) (string, []any, error) {
 	if f == nil {
 		return "1=1", nil, nil
+	}
+	f, err := storage.Simplify(f)
+	if err != nil {
+		return "", nil, err
 	}
 	c := compiler{d: s.dialect}
 	if err := c.compile(t, f); err != nil {

@@ -7,9 +7,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,6 +113,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if IsPostgres(dsn) {
 		return openPostgres(ctx, dsn, opts)
 	}
+	if err := createPrivate(dsn); err != nil {
+		return nil, fmt.Errorf("sqlstore: create %s: %w", dsn, err)
+	}
 	// The writer opens first so that a new file is created (and switched to
 	// WAL) by one connection before readers attach.
 	registerWriterDriver()
@@ -149,6 +155,26 @@ func start(ctx context.Context, s *Store) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates a missing SQLite file with mode 0600 before SQLite
+// opens it: SQLite would make it 0644 (under the usual umask), and it gives
+// the -wal and -shm files the database file's mode, so all three stay
+// readable by the owner alone. An existing file keeps the mode its owner
+// chose.
+func createPrivate(dsn string) error {
+	path, _, _ := strings.Cut(dsn, "?")
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil // in-memory, or a URI the caller spelled out
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // writerDriver is go-sqlite3 with the write connection's settings that

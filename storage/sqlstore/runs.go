@@ -196,6 +196,27 @@ func storeRun(tx *gorm.DB, r storage.Run) error {
 	return nil
 }
 
+// saveProgress stores a run's counts in the transaction of the write they
+// describe (nil: nothing to store). ErrNotFound if the run is gone, which
+// rolls the write back: a run's rows are never written without its counts.
+func saveProgress(tx *gorm.DB, p *storage.RunProgress) error {
+	if p == nil {
+		return nil
+	}
+	counts, err := jsonText("run counts", p.Counts)
+	if err != nil {
+		return err
+	}
+	res := tx.Exec("UPDATE runs SET counts = ? WHERE id = ?", counts, p.RunID)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("run %s: %w", p.RunID, storage.ErrNotFound)
+	}
+	return nil
+}
+
 // FinishRun stores the run's outcome and the source state that goes with
 // it in one transaction. The run's source is the stored one, whatever
 // r.SourceID says.

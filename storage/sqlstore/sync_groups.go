@@ -69,7 +69,10 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 				members[i] = append(members[i][:len(members[i]):len(members[i])], w.Members.Add...)
 			}
 		}
-		return addNewGroupsMembers(tx, created, members)
+		if err := addNewGroupsMembers(tx, created, members); err != nil {
+			return err
+		}
+		return saveProgress(tx, b.Progress)
 	})
 	return wrapOp("apply groups", err)
 }

@@ -82,7 +82,10 @@ func (s *Store) ApplyUsers(ctx context.Context, owner string, b storage.UserBatc
 		if err := updateSyncedUsers(tx, updates); err != nil {
 			return err
 		}
-		return createSyncedUsers(tx, creates)
+		if err := createSyncedUsers(tx, creates); err != nil {
+			return err
+		}
+		return saveProgress(tx, b.Progress)
 	})
 	return wrapOp("apply users", err)
 }

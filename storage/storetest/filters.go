@@ -14,6 +14,10 @@ var filterTests = []subtest{
 	{"LastModified", testFilterLastModified},
 	{"Groups", testFilterGroups},
 	{"UnknownAttr", testFilterInvalid},
+	{"LongOrChains", testLongOrChains},
+	{"LongMixedChains", testLongMixedChains},
+	{"DeepNot", testDeepNot},
+	{"TooManyTerms", testTooManyTerms},
 }
 
 // filterUsers is the dataset of the user filter table, keyed by a letter.

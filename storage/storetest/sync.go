@@ -24,6 +24,7 @@ var syncTests = []subtest{
 	{"EachSyncedUser", testEachSyncedUser},
 	{"CountOwned", testCountOwned},
 	{"ClaimsByUserName", testClaimsByUserName},
+	{"ProgressInTheWriteTransaction", testSyncProgress},
 }
 
 const (
