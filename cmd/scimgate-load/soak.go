@@ -41,6 +41,7 @@ type soakFigures struct {
 	runErrors                           map[string]string         // kind -> first failed run's error
 	syncTriggers                        int
 	okta429, graphThrottled, graphEarly int
+	scim429                             int // per-token rate answers waited out
 	// serverExit is the server's exit error (a race-built one exits 66 on
 	// a data race) and serverLog its warn and error lines.
 	serverExit error
@@ -101,9 +102,16 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 	}
 	defer srv.stop()
 
-	var tok struct{ Token string }
-	if err := srv.adminCall(ctx, http.MethodPost, "/api/v1/tokens", map[string]string{"name": "soak-writer", "role": "writer"}, http.StatusCreated, &tok); err != nil {
-		return fig, err
+	// One writer token per client, as each SCIM client app has its own:
+	// the server's per-token request rate applies to each.
+	tokens := make([]string, o.clients)
+	for n := range tokens {
+		var tok struct{ Token string }
+		if err := srv.adminCall(ctx, http.MethodPost, "/api/v1/tokens", map[string]string{"name": fmt.Sprintf("soak-client-%02d", n), "role": "writer"},
+			http.StatusCreated, &tok); err != nil {
+			return fig, err
+		}
+		tokens[n] = tok.Token
 	}
 	schedule := ""
 	if o.syncEvery >= time.Minute {
@@ -121,7 +129,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 	var wg sync.WaitGroup
 	for n := range o.clients {
 		wg.Add(1)
-		go func() { defer wg.Done(); scimClient(runCtx, srv, tok.Token, n, st) }()
+		go func() { defer wg.Done(); scimClient(runCtx, srv, tokens[n], n, st) }()
 	}
 	wg.Add(1)
 	go func() {
@@ -132,11 +140,12 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 
 	fig.requests, fig.serverErrors, fig.unexpected, fig.firstBad = st.requests, st.serverErrs, st.unexpected, st.firstBad
 	fig.writes, fig.acknowledged = st.writes, len(st.written)
-	fig.found, fig.firstMissing = readBack(ctx, srv, tok.Token, st.written)
+	fig.found, fig.firstMissing = readBack(ctx, srv, tokens, st.written)
 	if err := countRuns(ctx, srv, ids, &fig); err != nil {
 		return fig, err
 	}
 	fig.okta429, fig.graphThrottled, fig.graphEarly = up.throttleFigures()
+	fig.scim429 = int(srv.throttled.Load())
 	fig.peakRSS = procStatus(srv.cmd.Process.Pid, "VmHWM")
 	fig.serverExit = srv.stop()
 	fig.serverLog = srv.warnings()
@@ -215,6 +224,7 @@ func printFigures(w io.Writer, o soakOptions, f soakFigures) {
 	fmt.Fprintf(w, "  requests            %d\n", f.requests)
 	fmt.Fprintf(w, "  5xx                 %d (must be 0)\n", f.serverErrors)
 	fmt.Fprintf(w, "  other unexpected    %d\n", f.unexpected)
+	fmt.Fprintf(w, "  429 (token rate)    %d, each waited out for its Retry-After and retried\n", f.scim429)
 	if f.firstBad != "" {
 		fmt.Fprintf(w, "    first: %s\n", f.firstBad)
 	}

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,8 +28,10 @@ type soakServer struct {
 	done   chan error
 	once   sync.Once
 	exit   error
-	logMu  sync.Mutex
-	log    bytes.Buffer
+	// throttled counts 429 answers the clients waited out and retried.
+	throttled atomic.Int64
+	logMu     sync.Mutex
+	log       bytes.Buffer
 }
 
 // buildScimgate compiles cmd/scimgate into dir (the soak measures the
@@ -124,17 +128,22 @@ func (s *soakServer) warnings() string {
 
 // call sends a JSON request and returns the status and body.
 func (s *soakServer) call(ctx context.Context, method, path, token string, body any) (int, []byte, error) {
+	status, raw, _, err := s.send(ctx, method, path, token, body)
+	return status, raw, err
+}
+
+func (s *soakServer) send(ctx context.Context, method, path, token string, body any) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, s.base+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
@@ -146,11 +155,32 @@ func (s *soakServer) call(ctx context.Context, method, path, token string, body 
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
+	return resp.StatusCode, raw, resp.Header, err
+}
+
+// callPolitely is call as a well-behaved client makes it: a 429 (the
+// per-token request rate) is waited out for its Retry-After and retried.
+func (s *soakServer) callPolitely(ctx context.Context, method, path, token string, body any) (int, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		status, raw, hdr, err := s.send(ctx, method, path, token, body)
+		if status != http.StatusTooManyRequests || attempt == 20 {
+			return status, raw, err
+		}
+		s.throttled.Add(1)
+		wait := time.Second
+		if secs, err := strconv.Atoi(hdr.Get("Retry-After")); err == nil && secs > 0 {
+			wait = time.Duration(secs) * time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return status, raw, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // admin calls the config API and decodes a wanted answer into out.

@@ -66,7 +66,7 @@ func scimClient(ctx context.Context, s *soakServer, token string, n int, st *cli
 	ctx = context.WithoutCancel(ctx)
 	for i := 0; stop.Err() == nil; i++ {
 		name := fmt.Sprintf("c%02d-%06d@soak.example", n, i)
-		status, body, _ := s.call(ctx, http.MethodPost, users, token, map[string]any{
+		status, body, _ := s.callPolitely(ctx, http.MethodPost, users, token, map[string]any{
 			"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": name, "title": "new",
 			"emails": []map[string]any{{"value": name, "type": "work", "primary": true}},
 		})
@@ -83,7 +83,7 @@ func scimClient(ctx context.Context, s *soakServer, token string, n int, st *cli
 		if stop.Err() != nil {
 			return
 		}
-		status, body, _ = s.call(ctx, http.MethodGet, users+"?filter="+url.QueryEscape(`userName eq "`+name+`"`), token, nil)
+		status, body, _ = s.callPolitely(ctx, http.MethodGet, users+"?filter="+url.QueryEscape(`userName eq "`+name+`"`), token, nil)
 		if st.saw("filter "+name, status, body, http.StatusOK) {
 			var lr struct{ TotalResults int }
 			if json.Unmarshal(body, &lr) != nil || lr.TotalResults != 1 {
@@ -95,7 +95,7 @@ func scimClient(ctx context.Context, s *soakServer, token string, n int, st *cli
 			return
 		}
 		title := fmt.Sprintf("t%d", i)
-		status, body, _ = s.call(ctx, http.MethodPatch, users+"/"+created.ID, token, map[string]any{
+		status, body, _ = s.callPolitely(ctx, http.MethodPatch, users+"/"+created.ID, token, map[string]any{
 			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 			"Operations": []map[string]any{{"op": "replace", "path": "title", "value": title}},
 		})
@@ -108,11 +108,11 @@ func scimClient(ctx context.Context, s *soakServer, token string, n int, st *cli
 			return
 		}
 		prefix := []string{"csv", "okta", "user"}[i%3]
-		status, body, _ = s.call(ctx, http.MethodGet, users+"?count=20&filter="+url.QueryEscape(`userName sw "`+prefix+`"`), token, nil)
+		status, body, _ = s.callPolitely(ctx, http.MethodGet, users+"?count=20&filter="+url.QueryEscape(`userName sw "`+prefix+`"`), token, nil)
 		st.saw("list "+prefix, status, body, http.StatusOK)
 
 		if i%4 == 3 && stop.Err() == nil {
-			status, body, _ = s.call(ctx, http.MethodDelete, users+"/"+created.ID, token, nil)
+			status, body, _ = s.callPolitely(ctx, http.MethodDelete, users+"/"+created.ID, token, nil)
 			if st.saw("delete "+name, status, body, http.StatusNoContent) {
 				st.ack(created.ID, ackedUser{userName: name, deleted: true})
 			}
@@ -123,7 +123,9 @@ func scimClient(ctx context.Context, s *soakServer, token string, n int, st *cli
 // readBack checks every acknowledged write: live users have their last
 // acknowledged title, deleted ones answer 404. It returns how many were
 // found as acknowledged and the first that was not.
-func readBack(ctx context.Context, s *soakServer, token string, written map[string]ackedUser) (found int, firstMissing string) {
+// Each of its workers has its own token, as the clients did, so the
+// per-token request rate does not make the read-back crawl.
+func readBack(ctx context.Context, s *soakServer, tokens []string, written map[string]ackedUser) (found int, firstMissing string) {
 	type job struct {
 		id string
 		u  ackedUser
@@ -131,7 +133,7 @@ func readBack(ctx context.Context, s *soakServer, token string, written map[stri
 	jobs := make(chan job)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for range 8 {
+	for _, token := range tokens {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -158,7 +160,7 @@ func readBack(ctx context.Context, s *soakServer, token string, written map[stri
 func checkUser(ctx context.Context, s *soakServer, token, id string, u ackedUser) (bool, string) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	status, body, err := s.call(ctx, http.MethodGet, "/scim/v2/Users/"+id, token, nil)
+	status, body, err := s.callPolitely(ctx, http.MethodGet, "/scim/v2/Users/"+id, token, nil)
 	if err != nil {
 		return false, fmt.Sprintf("%s: %v", u.userName, err)
 	}
