@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/scimgate-load -users 100000 -duration 10s -conns 64
 //	go run ./cmd/scimgate-load -users 1000000 -walk   # cursor walk of every user
+//	go run ./cmd/scimgate-load soak -duration 5m      # see soak.go
 package main
 
 import (
@@ -33,6 +34,9 @@ type options struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "soak" {
+		os.Exit(soakMain(os.Args[2:], os.Stdout))
+	}
 	var o options
 	serveDB := flag.String("serve", "", "internal: run the servers on this database and print their addresses")
 	flag.IntVar(&o.users, "users", 100000, "users to load before measuring")
