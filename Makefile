@@ -33,7 +33,8 @@ test: $(TEST_DEPS)
 # here each also fuzzes for FUZZTIME. Failing inputs land in testdata/fuzz.
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
-	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter
+	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter \
+	./sources/ldap:FuzzDecodeValue
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
