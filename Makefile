@@ -39,7 +39,8 @@ test: $(TEST_DEPS)
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
 	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter \
-	./scim:FuzzBlankedParse ./scim/strictjson:FuzzDecodeBody
+	./scim:FuzzBlankedParse ./scim/strictjson:FuzzDecodeBody \
+	./sources/ldap:FuzzDecodeValue
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -36,7 +37,9 @@ type client struct {
 	clock       Clock
 	log         *slog.Logger
 	maxAttempts int
-	sent        atomic.Int64
+	// maxThrottleWait overrides the package's bound (tests).
+	maxThrottleWait time.Duration
+	sent            atomic.Int64
 }
 
 // get fetches rawURL (absolute, on the Graph host) and decodes the JSON
@@ -55,6 +58,8 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 	}
 	refreshed := false
 	var last error
+	var throttled time.Duration // waited for Graph's throttling so far
+	throttles := 0
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
 		res, body, tok, err := c.send(ctx, u)
 		if err != nil {
@@ -87,11 +92,30 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 			ge := newGraphError(http.MethodGet, u.Path, res, body)
 			ge.Attempts = attempt
 			last = ge
-			d, ok := retryAfter(res.Header.Get("Retry-After"), c.clock.Now())
-			if !ok {
-				d = backoff(attempt)
+			// An HTTP-date is measured against the answer's own Date,
+			// so our clock's skew does not matter.
+			now := c.clock.Now()
+			if date, err := http.ParseTime(res.Header.Get("Date")); err == nil {
+				now = date
 			}
-			if attempt == c.maxAttempts {
+			d, ok := retryAfter(res.Header.Get("Retry-After"), now)
+			throttle := res.StatusCode == http.StatusTooManyRequests || ok && res.StatusCode == http.StatusServiceUnavailable
+			if throttle {
+				throttles++
+			}
+			if !ok {
+				d = backoff(attempt + max(throttles-1, 0))
+			}
+			if throttle {
+				// Throttling is not a failure: it costs waiting time, not
+				// attempts, and only maxThrottleWait ends it.
+				d = max(d, minThrottleWait)
+				if throttled+d > c.throttleLimit() {
+					return &throttleWaitError{path: u.Path, waited: throttled, need: d, max: c.throttleLimit(), last: ge}
+				}
+				throttled += d
+				attempt--
+			} else if attempt == c.maxAttempts {
 				break
 			}
 			c.log.Info("graph asked to wait", "status", res.StatusCode, "path", u.Path, "wait", d, "attempt", attempt, "request_id", ge.RequestID)
@@ -107,6 +131,36 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 	}
 	return fmt.Errorf("entra: giving up after %d attempts: %w", c.maxAttempts, last)
 }
+
+// maxThrottleWait bounds the time one request waits out Graph's
+// throttling (429, or 503 with Retry-After) before the run gives up; the
+// old cursor is kept, so the next run repeats the work.
+const maxThrottleWait = 15 * time.Minute
+
+// minThrottleWait is the least wait after a throttling answer, even one
+// whose Retry-After is zero or already past: never come straight back.
+const minThrottleWait = time.Second
+
+func (c *client) throttleLimit() time.Duration {
+	if c.maxThrottleWait > 0 {
+		return c.maxThrottleWait
+	}
+	return maxThrottleWait
+}
+
+// throttleWaitError says a request stopped rather than wait longer.
+type throttleWaitError struct {
+	path              string
+	waited, need, max time.Duration
+	last              *GraphError
+}
+
+func (e *throttleWaitError) Error() string {
+	return fmt.Sprintf("entra: GET %s: Graph is throttling and asks to wait %s more after %s already waited, past the %s a request may wait; "+
+		"the run stopped and the next one starts again from the last saved position: %v", e.path, e.need.Round(time.Second), e.waited.Round(time.Second), e.max, e.last)
+}
+
+func (e *throttleWaitError) Unwrap() error { return e.last }
 
 // tokenFetchError marks a failure to get an access token.
 type tokenFetchError struct{ err error }
@@ -157,8 +211,10 @@ func retryAfter(h string, now time.Time) (time.Duration, bool) {
 	if h == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseFloat(h, 64); err == nil && secs >= 0 {
-		return time.Duration(secs * float64(time.Second)), true
+	if secs, err := strconv.ParseFloat(h, 64); err == nil && secs >= 0 && !math.IsInf(secs, 0) {
+		// Clamped so that an absurd value cannot overflow a Duration; it
+		// is past any wait bound anyway.
+		return time.Duration(min(secs, 1e8) * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		if d := t.Sub(now); d > 0 {

@@ -113,24 +113,60 @@ func TestThrottlingWithoutRetryAfterBacksOff(t *testing.T) {
 	}
 }
 
-func TestThrottlingThatNeverEndsFailsAndKeepsTheCursor(t *testing.T) {
+func TestLongThrottlingIsWaitedOutNotFailed(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inject func(tn *tenant)
+		want   []time.Duration
+	}{
+		// More throttled answers than a request has attempts: each is
+		// waited out, the run does not fail.
+		{"20 × 429, Retry-After 3s", func(tn *tenant) { tn.Throttle(20, http.StatusTooManyRequests, 3*time.Second) },
+			slices.Repeat([]time.Duration{3 * time.Second}, 20)},
+		{"12 × 503, Retry-After 10s", func(tn *tenant) { tn.Throttle(12, http.StatusServiceUnavailable, 10*time.Second) },
+			slices.Repeat([]time.Duration{10 * time.Second}, 12)},
+		{"429 with an HTTP-date", func(tn *tenant) { tn.ThrottleUntil(3, http.StatusTooManyRequests, 90*time.Second) },
+			slices.Repeat([]time.Duration{90 * time.Second}, 3)},
+		// Retry-After 0 still means "later", not a tight loop.
+		{"429, Retry-After 0", func(tn *tenant) { tn.ThrottleUntil(3, http.StatusTooManyRequests, 0) },
+			slices.Repeat([]time.Duration{time.Second}, 3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tn := newTenant(t, graphtest.Options{})
+			tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
+			tc.inject(tn)
+			rec, res := mustSync(t, open(t, tn.config()), nil)
+			if !res.Complete || len(rec.users) != 10 {
+				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
+			}
+			if early := tn.EarlyRetries(); early != 0 {
+				t.Errorf("%d requests came before Retry-After was over", early)
+			}
+			if got := tn.clock.Sleeps(); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("waits = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestThrottlingPastTheMaxWaitFailsAndKeepsTheCursor(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{})
 	seed := tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
 	src := open(t, tn.config())
 	_, first := mustSync(t, src, nil)
 	tn.DisableUser(seed.Users[3])
-	tn.Throttle(8, http.StatusTooManyRequests, 3*time.Second) // every attempt
+	tn.Throttle(1, http.StatusTooManyRequests, 20*time.Minute)
 	_, res, err := syncOnce(t, src, first.Cursor)
 	if err == nil || res.Cursor != nil {
 		t.Fatalf("want a failed run without a cursor, got %+v %v", res, err)
 	}
 	var ge *entra.GraphError
-	if !errors.As(err, &ge) || ge.Status != 429 || ge.RequestID == "" || !strings.Contains(err.Error(), "request-id "+ge.RequestID) ||
-		!strings.Contains(err.Error(), "giving up after 8 attempts") {
+	if !errors.As(err, &ge) || ge.Status != 429 || !strings.Contains(err.Error(), "request-id "+ge.RequestID) ||
+		!strings.Contains(err.Error(), "asks to wait 20m0s more") || !strings.Contains(err.Error(), "15m0s a request may wait") {
 		t.Errorf("error = %v", err)
 	}
-	if tn.EarlyRetries() != 0 {
-		t.Errorf("retried early")
+	if sleeps := tn.clock.Sleeps(); len(sleeps) != 0 {
+		t.Errorf("slept %v before giving up; the wait was known to be too long", sleeps)
 	}
 	// The next run starts again from the old cursor and gets the change.
 	rec, res := mustSync(t, src, first.Cursor)

@@ -98,11 +98,20 @@ func parseGeneralizedTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not a UTC GeneralizedTime", s)
 	}
 	if frac != "" {
-		f, err := strconv.ParseFloat("0."+frac, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%q has a bad fraction", s)
+		// Digits only: ParseFloat would also take "5e3", 500 seconds.
+		var ns int64
+		for i, c := range frac {
+			if c < '0' || c > '9' {
+				return time.Time{}, fmt.Errorf("%q is not a UTC GeneralizedTime: the fraction has a non-digit", s)
+			}
+			if i < 9 {
+				ns = ns*10 + int64(c-'0')
+			}
 		}
-		t = t.Add(time.Duration(f * float64(time.Second)))
+		for i := len(frac); i < 9; i++ {
+			ns *= 10
+		}
+		t = t.Add(time.Duration(ns))
 	}
 	return t.UTC(), nil
 }

@@ -37,14 +37,15 @@ type client struct {
 
 const userAgent = "scimgate-okta/1 (+https://github.com/scimgate/scimgate)"
 
-// maxRateLimitRetries bounds the 429s one request may meet; the limiter
-// bounds the time spent waiting for them.
-const maxRateLimitRetries = 8
-
-func newClient(s settings, httpc *http.Client, clock Clock, log *slog.Logger) (*client, error) {
+// newClient makes a run's client; budgets holds the org's rate-limit state
+// across runs and sources (nil: this client's own).
+func newClient(s settings, budgets *orgBudgets, httpc *http.Client, clock Clock, log *slog.Logger) (*client, error) {
+	if budgets == nil {
+		budgets = newOrgBudgets()
+	}
 	c := &client{
 		base: s.org, httpc: httpc, clock: clock, log: log,
-		limiter: newLimiter(clock, s.reserve, s.maxWait),
+		limiter: newLimiter(clock, budgets.org(s.org.String()), s.reserve, s.maxWait),
 		slots:   make(chan struct{}, s.workers),
 		retries: 2,
 	}
@@ -117,7 +118,7 @@ func unwrapURLError(err error) error {
 // get fetches rawURL into out and returns the next page's URL ("" on the
 // last page).
 func (c *client) get(ctx context.Context, rawURL string, out any) (next string, err error) {
-	authRetries, limited := 0, 0
+	authRetries := 0
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
@@ -143,9 +144,12 @@ func (c *client) get(ctx context.Context, rawURL string, out any) (next string, 
 		retryAuth := (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusBadRequest) && authRetries < 2
 		apiErr := readAPIError(resp)
 		switch {
-		case resp.StatusCode == http.StatusTooManyRequests && limited < maxRateLimitRetries:
-			limited++ // the limiter now knows the budget is spent and waits
-			c.log.Debug("okta: rate limited; waiting for the reset", "url", req.URL.Path)
+		case resp.StatusCode == http.StatusTooManyRequests:
+			// The limiter has learnt the reset this 429 announces and holds
+			// the retry back until then; it alone ends the run, once
+			// maxRateLimitWait would be passed.
+			c.log.Debug("okta: rate limited; waiting for the reset", "url", req.URL.Path,
+				"reset", resp.Header.Get("X-Rate-Limit-Reset"), "date", resp.Header.Get("Date"))
 			continue
 		case retryAuth && c.auth.retry(resp, apiErr):
 			authRetries++

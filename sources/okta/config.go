@@ -121,7 +121,7 @@ func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
 		tr.MaxIdleConnsPerHost = s.workers + 1
 		httpc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
 	}
-	return &oktaSource{cfg: s, log: log, clock: clock, httpc: httpc}, nil
+	return &oktaSource{cfg: s, log: log, clock: clock, httpc: httpc, budgets: c.opts.budgets}, nil
 }
 
 func (c *Config) resolve() (settings, sources.FieldErrors) {

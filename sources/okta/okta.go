@@ -40,7 +40,9 @@ import (
 
 // Kind registers the okta kind. Options are for tests.
 func Kind(opts ...Option) sources.Kind {
-	var o options
+	// One registry per kind: every source and run on an org shares its
+	// rate-limit budget (see ratelimit.go).
+	o := options{budgets: newOrgBudgets()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -91,6 +93,7 @@ type Option func(*options)
 type options struct {
 	clock      Clock
 	httpClient *http.Client
+	budgets    *orgBudgets
 }
 
 // WithClock makes the source read time from, and wait on, c.
@@ -104,6 +107,8 @@ type oktaSource struct {
 	log   *slog.Logger
 	clock Clock
 	httpc *http.Client
+	// budgets is the kind's rate-limit registry.
+	budgets *orgBudgets
 }
 
 var (
@@ -115,7 +120,7 @@ var (
 func (s *oktaSource) Sync(ctx context.Context, req sources.Request, out sources.Sink) (sources.Result, error) {
 	started := s.clock.Now()
 	prev, full, why := plan(req.Full, req.Cursor, s.cfg, started)
-	c, err := newClient(s.cfg, s.httpc, s.clock, s.log)
+	c, err := newClient(s.cfg, s.budgets, s.httpc, s.clock, s.log)
 	if err != nil {
 		return sources.Result{}, err
 	}
@@ -185,7 +190,7 @@ func (s *oktaSource) summary(c *client, full bool, users, groups int, unknown st
 // Test reads one user and one group, which proves the org URL, the
 // credentials and both scopes; the error says in plain words what failed.
 func (s *oktaSource) Test(ctx context.Context) error {
-	c, err := newClient(s.cfg, s.httpc, s.clock, s.log)
+	c, err := newClient(s.cfg, s.budgets, s.httpc, s.clock, s.log)
 	if err != nil {
 		return err
 	}

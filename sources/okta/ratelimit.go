@@ -16,25 +16,63 @@ import (
 //   - a request goes out only while remaining, minus the requests already
 //     in flight, stays above the reserve (rateLimitReserve percent of the
 //     limit, left for other integrations sharing the org's budget);
-//   - otherwise it waits until the reset time plus a second, measured on
-//     the server's clock: the offset between the Date header and our clock
-//     is tracked, because Okta's Reset is an epoch second on its clock and
-//     no Retry-After is ever sent;
+//   - otherwise it waits until the reset plus a second. The reset is an
+//     epoch second on Okta's clock and no Retry-After is ever sent, so each
+//     answer's Reset is turned into our time through that same answer's
+//     Date header (wait = Reset - Date): clock skew between us and Okta
+//     does not matter;
+//   - a 429 always means "not before the reset it announces", at least a
+//     second away, even when that reset is already past (the concurrency
+//     limit's Reset is "only a suggestion");
 //   - when a window has passed, or before the first answer, one request
 //     probes the bucket and the others wait for its headers;
 //   - the waiting a run does is summed, and a run that would wait past
 //     maxRateLimitWait stops with an error instead (its cursor is not
 //     saved, so the next run picks up the same changes).
+//
+// The budgets belong to the org, not to a run: they live in an orgBudgets
+// registry made by the kind, so a run started right after another one, or
+// next to another source on the same org, knows what was already spent.
 type limiter struct {
 	clock   Clock
 	reserve int // percent
 	maxWait time.Duration
+	org     *orgBudget
 
+	// waited and pauses are this run's; guarded by org.mu.
+	waited time.Duration
+	pauses int
+}
+
+// resetMargin is added to every announced reset, as Okta's own SDKs do:
+// the Date header is truncated to the second.
+const resetMargin = time.Second
+
+// orgBudgets is the rate-limit state of every org the process talks to,
+// shared by all sources and runs of one okta kind.
+type orgBudgets struct {
+	mu   sync.Mutex
+	orgs map[string]*orgBudget
+}
+
+func newOrgBudgets() *orgBudgets { return &orgBudgets{orgs: map[string]*orgBudget{}} }
+
+// org returns the budget of the org at orgURL, made on first use.
+func (r *orgBudgets) org(orgURL string) *orgBudget {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := r.orgs[orgURL]
+	if o == nil {
+		o = &orgBudget{buckets: map[string]*bucket{}, changed: make(chan struct{})}
+		r.orgs[orgURL] = o
+	}
+	return o
+}
+
+// orgBudget is one org's buckets.
+type orgBudget struct {
 	mu      sync.Mutex
-	skew    time.Duration // server clock minus ours
 	buckets map[string]*bucket
-	waited  time.Duration
-	pauses  int
 	changed chan struct{} // closed and replaced on every change
 }
 
@@ -42,7 +80,9 @@ type bucket struct {
 	known     bool
 	limit     int
 	remaining int
-	reset     time.Time // server clock
+	window    time.Time // the announced reset, on Okta's clock: names the window
+	reset     time.Time // our clock: no request before it once the budget is spent
+	hold      time.Time // our clock: no request before it, the last 429 said
 	inflight  int
 	sleeping  bool
 	// untracked: answers come without rate-limit headers, so there is no
@@ -50,8 +90,8 @@ type bucket struct {
 	untracked bool
 }
 
-func newLimiter(clock Clock, reservePercent int, maxWait time.Duration) *limiter {
-	return &limiter{clock: clock, reserve: reservePercent, maxWait: maxWait, buckets: map[string]*bucket{}, changed: make(chan struct{})}
+func newLimiter(clock Clock, org *orgBudget, reservePercent int, maxWait time.Duration) *limiter {
+	return &limiter{clock: clock, org: org, reserve: reservePercent, maxWait: maxWait}
 }
 
 // bucketFor names Okta's rate-limit bucket of a request, after the
@@ -78,20 +118,18 @@ func bucketFor(method, path string) string {
 	return "api"
 }
 
-func (l *limiter) bucket(key string) *bucket {
-	b := l.buckets[key]
+func (o *orgBudget) bucket(key string) *bucket {
+	b := o.buckets[key]
 	if b == nil {
 		b = &bucket{}
-		l.buckets[key] = b
+		o.buckets[key] = b
 	}
 	return b
 }
 
-func (l *limiter) serverNow() time.Time { return l.clock.Now().Add(l.skew) }
-
-func (l *limiter) broadcast() {
-	close(l.changed)
-	l.changed = make(chan struct{})
+func (o *orgBudget) broadcast() {
+	close(o.changed)
+	o.changed = make(chan struct{})
 }
 
 // headroom is how many requests of the bucket's budget are never used.
@@ -105,96 +143,145 @@ func (l *limiter) headroom(b *bucket) int {
 // acquire blocks until a request to the bucket may go out; release must
 // follow.
 func (l *limiter) acquire(ctx context.Context, key string) error {
-	l.mu.Lock()
+	o := l.org
+	o.mu.Lock()
 	for {
-		b := l.bucket(key)
-		now := l.serverNow()
+		b := o.bucket(key)
+		now := l.clock.Now()
 		if b.known && !now.Before(b.reset) {
 			b.known = false // a new window: the budget is full again, but unconfirmed
 		}
 		spare := b.remaining - b.inflight - l.headroom(b)
-		switch {
-		case !b.sleeping && !b.known && (b.inflight == 0 || b.untracked), !b.sleeping && b.known && spare > 0:
-			b.inflight++
-			l.mu.Unlock()
-			return nil
-		case b.sleeping || b.inflight > 0:
-			// Another request will tell us more (or is already waiting).
-			ch := l.changed
-			l.mu.Unlock()
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			l.mu.Lock()
-		default:
-			// Budget spent and nothing in flight: wait for the reset.
-			d := max(b.reset.Sub(now), 0) + time.Second
-			if l.waited+d > l.maxWait {
-				err := &rateLimitWaitError{waited: l.waited, need: d, max: l.maxWait, bucket: key}
-				l.mu.Unlock()
-				return err
-			}
-			l.waited += d
-			l.pauses++
-			b.sleeping = true
-			l.mu.Unlock()
-			err := l.clock.Sleep(ctx, d)
-			l.mu.Lock()
-			b.sleeping, b.known = false, false
-			l.broadcast()
-			if err != nil {
-				l.mu.Unlock()
-				return err
-			}
+		// d is how long nothing may go out: until the reset once the
+		// budget is spent, and until a 429's announced reset in any case.
+		var d time.Duration
+		if b.known && b.remaining-l.headroom(b) <= 0 {
+			d = b.reset.Sub(now)
 		}
+		d = max(d, b.hold.Sub(now), 0)
+		if !b.sleeping && d == 0 && (!b.known && (b.inflight == 0 || b.untracked) || b.known && spare > 0) {
+			b.inflight++
+			o.mu.Unlock()
+			return nil
+		}
+		if !b.sleeping && d == 0 {
+			// A probe or the requests in flight will tell us more.
+			if err := o.wait(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		// Nothing goes out before the reset.
+		if l.waited+d > l.maxWait {
+			err := &rateLimitWaitError{waited: l.waited, need: d, max: l.maxWait, bucket: key}
+			o.mu.Unlock()
+			return err
+		}
+		if d > 0 {
+			l.pauses++
+		}
+		if b.sleeping {
+			// Another request (maybe another run's) sleeps until the
+			// reset: wait for it, and count the time that passes as ours.
+			if err := o.wait(ctx); err != nil {
+				return err
+			}
+			l.waited += max(l.clock.Now().Sub(now), 0)
+			continue
+		}
+		b.sleeping = true
+		o.mu.Unlock()
+		err := l.clock.Sleep(ctx, d)
+		o.mu.Lock()
+		l.waited += d
+		b.sleeping = false
+		o.broadcast()
+		if err != nil {
+			o.mu.Unlock()
+			return err
+		}
+	}
+}
+
+// wait releases o.mu until the next change or ctx's end; on success o.mu
+// is held again.
+func (o *orgBudget) wait(ctx context.Context) error {
+	ch := o.changed
+	o.mu.Unlock()
+	select {
+	case <-ch:
+		o.mu.Lock()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
 // release ends a request and learns from its response (nil when the
 // request failed before an answer).
 func (l *limiter) release(key string, resp *http.Response) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.bucket(key)
+	o := l.org
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b := o.bucket(key)
 	b.inflight--
-	defer l.broadcast()
+	defer o.broadcast()
 	if resp == nil {
 		return
 	}
+	now := l.clock.Now()
+	limited := resp.StatusCode == http.StatusTooManyRequests
 	h := resp.Header
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		l.skew = d.Sub(l.clock.Now())
-	}
 	limit, err1 := strconv.Atoi(h.Get("X-Rate-Limit-Limit"))
 	remaining, err2 := strconv.Atoi(h.Get("X-Rate-Limit-Remaining"))
 	resetSec, err3 := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64)
 	if err1 != nil || err2 != nil || err3 != nil {
-		b.untracked = resp.StatusCode != http.StatusTooManyRequests
-		if !b.untracked {
+		b.untracked = !limited
+		if limited {
 			// A 429 that does not say when to come back: wait a window.
-			b.known, b.remaining, b.reset = true, 0, l.serverNow().Add(time.Minute)
+			b.hold = later(b.hold, now.Add(time.Minute))
 		}
 		return
 	}
 	b.untracked = false
-	if resp.StatusCode == http.StatusTooManyRequests {
-		remaining = 0 // also on the concurrency limit, whose headers differ
+	window := time.Unix(resetSec, 0)
+	// The reset in our time: how far it lies past the answer's own Date.
+	// Without a Date, the reset is taken as our clock's.
+	resetAt := window.Add(resetMargin)
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		resetAt = now.Add(window.Sub(date)).Add(resetMargin)
 	}
-	reset := time.Unix(resetSec, 0)
+	if limited {
+		// Also on the concurrency limit, whose headers report that limit
+		// and a Reset that may already be past: never come back at once.
+		resetAt = later(resetAt, now.Add(resetMargin))
+		b.hold = later(b.hold, resetAt)
+		if !b.known || !window.Before(b.window) {
+			// The budget itself is spent (a concurrency 429 announces an
+			// earlier reset than the window's and leaves the budget be).
+			b.known, b.remaining, b.window, b.reset = true, 0, window, resetAt
+		}
+		return
+	}
 	switch {
-	case !b.known || reset.After(b.reset):
-		b.known, b.limit, b.remaining, b.reset = true, limit, remaining, reset
-	case reset.Equal(b.reset):
+	case !b.known || window.After(b.window):
+		b.known, b.limit, b.remaining, b.window, b.reset = true, limit, remaining, window, resetAt
+	case window.Equal(b.window):
 		// Answers can arrive out of order: the lowest count is the latest.
-		b.limit, b.remaining = limit, min(b.remaining, remaining)
+		b.limit, b.remaining, b.reset = limit, min(b.remaining, remaining), later(b.reset, resetAt)
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // stats reports the run's total rate-limit waiting.
 func (l *limiter) stats() (waited time.Duration, pauses int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.org.mu.Lock()
+	defer l.org.mu.Unlock()
 	return l.waited, l.pauses
 }

@@ -11,6 +11,7 @@ type fault struct {
 	status     int
 	retryAfter time.Duration
 	withHeader bool
+	asDate     bool // Retry-After as an HTTP-date rather than seconds
 }
 
 // Throttle makes the next n Graph requests fail with status (429 or 503)
@@ -27,6 +28,16 @@ func (s *Server) Throttle(n, status int, retryAfter time.Duration) {
 	}
 }
 
+// ThrottleUntil is Throttle with Retry-After as an HTTP-date, now plus
+// retryAfter on the server's clock (RFC 9110 allows either form).
+func (s *Server) ThrottleUntil(n, status int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter, withHeader: true, asDate: true})
+	}
+}
+
 // takeFault answers with the next injected fault, if any.
 func (s *Server) takeFault(w http.ResponseWriter, reqID string) bool {
 	s.mu.Lock()
@@ -36,11 +47,18 @@ func (s *Server) takeFault(w http.ResponseWriter, reqID string) bool {
 	}
 	f := s.faults[0]
 	s.faults = s.faults[1:]
+	now := s.now()
 	if f.withHeader {
-		s.notBefore = s.now().Add(f.retryAfter)
+		s.notBefore = now.Add(f.retryAfter)
+		if f.asDate {
+			s.notBefore = s.notBefore.Truncate(time.Second) // what the header can say
+		}
 	}
 	s.mu.Unlock()
-	if f.withHeader {
+	switch {
+	case f.asDate:
+		w.Header().Set("Retry-After", now.Add(f.retryAfter).UTC().Format(http.TimeFormat))
+	case f.withHeader:
 		w.Header().Set("Retry-After", strconv.Itoa(int(f.retryAfter/time.Second)))
 	}
 	code, msg := "TooManyRequests", "Too many requests. Please retry again later."

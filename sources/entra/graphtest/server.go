@@ -207,6 +207,9 @@ func (s *Server) EarlyRetries() int {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	reqID := newGUID()
 	w.Header().Set("request-id", reqID)
+	// Graph sends Date; on the emulator's clock, so a Retry-After date
+	// means the same thing to a client on the shared fake clock.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	crid := r.Header.Get("client-request-id")
 	if crid == "" {
 		crid = reqID

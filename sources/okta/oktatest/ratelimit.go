@@ -18,9 +18,15 @@ import (
 //     limit due to too many requests." and sends no Retry-After;
 //   - too many simultaneous requests also get 429 E0000047, with the
 //     headers reporting the concurrency limit and a Reset that is "only a
-//     suggestion".
+//     suggestion";
+//   - every answer, 429s included, carries a Date header on the same
+//     clock as the Reset, so a client waits Reset - Date whatever its own
+//     clock says.
 //
-// Windows here start on the minute of the emulator's clock.
+// Windows here start on a multiple of the window length (a minute unless
+// Options.Window says otherwise) on the emulator's clock. The log records
+// the Reset each 429 announced, so tests can check that no client came
+// back before it.
 
 // defaultLimits are Workforce Identity's per-minute figures.
 var defaultLimits = map[string]int{
@@ -32,6 +38,8 @@ type rateState struct {
 	windows     map[string]*window
 	concurrency int
 	inflight    int
+	window      time.Duration
+	busy        int // requests still to refuse as over the concurrency limit
 }
 
 type window struct {
@@ -39,7 +47,10 @@ type window struct {
 	reset time.Time
 }
 
-func newRateState(limits map[string]int, concurrency int) rateState {
+func newRateState(limits map[string]int, concurrency int, length time.Duration) rateState {
+	if length <= 0 {
+		length = time.Minute
+	}
 	l := map[string]int{}
 	for k, v := range defaultLimits {
 		l[k] = v
@@ -47,7 +58,7 @@ func newRateState(limits map[string]int, concurrency int) rateState {
 	for k, v := range limits {
 		l[k] = v
 	}
-	return rateState{limits: l, windows: map[string]*window{}, concurrency: concurrency}
+	return rateState{limits: l, windows: map[string]*window{}, concurrency: concurrency, window: length}
 }
 
 // bucketOf names a request's budget after the management rate-limit
@@ -83,7 +94,7 @@ func (s *Server) windowLocked(bucket string) *window {
 		s.limits.windows[bucket] = w
 	}
 	if !now.Before(w.reset) {
-		w.used, w.reset = 0, now.Truncate(time.Minute).Add(time.Minute)
+		w.used, w.reset = 0, now.Truncate(s.limits.window).Add(s.limits.window)
 	}
 	return w
 }
@@ -97,11 +108,13 @@ func (s *Server) admit(rw http.ResponseWriter, r *http.Request, bucket string) (
 	l.inflight++
 	s.stats.PeakInFlight = max(s.stats.PeakInFlight, l.inflight)
 	h := rw.Header()
-	if l.inflight > l.concurrency {
+	if l.inflight > l.concurrency || l.busy > 0 {
+		l.busy = max(l.busy-1, 0)
 		l.inflight--
 		s.stats.OverConcurrency++
-		setRateHeaders(h, l.concurrency, 0, s.clock.Now().Add(time.Second))
+		reset := setRateHeaders(h, l.concurrency, 0, s.clock.Now().Add(time.Second))
 		s.recordLocked(r, bucket, http.StatusTooManyRequests)
+		s.stats.Log[len(s.stats.Log)-1].Reset = reset
 		writeError(rw, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
 		return nil, false
 	}
@@ -109,8 +122,9 @@ func (s *Server) admit(rw http.ResponseWriter, r *http.Request, bucket string) (
 	if w.used >= limit {
 		l.inflight--
 		s.stats.OverBudget++
-		setRateHeaders(h, limit, 0, w.reset)
+		reset := setRateHeaders(h, limit, 0, w.reset)
 		s.recordLocked(r, bucket, http.StatusTooManyRequests)
+		s.stats.Log[len(s.stats.Log)-1].Reset = reset
 		writeError(rw, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
 		return nil, false
 	}
@@ -123,11 +137,14 @@ func (s *Server) admit(rw http.ResponseWriter, r *http.Request, bucket string) (
 	}, true
 }
 
-func setRateHeaders(h http.Header, limit, remaining int, reset time.Time) {
+// setRateHeaders writes the three headers and returns the announced reset.
+func setRateHeaders(h http.Header, limit, remaining int, reset time.Time) time.Time {
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
 	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
 	// Reset is a whole second; round up so the window really is over then.
-	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset.Add(time.Second-1).Unix(), 10))
+	announced := reset.Add(time.Second - 1).Unix()
+	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(announced, 10))
+	return time.Unix(announced, 0).UTC()
 }
 
 // SetRateLimit changes a bucket's budget per minute.
@@ -143,4 +160,12 @@ func (s *Server) Spend(bucket string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.windowLocked(bucket).used += n
+}
+
+// RefuseConcurrent answers the next n requests with the concurrency
+// limit's 429, as when other integrations fill the org's concurrency.
+func (s *Server) RefuseConcurrent(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.busy = n
 }

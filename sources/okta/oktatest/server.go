@@ -50,6 +50,9 @@ type Options struct {
 	// ConcurrencyLimit is the org's limit on simultaneous requests
 	// (default 75, Okta's for most orgs).
 	ConcurrencyLimit int
+	// Window is the length of a rate-limit window (default a minute, as
+	// Okta's); shorter windows make throttled soak runs quick.
+	Window time.Duration
 	// CombineLinks sends self and next in one comma-separated Link header
 	// instead of two headers; Okta's answers come in both forms.
 	CombineLinks bool
@@ -80,7 +83,7 @@ func New(tb testing.TB, opts Options) *Server {
 	if opts.ConcurrencyLimit <= 0 {
 		opts.ConcurrencyLimit = 75
 	}
-	s := &Server{clock: opts.Clock, org: newOrg(), auth: newAuthState(), limits: newRateState(opts.RateLimits, opts.ConcurrencyLimit),
+	s := &Server{clock: opts.Clock, org: newOrg(), auth: newAuthState(), limits: newRateState(opts.RateLimits, opts.ConcurrencyLimit, opts.Window),
 		stats: newStats(), fail: failure{after: -1}, combineLinks: opts.CombineLinks}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL

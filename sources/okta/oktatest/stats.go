@@ -32,6 +32,8 @@ type Request struct {
 	Query  string
 	Bucket string
 	Status int
+	// Reset is the X-Rate-Limit-Reset a 429 announced (zero otherwise).
+	Reset time.Time
 }
 
 func newStats() Stats { return Stats{ByBucket: map[string]int{}} }
