@@ -118,20 +118,20 @@ func TestLoadConfigPrecedence(t *testing.T) {
 				"SCIMGATE_BASE_URL":            "https://scim.example.com",
 				"SCIMGATE_MAX_BODY_BYTES":      "123",
 				"SCIMGATE_SECRET_KEY_FILE":     "/etc/scimgate/key",
-				"SCIMGATE_MAX_CONCURRENT_RUNS": "2",
+				"SCIMGATE_MAX_CONCURRENT_RUNS": "2", "SCIMGATE_CSV_DIRS": "/srv/hr:/srv/it",
 			},
 			want: func(c *Config) {
 				*c = Config{Listen: "127.0.0.1:7000", DB: "/tmp/x.db", LogFormat: "json", LogLevel: "warn", BaseURL: "https://scim.example.com", MaxBodyBytes: 123,
-					SecretKeyFile: "/etc/scimgate/key", MaxConcurrentRuns: 2}
+					SecretKeyFile: "/etc/scimgate/key", MaxConcurrentRuns: 2, CSVDirs: "/srv/hr:/srv/it"}
 			},
 		},
 		{
 			name: "every setting from flags",
 			args: []string{"--listen", "127.0.0.1:7001", "--db", "y.db", "--log-format", "json", "--log-level", "error", "--base-url", "http://localhost:7001", "--max-body-bytes", "99",
-				"--secret-key-file", "k.key", "--max-concurrent-runs", "8"},
+				"--secret-key-file", "k.key", "--max-concurrent-runs", "8", "--csv-dir", "exports"},
 			want: func(c *Config) {
 				*c = Config{Listen: "127.0.0.1:7001", DB: "y.db", LogFormat: "json", LogLevel: "error", BaseURL: "http://localhost:7001", MaxBodyBytes: 99,
-					SecretKeyFile: "k.key", MaxConcurrentRuns: 8}
+					SecretKeyFile: "k.key", MaxConcurrentRuns: 8, CSVDirs: "exports"}
 			},
 		},
 	}

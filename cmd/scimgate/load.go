@@ -54,6 +54,8 @@ func settings() []setting {
 			func(c *Config) any { return &c.SecretKeyFile }},
 		{"maxConcurrentRuns", "max-concurrent-runs", "SCIMGATE_MAX_CONCURRENT_RUNS", "sync runs of different sources at the same time",
 			func(c *Config) any { return &c.MaxConcurrentRuns }},
+		{"csvDirs", "csv-dir", "SCIMGATE_CSV_DIRS", "directories csv sources may read, separated by ':' (relative to the working directory; symlinks are resolved; files must be regular, at most 1 GiB with lines of at most 64 KiB)",
+			func(c *Config) any { return &c.CSVDirs }},
 	}
 }
 

@@ -61,7 +61,7 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 			return m.serve(cmd.Context(), cfg)
 		},
 	}
-	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds")
+	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds", "csvDirs")
 	return cmd
 }
 
@@ -86,7 +86,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
+	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second,
 	})
