@@ -146,7 +146,7 @@ func TestCSVParseErrorFailsRunAndBacksOff(t *testing.T) {
 		t.Fatalf("run: %s", run.Raw)
 	}
 	log := e.call(t, "GET", "/api/v1/sources/"+id+"/runs/"+run.str("id")+"/changes", e.Admin, nil).want(t, 200)
-	if !bytes.Contains(log.Raw, []byte(`users.csv line 3: active is \"perhaps\"`)) {
+	if !bytes.Contains(log.Raw, []byte(`users.csv line 3: active must be true, false or empty`)) {
 		t.Errorf("change log: %s", log.Raw)
 	}
 	if !strings.Contains(string(run.Raw), "removes nothing") {
