@@ -63,6 +63,9 @@ func (c *Config) settings() (settings, sources.FieldErrors) {
 		if c.StartTLS && u.Scheme == "ldaps" {
 			errs.Add("startTLS", "only applies to ldap:// URLs; ldaps:// is encrypted from the start")
 		}
+		if u.Scheme == "ldap" && !c.StartTLS && !c.AllowPlaintextBind {
+			errs.Add("startTLS", "required with ldap:// (without it bindPassword is sent in clear); use ldaps://, set startTLS, or set allowPlaintextBind to accept the risk")
+		}
 	}
 	if c.CAFile != "" && !filepath.IsAbs(c.CAFile) {
 		errs.Add("caFile", "must be an absolute path to a PEM file")
