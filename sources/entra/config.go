@@ -143,6 +143,9 @@ func checkBaseURL(raw string) string {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "must not have a query or fragment"
 	}
+	if problem := sources.LinkLocalProblem(u.Hostname()); problem != "" {
+		return problem
+	}
 	if u.Scheme == "https" {
 		return ""
 	}

@@ -58,6 +58,8 @@ func (c *Config) settings() (settings, sources.FieldErrors) {
 		errs.Add("url", "must look like ldaps://dc.example.com[:636] or ldap://dc.example.com[:389]")
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 		errs.Add("url", "must have no DN or query part; set baseDN instead")
+	case sources.LinkLocalProblem(u.Hostname()) != "":
+		errs.Add("url", "%s", sources.LinkLocalProblem(u.Hostname()))
 	default:
 		s.url = u
 		if c.StartTLS && u.Scheme == "ldaps" {

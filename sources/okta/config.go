@@ -242,6 +242,10 @@ func checkOrgURL(raw string, errs *sources.FieldErrors) *url.URL {
 		return nil
 	}
 	host := u.Hostname()
+	if problem := sources.LinkLocalProblem(host); problem != "" {
+		errs.Add("orgURL", "%s", problem)
+		return nil
+	}
 	switch {
 	case u.Scheme == "http" && isLoopback(host):
 	case u.Scheme != "https":
