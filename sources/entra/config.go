@@ -226,7 +226,9 @@ func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = sources.GuardedDialer().DialContext // no metadata addresses, even by name
+		hc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
 	}
 	tokens, err := newTokenSource(&cfg, hc)
 	if err != nil {
