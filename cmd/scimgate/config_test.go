@@ -219,7 +219,7 @@ func TestValidate(t *testing.T) {
 			edit: func(c *Config) {
 				*c = Config{Listen: "x", DB: "", LogFormat: "yaml", LogLevel: "trace", BaseURL: "example.com", MaxBodyBytes: -5}
 			},
-			want: []string{"listen", "db", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "maxConcurrentRuns"},
+			want: []string{"listen", "db", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "maxConcurrentRuns", "csvDirs"},
 		},
 	}
 	for _, tt := range tests {
