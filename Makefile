@@ -40,7 +40,8 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
 	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter \
 	./scim:FuzzBlankedParse ./scim/strictjson:FuzzDecodeBody \
-	./sources/ldap:FuzzDecodeValue
+	./sources/ldap:FuzzDecodeValue \
+	./sources/csv:FuzzReadCSV
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -23,7 +23,7 @@ func TestAuthRejectsBadCredentials(t *testing.T) {
 		{"missing prefix", "Bearer " + strings.TrimPrefix(e.Writer, "sg_")},
 		{"short id", "Bearer sg_abc_secret"},
 		{"id without secret", "Bearer sg_" + id + "_"},
-		{"unknown id", "Bearer sg_000000000000_" + strings.Split(e.Writer, "_")[2]},
+		{"unknown id", "Bearer sg_000000000000_" + strings.SplitN(e.Writer, "_", 3)[2]},
 		{"wrong secret for a real id", "Bearer sg_" + id + "_wrongsecretwrongsecretwrongsecret"},
 		{"secret with one character changed", "Bearer " + e.Writer[:len(e.Writer)-1] + flip(e.Writer[len(e.Writer)-1])},
 	}

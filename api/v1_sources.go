@@ -109,6 +109,9 @@ func (s *Server) sourceView(ctx context.Context, src storage.Source) sourceJSON 
 	if insecure, _ := v.Settings["insecureSkipVerify"].(bool); insecure {
 		v.Warnings = append(v.Warnings, "insecureSkipVerify is on: the server's TLS certificate is not checked, so credentials can be intercepted")
 	}
+	if plain, _ := v.Settings["allowPlaintextBind"].(bool); plain {
+		v.Warnings = append(v.Warnings, "allowPlaintextBind is on: an ldap:// URL without startTLS sends bindPassword in clear")
+	}
 	return v
 }
 

@@ -128,7 +128,7 @@ func TestCSVParseErrorFailsRunAndBacksOff(t *testing.T) {
 	wantRunCounts(t, e.sync(t, id, ""), map[string]float64{"fetched": 3, "created": 3})
 	e.writeFile(t, "users.csv", "externalId,userName,shoeSize\n1,a@example.com,9\n")
 	run := e.sync(t, id, "")
-	if run.str("status") != "failed" || !strings.Contains(run.str("error"), `unknown columns "shoeSize"`) {
+	if run.str("status") != "failed" || !strings.Contains(run.str("error"), "line 1: header columns 3 are not known columns") {
 		t.Fatalf("run: %s", run.Raw)
 	}
 	wantRunCounts(t, run, map[string]float64{})
@@ -146,7 +146,7 @@ func TestCSVParseErrorFailsRunAndBacksOff(t *testing.T) {
 		t.Fatalf("run: %s", run.Raw)
 	}
 	log := e.call(t, "GET", "/api/v1/sources/"+id+"/runs/"+run.str("id")+"/changes", e.Admin, nil).want(t, 200)
-	if !bytes.Contains(log.Raw, []byte(`users.csv line 3: active is \"perhaps\"`)) {
+	if !bytes.Contains(log.Raw, []byte(`users.csv line 3: active must be true, false or empty`)) {
 		t.Errorf("change log: %s", log.Raw)
 	}
 	if !strings.Contains(string(run.Raw), "removes nothing") {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -42,6 +43,13 @@ type Config struct {
 	SecretKeyFile string `yaml:"secretKeyFile"`
 	// MaxConcurrentRuns caps sync runs of different sources at once.
 	MaxConcurrentRuns int64 `yaml:"maxConcurrentRuns"`
+	// CSVDirs are the directories csv sources may read files from, joined
+	// with the OS list separator (":" as in PATH); relative ones are taken
+	// from the working directory at start. The default, ./csv and the
+	// bundled example, holds neither the key file nor the database (both
+	// in the working directory by default), so a csv source cannot be
+	// pointed at them, while the README's first sync works unchanged.
+	CSVDirs string `yaml:"csvDirs"`
 
 	// AuthFailuresPerMinute is how many failed authentications one client
 	// address may make in a minute before it is answered 429; 0: no limit.
@@ -90,6 +98,7 @@ func DefaultConfig() Config {
 		AuthFailuresPerMinute:  20,
 		TokenRequestsPerSecond: 50,
 		TokenBurst:             100,
+		CSVDirs:                strings.Join([]string{"csv", filepath.Join("sources", "csv", "example")}, string(filepath.ListSeparator)),
 	}
 }
 
@@ -124,6 +133,7 @@ func (c Config) Validate() error {
 		{c.MaxBodyBytes <= 0, fmt.Sprintf("maxBodyBytes %d must be positive", c.MaxBodyBytes)},
 		{c.MaxConcurrentRuns <= 0, fmt.Sprintf("maxConcurrentRuns %d must be positive", c.MaxConcurrentRuns)},
 		{c.DBMaxConns < 0, fmt.Sprintf("dbMaxConns %d must not be negative", c.DBMaxConns)},
+		{len(c.csvDirList()) == 0, "csvDirs must name at least one directory"},
 		{c.SyncLeaseSeconds < 0, fmt.Sprintf("syncLeaseSeconds %d must not be negative", c.SyncLeaseSeconds)},
 		{c.AuthFailuresPerMinute < 0, fmt.Sprintf("authFailuresPerMinute %d must not be negative (0: no limit)", c.AuthFailuresPerMinute)},
 		{c.TokenRequestsPerSecond < 0, fmt.Sprintf("tokenRequestsPerSecond %d must not be negative (0: no limit)", c.TokenRequestsPerSecond)},
@@ -141,6 +151,17 @@ func (c Config) Validate() error {
 		return &ConfigError{Problems: problems}
 	}
 	return nil
+}
+
+// csvDirList splits CSVDirs, dropping empty entries.
+func (c Config) csvDirList() []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(c.CSVDirs) {
+		if strings.TrimSpace(d) != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 func validLevel(s string) bool {

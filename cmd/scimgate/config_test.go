@@ -126,21 +126,22 @@ func TestLoadConfigPrecedence(t *testing.T) {
 				"SCIMGATE_TRUSTED_PROXIES":           "10.0.0.1",
 				"SCIMGATE_TLS_CERT":                  "c.pem",
 				"SCIMGATE_TLS_KEY":                   "k.pem",
+				"SCIMGATE_CSV_DIRS":                  "/srv/hr:/srv/it",
 			},
 			want: func(c *Config) {
 				*c = Config{Listen: "127.0.0.1:7000", DB: "/tmp/x.db", LogFormat: "json", LogLevel: "warn", BaseURL: "https://scim.example.com", MaxBodyBytes: 123,
 					SecretKeyFile: "/etc/scimgate/key", MaxConcurrentRuns: 2,
-					AuthFailuresPerMinute: 5, TokenRequestsPerSecond: 7, TokenBurst: 9, TrustedProxies: "10.0.0.1", TLSCert: "c.pem", TLSKey: "k.pem"}
+					AuthFailuresPerMinute: 5, TokenRequestsPerSecond: 7, TokenBurst: 9, TrustedProxies: "10.0.0.1", TLSCert: "c.pem", TLSKey: "k.pem", CSVDirs: "/srv/hr:/srv/it"}
 			},
 		},
 		{
 			name: "every setting from flags",
 			args: []string{"--listen", "127.0.0.1:7001", "--db", "y.db", "--log-format", "json", "--log-level", "error", "--base-url", "http://localhost:7001", "--max-body-bytes", "99",
 				"--secret-key-file", "k.key", "--max-concurrent-runs", "8",
-				"--auth-failures-per-minute", "0", "--token-requests-per-second", "0", "--token-burst", "0", "--trusted-proxies", "::1", "--tls-cert", "c", "--tls-key", "k"},
+				"--auth-failures-per-minute", "0", "--token-requests-per-second", "0", "--token-burst", "0", "--trusted-proxies", "::1", "--tls-cert", "c", "--tls-key", "k", "--csv-dir", "exports"},
 			want: func(c *Config) {
 				*c = Config{Listen: "127.0.0.1:7001", DB: "y.db", LogFormat: "json", LogLevel: "error", BaseURL: "http://localhost:7001", MaxBodyBytes: 99,
-					SecretKeyFile: "k.key", MaxConcurrentRuns: 8, TrustedProxies: "::1", TLSCert: "c", TLSKey: "k"}
+					SecretKeyFile: "k.key", MaxConcurrentRuns: 8, TrustedProxies: "::1", TLSCert: "c", TLSKey: "k", CSVDirs: "exports"}
 			},
 		},
 	}
@@ -228,7 +229,7 @@ func TestValidate(t *testing.T) {
 			edit: func(c *Config) {
 				*c = Config{Listen: "x", DB: "", LogFormat: "yaml", LogLevel: "trace", BaseURL: "example.com", MaxBodyBytes: -5}
 			},
-			want: []string{"listen", "db", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "maxConcurrentRuns"},
+			want: []string{"listen", "db", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "maxConcurrentRuns", "csvDirs"},
 		},
 	}
 	for _, tt := range tests {

@@ -12,11 +12,11 @@ import (
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
-// kinds is the complete list of source kinds this binary knows; the
-// directory connectors (ldap, entra, okta) are added here as they land.
-func kinds() sources.Registry {
+// kinds is the complete list of source kinds this binary knows, set up
+// with the settings that confine them (csv files only in cfg's csvDirs).
+func kinds(cfg Config) sources.Registry {
 	return sources.Registry{
-		"csv":   csv.Kind(),
+		"csv":   csv.Kind(cfg.csvDirList()...),
 		"entra": entra.Kind(),
 		"ldap":  ldap.Kind(),
 		"okta":  okta.Kind(),

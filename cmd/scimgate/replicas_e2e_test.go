@@ -49,6 +49,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 		"SCIMGATE_SECRET_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 		"SCIMGATE_ADMIN_TOKEN="+admin,
 		"SCIMGATE_SYNC_LEASE_SECONDS=3",
+		"SCIMGATE_CSV_DIRS="+dir,
 	)
 	a := startReplica(t, "A", bin, dir, env)
 	b := startReplica(t, "B", bin, dir, env)

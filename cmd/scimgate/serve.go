@@ -63,7 +63,7 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 		},
 	}
 	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds",
-		"authFailuresPerMinute", "tokenRequestsPerSecond", "tokenBurst", "trustedProxies", "tlsCert", "tlsKey")
+		"authFailuresPerMinute", "tokenRequestsPerSecond", "tokenBurst", "trustedProxies", "tlsCert", "tlsKey", "csvDirs")
 	return cmd
 }
 
@@ -88,7 +88,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	runner := sources.NewRunner(store, kinds(), sealer, sources.RunnerOptions{
+	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})

@@ -32,7 +32,9 @@ func startServer(t *testing.T) *testServer {
 	logs := &syncBuffer{}
 	m := &Main{Stdout: &syncBuffer{}, Stderr: logs, LookupEnv: mapEnv(nil), Listening: func(a net.Addr) { addrc <- a }}
 	done := make(chan error, 1)
-	go func() { done <- m.Run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--db", db}) }()
+	go func() {
+		done <- m.Run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--db", db, "--csv-dir", dir})
+	}()
 	t.Cleanup(func() { <-done }) // t.Context is canceled before cleanups run
 	select {
 	case a := <-addrc:
@@ -156,7 +158,7 @@ func TestSourceCommandsAgainstARunningServer(t *testing.T) {
 	// A broken file fails the run: exit non-zero with the run's error.
 	s.writeFile(t, "users.csv", "externalId,userName,shoeSize\n1,a@example.com,9\n")
 	_, _, err = s.cli(t, "source", "sync", "hr", "--wait", "--full")
-	mustContain(t, "failed sync error", errString(err), " failed: ", "shoeSize")
+	mustContain(t, "failed sync error", errString(err), " failed: ", "header columns 3 are not known columns")
 
 	out, _, err = s.cli(t, "source", "list")
 	if err != nil {

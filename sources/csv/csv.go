@@ -24,19 +24,27 @@ package csv
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/scimgate/scimgate/sources"
 )
 
-// Kind registers the csv kind.
-func Kind() sources.Kind {
+// Kind registers the csv kind, reading files only inside dirs (made
+// absolute, symlinks resolved). No dirs means no confinement, for tests and
+// library callers; the scimgate binary always passes its --csv-dir list.
+func Kind(dirs ...string) sources.Kind {
+	allowed, err := ResolveDirs(dirs)
+	if err != nil || len(dirs) == 0 {
+		allowed = nil
+	}
+	if err != nil && len(dirs) > 0 {
+		// The working directory is gone: allow nothing rather than everything.
+		allowed = Dirs{}
+	}
 	return sources.Kind{
-		New:         func() sources.Config { return &Config{} },
+		New:         func() sources.Config { return &Config{dirs: allowed} },
 		Description: "Users and groups from CSV or JSON files on the server's disk, re-read on every run.",
 		UserMapping: sources.Mapping{
 			"externalId":                "{externalId}",
@@ -68,6 +76,8 @@ var GroupColumns = []string{"externalId", "displayName", "members"}
 type Config struct {
 	UsersPath  string `json:"usersPath"`
 	GroupsPath string `json:"groupsPath,omitempty"`
+
+	dirs Dirs // where the files may be; nil: anywhere
 }
 
 // Validate checks the settings; files are checked when the source runs
@@ -78,9 +88,13 @@ func (c *Config) Validate() sources.FieldErrors {
 		errs.Add("usersPath", "required: the path of the users file (.csv or .json)")
 	} else if !filepath.IsAbs(c.UsersPath) {
 		errs.Add("usersPath", "must be an absolute path (the server's working directory is not the admin's)")
+	} else if problem := c.dirs.check(c.UsersPath); problem != "" {
+		errs.Add("usersPath", "%s", problem)
 	}
 	if c.GroupsPath != "" && !filepath.IsAbs(c.GroupsPath) {
 		errs.Add("groupsPath", "must be an absolute path")
+	} else if problem := c.dirs.check(c.GroupsPath); c.GroupsPath != "" && problem != "" {
+		errs.Add("groupsPath", "%s", problem)
 	}
 	return errs
 }
@@ -105,11 +119,11 @@ const pageSize = 500
 
 // Test checks that the files exist and their headers are right.
 func (s *csvSource) Test(ctx context.Context) error {
-	if err := checkHeader(s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
+	if err := checkHeader(s.cfg.dirs, s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
 		return err
 	}
 	if s.cfg.GroupsPath != "" {
-		return checkHeader(s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
+		return checkHeader(s.cfg.dirs, s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
 	}
 	return nil
 }
@@ -128,11 +142,11 @@ func (s *csvSource) Sync(ctx context.Context, _ sources.Request, out sources.Sin
 }
 
 func (s *csvSource) stream(ctx context.Context, out sources.Sink) error {
-	if err := readUsers(ctx, s.cfg.UsersPath, out); err != nil {
+	if err := readUsers(ctx, s.cfg.dirs, s.cfg.UsersPath, out); err != nil {
 		return err
 	}
 	if s.cfg.GroupsPath != "" {
-		return readGroups(ctx, s.cfg.GroupsPath, out)
+		return readGroups(ctx, s.cfg.dirs, s.cfg.GroupsPath, out)
 	}
 	return nil
 }
@@ -144,17 +158,3 @@ func (countSink) Users(context.Context, []sources.UserRecord) error   { return n
 func (countSink) Groups(context.Context, []sources.GroupRecord) error { return nil }
 func (countSink) Deletions(context.Context, []sources.Deletion) error { return nil }
 func (countSink) Problem(context.Context, sources.Problem) error      { return nil }
-
-func openFile(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("csv: %s does not exist", path)
-		}
-		if os.IsPermission(err) {
-			return nil, fmt.Errorf("csv: scimgate may not read %s (permission denied)", path)
-		}
-		return nil, fmt.Errorf("csv: open %s: %w", path, err)
-	}
-	return f, nil
-}

@@ -20,8 +20,13 @@ type table struct {
 	cols map[string]int
 }
 
+// newTable reads the header. Errors name the file, lines and known column
+// names only, never the file's text: the file may be one the admin should
+// not see (the first line of /etc/shadow would otherwise be "unknown
+// column").
 func newTable(path string, rd io.Reader, allowed, required []string) (*table, error) {
-	r := stdcsv.NewReader(rd)
+	name := filepath.Base(path)
+	r := stdcsv.NewReader(newLineLimit(name, rd, MaxLineBytes))
 	r.FieldsPerRecord = -1 // row width is checked per row, as a row problem
 	r.ReuseRecord = true
 	header, err := r.Read()
@@ -29,9 +34,9 @@ func newTable(path string, rd io.Reader, allowed, required []string) (*table, er
 		return nil, fmt.Errorf("csv: %s is empty; it needs a header row", path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("csv: %s: %w", path, err)
+		return nil, readError(name, err)
 	}
-	t := &table{name: filepath.Base(path), r: r, cols: map[string]int{}}
+	t := &table{name: name, r: r, cols: map[string]int{}}
 	var unknown []string
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
@@ -42,7 +47,7 @@ func newTable(path string, rd io.Reader, allowed, required []string) (*table, er
 			}
 		}
 		if canon == "" {
-			unknown = append(unknown, fmt.Sprintf("%q", h))
+			unknown = append(unknown, fmt.Sprint(i+1))
 			continue
 		}
 		if _, dup := t.cols[canon]; dup {
@@ -51,7 +56,7 @@ func newTable(path string, rd io.Reader, allowed, required []string) (*table, er
 		t.cols[canon] = i
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("csv: %s: unknown columns %s; allowed: %s", path, strings.Join(unknown, ", "), strings.Join(allowed, ","))
+		return nil, fmt.Errorf("csv: %s line 1: header columns %s are not known columns; allowed: %s", name, strings.Join(unknown, ", "), strings.Join(allowed, ","))
 	}
 	var missing []string
 	for _, req := range required {
@@ -77,7 +82,7 @@ func (t *table) next() (map[string]string, int, string, error) {
 		return nil, perr.Line, "wrong number of fields", nil
 	}
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("csv: %s: %w", t.name, err)
+		return nil, 0, "", readError(t.name, err)
 	}
 	line, _ := t.r.FieldPos(0)
 	width := 0
@@ -94,16 +99,40 @@ func (t *table) next() (map[string]string, int, string, error) {
 	return row, line, "", nil
 }
 
-func checkHeader(path string, allowed, required []string) error {
-	f, err := openFile(path)
+// readError describes a read failure by position only: encoding/csv's
+// ParseError carries line and column, not text; the limit errors are
+// already complete.
+func readError(name string, err error) error {
+	var perr *stdcsv.ParseError
+	switch {
+	case errors.Is(err, ErrLineTooLong) || strings.HasPrefix(err.Error(), "csv: "):
+		return err
+	case errors.As(err, &perr):
+		return fmt.Errorf("csv: %s line %d column %d: %w", name, perr.Line, perr.Column, perr.Err)
+	}
+	return fmt.Errorf("csv: %s: %w", name, err)
+}
+
+// jsonError describes a JSON failure by byte offset only (the decoder's own
+// messages quote the offending character).
+func jsonError(name string, element int, dec *json.Decoder, err error) error {
+	if strings.HasPrefix(err.Error(), "csv: ") {
+		return err
+	}
+	return fmt.Errorf("csv: %s: element %d is not a valid JSON object (near byte %d)", name, element, dec.InputOffset())
+}
+
+func checkHeader(dirs Dirs, path string, allowed, required []string) error {
+	f, err := openFile(dirs, path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	if isJSON(path) {
+		dec := json.NewDecoder(f)
 		var probe []json.RawMessage
-		if err := json.NewDecoder(f).Decode(&probe); err != nil {
-			return fmt.Errorf("csv: %s is not a JSON array of objects: %v", path, err)
+		if err := dec.Decode(&probe); err != nil {
+			return fmt.Errorf("csv: %s is not a JSON array of objects (near byte %d)", path, dec.InputOffset())
 		}
 		return nil
 	}
@@ -113,24 +142,30 @@ func checkHeader(path string, allowed, required []string) error {
 
 func isJSON(path string) bool { return strings.EqualFold(filepath.Ext(path), ".json") }
 
-func readUsers(ctx context.Context, path string, out sources.Sink) error {
-	if isJSON(path) {
-		return readJSON(ctx, path, UserColumns, out, func(row map[string]string, _ []string) (any, string) {
-			return userRecord(row)
-		})
-	}
-	return readCSV(ctx, path, UserColumns, []string{"externalId", "userName"}, userRecord, out.Users, out)
-}
-
-// readCSV streams a CSV file's rows, built into records by build, to send
-// in pages; rows build rejects are reported to out with their lines.
-func readCSV[T any](ctx context.Context, path string, allowed, required []string,
-	build func(map[string]string) (T, string), send func(context.Context, []T) error, out sources.Sink) error {
-	f, err := openFile(path)
+func readUsers(ctx context.Context, dirs Dirs, path string, out sources.Sink) error {
+	f, err := openFile(dirs, path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	return readUsersFrom(ctx, path, f, out)
+}
+
+// readUsersFrom reads an opened users file; path names it and chooses the
+// format.
+func readUsersFrom(ctx context.Context, path string, f io.Reader, out sources.Sink) error {
+	if isJSON(path) {
+		return readJSON(ctx, path, f, UserColumns, out, func(row map[string]string, _ []string) (any, string) {
+			return userRecord(row)
+		})
+	}
+	return readCSV(ctx, path, f, UserColumns, []string{"externalId", "userName"}, userRecord, out.Users, out)
+}
+
+// readCSV streams a CSV file's rows, built into records by build, to send
+// in pages; rows build rejects are reported to out with their lines.
+func readCSV[T any](ctx context.Context, path string, f io.Reader, allowed, required []string,
+	build func(map[string]string) (T, string), send func(context.Context, []T) error, out sources.Sink) error {
 	t, err := newTable(path, f, allowed, required)
 	if err != nil {
 		return err
@@ -182,21 +217,26 @@ func userRecord(row map[string]string) (sources.UserRecord, string) {
 	switch strings.ToLower(row["active"]) {
 	case "", "true", "false":
 	default:
-		return sources.UserRecord{}, fmt.Sprintf("active is %q; use true or false", row["active"])
+		return sources.UserRecord{}, "active must be true, false or empty"
 	}
 	return sources.UserRecord{Key: row["externalId"], Attrs: row}, ""
 }
 
-func readGroups(ctx context.Context, path string, out sources.Sink) error {
+func readGroups(ctx context.Context, dirs Dirs, path string, out sources.Sink) error {
+	f, err := openFile(dirs, path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if isJSON(path) {
-		return readJSON(ctx, path, GroupColumns, out, func(row map[string]string, members []string) (any, string) {
+		return readJSON(ctx, path, f, GroupColumns, out, func(row map[string]string, members []string) (any, string) {
 			return groupRecord(row, members)
 		})
 	}
 	build := func(row map[string]string) (sources.GroupRecord, string) {
 		return groupRecord(row, splitMembers(row["members"]))
 	}
-	return readCSV(ctx, path, GroupColumns, []string{"externalId", "displayName"}, build, out.Groups, out)
+	return readCSV(ctx, path, f, GroupColumns, []string{"externalId", "displayName"}, build, out.Groups, out)
 }
 
 func splitMembers(s string) []string {
@@ -223,12 +263,7 @@ func groupRecord(row map[string]string, members []string) (sources.GroupRecord, 
 // readJSON streams an array of objects; each object's fields must be
 // among allowed. Field values may be strings, booleans or numbers;
 // "members" may be an array of strings.
-func readJSON(ctx context.Context, path string, allowed []string, out sources.Sink, build func(map[string]string, []string) (any, string)) error {
-	f, err := openFile(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+func readJSON(ctx context.Context, path string, f io.Reader, allowed []string, out sources.Sink, build func(map[string]string, []string) (any, string)) error {
 	dec := json.NewDecoder(f)
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return fmt.Errorf("csv: %s must hold a JSON array of objects", path)
@@ -254,7 +289,7 @@ func readJSON(ctx context.Context, path string, allowed []string, out sources.Si
 	for i := 1; dec.More(); i++ {
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil {
-			return fmt.Errorf("csv: %s: element %d: %w", path, i, err)
+			return jsonError(filepath.Base(path), i, dec, err)
 		}
 		row := map[string]string{}
 		var members []string
@@ -267,7 +302,7 @@ func readJSON(ctx context.Context, path string, allowed []string, out sources.Si
 				}
 			}
 			if canon == "" {
-				return fmt.Errorf("csv: %s: element %d: unknown field %q; allowed: %s", path, i, k, strings.Join(allowed, ","))
+				return fmt.Errorf("csv: %s: element %d has a field that is not known; allowed: %s", path, i, strings.Join(allowed, ","))
 			}
 			switch v := v.(type) {
 			case string:
@@ -317,7 +352,7 @@ func readJSON(ctx context.Context, path string, allowed []string, out sources.Si
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("csv: %s: %w", path, err)
+		return fmt.Errorf("csv: %s: the JSON array does not end properly (near byte %d)", path, dec.InputOffset())
 	}
 	return flush()
 }

@@ -143,6 +143,9 @@ func checkBaseURL(raw string) string {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "must not have a query or fragment"
 	}
+	if problem := sources.LinkLocalProblem(u.Hostname()); problem != "" {
+		return problem
+	}
 	if u.Scheme == "https" {
 		return ""
 	}
@@ -223,7 +226,9 @@ func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = sources.GuardedDialer().DialContext // no metadata addresses, even by name
+		hc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
 	}
 	tokens, err := newTokenSource(&cfg, hc)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // What can go wrong before a sync even starts; the test endpoint tells
@@ -46,7 +48,7 @@ func (s *source) connect(ctx context.Context) (conn, error) {
 	addr := net.JoinHostPort(host, port)
 	dctx, cancel := context.WithTimeout(ctx, set.timeout)
 	defer cancel()
-	d := net.Dialer{Timeout: set.timeout}
+	d := net.Dialer{Timeout: set.timeout, Control: sources.RefuseLinkLocal} // no metadata addresses, even by name
 	raw, err := d.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, addr, describeNet(err))

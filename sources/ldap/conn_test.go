@@ -114,7 +114,7 @@ func TestConnectFailuresAreTold(t *testing.T) {
 		wantIs  error
 		wantMsg string
 	}{
-		{"nothing listens", Config{URL: "ldap://" + closedAddr}, ErrUnreachable, "connection refused"},
+		{"nothing listens", Config{URL: "ldap://" + closedAddr, AllowPlaintextBind: true}, ErrUnreachable, "connection refused"},
 		{"unknown CA", Config{URL: "ldaps://" + good, CAFile: otherCA}, ErrTLS, `signed by an authority that is not trusted (issuer "CN=test CA")`},
 		{"system roots only", Config{URL: "ldaps://" + good}, ErrTLS, "not trusted"},
 		{"name not in the certificate", Config{URL: "ldaps://" + names, CAFile: namesCA}, ErrTLS, "does not name the host in the URL"},

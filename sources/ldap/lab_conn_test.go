@@ -110,7 +110,7 @@ func TestLabTestTellsWhatFailed(t *testing.T) {
 	}{
 		{"all good", func(*Config) {}, nil, ""},
 		{"a UPN bind", func(c *Config) { c.BindDN, c.BindPassword = "u00001@example.test", l.userPassword }, nil, ""},
-		{"nothing listens", func(c *Config) { c.URL = "ldap://127.0.0.1:1" }, ErrUnreachable, "connection refused"},
+		{"nothing listens", func(c *Config) { c.URL, c.AllowPlaintextBind = "ldap://127.0.0.1:1", true }, ErrUnreachable, "connection refused"},
 		{"no CA given", func(c *Config) { c.CAFile = "" }, ErrTLS, `not trusted (issuer "CN=scimgate test CA")`},
 		{"ldaps to the plain port", func(c *Config) { c.URL = strings.Replace(l.startTLSURL, "ldap://", "ldaps://", 1) }, ErrTLS, "use ldap:// with startTLS"},
 		{"wrong password", func(c *Config) { c.BindDN, c.BindPassword = "u00001@example.test", "wrong" }, ErrBind,

@@ -120,6 +120,9 @@ type Config struct {
 	CAFile string `json:"caFile,omitempty"`
 	// InsecureSkipVerify turns certificate checks off (the API warns).
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+	// AllowPlaintextBind permits ldap:// without startTLS, which sends
+	// bindPassword in clear; refused unless set, warned when set.
+	AllowPlaintextBind bool `json:"allowPlaintextBind,omitempty"`
 	// BindDN is a DN, a UPN (user@example.com) or DOMAIN\user.
 	BindDN       string `json:"bindDN"`
 	BindPassword string `json:"bindPassword"`
@@ -162,6 +165,10 @@ func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
 	st, errs := c.settings()
 	if err := errs.Err(); err != nil {
 		return nil, err
+	}
+	if st.url.Scheme == "ldap" && !st.startTLS {
+		// Every run opens the source, so this is said at every connect.
+		log.Warn("ldap: binding without TLS: bindPassword crosses the network in clear (allowPlaintextBind is on)", "url", st.url.Redacted())
 	}
 	return &source{set: st, log: log, now: time.Now}, nil
 }

@@ -58,10 +58,15 @@ func (c *Config) settings() (settings, sources.FieldErrors) {
 		errs.Add("url", "must look like ldaps://dc.example.com[:636] or ldap://dc.example.com[:389]")
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 		errs.Add("url", "must have no DN or query part; set baseDN instead")
+	case sources.LinkLocalProblem(u.Hostname()) != "":
+		errs.Add("url", "%s", sources.LinkLocalProblem(u.Hostname()))
 	default:
 		s.url = u
 		if c.StartTLS && u.Scheme == "ldaps" {
 			errs.Add("startTLS", "only applies to ldap:// URLs; ldaps:// is encrypted from the start")
+		}
+		if u.Scheme == "ldap" && !c.StartTLS && !c.AllowPlaintextBind {
+			errs.Add("startTLS", "required with ldap:// (without it bindPassword is sent in clear); use ldaps://, set startTLS, or set allowPlaintextBind to accept the risk")
 		}
 	}
 	if c.CAFile != "" && !filepath.IsAbs(c.CAFile) {

@@ -38,6 +38,11 @@ func TestValidate(t *testing.T) {
 			"url": "must look like ldaps://dc.example.com[:636] or ldap://dc.example.com[:389]"}},
 		{"URL with a DN", func(c *Config) { c.URL = "ldap://dc1/DC=example,DC=com" }, sources.FieldErrors{
 			"url": "must have no DN or query part; set baseDN instead"}},
+		{"plaintext bind refused", func(c *Config) { c.URL = "ldap://dc1:389" }, sources.FieldErrors{
+			"startTLS": "required with ldap:// (without it bindPassword is sent in clear); use ldaps://, set startTLS, or set allowPlaintextBind to accept the risk"}},
+		{"metadata address", func(c *Config) { c.URL = "ldaps://169.254.169.254" }, sources.FieldErrors{
+			"url": "169.254.169.254 is a link-local address (where cloud metadata services live); upstreams may not be there"}},
+		{"plaintext bind opted into", func(c *Config) { c.URL, c.AllowPlaintextBind = "ldap://dc1:389", true }, nil},
 		{"startTLS on ldaps", func(c *Config) { c.StartTLS = true }, sources.FieldErrors{
 			"startTLS": "only applies to ldap:// URLs; ldaps:// is encrypted from the start"}},
 		{"relative caFile and skip verify", func(c *Config) { c.CAFile, c.InsecureSkipVerify = "ca.pem", true }, sources.FieldErrors{

@@ -119,6 +119,7 @@ func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
 	if httpc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = s.workers + 1
+		tr.DialContext = sources.GuardedDialer().DialContext // no metadata addresses, even by name
 		httpc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
 	}
 	return &oktaSource{cfg: s, log: log, clock: clock, httpc: httpc, budgets: c.opts.budgets}, nil
@@ -242,6 +243,10 @@ func checkOrgURL(raw string, errs *sources.FieldErrors) *url.URL {
 		return nil
 	}
 	host := u.Hostname()
+	if problem := sources.LinkLocalProblem(host); problem != "" {
+		errs.Add("orgURL", "%s", problem)
+		return nil
+	}
 	switch {
 	case u.Scheme == "http" && isLoopback(host):
 	case u.Scheme != "https":
