@@ -96,7 +96,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (soakFigures, error
 	if err := os.Mkdir(work, 0o700); err != nil {
 		return fig, err
 	}
-	srv, err := startSoakServer(ctx, bin, work, fmt.Sprintf("soak-admin-%d", time.Now().UnixNano()), o.clients)
+	srv, err := startSoakServer(ctx, bin, work, up.dir, fmt.Sprintf("soak-admin-%d", time.Now().UnixNano()), o.clients)
 	if err != nil {
 		return fig, err
 	}

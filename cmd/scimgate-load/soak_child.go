@@ -52,9 +52,10 @@ func buildScimgate(ctx context.Context, dir string, race bool) (string, error) {
 }
 
 // startSoakServer runs `scimgate serve` on 127.0.0.1 with a random port in
-// work and waits for its "scimgate serving" log line.
-func startSoakServer(ctx context.Context, bin, work, admin string, conns int) (*soakServer, error) {
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+// work, allowed to read csv files in csvDir, and waits for its "scimgate
+// serving" log line.
+func startSoakServer(ctx context.Context, bin, work, csvDir, admin string, conns int) (*soakServer, error) {
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--csv-dir", csvDir)
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "SCIMGATE_ADMIN_TOKEN="+admin, "SCIMGATE_LOG_FORMAT=json", "SCIMGATE_LOG_LEVEL=info")
 	pr, pw := io.Pipe()
