@@ -214,3 +214,42 @@ func sortedKeys(objs ...*fakeObject) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// TestReconnectFailures: a reconnect that cannot reach the DC is one more
+// failed attempt; one refused at the bind ends the run at once.
+func TestReconnectFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		dialErrs  []error // what the reconnects return, in turn; then success
+		wantErr   error
+		wantOpens int
+	}{
+		{"unreachable once, then back", []error{fmt.Errorf("%w at dc1:636: connection refused", ErrUnreachable)}, nil, 3},
+		{"bind refused", []error{fmt.Errorf("%w: invalid credentials", ErrBind)}, ErrBind, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &fakeDir{fault: on(errBusy, 1)}
+			d.user("a")
+			src := openFake(d, Config{}, testNow)
+			opens := 0
+			src.open = func(ctx context.Context) (conn, error) {
+				opens++
+				if i := opens - 2; i >= 0 && i < len(tc.dialErrs) {
+					return nil, tc.dialErrs[i]
+				}
+				return d.connect(ctx)
+			}
+			rec := &recorder{}
+			_, err := src.Sync(context.Background(), sources.Request{}, rec)
+			if tc.wantErr == nil && (err != nil || len(rec.users) != 1) {
+				t.Fatalf("err %v, users %d", err, len(rec.users))
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if opens != tc.wantOpens {
+				t.Errorf("opens = %d, want %d", opens, tc.wantOpens)
+			}
+		})
+	}
+}
