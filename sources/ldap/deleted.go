@@ -24,24 +24,30 @@ func (r *reader) deletions(ctx context.Context, dse rootDSE, usn int64) (note st
 		goldap.EscapeFilter(formatUSN(usn)) + "))"
 	base := tombstoneBase(r.set.baseDN, dse.defaultNC)
 	ctrls := []goldap.Control{goldap.NewControlMicrosoftShowDeleted()}
-	err = r.paged(ctx, base, filter, []string{"objectGUID", "objectClass"}, ctrls, r.set.pageSize, func(entries []*goldap.Entry) error {
-		var page []sources.Deletion
-		for _, e := range entries {
-			raw := e.GetEqualFoldRawAttributeValue("objectGUID")
-			guid, err := decodeGUID(raw)
-			if err != nil {
-				continue // a tombstone we cannot name is one we never synced
+	seen := sent{}
+	err = r.retried(ctx, "read deleted objects under "+base, func() error {
+		return r.paged(ctx, base, filter, []string{"objectGUID", "objectClass"}, ctrls, r.set.pageSize, func(entries []*goldap.Entry) error {
+			var page []sources.Deletion
+			for _, e := range entries {
+				raw := e.GetEqualFoldRawAttributeValue("objectGUID")
+				guid, err := decodeGUID(raw)
+				if err != nil {
+					continue // a tombstone we cannot name is one we never synced
+				}
+				kind := sources.KindUser
+				if slices.ContainsFunc(e.GetEqualFoldAttributeValues("objectClass"), func(c string) bool { return strings.EqualFold(c, "group") }) {
+					kind = sources.KindGroup
+				}
+				if !seen.first(kind + "\x00" + guid) {
+					continue // sent before a restart
+				}
+				page = append(page, sources.Deletion{Kind: kind, Key: guid})
 			}
-			kind := sources.KindUser
-			if slices.ContainsFunc(e.GetEqualFoldAttributeValues("objectClass"), func(c string) bool { return strings.EqualFold(c, "group") }) {
-				kind = sources.KindGroup
+			if len(page) == 0 {
+				return nil
 			}
-			page = append(page, sources.Deletion{Kind: kind, Key: guid})
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		return r.out.Deletions(ctx, page)
+			return r.out.Deletions(ctx, page)
+		})
 	})
 	if goldap.IsErrorAnyOf(err, goldap.LDAPResultInsufficientAccessRights, goldap.LDAPResultOperationsError,
 		goldap.LDAPResultUnavailableCriticalExtension, goldap.LDAPResultUnwillingToPerform, goldap.LDAPResultNoSuchObject) {

@@ -40,6 +40,15 @@ type fakeDir struct {
 	// denyTombstones answers the show-deleted search as a plain account
 	// would be answered: insufficient access.
 	denyTombstones bool
+	// fault, when set, is asked before every paged search (n counts them
+	// from 1 over the fake's life) and fails it with the error it returns.
+	// A network error also breaks the connection until the next open.
+	fault func(n int) error
+	paged int
+	// opens counts connections; a paging cookie carries the connection it
+	// came from and is refused on another, as a DC does.
+	opens, closes int
+	broken        bool
 }
 
 type fakeRequest struct {
@@ -108,6 +117,18 @@ func (d *fakeDir) SearchAsync(_ context.Context, req *goldap.SearchRequest, _ in
 	}
 	d.requests = append(d.requests, fr)
 	resp := &fakeResponse{}
+	if d.broken || d.closes >= d.opens && d.opens > 0 {
+		resp.err = goldap.NewError(goldap.ErrorNetwork, fmt.Errorf("ldap: connection closed"))
+		return resp
+	}
+	if paging != nil && d.fault != nil {
+		d.paged++
+		if err := d.fault(d.paged); err != nil {
+			d.broken = goldap.IsErrorAnyOf(err, goldap.ErrorNetwork)
+			resp.err = err
+			return resp
+		}
+	}
 	switch {
 	case req.BaseDN == "" && req.Scope == goldap.ScopeBaseObject:
 		resp.add(&goldap.SearchSingleResult{Entry: goldap.NewEntry("", map[string][]string{
@@ -159,7 +180,12 @@ func (d *fakeDir) SearchAsync(_ context.Context, req *goldap.SearchRequest, _ in
 	}
 	start := 0
 	if paging != nil && len(paging.Cookie) > 0 {
-		start, _ = strconv.Atoi(string(paging.Cookie))
+		conn, offset, _ := strings.Cut(string(paging.Cookie), ":")
+		if conn != strconv.Itoa(d.opens) {
+			resp.err = goldap.NewError(goldap.LDAPResultUnwillingToPerform, fmt.Errorf("00000057: LdapErr: DSID-0C090A71, the paging cookie belongs to another connection"))
+			return resp
+		}
+		start, _ = strconv.Atoi(offset)
 	}
 	end := len(matched)
 	if paging != nil && paging.PagingSize > 0 {
@@ -174,7 +200,7 @@ func (d *fakeDir) SearchAsync(_ context.Context, req *goldap.SearchRequest, _ in
 	if paging != nil {
 		cookie := ""
 		if end < len(matched) {
-			cookie = strconv.Itoa(end)
+			cookie = strconv.Itoa(d.opens) + ":" + strconv.Itoa(end)
 		}
 		done := goldap.NewControlPaging(0)
 		done.SetCookie([]byte(cookie))
@@ -251,7 +277,21 @@ func (d *fakeDir) memberAttr(o *fakeObject, rng attrRange, hasRange bool) *golda
 	return goldap.NewEntryAttribute(fmt.Sprintf("member;range=%d-%s", low, end), all[low:high+1])
 }
 
-func (d *fakeDir) Close() error { return nil }
+func (d *fakeDir) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closes++
+	return nil
+}
+
+// connect stands for dialing and binding: a new, working connection.
+func (d *fakeDir) connect(context.Context) (conn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.opens++
+	d.broken = false
+	return d, nil
+}
 
 func (d *fakeDir) requestsFor(substr string) []fakeRequest {
 	d.mu.Lock()
@@ -319,7 +359,7 @@ func openFake(d *fakeDir, cfg Config, now time.Time) *source {
 		d.dc = "CN=NTDS Settings,CN=DC1"
 	}
 	return &source{set: set, log: slog.New(slog.DiscardHandler), now: func() time.Time { return now },
-		open: func(context.Context) (conn, error) { return d, nil }}
+		open: d.connect, sleep: func(context.Context, time.Duration) error { return nil }}
 }
 
 // recorder is a Sink that keeps everything, and the size of every page.

@@ -19,14 +19,35 @@ const flushMembers = 50_000
 // (range retrieval) before it is sent; with expandNestedGroups the whole
 // group graph is read first and sent expanded.
 func (r *reader) groups(ctx context.Context, filter string) error {
+	seen := sent{}
+	var graph []sources.GroupRecord // only with expansion
+	err := r.retried(ctx, "read groups under "+r.set.groupBaseDN, func() error {
+		graph = nil // a restart reads the whole graph again
+		return r.groupsOnce(ctx, filter, seen, &graph)
+	})
+	if err != nil || !r.set.expand {
+		return err
+	}
+	expanded := expandMembers(graph)
+	for start := 0; start < len(expanded); start += r.set.pageSize {
+		if err := r.out.Groups(ctx, expanded[start:min(start+r.set.pageSize, len(expanded))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupsOnce is one attempt at the group search. Groups sent before a
+// restart (seen) are not sent again; with expansion they are collected
+// into graph and sent by the caller.
+func (r *reader) groupsOnce(ctx context.Context, filter string, seen sent, graph *[]sources.GroupRecord) error {
 	lookup := attrSpelling(r.set.groupAttrs)
 	attrs := append(slices.Clone(r.set.groupAttrs), rangeAttr("member", 0, r.set.rangeStep))
-	var graph []sources.GroupRecord // only with expansion
-	err := r.paged(ctx, r.set.groupBaseDN, filter, attrs, []goldap.Control{extendedDNControl()}, r.set.groupPageSize, func(entries []*goldap.Entry) error {
+	return r.paged(ctx, r.set.groupBaseDN, filter, attrs, []goldap.Control{extendedDNControl()}, r.set.groupPageSize, func(entries []*goldap.Entry) error {
 		var page []sources.GroupRecord
 		held := 0
 		for _, e := range entries {
-			rec, ok, err := r.groupRecord(ctx, e, lookup)
+			rec, ok, err := r.groupRecord(ctx, e, lookup, seen)
 			if err != nil {
 				return err
 			}
@@ -34,8 +55,11 @@ func (r *reader) groups(ctx context.Context, filter string) error {
 				continue
 			}
 			if r.set.expand {
-				graph = append(graph, rec)
+				*graph = append(*graph, rec)
 				continue
+			}
+			if !seen.first(rec.Key) {
+				continue // sent before a restart
 			}
 			page = append(page, rec)
 			if held += len(rec.Members); held >= flushMembers {
@@ -50,24 +74,14 @@ func (r *reader) groups(ctx context.Context, filter string) error {
 		}
 		return r.out.Groups(ctx, page)
 	})
-	if err != nil || !r.set.expand {
-		return err
-	}
-	expanded := expandMembers(graph)
-	for start := 0; start < len(expanded); start += r.set.pageSize {
-		if err := r.out.Groups(ctx, expanded[start:min(start+r.set.pageSize, len(expanded))]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // groupRecord builds one group with all its direct members; ok is false
 // when a problem was reported instead.
-func (r *reader) groupRecord(ctx context.Context, e *goldap.Entry, spelling map[string]string) (sources.GroupRecord, bool, error) {
+func (r *reader) groupRecord(ctx context.Context, e *goldap.Entry, spelling map[string]string, seen sent) (sources.GroupRecord, bool, error) {
 	guid, problem := entryGUID(e)
 	if problem != nil {
-		return sources.GroupRecord{}, false, r.out.Problem(ctx, *problem)
+		return sources.GroupRecord{}, false, r.problem(ctx, seen, *problem)
 	}
 	attrs := commonAttrs(e, spelling)
 	values, err := r.memberValues(ctx, e, guid)
@@ -87,7 +101,7 @@ func (r *reader) groupRecord(ctx context.Context, e *goldap.Entry, spelling map[
 	if bad > 0 {
 		// Members without a GUID cannot be matched: the group is not sent
 		// rather than sent short, and the run deletes nothing.
-		return sources.GroupRecord{}, false, r.out.Problem(ctx, sources.Problem{Where: attrs["dn"],
+		return sources.GroupRecord{}, false, r.problem(ctx, seen, sources.Problem{Where: attrs["dn"],
 			Message: fmt.Sprintf("%d member values carry no GUID (the extended-DN control was not applied)", bad)})
 	}
 	return sources.GroupRecord{Key: guid, Attrs: attrs, Members: members, MembersComplete: true}, true, nil

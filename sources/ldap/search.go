@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -33,6 +34,7 @@ type stats struct {
 	searches      atomic.Int64 // search requests, one per page
 	rangeRequests atomic.Int64 // follow-up requests for more member values
 	referrals     atomic.Int64 // continuation references seen and not chased
+	reconnects    atomic.Int64 // new connections after a fault
 }
 
 // session is one run's view of a bound connection.
@@ -41,6 +43,10 @@ type session struct {
 	set   settings
 	log   *slog.Logger
 	stats *stats
+	// open makes a new bound connection, sleep waits between attempts;
+	// both are used only to recover from a fault (see retried).
+	open  func(ctx context.Context) (conn, error)
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // paged runs a subtree search with the paging control and hands each page
@@ -176,8 +182,15 @@ func (s *session) searchError(base string, err error) error {
 		return described(fmt.Sprintf("ldap: the bind account may not search under %s: %s", base, diagnostic(err)), err)
 	case goldap.ErrorNetwork:
 		return described(fmt.Sprintf("%v: the connection broke during a search under %s: %s", ErrUnreachable, base, diagnostic(err)), ErrUnreachable, err)
+	case goldap.LDAPResultTimeLimitExceeded:
+		// Not retried: the same search would hit the same limit.
+		return described(fmt.Sprintf("ldap: the search under %s hit the server's time limit (LDAP result code 3: %s); "+
+			"narrow the base DN or the filter, or raise MaxQueryDuration in the DC's LDAP policy", base, diagnostic(err)), err)
+	case goldap.LDAPResultBusy, goldap.LDAPResultUnavailable:
+		return fmt.Errorf("ldap: search under %s: %w", base, err)
 	}
-	return fmt.Errorf("ldap: search under %s: %w", base, err)
+	return described(fmt.Sprintf("ldap: the server refused the search under %s with LDAP result code %d (%s): %s",
+		base, ldapErr.ResultCode, goldap.LDAPResultCodeMap[ldapErr.ResultCode], diagnostic(err)), err)
 }
 
 // describedError is a message in words over the errors it explains.

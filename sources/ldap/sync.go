@@ -21,6 +21,8 @@ type source struct {
 	stats stats
 	// open connects and binds; tests put a fake directory here.
 	open func(ctx context.Context) (conn, error)
+	// sleep waits between attempts after a fault; tests make it instant.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 var (
@@ -53,9 +55,17 @@ func (s *source) Sync(ctx context.Context, req sources.Request, out sources.Sink
 	if err != nil {
 		return sources.Result{}, err
 	}
-	defer c.Close()
-	ses := &session{c: c, set: s.set, log: s.log, stats: &s.stats}
-	dse, err := ses.rootDSE(ctx)
+	ses := s.session(c)
+	defer func() {
+		if ses.c != nil {
+			ses.c.Close() // a reconnect may have replaced c
+		}
+	}()
+	var dse rootDSE
+	err = ses.retried(ctx, "read the root DSE", func() (err error) {
+		dse, err = ses.rootDSE(ctx)
+		return err
+	})
 	if err != nil {
 		return sources.Result{}, err
 	}
@@ -103,6 +113,15 @@ func (s *source) Sync(ctx context.Context, req sources.Request, out sources.Sink
 	return res, nil
 }
 
+// session wraps a bound connection for one run.
+func (s *source) session(c conn) *session {
+	sleep := s.sleep
+	if sleep == nil {
+		sleep = sleepContext
+	}
+	return &session{c: c, set: s.set, log: s.log, stats: &s.stats, open: s.connectOrFake, sleep: sleep}
+}
+
 // plan decides between a full and an incremental run, and says why when
 // the admin would wonder.
 func (s *source) plan(req sources.Request, dse rootDSE, now time.Time) (prev cursor, full bool, note string) {
@@ -144,18 +163,36 @@ func (r *reader) run(ctx context.Context, userFilter, groupFilter string) error 
 	return r.groups(ctx, groupFilter)
 }
 
+// problem reports p unless this search already did (before a restart).
+func (r *reader) problem(ctx context.Context, seen sent, p sources.Problem) error {
+	if !seen.first("problem\x00" + p.Where + "\x00" + p.Message) {
+		return nil
+	}
+	return r.out.Problem(ctx, p)
+}
+
 // users pages through users, one engine page per LDAP page.
 func (r *reader) users(ctx context.Context, filter string) error {
+	seen := sent{}
+	return r.retried(ctx, "read users under "+r.set.userBaseDN, func() error {
+		return r.usersOnce(ctx, filter, seen)
+	})
+}
+
+func (r *reader) usersOnce(ctx context.Context, filter string, seen sent) error {
 	lookup := attrSpelling(r.set.userAttrs)
 	return r.paged(ctx, r.set.userBaseDN, filter, r.set.userAttrs, []goldap.Control{extendedDNControl()}, r.set.pageSize, func(entries []*goldap.Entry) error {
 		page := make([]sources.UserRecord, 0, len(entries))
 		for _, e := range entries {
 			rec, problem := userRecord(e, lookup, r.set.userNameAttr, r.now)
 			if problem != nil {
-				if err := r.out.Problem(ctx, *problem); err != nil {
+				if err := r.problem(ctx, seen, *problem); err != nil {
 					return err
 				}
 				continue
+			}
+			if !seen.first(rec.Key) {
+				continue // sent before a restart
 			}
 			page = append(page, rec)
 		}

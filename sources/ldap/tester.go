@@ -16,7 +16,7 @@ func (s *source) Test(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	ses := &session{c: c, set: s.set, log: s.log, stats: &s.stats}
+	ses := s.session(c)
 	dse, err := ses.rootDSE(ctx)
 	if err != nil {
 		return err
