@@ -22,7 +22,7 @@ func TestCSVSourcesAreConfinedToCSVDirs(t *testing.T) {
 	if err := os.Symlink(outside, link); err != nil {
 		t.Fatal(err)
 	}
-	longLine := s.writeFile(t, "long.csv", "externalId,userName\ne1,a@x\ne2,"+strings.Repeat("S", 1<<20)+"\n")
+	longLine := s.writeFile(t, "long.csv", "externalId,userName\ne1,a@x\ne2,"+strings.Repeat("S", 2<<20)+"\n")
 	for i, tc := range []struct {
 		path       string
 		wantStatus int
@@ -50,7 +50,7 @@ func TestCSVSourcesAreConfinedToCSVDirs(t *testing.T) {
 		}
 		if tc.path == longLine && resp.StatusCode == 201 {
 			out, _, err := s.cli(t, "source", "sync", got["id"].(string), "--wait")
-			if err == nil || !strings.Contains(out+err.Error(), "long.csv line 3: longer than 65536 bytes") || strings.Contains(out+err.Error(), "SSSS") {
+			if err == nil || !strings.Contains(out+err.Error(), "long.csv line 3: longer than 1048576 bytes") || strings.Contains(out+err.Error(), "SSSS") {
 				t.Errorf("sync of the long line: %v %.300s", err, out)
 			}
 		}

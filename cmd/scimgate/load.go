@@ -66,7 +66,7 @@ func settings() []setting {
 			func(c *Config) any { return &c.TLSCert }},
 		{"tlsKey", "tls-key", "SCIMGATE_TLS_KEY", "PEM private key file of --tls-cert",
 			func(c *Config) any { return &c.TLSKey }},
-		{"csvDirs", "csv-dir", "SCIMGATE_CSV_DIRS", "directories csv sources may read, separated by ':' (relative to the working directory; symlinks are resolved; files must be regular, at most 1 GiB with lines of at most 64 KiB)",
+		{"csvDirs", "csv-dir", "SCIMGATE_CSV_DIRS", "directories csv sources may read, separated by ':' (relative to the working directory; symlinks are resolved; files must be regular, at most 1 GiB with lines of at most 1 MiB)",
 			func(c *Config) any { return &c.CSVDirs }},
 	}
 }

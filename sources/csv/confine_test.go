@@ -95,11 +95,11 @@ func TestFilesOutsideTheAllowedDirsAreRefused(t *testing.T) {
 // TestLimitsNameTheLineNotTheText: a line over MaxLineBytes stops the run
 // with its line number, and no error quotes the file.
 func TestLimitsNameTheLineNotTheText(t *testing.T) {
-	long := strings.Repeat("S", 1<<20)
+	long := strings.Repeat("S", 2<<20)
 	for _, tc := range []struct {
 		name, file, want string
 	}{
-		{"1 MiB line", "externalId,userName\ne1,a@x\ne2," + long + "\n", "users.csv line 3: longer than 65536 bytes"},
+		{"2 MiB line", "externalId,userName\ne1,a@x\ne2," + long + "\n", "users.csv line 3: longer than 1048576 bytes"},
 		{"secret header", "root:$6$SECRETHASH:19000:0:99999:7:::\n", "line 1: header columns 1 are not known columns"},
 		{"bare quote", "externalId,userName\ne1,SECRET\"x\n", "users.csv line 2 column 10: bare \""},
 		{"json garbage", "", "element 1 is not a valid JSON object"},

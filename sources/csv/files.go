@@ -14,8 +14,9 @@ import (
 // so without them a path such as /dev/zero grows the server until the
 // kernel kills it.
 const (
-	// MaxLineBytes is the longest line a CSV file may have.
-	MaxLineBytes = 64 << 10
+	// MaxLineBytes is the longest line a CSV file may have: 1 MiB holds a
+	// group row whose members column lists about 28,000 ids.
+	MaxLineBytes = 1 << 20
 	// MaxFileBytes is the largest file a source may name.
 	MaxFileBytes = 1 << 30
 )
