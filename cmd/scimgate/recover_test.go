@@ -59,7 +59,9 @@ func TestServeFailsRunsAStoppedProcessLeft(t *testing.T) {
 	logs := &syncBuffer{}
 	m := &Main{Stdout: &syncBuffer{}, Stderr: logs, LookupEnv: mapEnv(nil), Listening: func(a net.Addr) { addrc <- a }}
 	done := make(chan error, 1)
-	go func() { done <- m.Run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--db", db, "--csv-dir", dir}) }()
+	go func() {
+		done <- m.Run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--db", db, "--csv-dir", dir})
+	}()
 	t.Cleanup(func() { <-done })
 	var base string
 	select {
