@@ -18,8 +18,7 @@ type dialect struct {
 	// match builds a substring/prefix/suffix test (co, sw, ew) of col
 	// against v. exact says whether the column holds case-exact values;
 	// otherwise both the column and v are already lower-cased.
-	match    func(col string, exact bool, op storage.Op, v string) (string, []any)
-	falseLit string
+	match func(col string, exact bool, op storage.Op, v string) (string, []any)
 	// inJSONArray tests col against the elements of a JSON array of
 	// strings passed as one argument, so a statement's text does not
 	// depend on the number of values.
@@ -55,7 +54,6 @@ var sqliteDialect = dialect{
 		}
 		return col + ` LIKE ? ESCAPE '\'`, []any{pattern(escapeLike(v), "%", op)}
 	},
-	falseLit:    "0",
 	inJSONArray: func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
 	cacheCounts: true,
 	bulkInsert:  "INSERT OR FAIL INTO ",
@@ -73,7 +71,6 @@ var postgresDialect = dialect{
 	match: func(col string, _ bool, op storage.Op, v string) (string, []any) {
 		return col + ` LIKE ? ESCAPE '\'`, []any{pattern(escapeLike(v), "%", op)}
 	},
-	falseLit:    "false",
 	inJSONArray: func(col string) string { return col + " IN (SELECT json_array_elements_text(CAST(? AS json)))" },
 	writeLock:   advisoryXactLock(advisoryWriteClass),
 	bulkInsert:  plainInsert,

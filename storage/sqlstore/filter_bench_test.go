@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -34,19 +33,7 @@ func BenchmarkLongFilter(b *testing.B) {
 
 func benchmarkLongFilter(b *testing.B, s *sqlstore.Store) {
 	const users, picked = 10_000, 1000
-	ids := make([]string, users)
-	for start := 0; start < users; start += benchBatch {
-		var batch storage.UserBatch
-		for i := start; i < start+benchBatch; i++ {
-			w := syncedUser(i)
-			w.User.ID = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
-			ids[i] = w.User.ID
-			batch.Create = append(batch.Create, w)
-		}
-		if err := s.ApplyUsers(b.Context(), "source:bench", batch); err != nil {
-			b.Fatalf("ApplyUsers: %v", err)
-		}
-	}
+	ids := seedSyncedUsers(b, s, users)
 	byID := func(id string) storage.Expr {
 		return storage.Compare{Attr: storage.AttrID, Op: storage.OpEq, Value: id}
 	}

@@ -100,11 +100,11 @@ func randomUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// BenchmarkApplyUsersUpdate rewrites 500-user batches of existing users,
-// as a sync does when every record changed.
-func BenchmarkApplyUsersUpdate(b *testing.B) {
-	const users = 20_000
-	s := openBenchStore(b)
+// seedSyncedUsers creates n synced users in batches, with ids that sort
+// by number, and returns the ids.
+func seedSyncedUsers(b *testing.B, s *sqlstore.Store, n int) []string {
+	b.Helper()
+	users := n
 	ids := make([]string, users)
 	for start := 0; start < users; start += benchBatch {
 		var batch storage.UserBatch
@@ -118,6 +118,15 @@ func BenchmarkApplyUsersUpdate(b *testing.B) {
 			b.Fatalf("ApplyUsers: %v", err)
 		}
 	}
+	return ids
+}
+
+// BenchmarkApplyUsersUpdate rewrites 500-user batches of existing users,
+// as a sync does when every record changed.
+func BenchmarkApplyUsersUpdate(b *testing.B) {
+	const users = 20_000
+	s := openBenchStore(b)
+	ids := seedSyncedUsers(b, s, users)
 	round := 0
 	var written int
 	began := time.Now()
