@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/scimgate/scimgate/sources"
@@ -9,6 +11,7 @@ import (
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/ldap"
 	"github.com/scimgate/scimgate/sources/okta"
+	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
@@ -21,6 +24,20 @@ func kinds(cfg Config) sources.Registry {
 		"ldap":  ldap.Kind(),
 		"okta":  okta.Kind(),
 	}
+}
+
+// resealSecrets binds secrets stored by a release that sealed them to
+// their setting name only to their source (see sources.Reseal). Every
+// replica may run it: a rewritten secret is not rewritten again.
+func resealSecrets(ctx context.Context, store storage.SourceStore, sealer *sources.Sealer, logger *slog.Logger) error {
+	n, err := sources.Reseal(ctx, store, sealer, logger)
+	if err != nil {
+		return fmt.Errorf("reseal source secrets: %w", err)
+	}
+	if n > 0 {
+		logger.Info("source secrets resealed, bound to their source", "sources", n)
+	}
+	return nil
 }
 
 // sealer loads the key that encrypts source secrets: SCIMGATE_SECRET_KEY,
