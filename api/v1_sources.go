@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimgate/scimgate/scim"
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -170,7 +171,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 		src.Schedule = ""
 	}
 	if src.Schedule != "" {
-		if _, err := sources.ParseSchedule(src.Schedule); err != nil {
+		if _, err := engine.ParseSchedule(src.Schedule); err != nil {
 			errs.Add("schedule", "%v", err)
 		}
 	}
@@ -182,7 +183,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 	if in.Precedence != nil {
 		src.Precedence = *in.Precedence
 	} else if replace {
-		src.Precedence = sources.DefaultPrecedence
+		src.Precedence = engine.DefaultPrecedence
 	}
 	if in.Mapping != nil {
 		if replace {
@@ -238,7 +239,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 				settings[k] = v
 			}
 		}
-		plain, secrets, err := s.cfg.Sync.Kinds().SplitSettings(src.Kind, settings, src.Secrets, s.cfg.Sync.Sealer())
+		plain, secrets, err := engine.SplitSettings(s.cfg.Sync.Kinds(), src.Kind, settings, src.Secrets, s.cfg.Sync.Sealer())
 		if err != nil {
 			return err
 		}
@@ -247,7 +248,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 	// The kind checks its settings, the mapping, the scope and the
 	// policy; every problem is reported in one answer.
 	if src.Kind != "" && errs["kind"] == "" {
-		_, err := s.cfg.Sync.Kinds().Prepare(*src, s.cfg.Sync.Sealer())
+		_, err := engine.Prepare(s.cfg.Sync.Kinds(), *src, s.cfg.Sync.Sealer())
 		var inv *sources.InvalidConfigError
 		if errors.As(err, &inv) {
 			for f, msg := range inv.Fields {
@@ -407,7 +408,7 @@ func (s *Server) syncSource(c echo.Context) error {
 	if _, err := s.cfg.Store.GetSource(c.Request().Context(), id); err != nil {
 		return notFoundAs(err, "source "+id)
 	}
-	run, err := s.cfg.Sync.Start(c.Request().Context(), id, sources.Trigger{Reason: "manual", Full: mode == "full", DryRun: dry})
+	run, err := s.cfg.Sync.Start(c.Request().Context(), id, engine.Trigger{Reason: "manual", Full: mode == "full", DryRun: dry})
 	if err != nil {
 		return err
 	}

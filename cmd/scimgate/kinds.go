@@ -6,6 +6,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/ldap"
 	"github.com/scimgate/scimgate/sources/okta"
@@ -25,7 +26,7 @@ func kinds(cfg Config) sources.Registry {
 
 // sealer loads the key that encrypts source secrets: SCIMGATE_SECRET_KEY,
 // or the key file (created with a random key on first start).
-func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
+func (m *Main) sealer(cfg Config) (*engine.Sealer, error) {
 	env, _ := m.LookupEnv(envSecretKey)
 	path := cfg.SecretKeyFile
 	if path == "" {
@@ -36,11 +37,11 @@ func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
 			return nil, err
 		}
 	}
-	key, err := sources.LoadKey(env, path)
+	key, err := engine.LoadKey(env, path)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	return sources.NewSealer(key)
+	return engine.NewSealer(key)
 }
 
 // defaultKeyFile is scimgate.key beside a SQLite database, or in the

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scimgate/scimgate/api"
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -88,7 +88,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
+	runner := engine.NewRunner(store, kinds(cfg), sealer, engine.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
@@ -118,7 +118,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		sources.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
+		engine.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
 	}()
 
 	var lc net.ListenConfig

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/entra/graphtest"
 	"github.com/scimgate/scimgate/storage"
@@ -115,8 +115,8 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 		t.Fatalf("the kill should land mid-run; %d users were written", written)
 	}
 	// A new process: a new runner over the same database.
-	restart := func() *sources.Runner {
-		r := sources.NewRunner(a.Store, a.Kinds, a.Sealer, sources.RunnerOptions{})
+	restart := func() *engine.Runner {
+		r := engine.NewRunner(a.Store, a.Kinds, a.Sealer, engine.RunnerOptions{})
 		r.Engine().BatchSize = 100
 		t.Cleanup(func() { r.Shutdown(context.Background()) })
 		return r
@@ -159,7 +159,7 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 
 // kill stops a runner the way a dying process does: running runs are
 // canceled at once.
-func kill(r *sources.Runner) {
+func kill(r *engine.Runner) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r.Shutdown(ctx)

@@ -15,6 +15,7 @@ import (
 	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
 )
@@ -24,7 +25,7 @@ import (
 type e2e struct {
 	t      *testing.T
 	url    string
-	runner *sources.Runner
+	runner *engine.Runner
 	admin  string
 	reader string
 	client *http.Client

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // pipeline is the Sink a source streams into. It gathers records into the
@@ -28,12 +30,12 @@ import (
 // at about three batches. After the writer fails, every call returns its
 // error so the source stops.
 type pipeline struct {
-	next   Sink
+	next   sources.Sink
 	size   int
 	calls  chan call
 	done   chan struct{}
-	users  []UserRecord
-	groups []GroupRecord
+	users  []sources.UserRecord
+	groups []sources.GroupRecord
 
 	log *slog.Logger
 
@@ -46,7 +48,7 @@ type pipeline struct {
 
 type call func(ctx context.Context) error
 
-func newPipeline(ctx context.Context, next Sink, size int, log *slog.Logger) *pipeline {
+func newPipeline(ctx context.Context, next sources.Sink, size int, log *slog.Logger) *pipeline {
 	p := &pipeline{next: next, size: max(size, 1), calls: make(chan call, 1), done: make(chan struct{}), log: log}
 	go p.write(ctx)
 	return p
@@ -120,8 +122,8 @@ func (p *pipeline) send(ctx context.Context, c call) error {
 // them from the batch it queues (a tenth of the run's peak memory in the
 // csv benchmark).
 type userPreparer interface {
-	prepareUsers(recs []UserRecord) []preparedUser
-	writeUsers(ctx context.Context, recs []UserRecord, prep []preparedUser) error
+	prepareUsers(recs []sources.UserRecord) []preparedUser
+	writeUsers(ctx context.Context, recs []sources.UserRecord, prep []preparedUser) error
 }
 
 func (p *pipeline) sendUsers(ctx context.Context) error {
@@ -161,7 +163,7 @@ func (p *pipeline) flush(ctx context.Context) error {
 	return p.sendGroups(ctx)
 }
 
-func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
+func (p *pipeline) Users(ctx context.Context, page []sources.UserRecord) error {
 	if err := p.failure(); err != nil {
 		return err
 	}
@@ -171,7 +173,7 @@ func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
 	return gather(ctx, &p.users, page, p.size, p.writerIdle, p.sendUsers)
 }
 
-func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
+func (p *pipeline) Groups(ctx context.Context, page []sources.GroupRecord) error {
 	if err := p.failure(); err != nil {
 		return err
 	}
@@ -210,12 +212,12 @@ func gather[T any](ctx context.Context, buf *[]T, page []T, size int, idle func(
 // engine only notes them (deletions are applied at the end of the run),
 // and flushing for each would cut a file with many bad rows into many
 // small transactions.
-func (p *pipeline) Deletions(ctx context.Context, d []Deletion) error {
-	d = append([]Deletion(nil), d...)
+func (p *pipeline) Deletions(ctx context.Context, d []sources.Deletion) error {
+	d = append([]sources.Deletion(nil), d...)
 	return p.send(ctx, func(ctx context.Context) error { return p.next.Deletions(ctx, d) })
 }
 
-func (p *pipeline) Problem(ctx context.Context, pr Problem) error {
+func (p *pipeline) Problem(ctx context.Context, pr sources.Problem) error {
 	return p.send(ctx, func(ctx context.Context) error { return p.next.Problem(ctx, pr) })
 }
 

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"bytes"
@@ -8,26 +8,27 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
 // Prepared is a source whose configuration has been decoded and checked.
 type Prepared struct {
-	Kind    Kind
-	Config  Config
-	Mapping compiledMapping
+	Kind    sources.Kind
+	Config  sources.Config
+	Mapping sources.CompiledMapping
 	Scope   Scope
 }
 
 // Open opens the upstream.
-func (p Prepared) Open(log *slog.Logger) (Source, error) { return p.Config.Open(log) }
+func (p Prepared) Open(log *slog.Logger) (sources.Source, error) { return p.Config.Open(log) }
 
 // Prepare decodes and validates src's configuration: the kind, its
 // settings (secrets opened with sealer), the mapping, the scope and the
 // deletion policy. A configuration problem is an *InvalidConfigError with
 // every problem, field by field.
-func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error) {
-	var errs FieldErrors
+func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared, error) {
+	var errs sources.FieldErrors
 	kind, ok := reg[src.Kind]
 	if !ok {
 		errs.Add("kind", "unknown kind %q; one of %s", src.Kind, strings.Join(reg.Names(), ", "))
@@ -49,7 +50,7 @@ func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error
 	}
 	userMapping := kind.UserMapping.Merge(filterPrefix(src.Mapping, "user."))
 	groupMapping := kind.GroupMapping.Merge(filterPrefix(src.Mapping, "group."))
-	cm, merrs := compileMappings(userMapping, groupMapping)
+	cm, merrs := sources.CompileMappings(userMapping, groupMapping)
 	for f, msg := range merrs {
 		errs.Add(f, "%s", msg)
 	}
@@ -66,13 +67,13 @@ func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error
 	if err := errs.Err(); err != nil {
 		return Prepared{}, err
 	}
-	if mu, ok := p.Config.(MappingUser); ok {
+	if mu, ok := p.Config.(sources.MappingUser); ok {
 		mu.UseMappings(userMapping, groupMapping)
 	}
 	return p, nil
 }
 
-func validateDeletion(d storage.DeletionPolicy, errs *FieldErrors) {
+func validateDeletion(d storage.DeletionPolicy, errs *sources.FieldErrors) {
 	if d.Policy != storage.PolicyDeactivate && d.Policy != storage.PolicyDelete {
 		errs.Add("deletion.policy", "must be %q or %q", storage.PolicyDeactivate, storage.PolicyDelete)
 	}
@@ -112,7 +113,7 @@ func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
 	settings := map[string]any{}
 	if len(src.Settings) > 0 {
 		if err := json.Unmarshal(src.Settings, &settings); err != nil {
-			return nil, (&FieldErrors{"settings": "must be a JSON object"}).Err()
+			return nil, (&sources.FieldErrors{"settings": "must be a JSON object"}).Err()
 		}
 	}
 	for name, sealed := range src.Secrets {
@@ -132,17 +133,17 @@ func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
 // kind's secrets, which are sealed, from the rest. A secret that is not
 // sent keeps its previous sealed value (so a PUT need not repeat it); a
 // secret sent as null or "" is cleared.
-func (reg Registry) SplitSettings(kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
+func SplitSettings(reg sources.Registry, kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
 	k, ok := reg[kind]
 	if !ok {
-		return nil, nil, (&FieldErrors{"kind": fmt.Sprintf("unknown kind %q; one of %s", kind, strings.Join(reg.Names(), ", "))}).Err()
+		return nil, nil, (&sources.FieldErrors{"kind": fmt.Sprintf("unknown kind %q; one of %s", kind, strings.Join(reg.Names(), ", "))}).Err()
 	}
 	plain := map[string]json.RawMessage{}
 	secrets := map[string][]byte{}
 	for name, sealed := range prev {
 		secrets[name] = sealed
 	}
-	var errs FieldErrors
+	var errs sources.FieldErrors
 	for name, raw := range in {
 		if !slices.Contains(k.Secrets, name) {
 			plain[name] = raw
@@ -171,6 +172,3 @@ func (reg Registry) SplitSettings(kind string, in map[string]json.RawMessage, pr
 	}
 	return b, secrets, nil
 }
-
-// Names lists the registered kinds, sorted.
-func (reg Registry) Names() []string { return sortedKeys(reg) }

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // callLog is a Sink that records each call as a line.
@@ -27,7 +29,7 @@ func (l *callLog) record(s string) error {
 	return nil
 }
 
-func (l *callLog) Users(_ context.Context, p []UserRecord) error {
+func (l *callLog) Users(_ context.Context, p []sources.UserRecord) error {
 	keys := make([]string, len(p))
 	for i, u := range p {
 		keys[i] = u.Key
@@ -35,7 +37,7 @@ func (l *callLog) Users(_ context.Context, p []UserRecord) error {
 	return l.record(fmt.Sprint("users ", keys))
 }
 
-func (l *callLog) Groups(_ context.Context, p []GroupRecord) error {
+func (l *callLog) Groups(_ context.Context, p []sources.GroupRecord) error {
 	keys := make([]string, len(p))
 	for i, g := range p {
 		keys[i] = g.Key + fmt.Sprint(g.Members)
@@ -43,11 +45,11 @@ func (l *callLog) Groups(_ context.Context, p []GroupRecord) error {
 	return l.record(fmt.Sprint("groups ", keys))
 }
 
-func (l *callLog) Deletions(_ context.Context, d []Deletion) error {
+func (l *callLog) Deletions(_ context.Context, d []sources.Deletion) error {
 	return l.record(fmt.Sprint("deletions ", d))
 }
 
-func (l *callLog) Problem(_ context.Context, p Problem) error {
+func (l *callLog) Problem(_ context.Context, p sources.Problem) error {
 	return l.record("problem " + p.Where)
 }
 
@@ -57,24 +59,24 @@ func TestPipelineKeepsOrderAndBatches(t *testing.T) {
 	p := newPipeline(ctx, log, 3, slog.New(slog.DiscardHandler))
 	// One page slice reused for every call, as the csv source does: the
 	// pipeline must have copied the records before the source overwrites.
-	page := make([]UserRecord, 2)
+	page := make([]sources.UserRecord, 2)
 	for i := range 4 {
-		page[0], page[1] = UserRecord{Key: fmt.Sprint("u", 2*i)}, UserRecord{Key: fmt.Sprint("u", 2*i+1)}
+		page[0], page[1] = sources.UserRecord{Key: fmt.Sprint("u", 2*i)}, sources.UserRecord{Key: fmt.Sprint("u", 2*i+1)}
 		if err := p.Users(ctx, page); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.Problem(ctx, Problem{Where: "line 9"}); err != nil {
+	if err := p.Problem(ctx, sources.Problem{Where: "line 9"}); err != nil {
 		t.Fatal(err)
 	}
-	groups := []GroupRecord{{Key: "g1", Members: []string{"u1"}}, {Key: "g2"}}
+	groups := []sources.GroupRecord{{Key: "g1", Members: []string{"u1"}}, {Key: "g2"}}
 	if err := p.Groups(ctx, groups); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Deletions(ctx, []Deletion{{Kind: KindUser, Key: "u9"}}); err != nil {
+	if err := p.Deletions(ctx, []sources.Deletion{{Kind: sources.KindUser, Key: "u9"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Groups(ctx, []GroupRecord{{Key: "g3"}}); err != nil {
+	if err := p.Groups(ctx, []sources.GroupRecord{{Key: "g3"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.close(ctx, true); err != nil {
@@ -127,10 +129,10 @@ func waitIdle(t *testing.T, p *pipeline) {
 
 func TestPipelineSendsAtOnceToAnIdleWriter(t *testing.T) {
 	ctx := context.Background()
-	arrived := make(chan []UserRecord, 1)
+	arrived := make(chan []sources.UserRecord, 1)
 	p := newPipeline(ctx, notifySink{arrived}, 1000, slog.New(slog.DiscardHandler))
 	waitIdle(t, p)
-	if err := p.Users(ctx, []UserRecord{{Key: "u1"}}); err != nil {
+	if err := p.Users(ctx, []sources.UserRecord{{Key: "u1"}}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -153,7 +155,7 @@ func TestPipelineGathersWhileTheWriterIsBusy(t *testing.T) {
 	p := newPipeline(ctx, &gateSink{callLog: log, gate: release, entered: entered}, 3, slog.New(slog.DiscardHandler))
 	waitIdle(t, p)
 	for i := range 5 {
-		if err := p.Users(ctx, []UserRecord{{Key: fmt.Sprint("u", i)}}); err != nil {
+		if err := p.Users(ctx, []sources.UserRecord{{Key: fmt.Sprint("u", i)}}); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
@@ -172,15 +174,15 @@ func TestPipelineGathersWhileTheWriterIsBusy(t *testing.T) {
 }
 
 // notifySink passes users pages to a channel.
-type notifySink struct{ ch chan []UserRecord }
+type notifySink struct{ ch chan []sources.UserRecord }
 
-func (n notifySink) Users(_ context.Context, p []UserRecord) error {
+func (n notifySink) Users(_ context.Context, p []sources.UserRecord) error {
 	n.ch <- p
 	return nil
 }
-func (notifySink) Groups(context.Context, []GroupRecord) error { return nil }
-func (notifySink) Deletions(context.Context, []Deletion) error { return nil }
-func (notifySink) Problem(context.Context, Problem) error      { return nil }
+func (notifySink) Groups(context.Context, []sources.GroupRecord) error { return nil }
+func (notifySink) Deletions(context.Context, []sources.Deletion) error { return nil }
+func (notifySink) Problem(context.Context, sources.Problem) error      { return nil }
 
 // gateSink records calls and holds each until gate closes; entered
 // hears of the first.
@@ -190,7 +192,7 @@ type gateSink struct {
 	entered chan struct{}
 }
 
-func (g *gateSink) Users(ctx context.Context, p []UserRecord) error {
+func (g *gateSink) Users(ctx context.Context, p []sources.UserRecord) error {
 	err := g.callLog.Users(ctx, p)
 	select {
 	case g.entered <- struct{}{}:
@@ -207,7 +209,7 @@ func TestPipelineStopsTheSourceAfterAWriteFails(t *testing.T) {
 	var err error
 	sent := 0
 	for i := 0; i < 100 && err == nil; i++ {
-		err = p.Users(ctx, []UserRecord{{Key: fmt.Sprint("u", i)}})
+		err = p.Users(ctx, []sources.UserRecord{{Key: fmt.Sprint("u", i)}})
 		sent++
 	}
 	if !errors.Is(err, errSinkFull) {
@@ -231,12 +233,12 @@ func TestPipelineAfterASourceErrorWritesOnlyWhatWasQueued(t *testing.T) {
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	p := newPipeline(ctx, &gateSink{callLog: log, gate: release, entered: entered}, 2, slog.New(slog.DiscardHandler))
 	waitIdle(t, p)
-	if err := p.Users(ctx, []UserRecord{{Key: "u1"}}); err != nil {
+	if err := p.Users(ctx, []sources.UserRecord{{Key: "u1"}}); err != nil {
 		t.Fatal(err)
 	}
 	<-entered
 	// u2 is still being gathered when the source fails: it is not written.
-	if err := p.Users(ctx, []UserRecord{{Key: "u2"}}); err != nil {
+	if err := p.Users(ctx, []sources.UserRecord{{Key: "u2"}}); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -257,7 +259,7 @@ func TestPipelineCanceledWhileWaiting(t *testing.T) {
 	time.AfterFunc(20*time.Millisecond, cancel)
 	var err error
 	for i := 0; i < 10 && err == nil; i++ {
-		err = p.Users(ctx, []UserRecord{{Key: fmt.Sprint("u", i)}})
+		err = p.Users(ctx, []sources.UserRecord{{Key: fmt.Sprint("u", i)}})
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Users on a canceled run: %v", err)
@@ -268,20 +270,20 @@ func TestPipelineCanceledWhileWaiting(t *testing.T) {
 
 type blockingSink struct{ block chan struct{} }
 
-func (b blockingSink) Users(context.Context, []UserRecord) error {
+func (b blockingSink) Users(context.Context, []sources.UserRecord) error {
 	<-b.block
 	return nil
 }
-func (blockingSink) Groups(context.Context, []GroupRecord) error { return nil }
-func (blockingSink) Deletions(context.Context, []Deletion) error { return nil }
-func (blockingSink) Problem(context.Context, Problem) error      { return nil }
+func (blockingSink) Groups(context.Context, []sources.GroupRecord) error { return nil }
+func (blockingSink) Deletions(context.Context, []sources.Deletion) error { return nil }
+func (blockingSink) Problem(context.Context, sources.Problem) error      { return nil }
 
 func TestPipelineTurnsAWriterPanicIntoTheRunsError(t *testing.T) {
 	ctx := context.Background()
 	p := newPipeline(ctx, panickingSink{}, 1, slog.New(slog.DiscardHandler))
 	var err error
 	for i := 0; i < 10 && err == nil; i++ {
-		err = p.Users(ctx, []UserRecord{{Key: fmt.Sprint("u", i)}})
+		err = p.Users(ctx, []sources.UserRecord{{Key: fmt.Sprint("u", i)}})
 	}
 	if err == nil || !strings.Contains(err.Error(), "the sync engine crashed") || !strings.Contains(err.Error(), "nil map") {
 		t.Fatalf("Users after the writer panicked: %v", err)
@@ -293,7 +295,7 @@ func TestPipelineTurnsAWriterPanicIntoTheRunsError(t *testing.T) {
 
 type panickingSink struct{ blockingSink }
 
-func (panickingSink) Users(context.Context, []UserRecord) error {
+func (panickingSink) Users(context.Context, []sources.UserRecord) error {
 	var m map[string]int
 	m["x"]++ // assignment to entry in nil map
 	return nil

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -23,7 +24,7 @@ type RunnerStore interface {
 // runner_lease.go.
 type Runner struct {
 	store  RunnerStore
-	kinds  Registry
+	kinds  sources.Registry
 	sealer *Sealer
 	engine *Engine
 	log    *slog.Logger
@@ -65,7 +66,7 @@ type RunnerOptions struct {
 }
 
 // NewRunner returns a runner.
-func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOptions) *Runner {
+func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts RunnerOptions) *Runner {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 4
 	}
@@ -91,7 +92,7 @@ func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOpt
 func (r *Runner) Engine() *Engine { return r.engine }
 
 // Kinds returns the registry.
-func (r *Runner) Kinds() Registry { return r.kinds }
+func (r *Runner) Kinds() sources.Registry { return r.kinds }
 
 // Sealer returns the secret sealer.
 func (r *Runner) Sealer() *Sealer { return r.sealer }
@@ -141,7 +142,7 @@ func (r *Runner) Start(ctx context.Context, sourceID string, t Trigger) (storage
 	if err != nil {
 		return storage.Run{}, err
 	}
-	prep, err := r.kinds.Prepare(src, r.sealer)
+	prep, err := Prepare(r.kinds, src, r.sealer)
 	if err != nil {
 		return storage.Run{}, err
 	}
@@ -211,7 +212,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		cancel(errors.New(reason))
 	})
 	if obs := r.ObserveUpstream; obs != nil {
-		ctx = WithUpstreamObserver(ctx, func(outcome string) { obs(src, outcome) })
+		ctx = sources.WithUpstreamObserver(ctx, func(outcome string) { obs(src, outcome) })
 	}
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
@@ -443,7 +444,7 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	prep, err := r.kinds.Prepare(src, r.sealer)
+	prep, err := Prepare(r.kinds, src, r.sealer)
 	if err != nil {
 		return err
 	}
@@ -451,7 +452,7 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	t, ok := opened.(Tester)
+	t, ok := opened.(sources.Tester)
 	if !ok {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -62,8 +63,8 @@ func NewEngine(store EngineStore, log *slog.Logger) *Engine {
 type Job struct {
 	Source  storage.Source
 	Run     storage.Run // already stored, status running
-	Opened  Source
-	Mapping compiledMapping
+	Opened  sources.Source
+	Mapping sources.CompiledMapping
 	Scope   Scope
 	Full    bool
 	DryRun  bool
@@ -91,7 +92,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 		return st.fail(ctx, fmt.Errorf("count the source's objects: %w", err))
 	}
 	st.ownedBefore = users + groups
-	req := Request{Cursor: job.Source.Cursor, Full: job.Full}
+	req := sources.Request{Cursor: job.Source.Cursor, Full: job.Full}
 	if job.Full {
 		req.Cursor = nil
 	}
@@ -141,15 +142,15 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 // sync runs the source. A connector that panics, in Sync or in a
 // goroutine it ran through Recover, fails its run instead of taking the
 // whole server, and its SCIM service, down with it.
-func (e *Engine) sync(ctx context.Context, job Job, req Request, out Sink) (Result, error) {
-	var res Result
-	err := Recover(func() (err error) {
+func (e *Engine) sync(ctx context.Context, job Job, req sources.Request, out sources.Sink) (sources.Result, error) {
+	var res sources.Result
+	err := sources.Recover(func() (err error) {
 		res, err = job.Opened.Sync(ctx, req, out)
 		return err
 	})
-	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+	if pe := (*sources.PanicError)(nil); errors.As(err, &pe) {
 		e.log.Error("source crashed", "source", job.Source.Name, "kind", job.Source.Kind, "panic", pe.Value, "stack", string(pe.Stack))
-		return Result{}, fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, pe.Value)
+		return sources.Result{}, fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, pe.Value)
 	}
 	return res, err
 }
@@ -176,7 +177,7 @@ type runState struct {
 	run   storage.Run
 
 	ownedBefore int
-	explicit    []Deletion
+	explicit    []sources.Deletion
 	problems    int
 
 	// seenUsers and seenGroups map the source keys this run received (in
@@ -256,14 +257,14 @@ func (st *runState) fail(ctx context.Context, err error) Outcome {
 
 // Users writes a batch the pipeline gathered (at most BatchSize records,
 // fewer when the writer was idle).
-func (st *runState) Users(ctx context.Context, page []UserRecord) error {
-	return inBatches(page, st.e.BatchSize, func(b []UserRecord) error { return st.writeUsers(ctx, b, nil) })
+func (st *runState) Users(ctx context.Context, page []sources.UserRecord) error {
+	return inBatches(page, st.e.BatchSize, func(b []sources.UserRecord) error { return st.writeUsers(ctx, b, nil) })
 }
 
 // Groups writes a batch of groups; the pipeline sends a group only after
 // the users before it, so its members resolve.
-func (st *runState) Groups(ctx context.Context, page []GroupRecord) error {
-	return inBatches(page, st.e.BatchSize, func(b []GroupRecord) error { return st.writeGroups(ctx, b) })
+func (st *runState) Groups(ctx context.Context, page []sources.GroupRecord) error {
+	return inBatches(page, st.e.BatchSize, func(b []sources.GroupRecord) error { return st.writeGroups(ctx, b) })
 }
 
 // inBatches calls write for consecutive slices of at most size records.
@@ -279,14 +280,14 @@ func inBatches[T any](recs []T, size int, write func([]T) error) error {
 }
 
 // Deletions are applied at the end of the run, through the guard.
-func (st *runState) Deletions(_ context.Context, d []Deletion) error {
+func (st *runState) Deletions(_ context.Context, d []sources.Deletion) error {
 	st.explicit = append(st.explicit, d...)
 	return nil
 }
 
 // Problem records an unreadable record; the enumeration is then not
 // complete enough to delete anything.
-func (st *runState) Problem(_ context.Context, p Problem) error {
+func (st *runState) Problem(_ context.Context, p sources.Problem) error {
 	st.problems++
 	st.run.Counts.Errors++
 	st.change(storage.Change{Action: storage.ChangeError, Detail: p.Where + ": " + p.Message})

@@ -1,11 +1,11 @@
-package sources_test
+package engine_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -22,7 +22,7 @@ func TestSourceUserNamesMeetTheIdentifierRules(t *testing.T) {
 		sourcetest.User("decomposed", "jose\u0301@example.com"),
 		sourcetest.User("composed", "JOS\u00c9@example.com"),
 	)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 5, Created: 2, Conflicts: 3})
 	users := e.users(t)
 	if len(users) != 2 || users["ok@example.com"].ExternalID != "ok" || users["jose\u0301@example.com"].ExternalID != "decomposed" {
