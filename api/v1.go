@@ -34,8 +34,6 @@ type SyncControl interface {
 	Reject(ctx context.Context, sourceID, runID, actor string) (storage.Run, error)
 	Test(ctx context.Context, sourceID string) error
 	Running(sourceID string) (string, bool)
-	Kinds() sources.Registry
-	Sealer() *engine.Sealer
 }
 
 // apiError is the config API's error body:

@@ -95,7 +95,7 @@ func (s *Server) sourceView(ctx context.Context, src storage.Source) sourceJSON 
 	}
 	sort.Strings(v.SecretsSet)
 	v.Mapping = splitMapping(src.Mapping)
-	if kind, ok := s.cfg.Sync.Kinds()[src.Kind]; ok {
+	if kind, ok := s.cfg.Kinds[src.Kind]; ok {
 		v.EffectiveMapping = mappingJSON{
 			User:  kind.UserMapping.Merge(v.Mapping.User),
 			Group: kind.GroupMapping.Merge(v.Mapping.Group),
@@ -158,7 +158,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 		errs.Add("name", "the name %s", p)
 	}
 	if src.Kind == "" {
-		errs.Add("kind", "required; one of %s", strings.Join(s.cfg.Sync.Kinds().Names(), ", "))
+		errs.Add("kind", "required; one of %s", strings.Join(s.cfg.Kinds.Names(), ", "))
 	}
 	if in.Enabled != nil {
 		src.Enabled = *in.Enabled
@@ -232,14 +232,14 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 				settings[k] = v
 			}
 			for k, v := range in.Settings {
-				if string(v) == "null" && !isSecret(s.cfg.Sync.Kinds(), src.Kind, k) {
+				if string(v) == "null" && !isSecret(s.cfg.Kinds, src.Kind, k) {
 					delete(settings, k)
 					continue
 				}
 				settings[k] = v
 			}
 		}
-		plain, secrets, err := engine.SplitSettings(s.cfg.Sync.Kinds(), src.Kind, settings, src.Secrets, s.cfg.Sync.Sealer())
+		plain, secrets, err := engine.SplitSettings(s.cfg.Kinds, src.Kind, settings, src.Secrets, s.cfg.Sealer)
 		if err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 	// The kind checks its settings, the mapping, the scope and the
 	// policy; every problem is reported in one answer.
 	if src.Kind != "" && errs["kind"] == "" {
-		_, err := engine.Prepare(s.cfg.Sync.Kinds(), *src, s.cfg.Sync.Sealer())
+		_, err := engine.Prepare(s.cfg.Kinds, *src, s.cfg.Sealer)
 		var inv *sources.InvalidConfigError
 		if errors.As(err, &inv) {
 			for f, msg := range inv.Fields {

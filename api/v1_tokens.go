@@ -107,7 +107,7 @@ func (s *Server) listKinds(c echo.Context) error {
 		DefaultMapping mappingJSON `json:"defaultMapping"`
 	}
 	out := []kindJSON{}
-	reg := s.cfg.Sync.Kinds()
+	reg := s.cfg.Kinds
 	for _, name := range reg.Names() {
 		k := reg[name]
 		secrets := k.Secrets

@@ -69,7 +69,7 @@ func New(t testing.TB, kinds sources.Registry, opts Options) *App {
 	}
 	a.Runner = engine.NewRunner(st, kinds, a.Sealer, opts.Runner)
 	t.Cleanup(func() { a.Runner.Shutdown(context.Background()) })
-	a.Server, err = api.New(api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, BootstrapAdminToken: opts.BootstrapAdminToken})
+	a.Server, err = api.New(api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, Kinds: kinds, Sealer: a.Sealer, BootstrapAdminToken: opts.BootstrapAdminToken})
 	if err != nil {
 		t.Fatal(err)
 	}

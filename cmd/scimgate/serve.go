@@ -88,7 +88,8 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	runner := engine.NewRunner(store, kinds(cfg), sealer, engine.RunnerOptions{
+	reg := kinds(cfg)
+	runner := engine.NewRunner(store, reg, sealer, engine.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
@@ -100,6 +101,8 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		BaseURL:             cfg.BaseURL,
 		MaxBodyBytes:        cfg.MaxBodyBytes,
 		Sync:                runner,
+		Kinds:               reg,
+		Sealer:              sealer,
 		BootstrapAdminToken: adminToken,
 
 		AuthFailuresPerMinute:  int(cfg.AuthFailuresPerMinute),

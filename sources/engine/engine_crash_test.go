@@ -122,8 +122,7 @@ func TestAFailedRunCountsWhatItCommitted(t *testing.T) {
 // any point leaves a run whose counts match its writes (the run is then
 // failed as it stands at the next start, see RecoverInterrupted).
 func TestRunCountsAreStoredWithTheirWrites(t *testing.T) {
-	e := newEnv(t, storage.DeletionPolicy{})
-	e.runner.Engine().BatchSize = 1 // one transaction per user
+	e := newEnvBatch(t, storage.DeletionPolicy{}, 1) // one transaction per user
 	e.ds.SetUsers(tenUsers()...)
 	e.ds.Block = make(chan struct{}) // the source stops after its first page of two
 	ctx := context.Background()

@@ -30,7 +30,7 @@ import (
 // at about three batches. After the writer fails, every call returns its
 // error so the source stops.
 type pipeline struct {
-	next   sources.Sink
+	next   batchWriter
 	size   int
 	calls  chan call
 	done   chan struct{}
@@ -48,7 +48,7 @@ type pipeline struct {
 
 type call func(ctx context.Context) error
 
-func newPipeline(ctx context.Context, next sources.Sink, size int, log *slog.Logger) *pipeline {
+func newPipeline(ctx context.Context, next batchWriter, size int, log *slog.Logger) *pipeline {
 	p := &pipeline{next: next, size: max(size, 1), calls: make(chan call, 1), done: make(chan struct{}), log: log}
 	go p.write(ctx)
 	return p
@@ -115,15 +115,26 @@ func (p *pipeline) send(ctx context.Context, c call) error {
 	}
 }
 
-// userPreparer is a Sink that can do the part of handling users that
-// depends on the records alone ahead of writing them: the pipeline does
-// it on the source's goroutine, so the one writer does less. Preparing
-// takes all that is needed from the records' Attrs, so the pipeline drops
-// them from the batch it queues (a tenth of the run's peak memory in the
-// csv benchmark).
-type userPreparer interface {
+// batchWriter is what the pipeline hands its batches to: the run
+// (*runState) in production, recording fakes in tests. It is a
+// sources.Sink whose Users are split in two steps, so that the part of
+// handling users that depends on the records alone is done ahead of
+// writing them, on the source's goroutine, and the one writer does less:
+//   - prepareUsers is called on the source's goroutine with a batch; it
+//     must take all it needs from the records' Attrs, because the
+//     pipeline then drops them from the batch it queues (a tenth of the
+//     run's peak memory in the csv benchmark);
+//   - writeUsers is called on the writer goroutine with the same batch
+//     and what prepareUsers returned for it.
+//
+// Groups, Deletions and Problem are called on the writer goroutine, as
+// the Sink contract says.
+type batchWriter interface {
 	prepareUsers(recs []sources.UserRecord) []preparedUser
 	writeUsers(ctx context.Context, recs []sources.UserRecord, prep []preparedUser) error
+	Groups(ctx context.Context, page []sources.GroupRecord) error
+	Deletions(ctx context.Context, d []sources.Deletion) error
+	Problem(ctx context.Context, p sources.Problem) error
 }
 
 func (p *pipeline) sendUsers(ctx context.Context) error {
@@ -132,17 +143,14 @@ func (p *pipeline) sendUsers(ctx context.Context) error {
 	}
 	batch := p.users
 	p.users = nil // the writer owns batch now
-	if up, ok := p.next.(userPreparer); ok {
-		var prep []preparedUser
-		if err := p.guard(func() { prep = up.prepareUsers(batch) }); err != nil {
-			return err
-		}
-		for i := range batch {
-			batch[i].Attrs = nil
-		}
-		return p.send(ctx, func(ctx context.Context) error { return up.writeUsers(ctx, batch, prep) })
+	var prep []preparedUser
+	if err := p.guard(func() { prep = p.next.prepareUsers(batch) }); err != nil {
+		return err
 	}
-	return p.send(ctx, func(ctx context.Context) error { return p.next.Users(ctx, batch) })
+	for i := range batch {
+		batch[i].Attrs = nil
+	}
+	return p.send(ctx, func(ctx context.Context) error { return p.next.writeUsers(ctx, batch, prep) })
 }
 
 func (p *pipeline) sendGroups(ctx context.Context) error {

@@ -56,7 +56,7 @@ func (l *callLog) Problem(_ context.Context, p sources.Problem) error {
 func TestPipelineKeepsOrderAndBatches(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{}
-	p := newPipeline(ctx, log, 3, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{log}, 3, slog.New(slog.DiscardHandler))
 	// One page slice reused for every call, as the csv source does: the
 	// pipeline must have copied the records before the source overwrites.
 	page := make([]sources.UserRecord, 2)
@@ -130,7 +130,7 @@ func waitIdle(t *testing.T, p *pipeline) {
 func TestPipelineSendsAtOnceToAnIdleWriter(t *testing.T) {
 	ctx := context.Background()
 	arrived := make(chan []sources.UserRecord, 1)
-	p := newPipeline(ctx, notifySink{arrived}, 1000, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{notifySink{arrived}}, 1000, slog.New(slog.DiscardHandler))
 	waitIdle(t, p)
 	if err := p.Users(ctx, []sources.UserRecord{{Key: "u1"}}); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestPipelineGathersWhileTheWriterIsBusy(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{}
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
-	p := newPipeline(ctx, &gateSink{callLog: log, gate: release, entered: entered}, 3, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{&gateSink{callLog: log, gate: release, entered: entered}}, 3, slog.New(slog.DiscardHandler))
 	waitIdle(t, p)
 	for i := range 5 {
 		if err := p.Users(ctx, []sources.UserRecord{{Key: fmt.Sprint("u", i)}}); err != nil {
@@ -205,7 +205,7 @@ func (g *gateSink) Users(ctx context.Context, p []sources.UserRecord) error {
 func TestPipelineStopsTheSourceAfterAWriteFails(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{failOn: 1}
-	p := newPipeline(ctx, log, 1, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{log}, 1, slog.New(slog.DiscardHandler))
 	var err error
 	sent := 0
 	for i := 0; i < 100 && err == nil; i++ {
@@ -231,7 +231,7 @@ func TestPipelineAfterASourceErrorWritesOnlyWhatWasQueued(t *testing.T) {
 	ctx := context.Background()
 	log := &callLog{}
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
-	p := newPipeline(ctx, &gateSink{callLog: log, gate: release, entered: entered}, 2, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{&gateSink{callLog: log, gate: release, entered: entered}}, 2, slog.New(slog.DiscardHandler))
 	waitIdle(t, p)
 	if err := p.Users(ctx, []sources.UserRecord{{Key: "u1"}}); err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func TestPipelineAfterASourceErrorWritesOnlyWhatWasQueued(t *testing.T) {
 func TestPipelineCanceledWhileWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	block := make(chan struct{})
-	p := newPipeline(ctx, blockingSink{block}, 1, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{blockingSink{block}}, 1, slog.New(slog.DiscardHandler))
 	// The writer is stuck, so the third page waits for room until the run
 	// is canceled.
 	time.AfterFunc(20*time.Millisecond, cancel)
@@ -280,7 +280,7 @@ func (blockingSink) Problem(context.Context, sources.Problem) error      { retur
 
 func TestPipelineTurnsAWriterPanicIntoTheRunsError(t *testing.T) {
 	ctx := context.Background()
-	p := newPipeline(ctx, panickingSink{}, 1, slog.New(slog.DiscardHandler))
+	p := newPipeline(ctx, sinkWriter{panickingSink{}}, 1, slog.New(slog.DiscardHandler))
 	var err error
 	for i := 0; i < 10 && err == nil; i++ {
 		err = p.Users(ctx, []sources.UserRecord{{Key: fmt.Sprint("u", i)}})
@@ -299,4 +299,69 @@ func (panickingSink) Users(context.Context, []sources.UserRecord) error {
 	var m map[string]int
 	m["x"]++ // assignment to entry in nil map
 	return nil
+}
+
+// sinkWriter feeds a plain Sink from the pipeline: users are not prepared
+// ahead, and the Sink gets them in writeUsers.
+type sinkWriter struct{ sources.Sink }
+
+func (sinkWriter) prepareUsers([]sources.UserRecord) []preparedUser { return nil }
+
+func (w sinkWriter) writeUsers(ctx context.Context, recs []sources.UserRecord, _ []preparedUser) error {
+	return w.Users(ctx, recs)
+}
+
+// preparingWriter records what the pipeline hands each step of a user
+// batch: the attributes prepareUsers saw, and those writeUsers got.
+type preparingWriter struct {
+	sinkWriter
+	prepared, written []string
+	prepsWritten      int
+}
+
+func (w *preparingWriter) prepareUsers(recs []sources.UserRecord) []preparedUser {
+	out := make([]preparedUser, len(recs))
+	for i, r := range recs {
+		w.prepared = append(w.prepared, r.Key+"="+r.Attrs["title"])
+		out[i].managerKey = "prep of " + r.Key
+	}
+	return out
+}
+
+func (w *preparingWriter) writeUsers(_ context.Context, recs []sources.UserRecord, prep []preparedUser) error {
+	for i, r := range recs {
+		w.written = append(w.written, fmt.Sprint(r.Key, "=", r.Attrs["title"], ", ", prep[i].managerKey))
+	}
+	w.prepsWritten += len(prep)
+	return nil
+}
+
+// TestPipelinePreparesUsersAheadOfWriting: each user batch is prepared
+// with the records' attributes, then written with what preparing gave,
+// the attributes dropped (the writer must not need them).
+func TestPipelinePreparesUsersAheadOfWriting(t *testing.T) {
+	ctx := context.Background()
+	w := &preparingWriter{sinkWriter: sinkWriter{&callLog{}}}
+	p := newPipeline(ctx, w, 2, slog.New(slog.DiscardHandler))
+	page := []sources.UserRecord{
+		{Key: "u1", Attrs: map[string]string{"title": "a"}},
+		{Key: "u2", Attrs: map[string]string{"title": "b"}},
+		{Key: "u3", Attrs: map[string]string{"title": "c"}},
+	}
+	if err := p.Users(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.close(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"u1=a", "u2=b", "u3=c"}; !reflect.DeepEqual(w.prepared, want) {
+		t.Errorf("prepared %q, want %q", w.prepared, want)
+	}
+	if want := []string{"u1=, prep of u1", "u2=, prep of u2", "u3=, prep of u3"}; !reflect.DeepEqual(w.written, want) {
+		t.Errorf("written %q, want %q", w.written, want)
+	}
+	if page[0].Attrs["title"] != "a" {
+		// The pipeline copies records before dropping what it copied.
+		t.Errorf("the source's own records lost their attributes: %v", page[0])
+	}
 }

@@ -28,6 +28,13 @@ type env struct {
 
 func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
 	t.Helper()
+	return newEnvBatch(t, policy, 3) // several batches even for small data
+}
+
+// newEnvBatch is newEnv with the engine writing batchSize records per
+// transaction.
+func newEnvBatch(t *testing.T, policy storage.DeletionPolicy, batchSize int) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{ds: &sourcetest.Dataset{}, now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 	// One clock for the store and the runner, as in production: grace
@@ -44,9 +51,8 @@ func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
 		t.Fatal(err)
 	}
 	e.runner = engine.NewRunner(store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
-		engine.RunnerOptions{})
+		engine.RunnerOptions{BatchSize: batchSize})
 	t.Cleanup(func() { e.runner.Shutdown(context.Background()) })
-	e.runner.Engine().BatchSize = 3 // several batches even for small data
 	if policy.Policy == "" {
 		policy = storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 40}
 	}

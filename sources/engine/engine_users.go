@@ -322,7 +322,7 @@ func countUserWrites(c storage.RunCounts, writes []*mappedUser) storage.RunCount
 // the change log, while it has room.
 func (st *runState) beforeImages(ctx context.Context, writes []*mappedUser) map[string][]byte {
 	out := map[string][]byte{}
-	room := st.e.ChangeLogCap - st.changeSeq
+	room := st.e.changeLogCap - st.changeSeq
 	for _, m := range writes {
 		if len(out) >= room {
 			break

@@ -26,7 +26,7 @@ type Runner struct {
 	store  RunnerStore
 	kinds  sources.Registry
 	sealer *Sealer
-	engine *Engine
+	engine *engine
 	log    *slog.Logger
 	now    func() time.Time
 	// Observe, when set, is told about every finished run (metrics).
@@ -63,6 +63,10 @@ type RunnerOptions struct {
 	// RecoverInterrupted then fails the runs a stopped process left behind
 	// at once instead of after their leases expire.
 	SingleProcess bool
+	// BatchSize is the most records one write transaction holds (default
+	// 5,000, see engine.batchSize); tests make it small to see several
+	// batches in a small directory.
+	BatchSize int
 }
 
 // NewRunner returns a runner.
@@ -80,22 +84,13 @@ func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts R
 	leases, _ := store.(storage.LeaseStore)
 	return &Runner{
 		store: store, kinds: kinds, sealer: sealer, log: opts.Logger, now: store.Now,
-		engine: NewEngine(store, opts.Logger),
+		engine: newEngine(store, opts.Logger, opts.BatchSize),
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
 		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
 		singleProcess: opts.SingleProcess,
 	}
 }
-
-// Engine returns the runner's engine (tests tune its batch size).
-func (r *Runner) Engine() *Engine { return r.engine }
-
-// Kinds returns the registry.
-func (r *Runner) Kinds() sources.Registry { return r.kinds }
-
-// Sealer returns the secret sealer.
-func (r *Runner) Sealer() *Sealer { return r.sealer }
 
 // BusyError says a source already has a run in progress; a run-now is
 // refused rather than queued, so an admin never stacks up runs.
@@ -239,7 +234,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.finish(record, src, run, false)
 		return
 	}
-	out := r.engine.Execute(ctx, Job{
+	out := r.engine.execute(ctx, runJob{
 		Source: src, Run: run, Opened: opened, Mapping: prep.Mapping, Scope: prep.Scope,
 		Full: t.Full, DryRun: t.DryRun, Precedence: r.precedence(record),
 	})
@@ -418,7 +413,7 @@ func (r *Runner) decide(ctx context.Context, sourceID, runID, actor string, appr
 			break
 		}
 	}
-	applied, err := r.engine.ApplyHeld(ctx, src, run, pending)
+	applied, err := r.engine.applyHeld(ctx, src, run, pending)
 	if err != nil {
 		return storage.Run{}, fmt.Errorf("apply held deletions: %w", err)
 	}

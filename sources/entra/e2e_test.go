@@ -39,7 +39,13 @@ type app struct {
 // clock in its configs.
 func newApp(t testing.TB, kind sources.Kind) *app {
 	t.Helper()
-	base := apitest.New(t, sources.Registry{"entra": kind}, apitest.Options{})
+	return newAppWith(t, kind, apitest.Options{})
+}
+
+// newAppWith is newApp with options for the app (the runner's batch size).
+func newAppWith(t testing.TB, kind sources.Kind, opts apitest.Options) *app {
+	t.Helper()
+	base := apitest.New(t, sources.Registry{"entra": kind}, opts)
 	return &app{URL: base.URL, Store: base.Store, Runner: base.Runner, Kinds: base.Kinds, Sealer: base.Sealer,
 		Admin: base.Admin, Reader: base.Reader, http: base.Client}
 }

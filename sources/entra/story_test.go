@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimgate/scimgate/api/apitest"
 	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/entra/graphtest"
@@ -97,14 +98,14 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 	tn := graphtest.New(graphtest.Options{UserPageSize: 50, MemberBudget: 5000})
 	t.Cleanup(tn.Close)
 	seed := tn.Seed(graphtest.SeedOptions{Users: 1000, Groups: 20})
-	a := newApp(t, entra.Kind())
+	// Pages are written before the kill: batches of 100.
+	a := newAppWith(t, entra.Kind(), apitest.Options{Runner: engine.RunnerOptions{BatchSize: 100}})
 	id := a.createSource(t, tn, nil)
 
 	// The first, full run dies halfway through the users (the process
 	// stops: the runner shuts down mid-request): one page of groups, 14
 	// of 20 pages of users.
 	killAt := 1 + 14
-	a.Runner.Engine().BatchSize = 100 // pages are written before the kill
 	tn.After(killAt, func() { go kill(a.Runner) })
 	killed := a.run(t, id)
 	if killed.Status != storage.RunFailed || !strings.Contains(killed.Error, "cancel") || killed.Cursor != nil {
@@ -116,8 +117,7 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 	}
 	// A new process: a new runner over the same database.
 	restart := func() *engine.Runner {
-		r := engine.NewRunner(a.Store, a.Kinds, a.Sealer, engine.RunnerOptions{})
-		r.Engine().BatchSize = 100
+		r := engine.NewRunner(a.Store, a.Kinds, a.Sealer, engine.RunnerOptions{BatchSize: 100})
 		t.Cleanup(func() { r.Shutdown(context.Background()) })
 		return r
 	}
