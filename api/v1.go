@@ -72,6 +72,8 @@ func (s *Server) writeAPIError(c echo.Context, err error) error {
 		ae = &apiError{Status: http.StatusConflict, Code: "run_in_progress", Message: busy.Error(), RunID: busy.RunID}
 	case errors.As(err, &held):
 		ae = &apiError{Status: http.StatusConflict, Code: "run_held", Message: held.Error(), RunID: held.RunID}
+	case errors.Is(err, engine.ErrSealedWithOtherKey), errors.Is(err, engine.ErrLegacySeal):
+		ae = &apiError{Status: http.StatusConflict, Code: "secret_unreadable", Message: err.Error()}
 	case errors.Is(err, engine.ErrNotHeld):
 		ae = &apiError{Status: http.StatusConflict, Code: "not_held", Message: err.Error()}
 	case errors.Is(err, engine.ErrShuttingDown):

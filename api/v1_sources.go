@@ -239,7 +239,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 				settings[k] = v
 			}
 		}
-		plain, secrets, err := engine.SplitSettings(s.cfg.Kinds, src.Kind, settings, src.Secrets, s.cfg.Sealer)
+		plain, secrets, err := engine.SplitSettings(s.cfg.Kinds, src.ID, src.Kind, settings, src.Secrets, s.cfg.Sealer)
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,9 @@ func (s *Server) createSource(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	src := storage.Source{}
+	// The id is chosen before the store sees the source, so its secrets
+	// are sealed for it (see engine.Sealer).
+	src := storage.Source{ID: storage.NewID()}
 	if err := s.apply(&src, in, true); err != nil {
 		return err
 	}

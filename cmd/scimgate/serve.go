@@ -88,6 +88,9 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := resealSecrets(ctx, store, sealer, logger); err != nil {
+		return err
+	}
 	reg := kinds(cfg)
 	runner := engine.NewRunner(store, reg, sealer, engine.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,

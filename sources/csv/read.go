@@ -122,8 +122,8 @@ func jsonError(name string, element int, dec *json.Decoder, err error) error {
 	return fmt.Errorf("csv: %s: element %d is not a valid JSON object (near byte %d)", name, element, dec.InputOffset())
 }
 
-func checkHeader(dirs Dirs, path string, allowed, required []string) error {
-	f, err := openFile(dirs, path)
+func checkHeader(allow Confinement, path string, allowed, required []string) error {
+	f, err := allow.open(path)
 	if err != nil {
 		return err
 	}
@@ -142,8 +142,8 @@ func checkHeader(dirs Dirs, path string, allowed, required []string) error {
 
 func isJSON(path string) bool { return strings.EqualFold(filepath.Ext(path), ".json") }
 
-func readUsers(ctx context.Context, dirs Dirs, path string, out sources.Sink) error {
-	f, err := openFile(dirs, path)
+func readUsers(ctx context.Context, allow Confinement, path string, out sources.Sink) error {
+	f, err := allow.open(path)
 	if err != nil {
 		return err
 	}
@@ -222,8 +222,8 @@ func userRecord(row map[string]string) (sources.UserRecord, string) {
 	return sources.UserRecord{Key: row["externalId"], Attrs: row}, ""
 }
 
-func readGroups(ctx context.Context, dirs Dirs, path string, out sources.Sink) error {
-	f, err := openFile(dirs, path)
+func readGroups(ctx context.Context, allow Confinement, path string, out sources.Sink) error {
+	f, err := allow.open(path)
 	if err != nil {
 		return err
 	}
