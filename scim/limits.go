@@ -30,7 +30,7 @@ const (
 	// size instead.
 	MaxValues = 100
 	// MaxNameChars bounds the names of tokens and sources in the config API.
-	MaxNameChars = 128
+	MaxNameChars = storage.MaxNameChars
 )
 
 // IdentifierProblem says what is wrong with identifier s, or "" when

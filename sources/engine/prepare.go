@@ -48,16 +48,10 @@ func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared
 			errs.Add("settings."+field, "%s", msg)
 		}
 	}
-	userMapping := kind.UserMapping.Merge(filterPrefix(src.Mapping, "user."))
-	groupMapping := kind.GroupMapping.Merge(filterPrefix(src.Mapping, "group."))
+	userMapping, groupMapping := effectiveMappings(kind, src.Mapping)
 	cm, merrs := sources.CompileMappings(userMapping, groupMapping)
 	for f, msg := range merrs {
 		errs.Add(f, "%s", msg)
-	}
-	for k := range src.Mapping {
-		if !strings.HasPrefix(k, "user.") && !strings.HasPrefix(k, "group.") {
-			errs.Add("mapping."+k, "mapping keys start with user. or group. (e.g. user.userName)")
-		}
 	}
 	p.Mapping = cm
 	if p.Scope, err = ParseScope(src.Scope); err != nil {
@@ -88,15 +82,21 @@ func validateDeletion(d storage.DeletionPolicy, errs *sources.FieldErrors) {
 	}
 }
 
-// filterPrefix returns the entries of m under prefix, with it cut off.
-func filterPrefix(m map[string]string, prefix string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		if rest, ok := strings.CutPrefix(k, prefix); ok {
-			out[rest] = v
-		}
+// effectiveMappings are the kind's default mappings with the source's
+// overrides applied.
+func effectiveMappings(kind sources.Kind, m storage.SourceMapping) (user, group sources.Mapping) {
+	return kind.UserMapping.Merge(m.User), kind.GroupMapping.Merge(m.Group)
+}
+
+// EffectiveMappings are the mappings a run of src applies: its kind's
+// defaults with src's overrides; ok is false for a kind reg does not have.
+func EffectiveMappings(reg sources.Registry, src storage.Source) (user, group sources.Mapping, ok bool) {
+	kind, ok := reg[src.Kind]
+	if !ok {
+		return nil, nil, false
 	}
-	return out
+	user, group = effectiveMappings(kind, src.Mapping)
+	return user, group, true
 }
 
 func decodeProblem(err error) string {
@@ -172,4 +172,20 @@ func SplitSettings(reg sources.Registry, sourceID, kind string, in map[string]js
 		return nil, nil, fmt.Errorf("sources: settings: %w", err)
 	}
 	return b, secrets, nil
+}
+
+// Warnings are what src's kind warns about its settings (see
+// sources.Warner); none for a kind reg does not have or settings that do
+// not decode (Prepare reports those).
+func Warnings(reg sources.Registry, src storage.Source) []string {
+	kind, ok := reg[src.Kind]
+	if !ok || len(src.Settings) == 0 {
+		return nil
+	}
+	cfg := kind.New()
+	w, ok := cfg.(sources.Warner)
+	if !ok || json.Unmarshal(src.Settings, cfg) != nil {
+		return nil
+	}
+	return w.Warnings()
 }

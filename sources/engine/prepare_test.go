@@ -33,7 +33,7 @@ func TestPrepareHandsEffectiveMappings(t *testing.T) {
 	cfg := &mappingConfig{}
 	reg := sources.Registry{"m": newMappingKind(cfg)}
 	_, err := engine.Prepare(reg, storage.Source{Kind: "m", Settings: []byte(`{}`),
-		Mapping:  map[string]string{"user.title": "", "user.displayName": "{fullName}"},
+		Mapping:  storage.SourceMapping{User: map[string]string{"title": "", "displayName": "{fullName}"}},
 		Deletion: storage.DeletionPolicy{Policy: storage.PolicyDeactivate}}, nil)
 	if err != nil {
 		t.Fatal(err)
