@@ -14,9 +14,9 @@ type mappingConfig struct {
 	user, group sources.Mapping
 }
 
-func (c *mappingConfig) Validate() sources.FieldErrors             { return nil }
+func (c *mappingConfig) Validate() sources.FieldErrors            { return nil }
 func (c *mappingConfig) Open(sources.Env) (sources.Source, error) { return nil, nil }
-func (c *mappingConfig) UseMappings(user, group sources.Mapping)   { c.user, c.group = user, group }
+func (c *mappingConfig) UseMappings(user, group sources.Mapping)  { c.user, c.group = user, group }
 
 func newMappingKind(cfg *mappingConfig) sources.Kind {
 	return sources.Kind{
