@@ -18,8 +18,8 @@ func (s *Store) AddAudit(ctx context.Context, e storage.AuditEntry) error {
 		e.At = s.now()
 	}
 	err := s.write(ctx, func(tx *txn) error {
-		return translate(tx.orm.Exec("INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-			millis(e.At), e.Actor, e.Action, e.Target, e.Detail).Error)
+		return tx.exec("INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+			millis(e.At), e.Actor, e.Action, e.Target, e.Detail)
 	})
 	return wrapOp("add audit", err)
 }

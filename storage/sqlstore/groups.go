@@ -341,9 +341,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
-		return translate(tx.orm.Exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
+		return tx.exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
 			WHERE id = ?`, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName,
-			millis(now), doc, id).Error)
+			millis(now), doc, id)
 	})
 	if err != nil {
 		return storage.Group{}, wrapOp("update group", err)
@@ -378,7 +378,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
-		return translate(tx.orm.Exec("DELETE FROM groups WHERE id = ?", id).Error)
+		return tx.exec("DELETE FROM groups WHERE id = ?", id)
 	})
 	return wrapOp("delete group", err)
 }

@@ -67,7 +67,7 @@ func (s *Store) AcquireLease(ctx context.Context, key, holder string, ttl time.D
 // ReleaseLease deletes holder's lease on key.
 func (s *Store) ReleaseLease(ctx context.Context, key, holder string) error {
 	err := s.write(ctx, func(tx *txn) error {
-		return translate(tx.orm.Exec("DELETE FROM source_leases WHERE source_id = ? AND holder = ?", key, holder).Error)
+		return tx.exec("DELETE FROM source_leases WHERE source_id = ? AND holder = ?", key, holder)
 	})
 	return wrapOp("release lease "+key, err)
 }

@@ -1,5 +1,7 @@
-// Package sqlstore implements storage.Store with gorm over SQLite (the
-// embedded default) and PostgreSQL (several replicas on one database).
+// Package sqlstore implements storage.Store over SQLite (the embedded
+// default) and PostgreSQL (several replicas on one database), with
+// database/sql for prepared statements and gorm as the statement layer
+// over it (see txn.go for what gorm does for us).
 // Everything that differs between SQL dialects lives in dialect.go and
 // migrate_postgres.go, so the queries are written once.
 package sqlstore
@@ -58,7 +60,9 @@ const (
 	writeCacheKiB = 16384
 )
 
-// Store is the gorm-backed storage.Store.
+// Store is the SQL storage.Store. Reads of pages run prepared statements
+// on sqlDB; other reads go through gorm on the same pool; writes run in a
+// txn on the one write connection.
 type Store struct {
 	db      *gorm.DB // reads (and anything else not in a write transaction)
 	sqlDB   *sql.DB  // the read pool behind db

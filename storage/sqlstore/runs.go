@@ -279,8 +279,8 @@ func (s *Store) AddChanges(ctx context.Context, runID string, changes []storage.
 				args = append(args, runID, c.Seq, c.Action, c.Kind, c.ResourceID, c.Key, c.Name, c.Detail,
 					rawJSON(c.Before), rawJSON(c.After))
 			}
-			return translate(tx.orm.Exec(`INSERT INTO run_changes (run_id, seq, action, kind, resource_id, source_key, name, detail, before, after)
-				VALUES `+strings.Join(values, ", "), args...).Error)
+			return tx.exec(`INSERT INTO run_changes (run_id, seq, action, kind, resource_id, source_key, name, detail, before, after)
+				VALUES `+strings.Join(values, ", "), args...)
 		})
 	})
 	return wrapOp("add changes", err)
@@ -353,8 +353,8 @@ func (s *Store) SetPending(ctx context.Context, runID string, p []storage.Pendin
 				args = append(args, runID, pos, d.Kind, d.ID, d.Key, d.Name, d.Action)
 				pos++
 			}
-			return translate(tx.orm.Exec(`INSERT INTO run_pending (run_id, pos, kind, resource_id, source_key, name, action)
-				VALUES `+strings.Join(values, ", "), args...).Error)
+			return tx.exec(`INSERT INTO run_pending (run_id, pos, kind, resource_id, source_key, name, action)
+				VALUES `+strings.Join(values, ", "), args...)
 		})
 	})
 	return wrapOp("set pending", err)

@@ -91,9 +91,9 @@ func (s *Store) CreateSource(ctx context.Context, src storage.Source) (storage.S
 		return storage.Source{}, wrapOp("create source", err)
 	}
 	err = s.write(ctx, func(tx *txn) error {
-		return translate(tx.orm.Exec(`INSERT INTO sources (id, name, kind, enabled, schedule, settings, secrets, mapping, scope,
+		return tx.exec(`INSERT INTO sources (id, name, kind, enabled, schedule, settings, secrets, mapping, scope,
 			deletion, precedence, cursor, health, created, updated, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{src.ID}, vals...)...).Error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{src.ID}, vals...)...)
 	})
 	if err != nil {
 		return storage.Source{}, wrapOp(fmt.Sprintf("create source %q", src.Name), err)
@@ -229,5 +229,5 @@ func setSourceState(tx *txn, id string, cursor []byte, saveCursor bool, health f
 	if err != nil {
 		return err
 	}
-	return translate(tx.orm.Exec("UPDATE sources SET cursor = ?, health = ? WHERE id = ?", row.Cursor, text, id).Error)
+	return tx.exec("UPDATE sources SET cursor = ?, health = ? WHERE id = ?", row.Cursor, text, id)
 }

@@ -56,7 +56,7 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 			}
 		}
 		if err := chunks(bump, keyChunk, func(chunk []string) error {
-			return translate(tx.orm.Exec("UPDATE groups SET version = version + 1, last_modified = ? WHERE id IN ?", millis(now), chunk).Error)
+			return tx.exec("UPDATE groups SET version = version + 1, last_modified = ? WHERE id IN ?", millis(now), chunk)
 		}); err != nil {
 			return err
 		}
@@ -248,6 +248,6 @@ func deleteSyncedGroups(tx *txn, owner string, ids []string, now time.Time) erro
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err
 		}
-		return translate(tx.orm.Exec("DELETE FROM groups WHERE id IN ?", owned).Error)
+		return tx.exec("DELETE FROM groups WHERE id IN ?", owned)
 	})
 }

@@ -188,7 +188,7 @@ func updateSyncedUsers(tx *txn, ws []syncedWrite) error {
 		all = append(all, seq)
 	}
 	if err := chunks(all, keyChunk, func(chunk []int64) error {
-		return translate(tx.orm.Exec("DELETE FROM user_values WHERE user_seq IN ?", chunk).Error)
+		return tx.exec("DELETE FROM user_values WHERE user_seq IN ?", chunk)
 	}); err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func deleteSyncedUsers(tx *txn, owner string, ids []string, now time.Time) error
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err
 		}
-		return translate(tx.orm.Exec("DELETE FROM users WHERE seq IN ?", rowNums).Error)
+		return tx.exec("DELETE FROM users WHERE seq IN ?", rowNums)
 	})
 }
 
@@ -308,7 +308,7 @@ func removeMemberships(tx *txn, memberIDs []string, now time.Time) error {
 		WHERE id IN (SELECT group_id FROM group_members WHERE member_id IN ?)`, millis(now), memberIDs).Error; err != nil {
 		return translate(err)
 	}
-	return translate(tx.orm.Exec("DELETE FROM group_members WHERE member_id IN ?", memberIDs).Error)
+	return tx.exec("DELETE FROM group_members WHERE member_id IN ?", memberIDs)
 }
 
 // SetManagers points users at their managers (an empty manager id removes
@@ -354,7 +354,7 @@ func setManager(tx *txn, seq int64, id, doc string, fix storage.ManagerFix, now 
 		current = u.Enterprise.Manager.Value
 	}
 	if current == fix.ManagerID {
-		return translate(tx.orm.Exec("UPDATE users SET sync_hash = ? WHERE seq = ?", fix.Hash, seq).Error)
+		return tx.exec("UPDATE users SET sync_hash = ? WHERE seq = ?", fix.Hash, seq)
 	}
 	switch {
 	case fix.ManagerID != "":
@@ -372,8 +372,8 @@ func setManager(tx *txn, seq int64, id, doc string, fix storage.ManagerFix, now 
 	if err != nil {
 		return fmt.Errorf("encode user %s: %w", id, err)
 	}
-	return translate(tx.orm.Exec(`UPDATE users SET doc = ?, manager_id = ?, sync_hash = ?, version = version + 1, last_modified = ?
-		WHERE seq = ?`, string(next), exact(fix.ManagerID), fix.Hash, millis(now), seq).Error)
+	return tx.exec(`UPDATE users SET doc = ?, manager_id = ?, sync_hash = ?, version = version + 1, last_modified = ?
+		WHERE seq = ?`, string(next), exact(fix.ManagerID), fix.Hash, millis(now), seq)
 }
 
 // scanRows calls fn for each row and closes rows.

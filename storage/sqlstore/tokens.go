@@ -36,8 +36,8 @@ func (s *Store) CreateToken(ctx context.Context, t storage.Token) (storage.Token
 		t.LastUsed = t.LastUsed.UTC().Truncate(1e6)
 	}
 	err := s.write(ctx, func(tx *txn) error {
-		return translate(tx.orm.Exec("INSERT INTO tokens (id, name, role, hash, created, last_used) VALUES (?, ?, ?, ?, ?, ?)",
-			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed)).Error)
+		return tx.exec("INSERT INTO tokens (id, name, role, hash, created, last_used) VALUES (?, ?, ?, ?, ?, ?)",
+			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed))
 	})
 	if err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: create token %q: %w", t.Name, err)

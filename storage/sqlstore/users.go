@@ -204,7 +204,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) 
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
-		return translate(tx.orm.Exec("DELETE FROM users WHERE seq = ?", seq).Error)
+		return tx.exec("DELETE FROM users WHERE seq = ?", seq)
 	})
 	return wrapOp("delete user", err)
 }
