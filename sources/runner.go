@@ -32,7 +32,9 @@ type Runner struct {
 	Observe func(src storage.Source, run storage.Run)
 	// ObserveUpstream, when set, is told about every request a connector
 	// makes upstream, with its outcome (UpstreamOK, ...).
-	ObserveUpstream func(src storage.Source, outcome string)
+	ObserveUpstream func(src storage.Source, outcome UpstreamOutcome)
+	// env is what every source is opened with (RunnerOptions.Env).
+	env Env
 
 	slots chan struct{}
 	ctx   context.Context // canceled on shutdown
@@ -62,6 +64,10 @@ type RunnerOptions struct {
 	// RecoverInterrupted then fails the runs a stopped process left behind
 	// at once instead of after their leases expire.
 	SingleProcess bool
+	// Env is what sources are opened with; the runner sets its Logger (per
+	// source) and Upstream (ObserveUpstream). Tests put a fake clock and an
+	// emulator's HTTP client here.
+	Env Env
 }
 
 // NewRunner returns a runner.
@@ -83,7 +89,7 @@ func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOpt
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
 		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
-		singleProcess: opts.SingleProcess,
+		singleProcess: opts.SingleProcess, env: opts.Env,
 	}
 }
 
@@ -210,8 +216,10 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.log.Error("run canceled: this replica lost its claim on the source", "source", src.Name, "run", run.ID, "reason", reason)
 		cancel(errors.New(reason))
 	})
+	env := r.env
+	env.Logger = r.log.With("source", src.Name, "kind", src.Kind)
 	if obs := r.ObserveUpstream; obs != nil {
-		ctx = WithUpstreamObserver(ctx, func(outcome string) { obs(src, outcome) })
+		env.Upstream = UpstreamFunc(func(outcome UpstreamOutcome) { obs(src, outcome) })
 	}
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
@@ -232,7 +240,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.log.Error("cannot mark run running", "source", src.ID, "run", run.ID, "error", err)
 		return
 	}
-	opened, err := prep.Open(r.log.With("source", src.Name, "kind", src.Kind))
+	opened, err := prep.Open(env)
 	if err != nil {
 		run.Status, run.Error, run.Finished = storage.RunFailed, err.Error(), r.now()
 		r.finish(record, src, run, false)
@@ -447,7 +455,9 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	opened, err := prep.Open(r.log)
+	env := r.env
+	env.Logger = r.log
+	opened, err := prep.Open(env)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,9 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := resealSecrets(ctx, store, sealer, logger); err != nil {
+		return err
+	}
 	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
@@ -111,7 +114,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("build server: %w", err)
 	}
 	runner.Observe = srv.ObserveRun
-	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
+	runner.ObserveUpstream = func(src storage.Source, outcome sources.UpstreamOutcome) { srv.ObserveUpstream(src.Name, outcome) }
 	recoverRuns(ctx, runner, logger)
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()

@@ -70,8 +70,7 @@ func BenchmarkOktaSync50k(b *testing.B) {
 			b.Fatal(err)
 		}
 		sealer, _ := sources.NewSealer(make([]byte, 32))
-		runner := sources.NewRunner(store, sources.Registry{"okta": okta.Kind(okta.WithClock(srv.Clock()), okta.WithHTTPClient(srv.Client()))},
-			sealer, sources.RunnerOptions{})
+		runner := sources.NewRunner(store, sources.Registry{"okta": okta.Kind()}, sealer, sources.RunnerOptions{Env: orgEnv(srv)})
 		src, err := store.CreateSource(ctx, storage.Source{Name: "bench", Kind: "okta", Enabled: true,
 			Settings: []byte(fmt.Sprintf(`{"orgURL":%q,"apiToken":%q}`, srv.URL, testToken)),
 			Deletion: storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 20}})
