@@ -5,16 +5,9 @@ import (
 	"net/http"
 
 	escim "github.com/elimity-com/scim"
-	scimerr "github.com/elimity-com/scim/errors"
 
 	"github.com/scimgate/scimgate/storage"
 )
-
-// userHandler is the library's callback for /Users writes; it renders the
-// response itself (see viaLibrary).
-type userHandler struct{ s *Server }
-
-var _ escim.ResourceHandler = (*userHandler)(nil)
 
 // userResponse renders one user with its ETag, projected per the request.
 func (s *Server) userResponse(r *http.Request, status int, u storage.User) (response, error) {
@@ -72,13 +65,14 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Create stores a new user owned by the caller. active defaults to true.
-func (h *userHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (escim.Resource, error) {
-	s := h.s
+// createUser stores a new user owned by the caller. active defaults to
+// true.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, attrs map[string]any) {
 	caller, _ := callerFrom(r.Context())
 	u, err := checkedUser(attrs)
 	if err != nil {
-		return escim.Resource{}, err
+		s.fail(w, err, "request")
+		return
 	}
 	if !hasKey(attrs, "active") {
 		u.Active = true
@@ -87,29 +81,31 @@ func (h *userHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (e
 	u.Owner = caller.Owner
 	created, err := s.store.CreateUser(r.Context(), u)
 	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "user "+u.UserName)
+		s.fail(w, err, "user "+u.UserName)
+		return
 	}
-	return h.done(r, http.StatusCreated, created)
+	s.writeUser(w, r, http.StatusCreated, created)
 }
 
-func (h *userHandler) done(r *http.Request, status int, u storage.User) (escim.Resource, error) {
-	resp, err := h.s.userResponse(r, status, u)
+// writeUser answers a write with the user as stored.
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u storage.User) {
+	resp, err := s.userResponse(r, status, u)
 	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "user "+u.ID)
+		s.fail(w, err, "user "+u.ID)
+		return
 	}
-	respond(r, resp)
-	return placeholder, nil
+	resp.write(w)
 }
 
-// Replace implements PUT (RFC 7644 §3.5.1): the stored user becomes what
-// the client sent. active, when not sent, keeps its value: a PUT that does
-// not mention active must not deactivate anyone.
-func (h *userHandler) Replace(r *http.Request, id string, attrs escim.ResourceAttributes) (escim.Resource, error) {
-	s := h.s
+// replaceUser implements PUT (RFC 7644 §3.5.1): the stored user becomes
+// what the client sent. active, when not sent, keeps its value: a PUT that
+// does not mention active must not deactivate anyone.
+func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, id string, attrs map[string]any) {
 	caller, _ := callerFrom(r.Context())
 	next, err := checkedUser(attrs)
 	if err != nil {
-		return escim.Resource{}, err
+		s.fail(w, err, "request")
+		return
 	}
 	check := writeCheck(r, caller)
 	updated, err := s.store.UpdateUser(r.Context(), id, func(cur *storage.User) error {
@@ -123,15 +119,15 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs escim.ResourceAt
 		return nil
 	})
 	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "user "+id)
+		s.fail(w, err, "user "+id)
+		return
 	}
-	return h.done(r, http.StatusOK, updated)
+	s.writeUser(w, r, http.StatusOK, updated)
 }
 
-// Patch applies the operations to the stored user inside the store's
+// patchUser applies the operations to the stored user inside the store's
 // transaction; any failure leaves the user as it was.
-func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperation) (escim.Resource, error) {
-	s := h.s
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string, ops []escim.PatchOperation) {
 	caller, _ := callerFrom(r.Context())
 	check := writeCheck(r, caller)
 	updated, err := s.store.UpdateUser(r.Context(), id, func(cur *storage.User) error {
@@ -142,7 +138,7 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperati
 		if err != nil {
 			return err
 		}
-		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), s.userType.SchemaExtensions[0].Schema); err != nil {
+		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), extensionSchemas(s.userType)...); err != nil {
 			return err
 		}
 		next, err := checkedUser(doc) // the result, so no PATCH grows a user past the limits
@@ -159,9 +155,10 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperati
 		return nil
 	})
 	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "user "+id)
+		s.fail(w, err, "user "+id)
+		return
 	}
-	return h.done(r, http.StatusOK, updated)
+	s.writeUser(w, r, http.StatusOK, updated)
 }
 
 // checkedUser converts a user document after checking it against the
@@ -179,15 +176,3 @@ func checkedUser(doc map[string]any) (storage.User, error) {
 	}
 	return u, nil
 }
-
-// Get, GetAll and Delete are served by Server directly; the library never
-// routes to them, but the interface wants them.
-func (h *userHandler) Get(r *http.Request, id string) (escim.Resource, error) {
-	return escim.Resource{}, errNotRouted
-}
-func (h *userHandler) GetAll(r *http.Request, _ escim.ListRequestParams) (escim.Page, error) {
-	return escim.Page{}, errNotRouted
-}
-func (h *userHandler) Delete(r *http.Request, id string) error { return errNotRouted }
-
-var errNotRouted = scimerr.ScimError{Status: http.StatusNotFound, Detail: "not routed"}
