@@ -11,23 +11,20 @@ import (
 	"github.com/scimgate/scimgate/storage"
 )
 
-func (s *Server) groupResponse(r *http.Request, status int, g storage.Group, withMembers bool) (response, error) {
+// writeGroup answers with one group (members only when withMembers) and
+// its ETag, projected per the request; a 201 also carries its Location.
+func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, status int, g storage.Group, withMembers bool) {
 	var b bytes.Buffer
 	appendGroup(&b, g, s.baseURL(r), withMembers)
 	proj, err := s.requestProjection(r, groupSchema, nil)
-	if err != nil {
-		return response{}, err
+	if err == nil {
+		var body []byte
+		if body, err = proj.apply(b.Bytes()); err == nil {
+			writeResource(w, status, g.Meta.Version, s.baseURL(r)+"/Groups/"+g.ID, body)
+			return
+		}
 	}
-	body, err := proj.apply(b.Bytes())
-	if err != nil {
-		return response{}, err
-	}
-	h := http.Header{}
-	h.Set("ETag", etag(g.Meta.Version))
-	if status == http.StatusCreated {
-		h.Set("Location", s.baseURL(r)+"/Groups/"+g.ID)
-	}
-	return response{status: status, header: h, body: body}, nil
+	s.fail(w, err, "group "+g.ID)
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
@@ -42,17 +39,10 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
 		s.fail(w, err, "group "+id)
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.Meta.Version) {
-		w.Header().Set("ETag", etag(g.Meta.Version))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, g.Meta.Version) {
 		return
 	}
-	resp, err := s.groupResponse(r, http.StatusOK, g, withMembers)
-	if err != nil {
-		s.fail(w, err, "group "+id)
-		return
-	}
-	resp.write(w)
+	s.writeGroup(w, r, http.StatusOK, g, withMembers)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, id string) {
@@ -78,12 +68,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, attrs map[s
 		s.fail(w, err, "group "+g.DisplayName)
 		return
 	}
-	resp, err := s.groupResponse(r, http.StatusCreated, created, true)
-	if err != nil {
-		s.fail(w, err, "group "+created.ID)
-		return
-	}
-	resp.write(w)
+	s.writeGroup(w, r, http.StatusCreated, created, true)
 }
 
 // replaceGroup implements PUT: attributes and the whole member list.
@@ -138,9 +123,8 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string, o
 		return
 	}
 	if r.URL.Query().Get("attributes") == "" && r.URL.Query().Get("excludedAttributes") == "" {
-		h := http.Header{}
-		h.Set("ETag", etag(updated.Meta.Version))
-		(&response{status: http.StatusNoContent, header: h}).write(w)
+		w.Header().Set("ETag", etag(updated.Meta.Version))
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	s.writeReloaded(w, r, updated)
@@ -163,12 +147,7 @@ func (s *Server) writeReloaded(w http.ResponseWriter, r *http.Request, updated s
 			return
 		}
 	}
-	resp, err := s.groupResponse(r, http.StatusOK, updated, withMembers)
-	if err != nil {
-		s.fail(w, err, "group "+updated.ID)
-		return
-	}
-	resp.write(w)
+	s.writeGroup(w, r, http.StatusOK, updated, withMembers)
 }
 
 func isMembersOp(op escim.PatchOperation) bool {

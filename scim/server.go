@@ -188,11 +188,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 			e.list(w, r, nil)
 			return
 		case rest == "" && r.Method == http.MethodPost:
-			if attrs, err := validateResource(e.rt, body); err != nil {
-				s.fail(w, err, "request")
-			} else {
-				e.create(w, r, attrs)
-			}
+			s.write(w, r, e, "", body)
 			return
 		case rest == "/.search" && r.Method == http.MethodPost:
 			s.search(w, r, body, e.list)
@@ -212,23 +208,39 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 		case http.MethodDelete:
 			e.remove(w, r, id)
 			return
-		case http.MethodPut:
-			if attrs, err := validateResource(e.rt, body); err != nil {
-				s.fail(w, err, "request")
-			} else {
-				e.replace(w, r, id, attrs)
-			}
-			return
-		case http.MethodPatch:
-			if ops, err := validatePatch(e.rt, body); err != nil {
-				s.fail(w, err, "request")
-			} else {
-				e.patch(w, r, id, ops)
-			}
+		case http.MethodPut, http.MethodPatch:
+			s.write(w, r, e, id, body)
 			return
 		}
 	}
 	WriteError(w, Error(http.StatusNotFound, "", "Specified endpoint does not exist."))
+}
+
+// write runs a create (POST), replace (PUT) or patch (PATCH) of resource
+// id with the body validated against e's schemas; a body that fails is
+// answered with the library's verdict.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, e endpoint, id string, body []byte) {
+	var err error
+	switch r.Method {
+	case http.MethodPost:
+		var attrs map[string]any
+		if attrs, err = validateResource(e.rt, body); err == nil {
+			e.create(w, r, attrs)
+		}
+	case http.MethodPut:
+		var attrs map[string]any
+		if attrs, err = validateResource(e.rt, body); err == nil {
+			e.replace(w, r, id, attrs)
+		}
+	case http.MethodPatch:
+		var ops []escim.PatchOperation
+		if ops, err = validatePatch(e.rt, body); err == nil {
+			e.patch(w, r, id, ops)
+		}
+	}
+	if err != nil {
+		s.fail(w, err, "request")
+	}
 }
 
 func (s *Server) now() time.Time { return s.opts.Now() }

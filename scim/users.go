@@ -9,32 +9,33 @@ import (
 	"github.com/scimgate/scimgate/storage"
 )
 
-// userResponse renders one user with its ETag, projected per the request.
-func (s *Server) userResponse(r *http.Request, status int, u storage.User) (response, error) {
+func (s *Server) fail(w http.ResponseWriter, err error, what string) {
+	WriteError(w, toScimError(s.log, err, what))
+}
+
+// writeUser answers with one user and its ETag, projected per the request;
+// a 201 also carries its Location.
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u storage.User) {
+	body, err := s.renderUser(r, u)
+	if err != nil {
+		s.fail(w, err, "user "+u.ID)
+		return
+	}
+	writeResource(w, status, u.Meta.Version, s.baseURL(r)+"/Users/"+u.ID, body)
+}
+
+func (s *Server) renderUser(r *http.Request, u storage.User) ([]byte, error) {
 	d, err := userDoc(u)
 	if err != nil {
-		return response{}, err
+		return nil, err
 	}
 	var b bytes.Buffer
 	appendUserDoc(&b, d, s.baseURL(r))
-	proj, perr := s.requestProjection(r, userSchema, []string{storage.EnterpriseSchema})
-	if perr != nil {
-		return response{}, perr
-	}
-	body, err := proj.apply(b.Bytes())
+	proj, err := s.requestProjection(r, userSchema, []string{storage.EnterpriseSchema})
 	if err != nil {
-		return response{}, err
+		return nil, err
 	}
-	h := http.Header{}
-	h.Set("ETag", etag(u.Meta.Version))
-	if status == http.StatusCreated {
-		h.Set("Location", s.baseURL(r)+"/Users/"+u.ID)
-	}
-	return response{status: status, header: h, body: body}, nil
-}
-
-func (s *Server) fail(w http.ResponseWriter, err error, what string) {
-	WriteError(w, toScimError(s.log, err, what))
+	return proj.apply(b.Bytes())
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) {
@@ -43,17 +44,10 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) {
 		s.fail(w, err, "user "+id)
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, u.Meta.Version) {
-		w.Header().Set("ETag", etag(u.Meta.Version))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, u.Meta.Version) {
 		return
 	}
-	resp, err := s.userResponse(r, http.StatusOK, u)
-	if err != nil {
-		s.fail(w, err, "user "+id)
-		return
-	}
-	resp.write(w)
+	s.writeUser(w, r, http.StatusOK, u)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) {
@@ -87,68 +81,50 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, attrs map[st
 	s.writeUser(w, r, http.StatusCreated, created)
 }
 
-// writeUser answers a write with the user as stored.
-func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u storage.User) {
-	resp, err := s.userResponse(r, status, u)
-	if err != nil {
-		s.fail(w, err, "user "+u.ID)
-		return
-	}
-	resp.write(w)
-}
-
 // replaceUser implements PUT (RFC 7644 §3.5.1): the stored user becomes
-// what the client sent. active, when not sent, keeps its value: a PUT that
-// does not mention active must not deactivate anyone.
+// what the client sent.
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, id string, attrs map[string]any) {
-	caller, _ := callerFrom(r.Context())
 	next, err := checkedUser(attrs)
 	if err != nil {
 		s.fail(w, err, "request")
 		return
 	}
-	check := writeCheck(r, caller)
-	updated, err := s.store.UpdateUser(r.Context(), id, func(cur *storage.User) error {
-		if err := check(cur.Owner, cur.Meta); err != nil {
-			return err
-		}
-		if !hasKey(attrs, "active") {
-			next.Active = cur.Active
-		}
-		*cur = next
-		return nil
-	})
-	if err != nil {
-		s.fail(w, err, "user "+id)
-		return
-	}
-	s.writeUser(w, r, http.StatusOK, updated)
+	s.updateUser(w, r, id, func(storage.User) (storage.User, map[string]any, error) { return next, attrs, nil })
 }
 
-// patchUser applies the operations to the stored user inside the store's
-// transaction; any failure leaves the user as it was.
+// patchUser applies the operations to the stored user.
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string, ops []escim.PatchOperation) {
+	s.updateUser(w, r, id, func(cur storage.User) (storage.User, map[string]any, error) {
+		doc, err := userMap(cur)
+		if err != nil {
+			return storage.User{}, nil, err
+		}
+		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), extensionSchemas(s.userType)...); err != nil {
+			return storage.User{}, nil, err
+		}
+		next, err := checkedUser(doc) // the result, so no PATCH grows a user past the limits
+		return next, doc, err
+	})
+}
+
+// updateUser replaces user id with what change makes of it, inside the
+// store's transaction after the ownership and If-Match checks; any failure
+// leaves the user as it was. doc is the document the new user came from:
+// only an explicit boolean active in it changes active, so a PUT that does
+// not mention active, or a PATCH that removes it or sets it to null
+// (unassigned), neither deactivates nor reactivates anyone.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, id string, change func(cur storage.User) (next storage.User, doc map[string]any, err error)) {
 	caller, _ := callerFrom(r.Context())
 	check := writeCheck(r, caller)
 	updated, err := s.store.UpdateUser(r.Context(), id, func(cur *storage.User) error {
 		if err := check(cur.Owner, cur.Meta); err != nil {
 			return err
 		}
-		doc, err := userMap(*cur)
-		if err != nil {
-			return err
-		}
-		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), extensionSchemas(s.userType)...); err != nil {
-			return err
-		}
-		next, err := checkedUser(doc) // the result, so no PATCH grows a user past the limits
+		next, doc, err := change(*cur)
 		if err != nil {
 			return err
 		}
 		if !hasKey(doc, "active") {
-			// As with PUT: only an explicit boolean changes active, so an
-			// active removed or replaced with null (unassigned) neither
-			// deactivates nor reactivates anyone.
 			next.Active = cur.Active
 		}
 		*cur = next
