@@ -17,6 +17,7 @@ import (
 
 	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -88,7 +89,11 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
+	if err := resealSecrets(ctx, store, sealer, logger); err != nil {
+		return err
+	}
+	reg := kinds(cfg)
+	runner := engine.NewRunner(store, reg, sealer, engine.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
@@ -100,6 +105,8 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		BaseURL:             cfg.BaseURL,
 		MaxBodyBytes:        cfg.MaxBodyBytes,
 		Sync:                runner,
+		Kinds:               reg,
+		Sealer:              sealer,
 		BootstrapAdminToken: adminToken,
 
 		AuthFailuresPerMinute:  int(cfg.AuthFailuresPerMinute),
@@ -111,14 +118,14 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("build server: %w", err)
 	}
 	runner.Observe = srv.ObserveRun
-	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
+	runner.ObserveUpstream = func(src storage.Source, outcome sources.UpstreamOutcome) { srv.ObserveUpstream(src.Name, outcome) }
 	recoverRuns(ctx, runner, logger)
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		sources.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
+		engine.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
 	}()
 
 	var lc net.ListenConfig

@@ -24,6 +24,7 @@ package csv
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -33,8 +34,15 @@ import (
 
 // Kind registers the csv kind, reading files only inside dirs (made
 // absolute, symlinks resolved). No dirs means no confinement, for tests and
-// library callers; the scimgate binary always passes its --csv-dir list.
-func Kind(dirs ...string) sources.Kind {
+// library callers; the scimgate binary uses ConfinedKind.
+func Kind(dirs ...string) sources.Kind { return ConfinedKind(dirs, nil) }
+
+// ConfinedKind registers the csv kind, reading files only inside dirs,
+// never a hidden file there (a name that starts with a dot, at any level
+// below the directory) and never one of private, compared by file
+// identity: the server's own database and keys, in case a directory it
+// allows holds them.
+func ConfinedKind(dirs, private []string) sources.Kind {
 	allowed, err := ResolveDirs(dirs)
 	if err != nil || len(dirs) == 0 {
 		allowed = nil
@@ -43,8 +51,9 @@ func Kind(dirs ...string) sources.Kind {
 		// The working directory is gone: allow nothing rather than everything.
 		allowed = Dirs{}
 	}
+	allow := Confinement{dirs: allowed, private: private}
 	return sources.Kind{
-		New:         func() sources.Config { return &Config{dirs: allowed} },
+		New:         func() sources.Config { return &Config{allow: allow} },
 		Description: "Users and groups from CSV or JSON files on the server's disk, re-read on every run.",
 		UserMapping: sources.Mapping{
 			"externalId":                "{externalId}",
@@ -77,7 +86,7 @@ type Config struct {
 	UsersPath  string `json:"usersPath"`
 	GroupsPath string `json:"groupsPath,omitempty"`
 
-	dirs Dirs // where the files may be; nil: anywhere
+	allow Confinement // which files may be read
 }
 
 // Validate checks the settings; files are checked when the source runs
@@ -88,25 +97,40 @@ func (c *Config) Validate() sources.FieldErrors {
 		errs.Add("usersPath", "required: the path of the users file (.csv or .json)")
 	} else if !filepath.IsAbs(c.UsersPath) {
 		errs.Add("usersPath", "must be an absolute path (the server's working directory is not the admin's)")
-	} else if problem := c.dirs.check(c.UsersPath); problem != "" {
+	} else if problem := c.allow.check(c.UsersPath); problem != "" {
 		errs.Add("usersPath", "%s", problem)
 	}
 	if c.GroupsPath != "" && !filepath.IsAbs(c.GroupsPath) {
 		errs.Add("groupsPath", "must be an absolute path")
-	} else if problem := c.dirs.check(c.GroupsPath); c.GroupsPath != "" && problem != "" {
+	} else if problem := c.allow.check(c.GroupsPath); c.GroupsPath != "" && problem != "" {
 		errs.Add("groupsPath", "%s", problem)
 	}
 	return errs
 }
 
 // Open returns the source.
-func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
-	return &csvSource{cfg: *c, log: log}, nil
+func (c *Config) Open(env sources.Env) (sources.Source, error) {
+	env = env.WithDefaults()
+	return &csvSource{cfg: *c, log: env.Logger, upstream: env.Upstream}, nil
 }
 
 type csvSource struct {
 	cfg Config
 	log *slog.Logger
+	// upstream is told whether each file could be opened: a file read is
+	// this kind's upstream request.
+	upstream sources.UpstreamObserver
+}
+
+// open opens one of the source's files and reports the outcome.
+func (s *csvSource) open(path string) (io.ReadCloser, error) {
+	f, err := s.cfg.allow.open(path)
+	if err != nil {
+		s.upstream.ObserveUpstream(sources.UpstreamError)
+		return nil, err
+	}
+	s.upstream.ObserveUpstream(sources.UpstreamOK)
+	return f, nil
 }
 
 var (
@@ -119,11 +143,11 @@ const pageSize = 500
 
 // Test checks that the files exist and their headers are right.
 func (s *csvSource) Test(ctx context.Context) error {
-	if err := checkHeader(s.cfg.dirs, s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
+	if err := checkHeader(s.open, s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
 		return err
 	}
 	if s.cfg.GroupsPath != "" {
-		return checkHeader(s.cfg.dirs, s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
+		return checkHeader(s.open, s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
 	}
 	return nil
 }
@@ -142,11 +166,11 @@ func (s *csvSource) Sync(ctx context.Context, _ sources.Request, out sources.Sin
 }
 
 func (s *csvSource) stream(ctx context.Context, out sources.Sink) error {
-	if err := readUsers(ctx, s.cfg.dirs, s.cfg.UsersPath, out); err != nil {
+	if err := readUsers(ctx, s.open, s.cfg.UsersPath, out); err != nil {
 		return err
 	}
 	if s.cfg.GroupsPath != "" {
-		return readGroups(ctx, s.cfg.dirs, s.cfg.GroupsPath, out)
+		return readGroups(ctx, s.open, s.cfg.GroupsPath, out)
 	}
 	return nil
 }
