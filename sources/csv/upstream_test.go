@@ -28,7 +28,7 @@ func TestEveryFileReadReachesTheUpstreamMetrics(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			seen := &sourcetest.Upstream{}
+			seen := &sourcetest.UpstreamCounter{}
 			src, err := (&csv.Config{UsersPath: tc.users, GroupsPath: tc.groups}).Open(sources.Env{Upstream: seen})
 			if err != nil {
 				t.Fatal(err)

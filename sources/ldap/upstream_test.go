@@ -36,7 +36,7 @@ func TestEverySearchReachesTheUpstreamMetrics(t *testing.T) {
 			d := &fakeDir{fault: tc.fault, failSearch: tc.fail}
 			d.group("g", d.user("a"), d.user("b"))
 			src := openFake(d, Config{}, testNow)
-			seen := &sourcetest.Upstream{}
+			seen := &sourcetest.UpstreamCounter{}
 			src.upstream = seen
 			_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
 			if (err != nil) != tc.wantFail {
