@@ -33,7 +33,7 @@ func TestEveryFileReadReachesTheUpstreamMetrics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src.Sync(context.Background(), sources.Request{}, &recorder{})
+			src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 			if got := seen.Counts(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("outcomes = %v, want %v", got, tc.want)
 			}

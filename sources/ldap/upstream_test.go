@@ -38,7 +38,7 @@ func TestEverySearchReachesTheUpstreamMetrics(t *testing.T) {
 			src := openFake(d, Config{}, testNow)
 			seen := &sourcetest.UpstreamCounter{}
 			src.upstream = seen
-			_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+			_, err := src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 			if (err != nil) != tc.wantFail {
 				t.Fatalf("sync: %v", err)
 			}
