@@ -73,6 +73,8 @@ func (s *Server) writeAPIError(c echo.Context, err error) error {
 		ae = &apiError{Status: http.StatusConflict, Code: "run_in_progress", Message: busy.Error(), RunID: busy.RunID}
 	case errors.As(err, &held):
 		ae = &apiError{Status: http.StatusConflict, Code: "run_held", Message: held.Error(), RunID: held.RunID}
+	case errors.Is(err, sources.ErrSealedWithOtherKey), errors.Is(err, sources.ErrLegacySeal):
+		ae = &apiError{Status: http.StatusConflict, Code: "secret_unreadable", Message: err.Error()}
 	case errors.Is(err, sources.ErrNotHeld):
 		ae = &apiError{Status: http.StatusConflict, Code: "not_held", Message: err.Error()}
 	case errors.Is(err, sources.ErrShuttingDown):

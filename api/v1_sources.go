@@ -238,7 +238,7 @@ func (s *Server) apply(src *storage.Source, in sourceInput, replace bool) error 
 				settings[k] = v
 			}
 		}
-		plain, secrets, err := s.cfg.Sync.Kinds().SplitSettings(src.Kind, settings, src.Secrets, s.cfg.Sync.Sealer())
+		plain, secrets, err := s.cfg.Sync.Kinds().SplitSettings(src.ID, src.Kind, settings, src.Secrets, s.cfg.Sync.Sealer())
 		if err != nil {
 			return err
 		}
@@ -274,7 +274,9 @@ func (s *Server) createSource(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	src := storage.Source{}
+	// The id is chosen before the store sees the source, so its secrets
+	// are sealed for it (see sources.Sealer).
+	src := storage.Source{ID: storage.NewID()}
 	if err := s.apply(&src, in, true); err != nil {
 		return err
 	}

@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // usersCSV renders a users file for ids [from, to) with a title per id.
@@ -271,6 +274,47 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if bytes.Contains(b, []byte(secret)) {
 			t.Errorf("%s holds the secret in the clear", f)
 		}
+	}
+}
+
+// TestASecretCopiedToAnotherSourceDoesNotOpen: sealed secrets are bound
+// to their source, so a ciphertext copied into another source's row (by
+// someone with write access to the database but not the key) is refused
+// with an error that says what to do, and is never used.
+func TestASecretCopiedToAnotherSourceDoesNotOpen(t *testing.T) {
+	e := newAPIEnv(t)
+	ctx := context.Background()
+	// The fake source refuses the token "bad": had the copied secret
+	// opened, the test would report the 401.
+	a := e.call(t, "POST", "/api/v1/sources", e.Admin, map[string]any{
+		"name": "a", "kind": "fake", "settings": map[string]any{"region": "eu", "apiToken": "bad"}}).want(t, 201).str("id")
+	b := e.call(t, "POST", "/api/v1/sources", e.Admin, map[string]any{
+		"name": "b", "kind": "fake", "settings": map[string]any{"region": "eu", "apiToken": "good"}}).want(t, 201).str("id")
+	if r := e.call(t, "POST", "/api/v1/sources/"+b+"/test", e.Admin, nil).want(t, 200); r.Body["ok"] != true {
+		t.Fatalf("test of b before the copy: %s", r.Raw)
+	}
+	srcA, err := e.Store.GetSource(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.UpdateSource(ctx, b, func(src *storage.Source) error {
+		src.Secrets = srcA.Secrets
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call(t, "POST", "/api/v1/sources/"+b+"/test", e.Admin, nil).want(t, 200)
+	if r.Body["ok"] != false || !strings.Contains(r.str("message"), "for another source") || strings.Contains(r.str("message"), "401") {
+		t.Errorf("test of b with a's secret: %s", r.Raw)
+	}
+	if r := e.call(t, "POST", "/api/v1/sources/"+b+"/sync", e.Admin, nil).want(t, 409); r.str("error", "code") != "secret_unreadable" ||
+		!strings.Contains(r.str("error", "message"), "apiToken") {
+		t.Errorf("run now of b with a's secret: %s", r.Raw)
+	}
+	// Setting the secret again through the API mends the source.
+	e.call(t, "PATCH", "/api/v1/sources/"+b, e.Admin, map[string]any{"settings": map[string]any{"apiToken": "good"}}).want(t, 200)
+	if r := e.call(t, "POST", "/api/v1/sources/"+b+"/test", e.Admin, nil).want(t, 200); r.Body["ok"] != true {
+		t.Errorf("test of b after setting its secret again: %s", r.Raw)
 	}
 }
 

@@ -118,7 +118,7 @@ func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
 		if sealer == nil {
 			return nil, fmt.Errorf("sources: secret %s: no secret key configured", name)
 		}
-		plain, err := sealer.Open(name, sealed)
+		plain, err := sealer.Open(src.ID, name, sealed)
 		if err != nil {
 			return nil, err
 		}
@@ -127,11 +127,12 @@ func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
 	return json.Marshal(settings)
 }
 
-// SplitSettings takes settings as an admin sent them and separates the
-// kind's secrets, which are sealed, from the rest. A secret that is not
+// SplitSettings takes settings as an admin sent them for source sourceID
+// and separates the kind's secrets, which are sealed for that source, from
+// the rest. A secret that is not
 // sent keeps its previous sealed value (so a PUT need not repeat it); a
 // secret sent as null or "" is cleared.
-func (reg Registry) SplitSettings(kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
+func (reg Registry) SplitSettings(sourceID, kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
 	k, ok := reg[kind]
 	if !ok {
 		return nil, nil, (&FieldErrors{"kind": fmt.Sprintf("unknown kind %q; one of %s", kind, strings.Join(reg.Names(), ", "))}).Err()
@@ -159,7 +160,7 @@ func (reg Registry) SplitSettings(kind string, in map[string]json.RawMessage, pr
 		if sealer == nil {
 			return nil, nil, fmt.Errorf("sources: no secret key configured to seal %s", name)
 		}
-		secrets[name] = sealer.Seal(name, *v)
+		secrets[name] = sealer.Seal(sourceID, name, *v)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, nil, err

@@ -13,13 +13,22 @@ import (
 )
 
 // Sealer encrypts source secrets at rest with AES-256-GCM. Each value gets
-// a fresh random nonce, stored in front of the ciphertext; the secret's
-// setting name is the additional data, so a sealed value cannot be moved
-// to another setting.
+// a fresh random nonce. A sealed value is bound to its source and setting:
+// the additional data is the source id and the setting name, so a
+// ciphertext copied to another source, or to another setting, does not
+// open.
+//
+// Format (version 2): sealMagic, then the nonce, then the ciphertext.
+// Version 1 values (nonce and ciphertext, bound to the setting name only)
+// are what releases before the source binding wrote; OpenLegacy reads them
+// so that Reseal can rewrite them once, and Open refuses them.
 type Sealer struct{ aead cipher.AEAD }
 
 // KeySize is the length of a sealing key in bytes.
 const KeySize = 32
+
+// sealMagic starts every version 2 sealed value.
+var sealMagic = []byte("sg2\x00")
 
 // NewSealer returns a sealer for a 32-byte key.
 func NewSealer(key []byte) (*Sealer, error) {
@@ -37,20 +46,67 @@ func NewSealer(key []byte) (*Sealer, error) {
 	return &Sealer{aead: aead}, nil
 }
 
-// Seal encrypts a secret setting.
-func (s *Sealer) Seal(name, value string) []byte {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(value)+s.aead.Overhead())
+// boundTo is the additional data of a version 2 value: NUL cannot occur
+// in a source id, so no two (id, name) pairs share it.
+func boundTo(sourceID, name string) []byte {
+	return []byte(sourceID + "\x00" + name)
+}
+
+// Seal encrypts the secret setting name of source sourceID.
+func (s *Sealer) Seal(sourceID, name, value string) []byte {
+	n := s.aead.NonceSize()
+	out := make([]byte, len(sealMagic)+n, len(sealMagic)+n+len(value)+s.aead.Overhead())
+	copy(out, sealMagic)
+	nonce := out[len(sealMagic):]
 	if _, err := rand.Read(nonce); err != nil {
 		panic(fmt.Sprintf("sources: crypto/rand failed: %v", err))
 	}
-	return s.aead.Seal(nonce, nonce, []byte(value), []byte(name))
+	return s.aead.Seal(out, nonce, []byte(value), boundTo(sourceID, name))
 }
 
-// ErrSealedWithOtherKey means a secret cannot be opened with this key.
-var ErrSealedWithOtherKey = errors.New("the secret was sealed with another key (was SCIMGATE_SECRET_KEY or the key file changed?)")
+// ErrSealedWithOtherKey means a secret cannot be opened with this key for
+// this source: the key changed, or the value was sealed for another source.
+var ErrSealedWithOtherKey = errors.New("the secret does not open with this key for this source: " +
+	"it was sealed with another key (was SCIMGATE_SECRET_KEY or the key file changed?) or for another source " +
+	"(set the secret again through the API)")
 
-// Open decrypts a sealed secret setting.
-func (s *Sealer) Open(name string, sealed []byte) (string, error) {
+// ErrLegacySeal means a secret is in the version 1 format, which is not
+// bound to its source; Reseal rewrites such values at start-up.
+var ErrLegacySeal = errors.New("the secret is sealed in the old format, not bound to its source (start scimgate serve once to reseal it)")
+
+// Open decrypts the secret setting name of source sourceID.
+func (s *Sealer) Open(sourceID, name string, sealed []byte) (string, error) {
+	if !IsLegacySeal(sealed) {
+		n := len(sealMagic) + s.aead.NonceSize()
+		plain, err := s.aead.Open(nil, sealed[len(sealMagic):n], sealed[n:], boundTo(sourceID, name))
+		if err == nil {
+			return string(plain), nil
+		}
+		// A version 1 value whose random nonce began with the magic
+		// (one in 2^32) is still only a version 1 value.
+		if _, lerr := s.OpenLegacy(name, sealed); lerr == nil {
+			return "", fmt.Errorf("sources: secret %s: %w", name, ErrLegacySeal)
+		}
+		return "", fmt.Errorf("sources: secret %s: %w", name, ErrSealedWithOtherKey)
+	}
+	if _, err := s.OpenLegacy(name, sealed); err == nil {
+		return "", fmt.Errorf("sources: secret %s: %w", name, ErrLegacySeal)
+	}
+	return "", fmt.Errorf("sources: secret %s: %w", name, ErrSealedWithOtherKey)
+}
+
+// minSealed is the shortest version 2 value: the magic, GCM's standard
+// 12-byte nonce and its 16-byte tag.
+var minSealed = len(sealMagic) + 12 + 16
+
+// IsLegacySeal reports whether sealed is not in the version 2 format.
+func IsLegacySeal(sealed []byte) bool {
+	return len(sealed) < minSealed || string(sealed[:len(sealMagic)]) != string(sealMagic)
+}
+
+// OpenLegacy decrypts a version 1 value, bound to the setting name only.
+// Only Reseal uses it.
+func (s *Sealer) OpenLegacy(name string, sealed []byte) (string, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
 		return "", fmt.Errorf("sources: secret %s: %w", name, ErrSealedWithOtherKey)

@@ -72,8 +72,10 @@ func (s Source) Owner() string { return SourceOwnerPrefix + s.ID }
 
 // SourceStore keeps source configurations.
 type SourceStore interface {
-	// CreateSource stores src with a new ID (version 1). ErrConflict if the
-	// name is taken.
+	// CreateSource stores src (version 1) under src.ID, or under a new ID
+	// when src.ID is empty (a caller that must know the id first, to seal
+	// the source's secrets for it, takes one from NewID). ErrConflict if the
+	// name or the id is taken.
 	CreateSource(ctx context.Context, src Source) (Source, error)
 	// GetSource returns one source. ErrNotFound if there is none.
 	GetSource(ctx context.Context, id string) (Source, error)

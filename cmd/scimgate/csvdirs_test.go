@@ -23,6 +23,23 @@ func TestCSVSourcesAreConfinedToCSVDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 	longLine := s.writeFile(t, "long.csv", "externalId,userName\ne1,a@x\ne2,"+strings.Repeat("S", 2<<20)+"\n")
+	// The server's own files sit in the allowed directory here (as they do
+	// when an admin allows the working directory); a hard link gives the
+	// key another name, which only the file's identity gives away.
+	keyFile := filepath.Join(s.Dir, "scimgate.key")
+	keyLink := filepath.Join(s.Dir, "keys.csv")
+	if err := os.Link(keyFile, keyLink); err != nil {
+		t.Fatal(err)
+	}
+	keySymlink := filepath.Join(s.Dir, "key-link.csv")
+	if err := os.Symlink(keyFile, keySymlink); err != nil {
+		t.Fatal(err)
+	}
+	dotEnv := s.writeFile(t, ".env", "externalId,userName\n")
+	if err := os.Mkdir(filepath.Join(s.Dir, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	inHiddenDir := s.writeFile(t, filepath.Join(".ssh", "users.csv"), "externalId,userName\n")
 	for i, tc := range []struct {
 		path       string
 		wantStatus int
@@ -31,6 +48,12 @@ func TestCSVSourcesAreConfinedToCSVDirs(t *testing.T) {
 		{"/etc/shadow", 422, "must be inside the csv directories the server allows (" + s.Dir},
 		{"/proc/self/environ", 422, "must be inside"},
 		{link, 422, "must be inside"},
+		{filepath.Join(s.Dir, "scimgate.db"), 422, "one of scimgate's own files"},
+		{keyFile, 422, "one of scimgate's own files"},
+		{keyLink, 422, "one of scimgate's own files"},
+		{keySymlink, 422, "one of scimgate's own files"},
+		{dotEnv, 422, "is a hidden file"},
+		{inHiddenDir, 422, "is a hidden file"},
 		{longLine, 201, ""},
 	} {
 		body, _ := json.Marshal(map[string]any{"name": "c" + string(rune('a'+i)), "kind": "csv", "settings": map[string]any{"usersPath": tc.path}})

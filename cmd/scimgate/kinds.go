@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/scimgate/scimgate/sources"
@@ -9,28 +11,55 @@ import (
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/ldap"
 	"github.com/scimgate/scimgate/sources/okta"
+	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
 // kinds is the complete list of source kinds this binary knows, set up
-// with the settings that confine them (csv files only in cfg's csvDirs).
+// with the settings that confine them (csv files only in cfg's csvDirs,
+// never the server's own files).
 func kinds(cfg Config) sources.Registry {
 	return sources.Registry{
-		"csv":   csv.Kind(cfg.csvDirList()...),
+		"csv":   csv.ConfinedKind(cfg.csvDirList(), ownFiles(cfg)),
 		"entra": entra.Kind(),
 		"ldap":  ldap.Kind(),
 		"okta":  okta.Kind(),
 	}
 }
 
+// ownFiles are the server's own files, which no csv source may read even
+// when an allowed csv directory holds them: the SQLite database with its
+// journal files, the secret key file and the TLS key.
+func ownFiles(cfg Config) []string {
+	files := []string{cfg.keyFile()}
+	if !sqlstore.IsPostgres(cfg.DB) {
+		files = append(files, cfg.DB, cfg.DB+"-wal", cfg.DB+"-shm", cfg.DB+"-journal")
+	}
+	if cfg.TLSKey != "" {
+		files = append(files, cfg.TLSKey)
+	}
+	return files
+}
+
+// resealSecrets binds secrets stored by a release that sealed them to
+// their setting name only to their source (see sources.Reseal). Every
+// replica may run it: a rewritten secret is not rewritten again.
+func resealSecrets(ctx context.Context, store storage.SourceStore, sealer *sources.Sealer, logger *slog.Logger) error {
+	n, err := sources.Reseal(ctx, store, sealer, logger)
+	if err != nil {
+		return fmt.Errorf("reseal source secrets: %w", err)
+	}
+	if n > 0 {
+		logger.Info("source secrets resealed, bound to their source", "sources", n)
+	}
+	return nil
+}
+
 // sealer loads the key that encrypts source secrets: SCIMGATE_SECRET_KEY,
 // or the key file (created with a random key on first start).
 func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
 	env, _ := m.LookupEnv(envSecretKey)
-	path := cfg.SecretKeyFile
-	if path == "" {
-		path = defaultKeyFile(cfg.DB)
-	}
+	path := cfg.keyFile()
 	if env == "" {
 		if err := keyFileProblem(path); err != nil {
 			return nil, err
@@ -41,6 +70,15 @@ func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	return sources.NewSealer(key)
+}
+
+// keyFile is the secret key file serve reads (or creates) when
+// SCIMGATE_SECRET_KEY is not set.
+func (c Config) keyFile() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return defaultKeyFile(c.DB)
 }
 
 // defaultKeyFile is scimgate.key beside a SQLite database, or in the

@@ -88,6 +88,9 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := resealSecrets(ctx, store, sealer, logger); err != nil {
+		return err
+	}
 	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),

@@ -34,8 +34,15 @@ import (
 
 // Kind registers the csv kind, reading files only inside dirs (made
 // absolute, symlinks resolved). No dirs means no confinement, for tests and
-// library callers; the scimgate binary always passes its --csv-dir list.
-func Kind(dirs ...string) sources.Kind {
+// library callers; the scimgate binary uses ConfinedKind.
+func Kind(dirs ...string) sources.Kind { return ConfinedKind(dirs, nil) }
+
+// ConfinedKind registers the csv kind, reading files only inside dirs,
+// never a hidden file there (a name that starts with a dot, at any level
+// below the directory) and never one of private, compared by file
+// identity: the server's own database and keys, in case a directory it
+// allows holds them.
+func ConfinedKind(dirs, private []string) sources.Kind {
 	allowed, err := ResolveDirs(dirs)
 	if err != nil || len(dirs) == 0 {
 		allowed = nil
@@ -44,8 +51,9 @@ func Kind(dirs ...string) sources.Kind {
 		// The working directory is gone: allow nothing rather than everything.
 		allowed = Dirs{}
 	}
+	allow := Confinement{dirs: allowed, private: private}
 	return sources.Kind{
-		New:         func() sources.Config { return &Config{dirs: allowed} },
+		New:         func() sources.Config { return &Config{allow: allow} },
 		Description: "Users and groups from CSV or JSON files on the server's disk, re-read on every run.",
 		UserMapping: sources.Mapping{
 			"externalId":                "{externalId}",
@@ -78,7 +86,7 @@ type Config struct {
 	UsersPath  string `json:"usersPath"`
 	GroupsPath string `json:"groupsPath,omitempty"`
 
-	dirs Dirs // where the files may be; nil: anywhere
+	allow Confinement // which files may be read
 }
 
 // Validate checks the settings; files are checked when the source runs
@@ -89,12 +97,12 @@ func (c *Config) Validate() sources.FieldErrors {
 		errs.Add("usersPath", "required: the path of the users file (.csv or .json)")
 	} else if !filepath.IsAbs(c.UsersPath) {
 		errs.Add("usersPath", "must be an absolute path (the server's working directory is not the admin's)")
-	} else if problem := c.dirs.check(c.UsersPath); problem != "" {
+	} else if problem := c.allow.check(c.UsersPath); problem != "" {
 		errs.Add("usersPath", "%s", problem)
 	}
 	if c.GroupsPath != "" && !filepath.IsAbs(c.GroupsPath) {
 		errs.Add("groupsPath", "must be an absolute path")
-	} else if problem := c.dirs.check(c.GroupsPath); c.GroupsPath != "" && problem != "" {
+	} else if problem := c.allow.check(c.GroupsPath); c.GroupsPath != "" && problem != "" {
 		errs.Add("groupsPath", "%s", problem)
 	}
 	return errs
@@ -116,7 +124,7 @@ type csvSource struct {
 
 // open opens one of the source's files and reports the outcome.
 func (s *csvSource) open(path string) (io.ReadCloser, error) {
-	f, err := openFile(s.cfg.dirs, path)
+	f, err := s.cfg.allow.open(path)
 	if err != nil {
 		s.upstream.ObserveUpstream(sources.UpstreamError)
 		return nil, err

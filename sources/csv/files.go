@@ -60,11 +60,60 @@ func (d Dirs) contains(resolved string) bool {
 
 func (d Dirs) String() string { return strings.Join(d, ", ") }
 
+// hidden says whether the resolved path, inside one of the dirs, has a
+// component below that directory whose name starts with a dot (.env,
+// .ssh/id_ed25519, .git/config): files nobody keeps a directory for.
+func (d Dirs) hidden(resolved string) bool {
+	for _, dir := range d {
+		rel, err := filepath.Rel(dir, resolved)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		for _, part := range strings.Split(rel, string(filepath.Separator)) {
+			if strings.HasPrefix(part, ".") && part != "." {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// Confinement is which files csv sources may read: regular files inside
+// dirs (nil: anywhere), not hidden ones there, and none of private.
+type Confinement struct {
+	dirs    Dirs
+	private []string
+}
+
+// isPrivate says whether fi is one of the server's own files. They are
+// stat'ed on every check, as they may be created after the kind is built.
+func (c Confinement) isPrivate(fi fs.FileInfo) bool {
+	for _, p := range c.private {
+		if pfi, err := os.Stat(p); err == nil && os.SameFile(fi, pfi) {
+			return true
+		}
+	}
+	return false
+}
+
+// refusal explains why a regular file at resolved may not be read, or
+// returns "".
+func (c Confinement) refusal(resolved string, fi fs.FileInfo) string {
+	switch {
+	case c.dirs != nil && c.dirs.hidden(resolved):
+		return "is a hidden file (a name starting with a dot); csv sources do not read hidden files"
+	case fi != nil && c.isPrivate(fi):
+		return "is one of scimgate's own files (its database or a key); csv sources may not read it"
+	}
+	return ""
+}
+
 // check explains why path may not be read, or returns "" (also when the
 // file does not exist yet: it may be written after the source is set up,
 // and the run checks again).
-func (d Dirs) check(path string) string {
-	if d == nil {
+func (c Confinement) check(path string) string {
+	if c.dirs == nil && len(c.private) == 0 {
 		return ""
 	}
 	resolved, err := filepath.EvalSymlinks(path)
@@ -73,26 +122,30 @@ func (d Dirs) check(path string) string {
 	} else if err != nil {
 		return "cannot be resolved: " + err.Error()
 	}
-	if !d.contains(resolved) {
-		return fmt.Sprintf("must be inside the csv directories the server allows (%s; set with --csv-dir or SCIMGATE_CSV_DIRS)", d)
+	if c.dirs != nil && !c.dirs.contains(resolved) {
+		return fmt.Sprintf("must be inside the csv directories the server allows (%s; set with --csv-dir or SCIMGATE_CSV_DIRS)", c.dirs)
 	}
-	if fi, err := os.Stat(resolved); err == nil && !fi.Mode().IsRegular() {
+	fi, err := os.Stat(resolved)
+	if err != nil {
+		fi = nil
+	} else if !fi.Mode().IsRegular() {
 		return "is not a regular file"
 	}
-	return ""
+	return c.refusal(resolved, fi)
 }
 
-// openFile opens a source file: inside the allowed dirs after symlinks are
-// resolved, a regular file (checked on the opened descriptor, so the path
-// cannot be swapped between check and open) and at most MaxFileBytes. The
-// reader it returns stops at MaxFileBytes too, for a file that grows.
-func openFile(dirs Dirs, path string) (io.ReadCloser, error) {
+// open opens a source file: inside the allowed dirs after symlinks are
+// resolved, not hidden and not one of the server's own, a regular file
+// (both checked on the opened descriptor, so the path cannot be swapped
+// between check and open) and at most MaxFileBytes. The reader it returns
+// stops at MaxFileBytes too, for a file that grows.
+func (c Confinement) open(path string) (io.ReadCloser, error) {
 	resolved, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return nil, describeOpenError(path, err)
 	}
-	if dirs != nil && !dirs.contains(resolved) {
-		return nil, fmt.Errorf("csv: %s is outside the csv directories the server allows (%s)", path, dirs)
+	if c.dirs != nil && !c.dirs.contains(resolved) {
+		return nil, fmt.Errorf("csv: %s is outside the csv directories the server allows (%s)", path, c.dirs)
 	}
 	f, err := os.Open(resolved)
 	if err != nil {
@@ -106,6 +159,10 @@ func openFile(dirs Dirs, path string) (io.ReadCloser, error) {
 	if !fi.Mode().IsRegular() {
 		f.Close()
 		return nil, fmt.Errorf("csv: %s is not a regular file", path)
+	}
+	if why := c.refusal(resolved, fi); why != "" {
+		f.Close()
+		return nil, fmt.Errorf("csv: %s %s", path, why)
 	}
 	if fi.Size() > MaxFileBytes {
 		f.Close()

@@ -85,7 +85,10 @@ func sourceValues(src storage.Source) ([]any, error) {
 // CreateSource stores src with a new id and version 1.
 func (s *Store) CreateSource(ctx context.Context, src storage.Source) (storage.Source, error) {
 	now := msUTC(s.now())
-	src.ID, src.Created, src.Updated, src.Version = newID(), now, now, 1
+	if src.ID == "" {
+		src.ID = newID()
+	}
+	src.Created, src.Updated, src.Version = now, now, 1
 	vals, err := sourceValues(src)
 	if err != nil {
 		return storage.Source{}, wrapOp("create source", err)

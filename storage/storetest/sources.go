@@ -14,6 +14,7 @@ var sourceTests = []subtest{
 	{"CreateGetList", testCreateGetSources},
 	{"GetNotFound", testGetSourceNotFound},
 	{"NameConflict", testSourceNameConflict},
+	{"CreateWithID", testCreateSourceWithID},
 	{"Update", testUpdateSource},
 	{"UpdateClosureError", testUpdateSourceClosureError},
 	{"Delete", testDeleteSource},
@@ -139,6 +140,24 @@ func testSourceNameConflict(t *testing.T, s storage.Store) {
 	if list, _ := s.ListSources(ctx(t)); len(list) != 2 {
 		t.Errorf("ListSources after conflicts: %d sources, want 2", len(list))
 	}
+}
+
+// testCreateSourceWithID: a caller may choose the id (the API does, to
+// seal a new source's secrets for it); a taken id is a conflict.
+func testCreateSourceWithID(t *testing.T, s storage.Store) {
+	in := fullSource("AD")
+	in.ID = storage.NewID()
+	got := mustCreateSource(t, s, in)
+	if got.ID != in.ID {
+		t.Fatalf("CreateSource with id %s stored id %s", in.ID, got.ID)
+	}
+	if read, err := s.GetSource(ctx(t), in.ID); err != nil || read.Name != "AD" {
+		t.Fatalf("GetSource(chosen id) = %q, %v", read.Name, err)
+	}
+	dup := fullSource("Entra")
+	dup.ID = in.ID
+	_, err := s.CreateSource(ctx(t), dup)
+	wantErr(t, "CreateSource with a taken id", err, storage.ErrConflict)
 }
 
 func testUpdateSource(t *testing.T, s storage.Store) {
