@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/scimgate/scimgate/sources"
-	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // TestHiddenAndPrivateFilesAreRefusedWhenTheRunOpensThem: a path that was
