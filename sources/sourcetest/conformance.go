@@ -325,30 +325,37 @@ func memoryFlat(t *testing.T, h Harness, small Upstream) {
 		t.Skip("-short")
 	}
 	n := h.MemoryUsers
-	// What the run holds is the live heap while it streams less the live
-	// heap once it has ended: the upstream's own data (an in-process
-	// emulator's directory) is in both.
-	measure := func(up Upstream, users int) uint64 {
-		seedUsers(up, 0, users)
-		src := up.Open(sources.Env{})
-		sink := &Discard{}
-		res, err := src.Sync(t.Context(), sources.Request{}, sink)
-		if err != nil {
-			t.Fatalf("sync of %d users: %v", users, err)
-		}
-		after := LiveHeap()
-		runtime.KeepAlive(up) // its data counts in both samples
-		if got, _ := sink.Counts(); got != users || !res.Complete {
-			t.Fatalf("sync of %d users sent %d (complete %v)", users, got, res.Complete)
-		}
-		return max(sink.PeakHeap(), after) - after
-	}
-	low := measure(small, n)
-	high := measure(h.New(t), 10*n)
-	budget := uint64(h.MaxBytesPerUser) * uint64(9*n)
+	low := heldHeap(t, small, n)
+	high := heldHeap(t, h.New(t), 10*n)
 	t.Logf("live heap above the upstream's own: %d users %d KiB, %d users %d KiB", n, low>>10, 10*n, high>>10)
-	if high > low+budget {
+	if grows(low, high, n, h.MaxBytesPerUser) {
 		t.Errorf("the source held %d KiB more for %d users than for %d: more than %d bytes a user; it keeps the directory in memory",
 			(high-low)>>10, 10*n, n, h.MaxBytesPerUser)
 	}
+}
+
+// heldHeap seeds users into up and returns the most live heap a full run
+// held while it streamed into a Discard: the live heap at the sink less
+// the live heap once the run has ended. The upstream's own data (an
+// in-process emulator's directory) is in both samples.
+func heldHeap(t *testing.T, up Upstream, users int) uint64 {
+	seedUsers(up, 0, users)
+	src := up.Open(sources.Env{})
+	sink := &Discard{}
+	res, err := src.Sync(t.Context(), sources.Request{}, sink)
+	if err != nil {
+		t.Fatalf("sync of %d users: %v", users, err)
+	}
+	after := LiveHeap()
+	runtime.KeepAlive(up)
+	if got, _ := sink.Counts(); got != users || !res.Complete {
+		t.Fatalf("sync of %d users sent %d (complete %v)", users, got, res.Complete)
+	}
+	return max(sink.PeakHeap(), after) - after
+}
+
+// grows says whether going from n to 10n users cost more than perUser
+// bytes for each user added.
+func grows(low, high uint64, n, perUser int) bool {
+	return high > low+uint64(perUser)*uint64(9*n)
 }
