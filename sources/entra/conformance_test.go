@@ -3,7 +3,6 @@ package entra_test
 import (
 	"errors"
 	"fmt"
-	"net"
 	"testing"
 
 	"github.com/scimgate/scimgate/sources"
@@ -64,12 +63,8 @@ func (c *conformanceTenant) AddMalformed() {
 func (c *conformanceTenant) BreakCredentials() { c.cfg.ClientSecret = "not-the-secret" }
 
 func (c *conformanceTenant) BreakHost() {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	closed.Close()
-	c.cfg.LoginURL, c.cfg.GraphURL = "http://"+closed.Addr().String(), "http://"+closed.Addr().String()
+	addr := sourcetest.ClosedAddr(c.t)
+	c.cfg.LoginURL, c.cfg.GraphURL = "http://"+addr, "http://"+addr
 }
 
 func (c *conformanceTenant) Open(env sources.Env) sources.Source {

@@ -101,12 +101,8 @@ func (u *fakeUpstream) BreakCredentials() {
 
 // BreakHost points sources at a port nothing listens on.
 func (u *fakeUpstream) BreakHost() {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	closed.Close()
-	u.url = "ldap://" + closed.Addr().String()
+	addr := sourcetest.ClosedAddr(u.t)
+	u.url = "ldap://" + addr
 }
 
 // Open opens a source over the fake directory; once the host or the

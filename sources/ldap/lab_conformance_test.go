@@ -3,7 +3,6 @@ package ldap
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 
@@ -106,12 +105,8 @@ func (u *labUpstream) AddMalformed() {
 func (u *labUpstream) BreakCredentials() { u.cfg.BindPassword = "not-the-password" }
 
 func (u *labUpstream) BreakHost() {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	closed.Close()
-	u.cfg.URL, u.cfg.CAFile, u.cfg.AllowPlaintextBind = "ldap://"+closed.Addr().String(), "", true
+	addr := sourcetest.ClosedAddr(u.t)
+	u.cfg.URL, u.cfg.CAFile, u.cfg.AllowPlaintextBind = "ldap://"+addr, "", true
 }
 
 func (u *labUpstream) Open(env sources.Env) sources.Source {

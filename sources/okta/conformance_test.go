@@ -2,7 +2,6 @@ package okta_test
 
 import (
 	"errors"
-	"net"
 	"testing"
 	"time"
 
@@ -74,12 +73,8 @@ func (o *conformanceOrg) AddMalformed() {
 func (o *conformanceOrg) BreakCredentials() { o.settings["apiToken"] = "00not-the-token" }
 
 func (o *conformanceOrg) BreakHost() {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	closed.Close()
-	o.settings["orgURL"] = "http://" + closed.Addr().String()
+	addr := sourcetest.ClosedAddr(o.t)
+	o.settings["orgURL"] = "http://" + addr
 }
 
 func (o *conformanceOrg) Open(env sources.Env) sources.Source {

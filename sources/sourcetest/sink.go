@@ -2,6 +2,7 @@ package sourcetest
 
 import (
 	"context"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -81,70 +82,63 @@ func (r *Recorder) Problem(_ context.Context, p sources.Problem) error {
 func (r *Recorder) User(key string) (sources.UserRecord, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := len(r.Got.Users) - 1; i >= 0; i-- {
-		if r.Got.Users[i].Key == key {
-			return r.Got.Users[i], true
-		}
-	}
-	return sources.UserRecord{}, false
+	return last(r.Got.Users, userKey, key)
 }
 
 // Group returns the last record sent for key.
 func (r *Recorder) Group(key string) (sources.GroupRecord, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := len(r.Got.Groups) - 1; i >= 0; i-- {
-		if r.Got.Groups[i].Key == key {
-			return r.Got.Groups[i], true
-		}
-	}
-	return sources.GroupRecord{}, false
+	return last(r.Got.Groups, groupKey, key)
 }
 
 // UsersByKey maps each user key sent to its last record.
 func (r *Recorder) UsersByKey() map[string]sources.UserRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := make(map[string]sources.UserRecord, len(r.Got.Users))
-	for _, u := range r.Got.Users {
-		m[u.Key] = u
-	}
-	return m
+	return byKey(r.Got.Users, userKey)
 }
 
 // GroupsByKey maps each group key sent to its last record.
 func (r *Recorder) GroupsByKey() map[string]sources.GroupRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := make(map[string]sources.GroupRecord, len(r.Got.Groups))
-	for _, g := range r.Got.Groups {
-		m[g.Key] = g
-	}
-	return m
+	return byKey(r.Got.Groups, groupKey)
 }
 
 // UserKeys lists the user keys sent, sorted, each once.
 func (r *Recorder) UserKeys() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	keys := make([]string, 0, len(r.Got.Users))
-	for _, u := range r.Got.Users {
-		keys = append(keys, u.Key)
-	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
+	return slices.Sorted(maps.Keys(byKey(r.Got.Users, userKey)))
 }
 
 // GroupKeys lists the group keys sent, sorted, each once.
 func (r *Recorder) GroupKeys() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	keys := make([]string, 0, len(r.Got.Groups))
-	for _, g := range r.Got.Groups {
-		keys = append(keys, g.Key)
+	return slices.Sorted(maps.Keys(byKey(r.Got.Groups, groupKey)))
+}
+
+func userKey(u sources.UserRecord) string   { return u.Key }
+func groupKey(g sources.GroupRecord) string { return g.Key }
+
+func last[T any](recs []T, keyOf func(T) string, key string) (T, bool) {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if keyOf(recs[i]) == key {
+			return recs[i], true
+		}
 	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
+	var zero T
+	return zero, false
+}
+
+func byKey[T any](recs []T, keyOf func(T) string) map[string]T {
+	m := make(map[string]T, len(recs))
+	for _, rec := range recs {
+		m[keyOf(rec)] = rec
+	}
+	return m
 }
 
 // Duplicates lists the keys sent more than once in the run, users and
@@ -152,19 +146,18 @@ func (r *Recorder) GroupKeys() []string {
 func (r *Recorder) Duplicates() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return append(repeated(r.Got.Users, userKey), repeated(r.Got.Groups, groupKey)...)
+}
+
+func repeated[T any](recs []T, keyOf func(T) string) []string {
 	var dups []string
-	users, groups := map[string]bool{}, map[string]bool{}
-	for _, u := range r.Got.Users {
-		if users[u.Key] {
-			dups = append(dups, u.Key)
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		if k := keyOf(rec); seen[k] {
+			dups = append(dups, k)
+		} else {
+			seen[k] = true
 		}
-		users[u.Key] = true
-	}
-	for _, g := range r.Got.Groups {
-		if groups[g.Key] {
-			dups = append(dups, g.Key)
-		}
-		groups[g.Key] = true
 	}
 	return dups
 }

@@ -2,7 +2,9 @@ package sourcetest
 
 import (
 	"maps"
+	"net"
 	"sync"
+	"testing"
 
 	"github.com/scimgate/scimgate/sources"
 )
@@ -42,4 +44,17 @@ func (u *UpstreamCounter) Total() int {
 		n += c
 	}
 	return n
+}
+
+// ClosedAddr returns a loopback host:port where nothing listens, for
+// tests of an unreachable upstream.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
