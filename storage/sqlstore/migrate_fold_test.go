@@ -107,8 +107,8 @@ func TestMigrationFoldsEveryCaseInsensitiveColumn(t *testing.T) {
 		{"postgres", pgtest.FreshSchema},
 	}
 	const (
-		decomposed = "re\u0301seau"  // réseau, e + combining acute
-		composed   = "R\u00c9SEAU" // as a client writes it
+		decomposed = "re\u0301seau" // réseau, e + combining acute
+		composed   = "R\u00c9SEAU"  // as a client writes it
 	)
 	columns := foldedValueColumns()
 	for _, want := range []foldedColumn{{"users", "title"}, {"users", "department"}, {"users", "display_name"}, {"user_values", "type"}} {
@@ -145,7 +145,9 @@ func TestMigrationFoldsEveryCaseInsensitiveColumn(t *testing.T) {
 				t.Fatalf("Open with the current schema: %v", err)
 			}
 			defer s.Close()
-			eq := func(a storage.Attr, v string) storage.Expr { return storage.Compare{Attr: a, Op: storage.OpEq, Value: v} }
+			eq := func(a storage.Attr, v string) storage.Expr {
+				return storage.Compare{Attr: a, Op: storage.OpEq, Value: v}
+			}
 			for _, f := range []storage.Expr{
 				eq(storage.AttrTitle, composed),
 				eq(storage.AttrDepartment, composed),
