@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -34,15 +36,9 @@ const (
 	MetricHTTPRequestSeconds = "scimgate_http_request_duration_seconds"         // {method, route, code}
 )
 
-// Outcomes of one request a connector makes to its upstream directory
-// (see ObserveUpstream).
-const (
-	UpstreamOK        = "ok"        // answered successfully
-	UpstreamThrottled = "throttled" // 429, or 503 with Retry-After: the upstream asked us to slow down
-	UpstreamTimeout   = "timeout"   // no answer in time
-	UpstreamError     = "error"     // any other failure
-	upstreamOther     = "other"     // an outcome this list does not know
-)
+// upstreamOther labels an upstream outcome that sources.UpstreamOutcomes
+// does not list (see ObserveUpstream).
+const upstreamOther = "other"
 
 // metrics is the server's Prometheus instrumentation. It has a registry
 // of its own, never the global default, so servers in parallel tests do
@@ -146,18 +142,16 @@ func (m *metrics) observeRun(source string, run storage.Run, now time.Time) {
 }
 
 // ObserveUpstream counts one request a connector made to its upstream
-// directory. It is the hook for connectors (ldap, entra, okta): the
-// command's wiring hands them this method as a func(source, outcome
-// string), so sources/ needs no import of api. outcome is one of
-// UpstreamOK, UpstreamThrottled, UpstreamTimeout, UpstreamError; anything
-// else is counted as "other", which keeps the label set bounded.
-func (s *Server) ObserveUpstream(source, outcome string) {
-	switch outcome {
-	case UpstreamOK, UpstreamThrottled, UpstreamTimeout, UpstreamError:
-	default:
-		outcome = upstreamOther
+// directory. The command's wiring hands it to the runner, which gives
+// every source it opens an observer (sources.Env.Upstream) that calls it
+// with the source's name. outcome is one of sources.UpstreamOutcomes;
+// anything else is counted as "other", which keeps the label set bounded.
+func (s *Server) ObserveUpstream(source string, outcome sources.UpstreamOutcome) {
+	label := upstreamOther
+	if slices.Contains(sources.UpstreamOutcomes, outcome) {
+		label = string(outcome)
 	}
-	s.metrics.upstream.WithLabelValues(source, outcome).Inc()
+	s.metrics.upstream.WithLabelValues(source, label).Inc()
 }
 
 // instrumentHTTP counts requests and times them by route template. It

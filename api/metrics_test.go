@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -169,8 +170,8 @@ func TestObserveRunCountsHeldRunsOnce(t *testing.T) {
 	for _, r := range []storage.Run{held, approved, dry} {
 		srv.ObserveRun(src, r)
 	}
-	srv.ObserveUpstream("entra", api.UpstreamThrottled)
-	srv.ObserveUpstream("entra", api.UpstreamThrottled)
+	srv.ObserveUpstream("entra", sources.UpstreamThrottled)
+	srv.ObserveUpstream("entra", sources.UpstreamThrottled)
 	srv.ObserveUpstream("entra", "exploded")
 
 	samples := scrape(t, ts.URL)

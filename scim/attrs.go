@@ -19,89 +19,73 @@ type attrInfo struct {
 	attr  storage.Attr            // single-valued attribute, or the multi-valued parent
 	multi bool                    // a multi-valued attribute queried through ValuePath
 	subs  map[string]storage.Attr // lower-cased sub-attribute name -> Attr
-	// time marks date-time attributes, whose string values are parsed.
-	time bool
 }
 
 // attrTable resolves SCIM attribute paths of one resource type. Keys are
-// lower-cased; the value "nil" entries are attributes that exist in the
-// schema but cannot be queried, so the error can say so.
+// lower-cased; the nil entries are attributes that exist in the schema
+// but cannot be queried, so the error can say so.
 type attrTable struct {
 	core      string
 	coreAttrs map[string]*attrInfo
 	extension string
 	ext       map[string]*attrInfo
+	// times are the date-time attributes, whose string values are parsed.
+	times map[storage.Attr]bool
 }
 
-var multiSubs = map[string]storage.Attr{
-	"value": storage.SubValue, "type": storage.SubType, "primary": storage.SubPrimary, "display": storage.SubDisplay,
+// newAttrTable derives the resolver of one resource type from storage's
+// attribute table. unqueryable names schema attributes that filters may
+// not use.
+func newAttrTable[R storage.Resource](core, extension string, attrs []storage.AttrSpec[R], unqueryable ...string) attrTable {
+	t := attrTable{
+		core: core, coreAttrs: map[string]*attrInfo{},
+		extension: extension, ext: map[string]*attrInfo{},
+		times: map[storage.Attr]bool{},
+	}
+	for _, name := range unqueryable {
+		t.coreAttrs[strings.ToLower(name)] = nil
+	}
+	for _, a := range attrs {
+		table := t.coreAttrs
+		if a.Schema != "" {
+			if a.Schema != extension {
+				panic("scim: attribute " + string(a.Attr) + " of an unknown schema " + a.Schema)
+			}
+			table = t.ext
+		}
+		if a.Type == storage.TypeDateTime {
+			t.times[a.Attr] = true
+		}
+		parent, sub, complex := strings.Cut(strings.ToLower(a.Path), ".")
+		switch {
+		case a.Values != nil:
+			subs := make(map[string]storage.Attr, len(a.Values.Subs))
+			for _, s := range a.Values.Subs {
+				subs[strings.ToLower(string(s.Attr))] = s.Attr
+			}
+			table[parent] = &attrInfo{attr: a.Attr, multi: true, subs: subs}
+		case complex:
+			info := table[parent]
+			if info == nil {
+				info = &attrInfo{subs: map[string]storage.Attr{}}
+				table[parent] = info
+			}
+			info.subs[sub] = a.Attr
+			if sub == string(storage.SubValue) {
+				info.attr = a.Attr // "manager" means "manager.value"
+			}
+		default:
+			table[parent] = &attrInfo{attr: a.Attr}
+		}
+	}
+	return t
 }
 
-func single(a storage.Attr) *attrInfo { return &attrInfo{attr: a} }
-
-func multi(a storage.Attr, subs map[string]storage.Attr) *attrInfo {
-	return &attrInfo{attr: a, multi: true, subs: subs}
-}
-
-var metaInfo = &attrInfo{subs: map[string]storage.Attr{
-	"created": storage.AttrCreated, "lastmodified": storage.AttrLastModified,
-}, time: true}
-
-var userAttrs = attrTable{
-	core: userSchema,
-	coreAttrs: map[string]*attrInfo{
-		"id":                single(storage.AttrID),
-		"externalid":        single(storage.AttrExternalID),
-		"username":          single(storage.AttrUserName),
-		"displayname":       single(storage.AttrDisplayName),
-		"nickname":          single(storage.AttrNickName),
-		"title":             single(storage.AttrTitle),
-		"usertype":          single(storage.AttrUserType),
-		"preferredlanguage": single(storage.AttrPreferredLanguage),
-		"locale":            single(storage.AttrLocale),
-		"timezone":          single(storage.AttrTimezone),
-		"profileurl":        single(storage.AttrProfileURL),
-		"active":            single(storage.AttrActive),
-		"name": {subs: map[string]storage.Attr{
-			"formatted": storage.AttrNameFormatted, "familyname": storage.AttrNameFamilyName,
-			"givenname": storage.AttrNameGivenName, "middlename": storage.AttrNameMiddleName,
-			"honorificprefix": storage.AttrNamePrefix, "honorificsuffix": storage.AttrNameSuffix,
-		}},
-		"emails":           multi(storage.AttrEmails, multiSubs),
-		"phonenumbers":     multi(storage.AttrPhoneNumbers, multiSubs),
-		"ims":              multi(storage.AttrIMs, multiSubs),
-		"photos":           multi(storage.AttrPhotos, multiSubs),
-		"entitlements":     multi(storage.AttrEntitlements, multiSubs),
-		"roles":            multi(storage.AttrRoles, multiSubs),
-		"x509certificates": multi(storage.AttrX509Certificates, multiSubs),
-		"meta":             metaInfo,
-		"addresses":        nil,
-		"groups":           nil,
-		"password":         nil,
-	},
-	extension: storage.EnterpriseSchema,
-	ext: map[string]*attrInfo{
-		"employeenumber": single(storage.AttrEmployeeNumber),
-		"costcenter":     single(storage.AttrCostCenter),
-		"organization":   single(storage.AttrOrganization),
-		"division":       single(storage.AttrDivision),
-		"department":     single(storage.AttrDepartment),
-		"manager":        {attr: storage.AttrManager, subs: map[string]storage.Attr{"value": storage.AttrManager}},
-	},
-}
-
-var groupAttrs = attrTable{
-	core: groupSchema,
-	coreAttrs: map[string]*attrInfo{
-		"id":          single(storage.AttrID),
-		"externalid":  single(storage.AttrExternalID),
-		"displayname": single(storage.AttrDisplayName),
-		"members": multi(storage.AttrMembers, map[string]storage.Attr{
-			"value": storage.SubValue, "type": storage.SubType,
-		}),
-		"meta": metaInfo,
-	},
-}
+var (
+	userAttrs = newAttrTable(userSchema, storage.EnterpriseSchema, storage.UserAttrs(),
+		"addresses", "groups", "password")
+	groupAttrs = newAttrTable(groupSchema, "", storage.GroupAttrs())
+)
 
 // resolved is an attribute path mapped onto storage.
 type resolved struct {
@@ -156,12 +140,12 @@ func (t *attrTable) resolve(p fp.AttributePath) (resolved, error) {
 		if !ok {
 			return resolved{}, fmt.Errorf("unknown or unsupported attribute %q", display)
 		}
-		return resolved{attr: a, isTime: info.time, display: display}, nil
+		return resolved{attr: a, isTime: t.times[a], display: display}, nil
 	default:
 		if sub != "" {
 			return resolved{}, fmt.Errorf("%q has no sub-attributes", display)
 		}
-		return resolved{attr: info.attr, display: display}, nil
+		return resolved{attr: info.attr, isTime: t.times[info.attr], display: display}, nil
 	}
 }
 

@@ -20,15 +20,13 @@ const (
 	// MaxIdentifierChars bounds userName and a group's displayName.
 	MaxIdentifierChars = storage.MaxUserNameChars
 	// MaxExternalIDChars bounds externalId, which may hold a DN.
-	MaxExternalIDChars = 1024
+	MaxExternalIDChars = storage.MaxExternalIDChars
 	// MaxStringChars bounds every other string value.
-	MaxStringChars = 4096
+	MaxStringChars = storage.MaxStringChars
 	// MaxCertificateChars bounds x509Certificates values (base64 DER).
-	MaxCertificateChars = 16384
-	// MaxValues bounds each multi-valued attribute (emails, phoneNumbers,
-	// addresses, roles, ...). A group's members are bounded by the group
-	// size instead.
-	MaxValues = 100
+	MaxCertificateChars = storage.MaxCertificateChars
+	// MaxValues bounds each multi-valued attribute; see storage.MaxValues.
+	MaxValues = storage.MaxValues
 	// MaxNameChars bounds the names of tokens and sources in the config API.
 	MaxNameChars = storage.MaxNameChars
 )

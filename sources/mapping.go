@@ -52,70 +52,56 @@ func (m Mapping) Attributes() []string {
 	return sortedKeys(seen)
 }
 
-// User mapping targets. enterprise.manager takes the manager's source key.
-var userTargets = map[string]func(u *storage.User, v string){
-	"externalId":        func(u *storage.User, v string) { u.ExternalID = v },
-	"userName":          func(u *storage.User, v string) { u.UserName = v },
-	"displayName":       func(u *storage.User, v string) { u.DisplayName = v },
-	"nickName":          func(u *storage.User, v string) { u.NickName = v },
-	"title":             func(u *storage.User, v string) { u.Title = v },
-	"userType":          func(u *storage.User, v string) { u.UserType = v },
-	"preferredLanguage": func(u *storage.User, v string) { u.PreferredLanguage = v },
-	"locale":            func(u *storage.User, v string) { u.Locale = v },
-	"timezone":          func(u *storage.User, v string) { u.Timezone = v },
-	"profileUrl":        func(u *storage.User, v string) { u.ProfileURL = v },
-	"active":            nil, // parsed as a boolean, see mapUser
-	"name.formatted":    func(u *storage.User, v string) { name(u).Formatted = v },
-	"name.givenName":    func(u *storage.User, v string) { name(u).GivenName = v },
-	"name.familyName":   func(u *storage.User, v string) { name(u).FamilyName = v },
-	"name.middleName":   func(u *storage.User, v string) { name(u).MiddleName = v },
-	"name.honorificPrefix": func(u *storage.User, v string) {
-		name(u).HonorificPrefix = v
-	},
-	"name.honorificSuffix": func(u *storage.User, v string) {
-		name(u).HonorificSuffix = v
-	},
-	"emails.work":               multi(func(u *storage.User) *[]storage.MultiValue { return &u.Emails }, "work"),
-	"emails.home":               multi(func(u *storage.User) *[]storage.MultiValue { return &u.Emails }, "home"),
-	"emails.other":              multi(func(u *storage.User) *[]storage.MultiValue { return &u.Emails }, "other"),
-	"phoneNumbers.work":         multi(func(u *storage.User) *[]storage.MultiValue { return &u.PhoneNumbers }, "work"),
-	"phoneNumbers.mobile":       multi(func(u *storage.User) *[]storage.MultiValue { return &u.PhoneNumbers }, "mobile"),
-	"phoneNumbers.home":         multi(func(u *storage.User) *[]storage.MultiValue { return &u.PhoneNumbers }, "home"),
-	"enterprise.employeeNumber": func(u *storage.User, v string) { ent(u).EmployeeNumber = v },
-	"enterprise.costCenter":     func(u *storage.User, v string) { ent(u).CostCenter = v },
-	"enterprise.organization":   func(u *storage.User, v string) { ent(u).Organization = v },
-	"enterprise.division":       func(u *storage.User, v string) { ent(u).Division = v },
-	"enterprise.department":     func(u *storage.User, v string) { ent(u).Department = v },
-	"enterprise.manager":        nil, // a source key, resolved by the engine
+// mapTarget is one attribute a mapping may set.
+type mapTarget[R storage.Resource] struct {
+	set func(r *R, v string) error
+	// sourceKey marks the manager: its value is a source key the engine
+	// resolves, not an attribute value.
+	sourceKey bool
 }
 
-var groupTargets = map[string]func(g *storage.Group, v string){
-	"displayName": func(g *storage.Group, v string) { g.DisplayName = v },
-	"externalId":  func(g *storage.Group, v string) { g.ExternalID = v },
-}
-
-func name(u *storage.User) *storage.Name {
-	if u.Name == nil {
-		u.Name = &storage.Name{}
+// mapTargets derives the mapping targets from storage's attribute table.
+// Elements of a multi-valued attribute get one target per type; the first
+// element mapped is primary, so clients that want one address get a stable
+// one. Booleans accept the spellings directories use.
+func mapTargets[R storage.Resource](attrs []storage.AttrSpec[R]) map[string]mapTarget[R] {
+	out := map[string]mapTarget[R]{}
+	for _, a := range attrs {
+		rule := a.Map
+		switch {
+		case rule.Target == "": // mappings cannot write it
+		case rule.SourceKey:
+			out[rule.Target] = mapTarget[R]{sourceKey: true}
+		case a.Type == storage.TypeMulti:
+			for _, typ := range rule.Types {
+				out[rule.Target+"."+typ] = mapTarget[R]{set: func(r *R, v string) error {
+					a.AddElement(r, storage.MultiValue{Value: v, Type: typ, Primary: len(a.Elements(r)) == 0})
+					return nil
+				}}
+			}
+		case a.Type == storage.TypeBoolean:
+			out[rule.Target] = mapTarget[R]{set: func(r *R, v string) error {
+				b, err := parseBool(v)
+				if err != nil {
+					return fmt.Errorf("%s: %w", rule.Target, err)
+				}
+				a.SetBool(r, b)
+				return nil
+			}}
+		default:
+			out[rule.Target] = mapTarget[R]{set: func(r *R, v string) error {
+				a.SetString(r, v)
+				return nil
+			}}
+		}
 	}
-	return u.Name
+	return out
 }
 
-func ent(u *storage.User) *storage.EnterpriseExt {
-	if u.Enterprise == nil {
-		u.Enterprise = &storage.EnterpriseExt{}
-	}
-	return u.Enterprise
-}
-
-// multi sets the element of the given type; the first email or phone
-// mapped is primary, so clients that want one address get a stable one.
-func multi(list func(*storage.User) *[]storage.MultiValue, typ string) func(*storage.User, string) {
-	return func(u *storage.User, v string) {
-		l := list(u)
-		*l = append(*l, storage.MultiValue{Value: v, Type: typ, Primary: len(*l) == 0})
-	}
-}
+var (
+	userTargets  = mapTargets(storage.UserAttrs())
+	groupTargets = mapTargets(storage.GroupAttrs())
+)
 
 // UserTargets lists the attributes a user mapping may set, sorted.
 func UserTargets() []string { return sortedKeys(userTargets) }
@@ -284,17 +270,13 @@ func (cm CompiledMapping) MapUser(rec UserRecord) (u storage.User, managerKey st
 		if v == "" {
 			continue
 		}
-		switch target {
-		case "active":
-			b, perr := parseBool(v)
-			if perr != nil {
-				return storage.User{}, "", fmt.Errorf("active: %w", perr)
-			}
-			u.Active = b
-		case "enterprise.manager":
+		switch t := userTargets[target]; {
+		case t.sourceKey:
 			managerKey = v
 		default:
-			userTargets[target](&u, v)
+			if err := t.set(&u, v); err != nil {
+				return storage.User{}, "", err
+			}
 		}
 	}
 	if strings.TrimSpace(u.UserName) == "" {
@@ -308,7 +290,9 @@ func (cm CompiledMapping) MapGroup(rec GroupRecord) (storage.Group, error) {
 	var g storage.Group
 	for target, t := range cm.group {
 		if v := t.render(rec.Attrs); v != "" {
-			groupTargets[target](&g, v)
+			if err := groupTargets[target].set(&g, v); err != nil {
+				return storage.Group{}, err
+			}
 		}
 	}
 	if strings.TrimSpace(g.DisplayName) == "" {

@@ -1,29 +1,61 @@
 package sources
 
-import "context"
-
-// Outcomes of one request to an upstream directory, for metrics. They
-// match the outcome label of scimgate_upstream_requests_total.
-const (
-	UpstreamOK        = "ok"        // answered successfully
-	UpstreamThrottled = "throttled" // 429, or 503 with Retry-After
-	UpstreamTimeout   = "timeout"   // no answer in time
-	UpstreamError     = "error"     // any other failure
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
 )
 
-type upstreamKey struct{}
+// UpstreamOutcome is how one request to an upstream directory ended, for
+// metrics. The values are the outcome label of
+// scimgate_upstream_requests_total.
+type UpstreamOutcome string
 
-// WithUpstreamObserver returns ctx carrying fn, which connectors call for
-// every request they make upstream (see ObserveUpstream). The runner sets
-// it for each run, so connectors need no metrics dependency.
-func WithUpstreamObserver(ctx context.Context, fn func(outcome string)) context.Context {
-	return context.WithValue(ctx, upstreamKey{}, fn)
+// Outcomes of one upstream request.
+const (
+	UpstreamOK        UpstreamOutcome = "ok"        // answered successfully
+	UpstreamThrottled UpstreamOutcome = "throttled" // 429, or 503 with Retry-After: the upstream asked us to slow down
+	UpstreamTimeout   UpstreamOutcome = "timeout"   // no answer in time
+	UpstreamError     UpstreamOutcome = "error"     // any other failure
+)
+
+// UpstreamOutcomes lists every outcome, for those that must know them all
+// (the metrics label check).
+var UpstreamOutcomes = []UpstreamOutcome{UpstreamOK, UpstreamThrottled, UpstreamTimeout, UpstreamError}
+
+// UpstreamObserver is told about every request a source makes upstream
+// (HTTP exchange, LDAP search, file read), once per attempt, retries
+// included. It may be called from several goroutines at once.
+type UpstreamObserver interface {
+	ObserveUpstream(outcome UpstreamOutcome)
 }
 
-// ObserveUpstream reports one upstream request's outcome to the observer
-// in ctx, if any.
-func ObserveUpstream(ctx context.Context, outcome string) {
-	if fn, ok := ctx.Value(upstreamKey{}).(func(string)); ok && fn != nil {
-		fn(outcome)
+// UpstreamFunc adapts a function to UpstreamObserver.
+type UpstreamFunc func(outcome UpstreamOutcome)
+
+// ObserveUpstream calls f.
+func (f UpstreamFunc) ObserveUpstream(outcome UpstreamOutcome) { f(outcome) }
+
+// noUpstream is the observer of a source opened without one.
+type noUpstream struct{}
+
+func (noUpstream) ObserveUpstream(UpstreamOutcome) {}
+
+// HTTPOutcome classifies one HTTP exchange: err is what the client's Do
+// returned, resp its answer when err is nil.
+func HTTPOutcome(resp *http.Response, err error) UpstreamOutcome {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return UpstreamTimeout
+	case err != nil || resp == nil:
+		return UpstreamError
+	case resp.StatusCode == http.StatusTooManyRequests,
+		resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+		return UpstreamThrottled
+	case resp.StatusCode < 300:
+		return UpstreamOK
 	}
+	return UpstreamError
 }

@@ -9,10 +9,7 @@
 // enumeration.
 package sources
 
-import (
-	"context"
-	"log/slog"
-)
+import "context"
 
 // UserRecord is one user as a source sees it.
 type UserRecord struct {
@@ -106,10 +103,12 @@ type Tester interface {
 }
 
 // Config is a kind's settings, decoded from the source's JSON settings
-// (secrets merged in). Validate reports every problem at once.
+// (secrets merged in). Validate reports every problem at once. Open
+// returns the source, using env's services (see Env) for its logging,
+// time, HTTP and request metrics; it contacts nothing yet.
 type Config interface {
 	Validate() FieldErrors
-	Open(logger *slog.Logger) (Source, error)
+	Open(env Env) (Source, error)
 }
 
 // MappingUser is implemented by configs that fetch only what the mapping

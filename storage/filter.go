@@ -2,61 +2,6 @@ package storage
 
 import "time"
 
-// Attr names one attribute a filter or a sort may use. The set is closed:
-// the SCIM layer maps SCIM attribute paths onto these names (rejecting any
-// it does not know) and stores compile them to columns or child tables.
-type Attr string
-
-// Single-valued attributes of users and groups.
-const (
-	AttrID                Attr = "id"
-	AttrExternalID        Attr = "externalId"
-	AttrUserName          Attr = "userName"
-	AttrDisplayName       Attr = "displayName"
-	AttrNickName          Attr = "nickName"
-	AttrTitle             Attr = "title"
-	AttrUserType          Attr = "userType"
-	AttrPreferredLanguage Attr = "preferredLanguage"
-	AttrLocale            Attr = "locale"
-	AttrTimezone          Attr = "timezone"
-	AttrProfileURL        Attr = "profileUrl"
-	AttrActive            Attr = "active"
-	AttrNameFormatted     Attr = "name.formatted"
-	AttrNameFamilyName    Attr = "name.familyName"
-	AttrNameGivenName     Attr = "name.givenName"
-	AttrNameMiddleName    Attr = "name.middleName"
-	AttrNamePrefix        Attr = "name.honorificPrefix"
-	AttrNameSuffix        Attr = "name.honorificSuffix"
-	AttrEmployeeNumber    Attr = "enterprise.employeeNumber"
-	AttrCostCenter        Attr = "enterprise.costCenter"
-	AttrOrganization      Attr = "enterprise.organization"
-	AttrDivision          Attr = "enterprise.division"
-	AttrDepartment        Attr = "enterprise.department"
-	AttrManager           Attr = "enterprise.manager.value"
-	AttrCreated           Attr = "meta.created"
-	AttrLastModified      Attr = "meta.lastModified"
-)
-
-// Multi-valued attributes, used as ValuePath.Attr.
-const (
-	AttrEmails           Attr = "emails"
-	AttrPhoneNumbers     Attr = "phoneNumbers"
-	AttrIMs              Attr = "ims"
-	AttrPhotos           Attr = "photos"
-	AttrEntitlements     Attr = "entitlements"
-	AttrRoles            Attr = "roles"
-	AttrX509Certificates Attr = "x509Certificates"
-	AttrMembers          Attr = "members"
-)
-
-// Sub-attributes of multi-valued attributes, used inside ValuePath.Filter.
-const (
-	SubValue   Attr = "value"
-	SubType    Attr = "type"
-	SubPrimary Attr = "primary"
-	SubDisplay Attr = "display"
-)
-
 // Op is a SCIM comparison operator.
 type Op string
 

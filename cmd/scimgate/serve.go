@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -117,7 +118,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("build server: %w", err)
 	}
 	runner.Observe = srv.ObserveRun
-	runner.ObserveUpstream = func(src storage.Source, outcome string) { srv.ObserveUpstream(src.Name, outcome) }
+	runner.ObserveUpstream = func(src storage.Source, outcome sources.UpstreamOutcome) { srv.ObserveUpstream(src.Name, outcome) }
 	recoverRuns(ctx, runner, logger)
 	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopScheduler()

@@ -78,7 +78,7 @@ func TestFilesOutsideTheAllowedDirsAreRefused(t *testing.T) {
 	if err := os.Symlink(secret, good); err != nil {
 		t.Fatal(err)
 	}
-	src, err := configIn(t, []string{allowed}, good).Open(nil)
+	src, err := configIn(t, []string{allowed}, good).Open(sources.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

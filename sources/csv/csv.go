@@ -24,6 +24,7 @@ package csv
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -108,13 +109,28 @@ func (c *Config) Validate() sources.FieldErrors {
 }
 
 // Open returns the source.
-func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
-	return &csvSource{cfg: *c, log: log}, nil
+func (c *Config) Open(env sources.Env) (sources.Source, error) {
+	env = env.WithDefaults()
+	return &csvSource{cfg: *c, log: env.Logger, upstream: env.Upstream}, nil
 }
 
 type csvSource struct {
 	cfg Config
 	log *slog.Logger
+	// upstream is told whether each file could be opened: a file read is
+	// this kind's upstream request.
+	upstream sources.UpstreamObserver
+}
+
+// open opens one of the source's files and reports the outcome.
+func (s *csvSource) open(path string) (io.ReadCloser, error) {
+	f, err := s.cfg.allow.open(path)
+	if err != nil {
+		s.upstream.ObserveUpstream(sources.UpstreamError)
+		return nil, err
+	}
+	s.upstream.ObserveUpstream(sources.UpstreamOK)
+	return f, nil
 }
 
 var (
@@ -127,11 +143,11 @@ const pageSize = 500
 
 // Test checks that the files exist and their headers are right.
 func (s *csvSource) Test(ctx context.Context) error {
-	if err := checkHeader(s.cfg.allow, s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
+	if err := checkHeader(s.open, s.cfg.UsersPath, UserColumns, []string{"externalId", "userName"}); err != nil {
 		return err
 	}
 	if s.cfg.GroupsPath != "" {
-		return checkHeader(s.cfg.allow, s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
+		return checkHeader(s.open, s.cfg.GroupsPath, GroupColumns, []string{"externalId", "displayName"})
 	}
 	return nil
 }
@@ -150,11 +166,11 @@ func (s *csvSource) Sync(ctx context.Context, _ sources.Request, out sources.Sin
 }
 
 func (s *csvSource) stream(ctx context.Context, out sources.Sink) error {
-	if err := readUsers(ctx, s.cfg.allow, s.cfg.UsersPath, out); err != nil {
+	if err := readUsers(ctx, s.open, s.cfg.UsersPath, out); err != nil {
 		return err
 	}
 	if s.cfg.GroupsPath != "" {
-		return readGroups(ctx, s.cfg.allow, s.cfg.GroupsPath, out)
+		return readGroups(ctx, s.open, s.cfg.GroupsPath, out)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func open(t *testing.T, users, groups string) sources.Source {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatalf("validate: %v", errs)
 	}
-	src, err := cfg.Open(nil)
+	src, err := cfg.Open(sources.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

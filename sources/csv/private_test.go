@@ -50,7 +50,7 @@ func TestHiddenAndPrivateFilesAreRefusedWhenTheRunOpensThem(t *testing.T) {
 			if errs := cfg.Validate(); !strings.Contains(errs["usersPath"], tt.want) {
 				t.Errorf("Validate once planted = %v, want %q", errs, tt.want)
 			}
-			src, err := cfg.Open(nil)
+			src, err := cfg.Open(sources.Env{})
 			if err != nil {
 				t.Fatal(err)
 			}

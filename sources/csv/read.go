@@ -122,8 +122,11 @@ func jsonError(name string, element int, dec *json.Decoder, err error) error {
 	return fmt.Errorf("csv: %s: element %d is not a valid JSON object (near byte %d)", name, element, dec.InputOffset())
 }
 
-func checkHeader(allow Confinement, path string, allowed, required []string) error {
-	f, err := allow.open(path)
+// opener opens a source file (csvSource.open).
+type opener func(path string) (io.ReadCloser, error)
+
+func checkHeader(open opener, path string, allowed, required []string) error {
+	f, err := open(path)
 	if err != nil {
 		return err
 	}
@@ -142,8 +145,8 @@ func checkHeader(allow Confinement, path string, allowed, required []string) err
 
 func isJSON(path string) bool { return strings.EqualFold(filepath.Ext(path), ".json") }
 
-func readUsers(ctx context.Context, allow Confinement, path string, out sources.Sink) error {
-	f, err := allow.open(path)
+func readUsers(ctx context.Context, open opener, path string, out sources.Sink) error {
+	f, err := open(path)
 	if err != nil {
 		return err
 	}
@@ -222,8 +225,8 @@ func userRecord(row map[string]string) (sources.UserRecord, string) {
 	return sources.UserRecord{Key: row["externalId"], Attrs: row}, ""
 }
 
-func readGroups(ctx context.Context, allow Confinement, path string, out sources.Sink) error {
-	f, err := allow.open(path)
+func readGroups(ctx context.Context, open opener, path string, out sources.Sink) error {
+	f, err := open(path)
 	if err != nil {
 		return err
 	}

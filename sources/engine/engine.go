@@ -335,7 +335,22 @@ func (st *runState) change(c storage.Change) {
 	}
 	st.changeSeq++
 	c.Seq = st.changeSeq
+	c.Name = clipName(c.Name)
 	st.changes = append(st.changes, c)
+}
+
+// clipName bounds the name a change entry carries: a record refused for
+// a 900 KB userName must not put the 900 KB into the change log.
+func clipName(s string) string {
+	const max = storage.MaxUserNameChars
+	if len(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	return string(r[:max]) + "…"
 }
 
 func (st *runState) logFull() bool { return st.changeSeq >= st.e.changeLogCap }

@@ -42,6 +42,12 @@ func (st *runState) writeGroups(ctx context.Context, recs []sources.GroupRecord)
 			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindGroup, Key: rec.Key, Detail: err.Error()})
 			continue
 		}
+		if p := storage.GroupLimitProblem(&g); p != "" {
+			// As for users: what a SCIM client may not store, a source may not.
+			st.run.Counts.Conflicts++
+			st.change(storage.Change{Action: storage.ChangeConflict, Kind: sources.KindGroup, Key: rec.Key, Name: g.DisplayName, Detail: p})
+			continue
+		}
 		batch = append(batch, &mappedGroup{rec: rec, group: g, hash: hashOf(mustJSON(g))})
 		keys = append(keys, rec.Key)
 	}

@@ -204,6 +204,10 @@ func (st *runState) checkClaims(ctx context.Context, writes []*mappedUser) ([]*m
 			st.conflict(m, "userName "+p) // SCIM clients could not use it either
 			continue
 		}
+		if p := storage.UserLimitProblem(&m.user); p != "" {
+			st.conflict(m, p) // nor store it
+			continue
+		}
 		lower := storage.FoldKey(m.user.UserName)
 		if other, ok := st.namesInRun[lower]; ok && other != m.user.ID {
 			st.conflict(m, "another record of this source already has this userName")

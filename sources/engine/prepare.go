@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 
@@ -20,8 +19,8 @@ type Prepared struct {
 	Scope   Scope
 }
 
-// Open opens the upstream.
-func (p Prepared) Open(log *slog.Logger) (sources.Source, error) { return p.Config.Open(log) }
+// Open opens the upstream with env's services.
+func (p Prepared) Open(env sources.Env) (sources.Source, error) { return p.Config.Open(env) }
 
 // Prepare decodes and validates src's configuration: the kind, its
 // settings (secrets opened with sealer), the mapping, the scope and the

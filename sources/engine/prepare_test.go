@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"log/slog"
 	"reflect"
 	"testing"
 
@@ -15,9 +14,9 @@ type mappingConfig struct {
 	user, group sources.Mapping
 }
 
-func (c *mappingConfig) Validate() sources.FieldErrors             { return nil }
-func (c *mappingConfig) Open(*slog.Logger) (sources.Source, error) { return nil, nil }
-func (c *mappingConfig) UseMappings(user, group sources.Mapping)   { c.user, c.group = user, group }
+func (c *mappingConfig) Validate() sources.FieldErrors            { return nil }
+func (c *mappingConfig) Open(sources.Env) (sources.Source, error) { return nil, nil }
+func (c *mappingConfig) UseMappings(user, group sources.Mapping)  { c.user, c.group = user, group }
 
 func newMappingKind(cfg *mappingConfig) sources.Kind {
 	return sources.Kind{

@@ -33,7 +33,9 @@ type Runner struct {
 	Observe func(src storage.Source, run storage.Run)
 	// ObserveUpstream, when set, is told about every request a connector
 	// makes upstream, with its outcome (UpstreamOK, ...).
-	ObserveUpstream func(src storage.Source, outcome string)
+	ObserveUpstream func(src storage.Source, outcome sources.UpstreamOutcome)
+	// env is what every source is opened with (RunnerOptions.Env).
+	env sources.Env
 
 	slots chan struct{}
 	ctx   context.Context // canceled on shutdown
@@ -63,6 +65,10 @@ type RunnerOptions struct {
 	// RecoverInterrupted then fails the runs a stopped process left behind
 	// at once instead of after their leases expire.
 	SingleProcess bool
+	// Env is what sources are opened with; the runner sets its Logger (per
+	// source) and Upstream (ObserveUpstream). Tests put a fake clock and an
+	// emulator's HTTP client here.
+	Env sources.Env
 	// BatchSize is the most records one write transaction holds (default
 	// 5,000, see engine.batchSize); tests make it small to see several
 	// batches in a small directory.
@@ -88,7 +94,7 @@ func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts R
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
 		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
-		singleProcess: opts.SingleProcess,
+		singleProcess: opts.SingleProcess, env: opts.Env,
 	}
 }
 
@@ -206,8 +212,10 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.log.Error("run canceled: this replica lost its claim on the source", "source", src.Name, "run", run.ID, "reason", reason)
 		cancel(errors.New(reason))
 	})
+	env := r.env
+	env.Logger = r.log.With("source", src.Name, "kind", src.Kind)
 	if obs := r.ObserveUpstream; obs != nil {
-		ctx = sources.WithUpstreamObserver(ctx, func(outcome string) { obs(src, outcome) })
+		env.Upstream = sources.UpstreamFunc(func(outcome sources.UpstreamOutcome) { obs(src, outcome) })
 	}
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
@@ -228,7 +236,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.log.Error("cannot mark run running", "source", src.ID, "run", run.ID, "error", err)
 		return
 	}
-	opened, err := prep.Open(r.log.With("source", src.Name, "kind", src.Kind))
+	opened, err := prep.Open(env)
 	if err != nil {
 		run.Status, run.Error, run.Finished = storage.RunFailed, err.Error(), r.now()
 		r.finish(record, src, run, false)
@@ -443,7 +451,9 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	opened, err := prep.Open(r.log)
+	env := r.env
+	env.Logger = r.log
+	opened, err := prep.Open(env)
 	if err != nil {
 		return err
 	}

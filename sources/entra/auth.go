@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // refreshAhead is how long before expiry a token is replaced, so a long
@@ -30,7 +32,9 @@ const refreshAhead = 5 * time.Minute
 type tokenSource struct {
 	cfg   *Config
 	http  *http.Client
-	clock Clock
+	clock sources.Clock
+	// upstream is told the outcome of every token request.
+	upstream sources.UpstreamObserver
 	// key and cert are set for private_key_jwt.
 	key  *rsa.PrivateKey
 	cert *x509.Certificate
@@ -40,8 +44,8 @@ type tokenSource struct {
 	expires time.Time
 }
 
-func newTokenSource(cfg *Config, hc *http.Client) (*tokenSource, error) {
-	ts := &tokenSource{cfg: cfg, http: hc, clock: cfg.Clock}
+func newTokenSource(cfg *Config, hc *http.Client, env sources.Env) (*tokenSource, error) {
+	ts := &tokenSource{cfg: cfg, http: hc, clock: env.Clock, upstream: env.Upstream}
 	if cfg.ClientSecret == "" {
 		key, cert, ferr := cfg.keyPair()
 		if ferr != nil {
@@ -110,6 +114,7 @@ func (ts *tokenSource) fetch(ctx context.Context) (*oauth2.Token, error) {
 		}
 	}
 	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, ts.http))
+	ts.upstream.ObserveUpstream(tokenOutcome(err))
 	if err != nil {
 		return nil, tokenError(ts.cfg, err)
 	}
@@ -152,6 +157,16 @@ func (e *AuthError) Error() string { return "entra: sign-in failed: " + e.Advice
 func (e *AuthError) Unwrap() error { return e.Err }
 
 // tokenError explains a failed token request by its AADSTS number.
+// tokenOutcome classifies a token request for the upstream metrics: the
+// endpoint's answer when it gave one, else the transport's failure.
+func tokenOutcome(err error) sources.UpstreamOutcome {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		return sources.HTTPOutcome(re.Response, nil)
+	}
+	return sources.HTTPOutcome(&http.Response{StatusCode: http.StatusOK}, err)
+}
+
 func tokenError(cfg *Config, err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {

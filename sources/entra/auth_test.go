@@ -43,7 +43,7 @@ func TestCertificateCredentialSignsAFreshAssertionPerToken(t *testing.T) {
 	tn.Seed(graphtest.SeedOptions{Users: 40, Groups: 1})
 	cfg := tn.config()
 	cfg.ClientSecret, cfg.PrivateKey, cfg.Certificate = "", keyPEM, certPEM
-	src := open(t, cfg)
+	src := tn.open(t, cfg)
 	// A second token mid-run: the emulator refuses a replayed jti.
 	tn.After(2, tn.ExpireAccessTokens)
 	rec, res := mustSync(t, src, nil)
@@ -88,7 +88,7 @@ func TestTestExplainsWhatIsWrong(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(cfg)
 			}
-			err := open(t, cfg).(interface{ Test(context.Context) error }).Test(context.Background())
+			err := tn.open(t, cfg).(interface{ Test(context.Context) error }).Test(context.Background())
 			if len(tc.wantIn) == 0 {
 				if err != nil {
 					t.Fatalf("Test: %v", err)
@@ -111,7 +111,7 @@ func TestAuthErrorIsTyped(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{})
 	cfg := tn.config()
 	cfg.ClientSecret = "wrong"
-	_, _, err := syncOnce(t, open(t, cfg), nil)
+	_, _, err := syncOnce(t, tn.open(t, cfg), nil)
 	var ae *entra.AuthError
 	if !errors.As(err, &ae) || ae.AADSTS != 7000215 || ae.Code != "invalid_client" {
 		t.Fatalf("err = %#v", err)

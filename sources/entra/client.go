@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // defaultAttempts bounds how often one request is sent before the run
@@ -34,7 +36,8 @@ type client struct {
 	http        *http.Client
 	graph       string // base URL, no trailing slash
 	tokens      *tokenSource
-	clock       Clock
+	clock       sources.Clock
+	upstream    sources.UpstreamObserver // told the outcome of every request
 	log         *slog.Logger
 	maxAttempts int
 	// maxThrottleWait overrides the package's bound (tests).
@@ -193,6 +196,7 @@ func (c *client) send(ctx context.Context, u *url.URL) (*http.Response, []byte, 
 	req.Header.Set("client-request-id", newRequestID())
 	c.sent.Add(1)
 	res, err := c.http.Do(req)
+	c.upstream.ObserveUpstream(sources.HTTPOutcome(res, err))
 	if err != nil {
 		return nil, nil, tok, err
 	}

@@ -1,19 +1,15 @@
 package entra
 
 import (
-	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimgate/scimgate/sources"
 )
@@ -41,11 +37,6 @@ type Config struct {
 	// ExtraAttributes are further user properties to read, for mapping
 	// overrides that use them (e.g. "city", "onPremisesExtensionAttributes").
 	ExtraAttributes []string `json:"extraAttributes,omitempty"`
-
-	// HTTPClient and Clock are for tests and benchmarks; they are not
-	// settings.
-	HTTPClient *http.Client `json:"-"`
-	Clock      Clock        `json:"-"`
 }
 
 // Defaults for the global cloud.
@@ -53,29 +44,6 @@ const (
 	DefaultLoginURL = "https://login.microsoftonline.com"
 	DefaultGraphURL = "https://graph.microsoft.com"
 )
-
-// Clock is time as the source sees it: tests replace it so that waiting
-// out a Retry-After takes no real time.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx is done.
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 var (
 	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -212,30 +180,23 @@ func trimBase(v, def string) string {
 }
 
 // Open returns the source; nothing is contacted until a run or a test.
-func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
+func (c *Config) Open(env sources.Env) (sources.Source, error) {
 	if errs := c.Validate(); len(errs) > 0 {
 		return nil, errs.Err()
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	env = env.WithDefaults()
 	cfg := *c
 	cfg.ScopeGroups = normalizeIDs(c.ScopeGroups)
-	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
-	}
-	hc := cfg.HTTPClient
+	hc := env.HTTPClient
 	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.DialContext = sources.GuardedDialer().DialContext // no metadata addresses, even by name
-		hc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
+		hc = sources.GuardedHTTPClient(0)
 	}
-	tokens, err := newTokenSource(&cfg, hc)
+	tokens, err := newTokenSource(&cfg, hc, env)
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{http: hc, graph: cfg.graphURL(), tokens: tokens, clock: cfg.Clock, log: log, maxAttempts: defaultAttempts}
-	return &source{cfg: cfg, log: log, client: cl, tokens: tokens}, nil
+	cl := &client{http: hc, graph: cfg.graphURL(), tokens: tokens, clock: env.Clock, upstream: env.Upstream, log: env.Logger, maxAttempts: defaultAttempts}
+	return &source{cfg: cfg, log: env.Logger, client: cl, tokens: tokens}, nil
 }
 
 func normalizeIDs(ids []string) []string {

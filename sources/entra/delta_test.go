@@ -24,7 +24,7 @@ func TestFullSyncReadsEveryMappedAttribute(t *testing.T) {
 	sales := tn.AddGroup(graphtest.Group{DisplayName: "Sales", Description: "Sellers", Members: []string{ann, boss}})
 	cfg := tn.config()
 	cfg.ExtraAttributes = []string{"city", "onPremisesExtensionAttributes"}
-	rec, res := mustSync(t, open(t, cfg), nil)
+	rec, res := mustSync(t, tn.open(t, cfg), nil)
 	if !res.Complete || len(res.Cursor) == 0 || len(res.Notes) != 0 {
 		t.Fatalf("result = %+v", res)
 	}
@@ -74,7 +74,7 @@ func TestFullSyncReadsEveryMappedAttribute(t *testing.T) {
 func TestIncrementalSendsOnlyTheChanges(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{})
 	seed := tn.Seed(graphtest.SeedOptions{Users: 300, Groups: 10})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	_, first := mustSync(t, src, nil)
 
 	u := seed.Users

@@ -18,7 +18,7 @@ func TestGroupOf20000MembersIsMergedAcrossPages(t *testing.T) {
 	seed := tn.Seed(graphtest.SeedOptions{Users: 21000, Groups: 0})
 	big := tn.AddGroup(graphtest.Group{DisplayName: "Everyone", Members: seed.Users[:20000]})
 	small := tn.AddGroup(graphtest.Group{DisplayName: "Few", Members: seed.Users[:3]})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	rec, first := mustSync(t, src, nil)
 	want := slices.Clone(seed.Users[:20000])
 	slices.Sort(want)
@@ -56,7 +56,7 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 	other := tn.AddGroup(graphtest.Group{DisplayName: "Other", Members: []string{u[3], u[4]}})
 	cfg := tn.config()
 	cfg.ScopeGroups = []string{strings.ToUpper(root)}
-	src := open(t, cfg)
+	src := tn.open(t, cfg)
 	rec, first := mustSync(t, src, nil)
 	if got := slices.Sorted(mapsKeys(rec.users)); !reflect.DeepEqual(got, sorted(u[0], u[1], u[2])) {
 		t.Errorf("users = %v", got)
@@ -113,7 +113,7 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 
 	// Changing scopeGroups itself restarts from scratch.
 	cfg.ScopeGroups = []string{other}
-	_, res := mustSync(t, open(t, cfg), third.Cursor)
+	_, res := mustSync(t, tn.open(t, cfg), third.Cursor)
 	if !res.Complete || !reflect.DeepEqual(res.Notes, []string{"scopeGroups changed: full resync"}) {
 		t.Errorf("result = %+v", res)
 	}
@@ -124,7 +124,7 @@ func TestScopeGroupThatDoesNotExistFailsTheRun(t *testing.T) {
 	tn.AddUser(graphtest.User{UserPrincipalName: "a@contoso.example"})
 	cfg := tn.config()
 	cfg.ScopeGroups = []string{"77777777-7777-4777-8777-777777777777"}
-	_, _, err := syncOnce(t, open(t, cfg), nil)
+	_, _, err := syncOnce(t, tn.open(t, cfg), nil)
 	if err == nil || !strings.Contains(err.Error(), "scope group 77777777-7777-4777-8777-777777777777 was not found") {
 		t.Fatalf("err = %v", err)
 	}

@@ -88,16 +88,28 @@ func newTenant(t testing.TB, opts graphtest.Options) *tenant {
 func (tn *tenant) config() *entra.Config {
 	return &entra.Config{
 		TenantID: tn.TenantID(), ClientID: tn.ClientID(), ClientSecret: tn.ClientSecret(),
-		LoginURL: tn.URL(), GraphURL: tn.URL(), Clock: tn.clock,
+		LoginURL: tn.URL(), GraphURL: tn.URL(),
 	}
 }
 
+// open opens cfg with the tenant's clock.
+func (tn *tenant) open(t testing.TB, cfg *entra.Config) sources.Source {
+	t.Helper()
+	return openWith(t, cfg, sources.Env{Clock: tn.clock})
+}
+
+// open opens cfg with the real clock.
 func open(t testing.TB, cfg *entra.Config) sources.Source {
+	t.Helper()
+	return openWith(t, cfg, sources.Env{})
+}
+
+func openWith(t testing.TB, cfg *entra.Config, env sources.Env) sources.Source {
 	t.Helper()
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatalf("validate: %v", errs)
 	}
-	src, err := cfg.Open(nil)
+	src, err := cfg.Open(env)
 	if err != nil {
 		t.Fatal(err)
 	}

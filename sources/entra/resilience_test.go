@@ -28,7 +28,7 @@ func TestStaleDeltaTokenTriggersFullResync(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := newTenant(t, graphtest.Options{UserPageSize: 40})
 			seed := tn.Seed(graphtest.SeedOptions{Users: 120, Groups: 4})
-			src := open(t, tn.config())
+			src := tn.open(t, tn.config())
 			_, first := mustSync(t, src, nil)
 			tn.DisableUser(seed.Users[7])
 			tc.stale(tn)
@@ -52,7 +52,7 @@ func TestStaleDeltaTokenTriggersFullResync(t *testing.T) {
 func TestTokenGoingStaleMidRoundRestartsWithoutDuplicates(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{UserPageSize: 10})
 	seed := tn.Seed(graphtest.SeedOptions{Users: 60, Groups: 3})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	_, first := mustSync(t, src, nil)
 	for _, u := range seed.Users[:35] {
 		tn.UpdateUser(u, map[string]any{"jobTitle": "Lead"})
@@ -79,7 +79,7 @@ func TestThrottlingHonoursRetryAfter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := newTenant(t, graphtest.Options{UserPageSize: 25})
 			tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 3})
-			src := open(t, tn.config())
+			src := tn.open(t, tn.config())
 			tn.After(2, func() { tn.Throttle(tc.n, tc.status, tc.retryAfter) })
 			rec, res := mustSync(t, src, nil)
 			if !res.Complete || len(rec.users) != 100 {
@@ -100,7 +100,7 @@ func TestThrottlingWithoutRetryAfterBacksOff(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{})
 	tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
 	tn.Throttle(4, http.StatusTooManyRequests, 0)
-	mustSync(t, open(t, tn.config()), nil)
+	mustSync(t, tn.open(t, tn.config()), nil)
 	sleeps := tn.clock.Sleeps()
 	if len(sleeps) != 4 {
 		t.Fatalf("waits = %v", sleeps)
@@ -135,7 +135,7 @@ func TestLongThrottlingIsWaitedOutNotFailed(t *testing.T) {
 			tn := newTenant(t, graphtest.Options{})
 			tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
 			tc.inject(tn)
-			rec, res := mustSync(t, open(t, tn.config()), nil)
+			rec, res := mustSync(t, tn.open(t, tn.config()), nil)
 			if !res.Complete || len(rec.users) != 10 {
 				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
 			}
@@ -152,7 +152,7 @@ func TestLongThrottlingIsWaitedOutNotFailed(t *testing.T) {
 func TestThrottlingPastTheMaxWaitFailsAndKeepsTheCursor(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{})
 	seed := tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	_, first := mustSync(t, src, nil)
 	tn.DisableUser(seed.Users[3])
 	tn.Throttle(1, http.StatusTooManyRequests, 20*time.Minute)
@@ -178,7 +178,7 @@ func TestThrottlingPastTheMaxWaitFailsAndKeepsTheCursor(t *testing.T) {
 func TestAccessTokenExpiringMidRunIsReplaced(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{UserPageSize: 20, TokenLifetime: func() time.Duration { return time.Hour }})
 	tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 2})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	tn.After(3, tn.ExpireAccessTokens) // revoked early, as Entra may
 	rec, res := mustSync(t, src, nil)
 	if !res.Complete || len(rec.users) != 100 {
@@ -198,7 +198,7 @@ func TestAccessTokenExpiringMidRunIsReplaced(t *testing.T) {
 func TestAccessTokenIsRefreshedAheadOfExpiry(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{TokenLifetime: func() time.Duration { return time.Hour }})
 	tn.Seed(graphtest.SeedOptions{Users: 5, Groups: 1})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	_, first := mustSync(t, src, nil)
 	tn.clock.Advance(57 * time.Minute) // 3 minutes left: too close
 	mustSync(t, src, first.Cursor)
@@ -215,7 +215,7 @@ func TestAccessTokenIsRefreshedAheadOfExpiry(t *testing.T) {
 func TestRunCanceledMidwayReturnsTheError(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{UserPageSize: 10})
 	tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 2})
-	src := open(t, tn.config())
+	src := tn.open(t, tn.config())
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.After(4, cancel)
 	_, err := src.Sync(ctx, sources.Request{}, newRecorder())
@@ -244,8 +244,8 @@ func TestPanicWhileFetchingAPageIsReturned(t *testing.T) {
 			tn := newTenant(t, graphtest.Options{})
 			tn.Seed(graphtest.SeedOptions{Users: 5, Groups: 1})
 			cfg := tn.config()
-			cfg.HTTPClient = &http.Client{Transport: panickingTransport{path: path}}
-			_, _, err := syncOnce(t, open(t, cfg), nil)
+			env := sources.Env{Clock: tn.clock, HTTPClient: &http.Client{Transport: panickingTransport{path: path}}}
+			_, _, err := syncOnce(t, openWith(t, cfg, env), nil)
 			var pe *sources.PanicError
 			if !errors.As(err, &pe) || pe.Value != "bug on the way to "+path || len(pe.Stack) == 0 {
 				t.Fatalf("Sync: err = %v, want the panic as a *sources.PanicError", err)

@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/sources"
 
 	goldap "github.com/go-ldap/ldap/v3"
 )
@@ -87,7 +88,8 @@ func testConnect(t *testing.T, cfg Config) error {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	src := &source{set: s, log: slog.New(slog.DiscardHandler), now: time.Now}
+	env := sources.Env{}.WithDefaults()
+	src := &source{set: s, log: env.Logger, clock: env.Clock, upstream: env.Upstream}
 	c, err := src.connect(context.Background())
 	if err == nil {
 		c.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // fakeDir is an in-memory directory that answers the searches a sync
@@ -358,8 +358,8 @@ func openFake(d *fakeDir, cfg Config, now time.Time) *source {
 	if d.dc == "" {
 		d.dc = "CN=NTDS Settings,CN=DC1"
 	}
-	return &source{set: set, log: slog.New(slog.DiscardHandler), now: func() time.Time { return now },
-		open: d.connect, sleep: func(context.Context, time.Duration) error { return nil }}
+	env := sources.Env{Clock: sourcetest.NewClock(now)}.WithDefaults()
+	return &source{set: set, log: env.Logger, clock: env.Clock, upstream: env.Upstream, open: d.connect}
 }
 
 // recorder is a Sink that keeps everything, and the size of every page.

@@ -7,13 +7,14 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // lab is the Samba AD domain controller that scripts/test-env.sh starts
@@ -66,7 +67,7 @@ func (l lab) open(t testing.TB, cfg Config) *source {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatalf("validate: %v", errs)
 	}
-	s, err := cfg.Open(slog.New(slog.DiscardHandler))
+	s, err := cfg.Open(sources.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,6 @@
 package ldap
 
 import (
-	"log/slog"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
@@ -158,10 +157,9 @@ func (c *Config) UseMappings(user, group sources.Mapping) {
 }
 
 // Open returns the source; nothing is dialed until a run or a test.
-func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+func (c *Config) Open(env sources.Env) (sources.Source, error) {
+	env = env.WithDefaults()
+	log := env.Logger
 	st, errs := c.settings()
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -170,5 +168,5 @@ func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
 		// Every run opens the source, so this is said at every connect.
 		log.Warn("ldap: binding without TLS: bindPassword crosses the network in clear (allowPlaintextBind is on)", "url", st.url.Redacted())
 	}
-	return &source{set: st, log: log, now: time.Now}, nil
+	return &source{set: st, log: log, clock: env.Clock, upstream: env.Upstream}, nil
 }

@@ -57,7 +57,7 @@ func (s *session) retried(ctx context.Context, what string, op func() error) err
 				what, faultName(err), attempt, err)
 		}
 		s.log.Warn("ldap: directory fault, reconnecting", "what", what, "attempt", attempt, "wait", delay, "error", err)
-		if serr := s.sleep(ctx, delay); serr != nil {
+		if serr := s.clock.Sleep(ctx, delay); serr != nil {
 			return err
 		}
 		delay *= 2
@@ -77,18 +77,6 @@ func (s *session) reconnect(ctx context.Context) error {
 	}
 	s.c = c
 	return nil
-}
-
-// sleepContext waits d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // sent remembers what one search handed to the sink, so a search started

@@ -13,6 +13,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 func ldapErr(code uint16, msg string) error { return goldap.NewError(code, errors.New(msg)) }
@@ -80,8 +81,8 @@ func TestFaultsRetriedOrExplained(t *testing.T) {
 			}
 			d.fault = tc.fault
 			src := openFake(d, Config{PageSize: 10}, testNow)
-			var sleeps []time.Duration
-			src.sleep = func(_ context.Context, d time.Duration) error { sleeps = append(sleeps, d); return nil }
+			clock := sourcetest.NewClock(testNow)
+			src.clock = clock
 			rec := &recorder{}
 			_, err := src.Sync(context.Background(), sources.Request{}, rec)
 			if tc.wantErr == nil {
@@ -113,7 +114,7 @@ func TestFaultsRetriedOrExplained(t *testing.T) {
 			if d.opens != int(tc.wantReconnects)+1 || d.closes != d.opens {
 				t.Errorf("connections opened %d, closed %d; want %d each", d.opens, d.closes, tc.wantReconnects+1)
 			}
-			if !reflect.DeepEqual(sleeps, tc.wantSleeps) {
+			if sleeps := clock.Sleeps(); !reflect.DeepEqual(sleeps, tc.wantSleeps) {
 				t.Errorf("waits %v, want %v", sleeps, tc.wantSleeps)
 			}
 		})
@@ -185,7 +186,7 @@ func TestRetryWaitEndsWithTheRun(t *testing.T) {
 	d.user("a")
 	src := openFake(d, Config{}, testNow)
 	ctx, cancel := context.WithCancel(context.Background())
-	src.sleep = func(ctx context.Context, _ time.Duration) error { cancel(); return ctx.Err() }
+	src.clock = cancelingClock{Clock: src.clock, cancel: cancel}
 	_, err := src.Sync(ctx, sources.Request{}, &recorder{})
 	if !goldap.IsErrorAnyOf(err, goldap.LDAPResultBusy) {
 		t.Errorf("err = %v, want the busy fault", err)
@@ -252,4 +253,15 @@ func TestReconnectFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cancelingClock cancels the run when it is asked to wait.
+type cancelingClock struct {
+	sources.Clock
+	cancel context.CancelFunc
+}
+
+func (c cancelingClock) Sleep(ctx context.Context, _ time.Duration) error {
+	c.cancel()
+	return ctx.Err()
 }

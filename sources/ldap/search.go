@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -43,10 +42,11 @@ type session struct {
 	set   settings
 	log   *slog.Logger
 	stats *stats
-	// open makes a new bound connection, sleep waits between attempts;
-	// both are used only to recover from a fault (see retried).
-	open  func(ctx context.Context) (conn, error)
-	sleep func(ctx context.Context, d time.Duration) error
+	// open makes a new bound connection and clock waits between
+	// attempts; both are used only to recover from a fault (see retried).
+	open     func(ctx context.Context) (conn, error)
+	clock    sources.Clock
+	upstream sources.UpstreamObserver
 }
 
 // paged runs a subtree search with the paging control and hands each page
@@ -125,10 +125,10 @@ func (s *session) search(ctx context.Context, req *goldap.SearchRequest) ([]*gol
 		err = ctx.Err() // go-ldap reports cancellation as a clean end
 	}
 	if err != nil {
-		sources.ObserveUpstream(ctx, outcome(err))
+		s.upstream.ObserveUpstream(outcome(err))
 		return nil, nil, s.searchError(req.BaseDN, err)
 	}
-	sources.ObserveUpstream(ctx, sources.UpstreamOK)
+	s.upstream.ObserveUpstream(sources.UpstreamOK)
 	return entries, done, nil
 }
 
@@ -152,7 +152,7 @@ func pagingCookie(controls []goldap.Control) []byte {
 	return nil
 }
 
-func outcome(err error) string {
+func outcome(err error) sources.UpstreamOutcome {
 	if errors.Is(err, context.DeadlineExceeded) || goldap.IsErrorAnyOf(err, goldap.LDAPResultTimeLimitExceeded, goldap.LDAPResultTimeout) ||
 		strings.Contains(err.Error(), "timed out") {
 		return sources.UpstreamTimeout

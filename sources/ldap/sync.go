@@ -17,12 +17,12 @@ import (
 type source struct {
 	set   settings
 	log   *slog.Logger
-	now   func() time.Time
-	stats stats
+	clock sources.Clock // the run's start time; waits between attempts after a fault
+	// upstream is told the outcome of every search.
+	upstream sources.UpstreamObserver
+	stats    stats
 	// open connects and binds; tests put a fake directory here.
 	open func(ctx context.Context) (conn, error)
-	// sleep waits between attempts after a fault; tests make it instant.
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 var (
@@ -72,7 +72,7 @@ func (s *source) Sync(ctx context.Context, req sources.Request, out sources.Sink
 	if err := dse.checkAD(); err != nil {
 		return sources.Result{}, err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	prev, full, note := s.plan(req, dse, now)
 	res := sources.Result{}
 	if note != "" {
@@ -115,11 +115,7 @@ func (s *source) Sync(ctx context.Context, req sources.Request, out sources.Sink
 
 // session wraps a bound connection for one run.
 func (s *source) session(c conn) *session {
-	sleep := s.sleep
-	if sleep == nil {
-		sleep = sleepContext
-	}
-	return &session{c: c, set: s.set, log: s.log, stats: &s.stats, open: s.connectOrFake, sleep: sleep}
+	return &session{c: c, set: s.set, log: s.log, stats: &s.stats, open: s.connectOrFake, clock: s.clock, upstream: s.upstream}
 }
 
 // plan decides between a full and an incremental run, and says why when

@@ -71,8 +71,7 @@ func BenchmarkOktaSync50k(b *testing.B) {
 			b.Fatal(err)
 		}
 		sealer, _ := engine.NewSealer(make([]byte, 32))
-		runner := engine.NewRunner(store, sources.Registry{"okta": okta.Kind(okta.WithClock(srv.Clock()), okta.WithHTTPClient(srv.Client()))},
-			sealer, engine.RunnerOptions{})
+		runner := engine.NewRunner(store, sources.Registry{"okta": okta.Kind()}, sealer, engine.RunnerOptions{Env: orgEnv(srv)})
 		src, err := store.CreateSource(ctx, storage.Source{Name: "bench", Kind: "okta", Enabled: true,
 			Settings: []byte(fmt.Sprintf(`{"orgURL":%q,"apiToken":%q}`, srv.URL, testToken)),
 			Deletion: storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 20}})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,13 +20,16 @@ import (
 // each request, keeps to the rate limits and the concurrency cap, retries
 // what is worth retrying, and follows Link: rel="next" for paging.
 type client struct {
-	base    *url.URL
-	httpc   *http.Client
-	clock   Clock
-	log     *slog.Logger
-	auth    authorizer
-	limiter *limiter
-	slots   chan struct{} // caps simultaneous requests
+	base  *url.URL
+	httpc *http.Client
+	clock sources.Clock
+	// upstream is told the outcome of every exchange, token requests
+	// included.
+	upstream sources.UpstreamObserver
+	log      *slog.Logger
+	auth     authorizer
+	limiter  *limiter
+	slots    chan struct{} // caps simultaneous requests
 	// retries is how often a network failure or a 5xx is retried.
 	retries int
 
@@ -39,12 +41,12 @@ const userAgent = "scimgate-okta/1 (+https://github.com/scimgate/scimgate)"
 
 // newClient makes a run's client; budgets holds the org's rate-limit state
 // across runs and sources (nil: this client's own).
-func newClient(s settings, budgets *orgBudgets, httpc *http.Client, clock Clock, log *slog.Logger) (*client, error) {
+func newClient(s settings, budgets *orgBudgets, httpc *http.Client, clock sources.Clock, upstream sources.UpstreamObserver, log *slog.Logger) (*client, error) {
 	if budgets == nil {
 		budgets = newOrgBudgets()
 	}
 	c := &client{
-		base: s.org, httpc: httpc, clock: clock, log: log,
+		base: s.org, httpc: httpc, clock: clock, upstream: upstream, log: log,
 		limiter: newLimiter(clock, budgets.org(s.org.String()), s.reserve, s.maxWait),
 		slots:   make(chan struct{}, s.workers),
 		retries: 2,
@@ -78,7 +80,7 @@ func (c *client) send(ctx context.Context, req *http.Request) (*http.Response, e
 	c.requests.Add(1)
 	resp, err := c.httpc.Do(req)
 	c.limiter.release(key, resp)
-	sources.ObserveUpstream(ctx, outcome(resp, err))
+	c.upstream.ObserveUpstream(sources.HTTPOutcome(resp, err))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -89,22 +91,6 @@ func (c *client) send(ctx context.Context, req *http.Request) (*http.Response, e
 		c.firstDate.CompareAndSwap(nil, &d)
 	}
 	return resp, nil
-}
-
-// outcome classifies one exchange for the upstream request metrics.
-func outcome(resp *http.Response, err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return sources.UpstreamTimeout
-	case err != nil:
-		return sources.UpstreamError
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return sources.UpstreamThrottled
-	case resp.StatusCode < 300:
-		return sources.UpstreamOK
-	}
-	return sources.UpstreamError
 }
 
 func unwrapURLError(err error) error {

@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -59,7 +57,9 @@ type Config struct {
 	// one starts over from the saved cursor.
 	MaxRateLimitWait string `json:"maxRateLimitWait,omitempty"`
 
-	opts options // test hooks from Kind; never decoded
+	// budgets is the kind's rate-limit registry, shared by its sources;
+	// never decoded.
+	budgets *orgBudgets
 }
 
 // Defaults.
@@ -104,25 +104,17 @@ func (c *Config) Validate() sources.FieldErrors {
 }
 
 // Open returns the source.
-func (c *Config) Open(log *slog.Logger) (sources.Source, error) {
+func (c *Config) Open(env sources.Env) (sources.Source, error) {
 	s, errs := c.resolve()
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	clock, httpc := c.opts.clock, c.opts.httpClient
-	if clock == nil {
-		clock = realClock{}
-	}
+	env = env.WithDefaults()
+	httpc := env.HTTPClient
 	if httpc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = s.workers + 1
-		tr.DialContext = sources.GuardedDialer().DialContext // no metadata addresses, even by name
-		httpc = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
+		httpc = sources.GuardedHTTPClient(s.workers + 1)
 	}
-	return &oktaSource{cfg: s, log: log, clock: clock, httpc: httpc, budgets: c.opts.budgets}, nil
+	return &oktaSource{cfg: s, log: env.Logger, clock: env.Clock, httpc: httpc, upstream: env.Upstream, budgets: c.budgets}, nil
 }
 
 func (c *Config) resolve() (settings, sources.FieldErrors) {

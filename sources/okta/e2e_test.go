@@ -33,8 +33,8 @@ type e2e struct {
 
 func newE2E(t *testing.T, org *oktatest.Server) *e2e {
 	t.Helper()
-	kinds := sources.Registry{"okta": okta.Kind(okta.WithClock(org.Clock()), okta.WithHTTPClient(org.Client()))}
-	base := apitest.New(t, kinds, apitest.Options{})
+	kinds := sources.Registry{"okta": okta.Kind()}
+	base := apitest.New(t, kinds, apitest.Options{Runner: engine.RunnerOptions{Env: orgEnv(org)}})
 	e := &e2e{t: t, url: base.URL, runner: base.Runner, client: base.Client, admin: base.Admin, reader: base.Reader}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -100,17 +101,30 @@ func newOrg(t testing.TB, opts oktatest.Options) *oktatest.Server {
 	return srv
 }
 
+// orgEnv is what a source talking to srv is opened with: the org's clock
+// and its client.
+func orgEnv(srv *oktatest.Server) sources.Env {
+	return sources.Env{Clock: srv.Clock(), HTTPClient: srv.Client()}
+}
+
+// envEdit changes the Env a test opens its source with.
+type envEdit func(*sources.Env)
+
+func withClock(c sources.Clock) envEdit               { return func(e *sources.Env) { e.Clock = c } }
+func withHTTPClient(hc *http.Client) envEdit          { return func(e *sources.Env) { e.HTTPClient = hc } }
+func withUpstream(o sources.UpstreamObserver) envEdit { return func(e *sources.Env) { e.Upstream = o } }
+
 // open decodes settings as the registry would, validates and opens.
-func open(t testing.TB, srv *oktatest.Server, settings map[string]any, opts ...okta.Option) sources.Source {
+func open(t testing.TB, srv *oktatest.Server, settings map[string]any, edits ...envEdit) sources.Source {
 	t.Helper()
-	src, err := tryOpen(srv, settings, opts...)
+	src, err := tryOpen(srv, settings, edits...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return src
 }
 
-func tryOpen(srv *oktatest.Server, settings map[string]any, opts ...okta.Option) (sources.Source, error) {
+func tryOpen(srv *oktatest.Server, settings map[string]any, edits ...envEdit) (sources.Source, error) {
 	all := map[string]any{"orgURL": srv.URL, "apiToken": testToken}
 	for k, v := range settings {
 		if v == nil {
@@ -120,8 +134,11 @@ func tryOpen(srv *oktatest.Server, settings map[string]any, opts ...okta.Option)
 		}
 	}
 	raw, _ := json.Marshal(all)
-	opts = append([]okta.Option{okta.WithClock(srv.Clock()), okta.WithHTTPClient(srv.Client())}, opts...)
-	cfg := okta.Kind(opts...).New()
+	env := orgEnv(srv)
+	for _, edit := range edits {
+		edit(&env)
+	}
+	cfg := okta.Kind().New()
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
@@ -130,7 +147,7 @@ func tryOpen(srv *oktatest.Server, settings map[string]any, opts ...okta.Option)
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, errs.Err()
 	}
-	return cfg.Open(nil)
+	return cfg.Open(env)
 }
 
 // run syncs once and fails the test on error.

@@ -38,16 +38,13 @@ import (
 	"github.com/scimgate/scimgate/sources"
 )
 
-// Kind registers the okta kind. Options are for tests.
-func Kind(opts ...Option) sources.Kind {
+// Kind registers the okta kind.
+func Kind() sources.Kind {
 	// One registry per kind: every source and run on an org shares its
 	// rate-limit budget (see ratelimit.go).
-	o := options{budgets: newOrgBudgets()}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	budgets := newOrgBudgets()
 	return sources.Kind{
-		New:         func() sources.Config { return &Config{opts: o} },
+		New:         func() sources.Config { return &Config{budgets: budgets} },
 		Secrets:     []string{"apiToken", "privateKey"},
 		Description: "Users, groups and memberships from an Okta org (API token or OAuth 2.0 service app), incremental by lastUpdated.",
 		UserMapping: sources.Mapping{
@@ -87,26 +84,13 @@ func Kind(opts ...Option) sources.Kind {
 	}
 }
 
-// Option adjusts the kind for tests.
-type Option func(*options)
-
-type options struct {
-	clock      Clock
-	httpClient *http.Client
-	budgets    *orgBudgets
-}
-
-// WithClock makes the source read time from, and wait on, c.
-func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
-
-// WithHTTPClient makes the source send its requests through hc.
-func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
-
 type oktaSource struct {
 	cfg   settings
 	log   *slog.Logger
-	clock Clock
+	clock sources.Clock
 	httpc *http.Client
+	// upstream is told the outcome of every request.
+	upstream sources.UpstreamObserver
 	// budgets is the kind's rate-limit registry.
 	budgets *orgBudgets
 }
@@ -120,7 +104,7 @@ var (
 func (s *oktaSource) Sync(ctx context.Context, req sources.Request, out sources.Sink) (sources.Result, error) {
 	started := s.clock.Now()
 	prev, full, why := plan(req.Full, req.Cursor, s.cfg, started)
-	c, err := newClient(s.cfg, s.budgets, s.httpc, s.clock, s.log)
+	c, err := newClient(s.cfg, s.budgets, s.httpc, s.clock, s.upstream, s.log)
 	if err != nil {
 		return sources.Result{}, err
 	}
@@ -190,7 +174,7 @@ func (s *oktaSource) summary(c *client, full bool, users, groups int, unknown st
 // Test reads one user and one group, which proves the org URL, the
 // credentials and both scopes; the error says in plain words what failed.
 func (s *oktaSource) Test(ctx context.Context) error {
-	c, err := newClient(s.cfg, s.budgets, s.httpc, s.clock, s.log)
+	c, err := newClient(s.cfg, s.budgets, s.httpc, s.clock, s.upstream, s.log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // limiter keeps each rate-limit bucket's budget as Okta last reported it
@@ -34,7 +36,7 @@ import (
 // registry made by the kind, so a run started right after another one, or
 // next to another source on the same org, knows what was already spent.
 type limiter struct {
-	clock   Clock
+	clock   sources.Clock
 	reserve int // percent
 	maxWait time.Duration
 	org     *orgBudget
@@ -90,7 +92,7 @@ type bucket struct {
 	untracked bool
 }
 
-func newLimiter(clock Clock, org *orgBudget, reservePercent int, maxWait time.Duration) *limiter {
+func newLimiter(clock sources.Clock, org *orgBudget, reservePercent int, maxWait time.Duration) *limiter {
 	return &limiter{clock: clock, org: org, reserve: reservePercent, maxWait: maxWait}
 }
 

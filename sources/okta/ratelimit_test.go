@@ -81,7 +81,7 @@ func TestRateLimitedRequestWaitsForResetOnServerClock(t *testing.T) {
 			srv.AddUser(person(1))
 			srv.Clock().Advance(20 * time.Second) // 09:00:20; the window resets at 09:01:00
 			srv.Spend("users", 5)                 // another integration used the budget up
-			src := open(t, srv, nil, okta.WithClock(skewedClock{srv.Clock(), off}))
+			src := open(t, srv, nil, withClock(skewedClock{srv.Clock(), off}))
 
 			rec, _ := run(t, src, sources.Request{})
 
@@ -188,17 +188,17 @@ func TestEveryRequestReachesTheUpstreamMetrics(t *testing.T) {
 	srv.AddUser(person(1))
 	srv.Spend("users", 5) // the first users request meets a 429
 	var mu sync.Mutex
-	seen := map[string]int{}
-	ctx := sources.WithUpstreamObserver(context.Background(), func(outcome string) {
+	seen := map[sources.UpstreamOutcome]int{}
+	observe := sources.UpstreamFunc(func(outcome sources.UpstreamOutcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen[outcome]++
 	})
-	if _, err := open(t, srv, nil).Sync(ctx, sources.Request{}, &recorder{}); err != nil {
+	if _, err := open(t, srv, nil, withUpstream(observe)).Sync(context.Background(), sources.Request{}, &recorder{}); err != nil {
 		t.Fatal(err)
 	}
 	// 429, then users, groups: the org's own log must agree.
-	want := map[string]int{sources.UpstreamThrottled: 1, sources.UpstreamOK: 2}
+	want := map[sources.UpstreamOutcome]int{sources.UpstreamThrottled: 1, sources.UpstreamOK: 2}
 	if fmt.Sprint(seen) != fmt.Sprint(want) || srv.Stats().Requests != 3 {
 		t.Errorf("outcomes = %v (org saw %d requests), want %v", seen, srv.Stats().Requests, want)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
-	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
 )
 
@@ -366,7 +365,7 @@ func TestPanicReadingMembersIsReturned(t *testing.T) {
 	srv.AddGroup(oktatest.GroupSpec{Name: "Engineering"})
 	hc := *srv.Client()
 	hc.Transport = panickingTransport{next: srv.Client().Transport}
-	src := open(t, srv, nil, okta.WithHTTPClient(&hc))
+	src := open(t, srv, nil, withHTTPClient(&hc))
 	_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
 	var pe *sources.PanicError
 	if !errors.As(err, &pe) || pe.Value != "bug in a member list" {

@@ -30,7 +30,7 @@ func openFrom(t testing.TB, kind sources.Kind, srv *oktatest.Server, settings ma
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatal(errs.Err())
 	}
-	src, err := cfg.Open(nil)
+	src, err := cfg.Open(orgEnv(srv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestRunsAndSourcesOnOneOrgShareItsBudget(t *testing.T) {
 				srv.AddUser(person(i))
 			}
 			later(srv, time.Hour+10*time.Second)
-			kind := okta.Kind(okta.WithClock(srv.Clock()), okta.WithHTTPClient(srv.Client()))
+			kind := okta.Kind()
 			first := openFrom(t, kind, srv, map[string]any{"rateLimitReserve": 0})
 			next := first
 			if second == "another source" {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	"github.com/scimgate/scimgate/sources"
@@ -132,13 +131,14 @@ func (c *config) Validate() sources.FieldErrors {
 	return errs
 }
 
-func (c *config) Open(*slog.Logger) (sources.Source, error) {
-	return &fake{ds: c.ds, token: c.APIToken}, nil
+func (c *config) Open(env sources.Env) (sources.Source, error) {
+	return &fake{ds: c.ds, token: c.APIToken, upstream: env.WithDefaults().Upstream}, nil
 }
 
 type fake struct {
-	ds    *Dataset
-	token string
+	ds       *Dataset
+	token    string
+	upstream sources.UpstreamObserver
 }
 
 // ErrBadToken is what Test reports for the token "bad".
@@ -165,6 +165,12 @@ func (f *fake) Sync(ctx context.Context, req sources.Request, out sources.Sink) 
 	d.cursor++
 	cursor := []byte(fmt.Sprintf("cursor-%d", d.cursor))
 	d.mu.Unlock()
+	// One upstream request per run, as if the dataset were read at once.
+	if fail != nil {
+		f.upstream.ObserveUpstream(sources.UpstreamError)
+	} else {
+		f.upstream.ObserveUpstream(sources.UpstreamOK)
+	}
 	for i := 0; i < len(users); i += 2 {
 		if err := out.Users(ctx, users[i:min(i+2, len(users))]); err != nil {
 			return sources.Result{}, err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -19,9 +17,9 @@ func (s *Store) AddAudit(ctx context.Context, e storage.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		return translate(tx.Exec("INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-			millis(e.At), e.Actor, e.Action, e.Target, e.Detail).Error)
+	err := s.write(ctx, func(tx *txn) error {
+		return tx.exec("INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+			millis(e.At), e.Actor, e.Action, e.Target, e.Detail)
 	})
 	return wrapOp("add audit", err)
 }

@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"gorm.io/gorm"
+	"sync"
 )
 
 // bulkChunks are the row counts of the multi-row INSERT statements bulk
@@ -28,19 +27,66 @@ type bulkTable struct {
 	returns bool
 }
 
+// The bulk inserts, each prepared in every size of bulkChunks when the
+// store opens: plain users (CreateUsers), synced users (ApplyUsers), their
+// value rows, and group memberships (ApplyGroups).
 var (
 	usersBulk = bulkTable{
 		name:  "users",
 		into:  "users (" + strings.Join(userColumns, ", ") + ") VALUES ",
 		width: len(userColumns), tail: " RETURNING id, seq", returns: true,
 	}
+	// syncedUsersBulk inserts users with the columns CreateUsers writes
+	// plus the sync columns, so a synced user is written once rather than
+	// inserted and then updated.
+	syncedUsersBulk = bulkTable{
+		name:  "users",
+		into:  "users (" + strings.Join(userColumns, ", ") + ", source_key, sync_hash) VALUES ",
+		width: len(userColumns) + 2, tail: " RETURNING id, seq", returns: true,
+	}
 	valuesBulk = bulkTable{
 		name:  "user_values",
 		into:  "user_values (user_seq, attr, value, type, is_primary, display) VALUES ",
 		width: 6,
 	}
-	bulkTables = []bulkTable{usersBulk, valuesBulk}
+	// membersBulk inserts membership rows. They belong to groups created in
+	// the same transaction, so none can exist yet; ON CONFLICT only keeps
+	// the statement as forgiving as addKnownMembers.
+	membersBulk = bulkTable{
+		name:  "group_members",
+		into:  "group_members (group_id, member_id, member_type) VALUES ",
+		width: 3, tail: " ON CONFLICT DO NOTHING",
+	}
+	bulkTables = []bulkTable{usersBulk, syncedUsersBulk, valuesBulk, membersBulk}
 )
+
+// bulkKey names one prepared statement: a table's INSERT of rows rows.
+type bulkKey struct {
+	into string
+	rows int
+}
+
+// bulkStatements are the prepared bulk INSERTs of a store's write
+// connection. They are prepared at Open and closed at Close.
+type bulkStatements struct {
+	mu    sync.Mutex
+	stmts map[bulkKey]*sql.Stmt
+}
+
+func (b *bulkStatements) get(t bulkTable, rows int) *sql.Stmt {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stmts[bulkKey{t.into, rows}]
+}
+
+func (b *bulkStatements) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, st := range b.stmts {
+		st.Close()
+	}
+	b.stmts = nil
+}
 
 // sql is the statement for rows rows, beginning with insert (plainInsert
 // or a dialect's bulkInsert).
@@ -61,18 +107,23 @@ func (t bulkTable) sql(insert string, rows int) string {
 }
 
 // prepareBulk prepares every bulk statement on the write pool in the
-// dialect's form, cached under its plain ?-text. It runs at Open, while
-// the write connection is free: preparing on the pool from inside a write
-// transaction would wait for the connection that transaction holds.
+// dialect's form. It runs at Open, while the write connection is free:
+// preparing on the pool from inside a write transaction would wait for the
+// connection that transaction holds.
 func (s *Store) prepareBulk(ctx context.Context) error {
+	stmts := make(map[bulkKey]*sql.Stmt, len(bulkTables)*len(bulkChunks))
+	s.bulk.mu.Lock()
+	s.bulk.stmts = stmts
+	s.bulk.mu.Unlock()
 	for _, t := range bulkTables {
 		for _, n := range bulkChunks {
-			q := t.sql(plainInsert, n)
 			st, err := s.writeDB.PrepareContext(ctx, s.dialect.rebind(t.sql(s.dialect.bulkInsert, n)))
 			if err != nil {
 				return fmt.Errorf("sqlstore: prepare bulk insert into %s: %w", t.name, err)
 			}
-			s.wstmts[q] = st
+			s.bulk.mu.Lock()
+			stmts[bulkKey{t.into, n}] = st
+			s.bulk.mu.Unlock()
 		}
 	}
 	return nil
@@ -80,7 +131,7 @@ func (s *Store) prepareBulk(ctx context.Context) error {
 
 // bulkInsert inserts len(args)/t.width rows in as few statements as
 // bulkChunks allow. When t returns rows, scan is called for each.
-func bulkInsert(tx *gorm.DB, t bulkTable, args []any, scan func(*sql.Rows) error) error {
+func bulkInsert(tx *txn, t bulkTable, args []any, scan func(*sql.Rows) error) error {
 	rows := len(args) / t.width
 	for _, n := range bulkChunks {
 		for ; rows >= n; rows -= n {
@@ -94,32 +145,22 @@ func bulkInsert(tx *gorm.DB, t bulkTable, args []any, scan func(*sql.Rows) error
 	return nil
 }
 
-// bulkStatement runs one statement of n rows, through the prepared
-// statement when the transaction is one of ours, else through gorm as a
-// plain INSERT.
-func bulkStatement(tx *gorm.DB, t bulkTable, n int, args []any, scan func(*sql.Rows) error) error {
-	q := t.sql(plainInsert, n)
-	if s, ok := tx.Statement.Context.Value(storeKey{}).(*Store); ok {
-		s.stats.inserted.Add(int64(n))
+// bulkStatement runs the prepared statement of n rows in tx.
+func bulkStatement(tx *txn, t bulkTable, n int, args []any, scan func(*sql.Rows) error) error {
+	prepared := tx.bulk.get(t, n)
+	if prepared == nil {
+		return fmt.Errorf("sqlstore: bulk insert into %s of %d rows: not prepared (is the store closed?)", t.name, n)
 	}
+	tx.stats.inserted.Add(int64(n))
 	// Without cancellation: go-sqlite3 starts a goroutine per returned row
 	// for a cancellable context.
-	ctx := context.WithoutCancel(tx.Statement.Context)
-	st := preparedInTx(ctx, tx, q)
+	ctx := context.WithoutCancel(tx.ctx)
+	st := tx.sql.StmtContext(ctx, prepared)
 	if !t.returns {
-		if st != nil {
-			_, err := st.ExecContext(ctx, args...)
-			return translate(err)
-		}
-		return translate(tx.Exec(q, args...).Error)
+		_, err := st.ExecContext(ctx, args...)
+		return translate(err)
 	}
-	var res *sql.Rows
-	var err error
-	if st != nil {
-		res, err = st.QueryContext(ctx, args...)
-	} else {
-		res, err = tx.Raw(q, args...).Rows()
-	}
+	res, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return translate(err)
 	}
@@ -130,21 +171,4 @@ func bulkStatement(tx *gorm.DB, t bulkTable, n int, args []any, scan func(*sql.R
 		}
 	}
 	return translate(res.Err())
-}
-
-// preparedInTx returns the cached statement q bound to tx, or nil when tx
-// is not a database/sql transaction of a store that prepared q.
-func preparedInTx(ctx context.Context, tx *gorm.DB, q string) *sql.Stmt {
-	sqlTx, isTx := tx.Statement.ConnPool.(*sql.Tx)
-	s, isStore := tx.Statement.Context.Value(storeKey{}).(*Store)
-	if !isTx || !isStore {
-		return nil
-	}
-	s.wstmtMu.Lock()
-	st := s.wstmts[q]
-	s.wstmtMu.Unlock()
-	if st == nil {
-		return nil
-	}
-	return sqlTx.StmtContext(ctx, st)
 }

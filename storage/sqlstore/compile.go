@@ -21,9 +21,10 @@ const (
 )
 
 type column struct {
-	name    string
-	kind    colKind
-	notNull bool
+	name     string
+	kind     colKind
+	notNull  bool
+	sortable bool
 }
 
 // multiTable describes the child table behind a multi-valued attribute.
@@ -42,77 +43,62 @@ type resourceTable struct {
 	multi  map[storage.Attr]multiTable
 }
 
-var userValueSubs = map[storage.Attr]column{
-	storage.SubValue:   {name: "v.value", kind: kindFolded},
-	storage.SubType:    {name: "v.type", kind: kindFolded},
-	storage.SubDisplay: {name: "v.display", kind: kindFolded},
-	storage.SubPrimary: {name: "v.is_primary", kind: kindBool, notNull: true},
+// childJoin is how a child table of storage's attribute tables joins its
+// parent: the alias its columns are named by, and the join condition.
+type childJoin struct {
+	alias, join string
+	attrFilter  bool // one table for several attributes, told apart by attr
 }
 
-func userMulti() multiTable {
-	return multiTable{from: "user_values v", join: "v.user_seq = users.seq", attrFilter: true, subs: userValueSubs}
+var childJoins = map[string]childJoin{
+	"user_values":   {alias: "v", join: "v.user_seq = users.seq", attrFilter: true},
+	"group_members": {alias: "m", join: "m.group_id = groups.id"},
 }
 
-var usersTable = resourceTable{
-	name: "users",
-	single: map[storage.Attr]column{
-		storage.AttrID:                {name: "users.id", kind: kindExact, notNull: true},
-		storage.AttrExternalID:        {name: "users.external_id", kind: kindExact},
-		storage.AttrUserName:          {name: "users.user_name", kind: kindFolded, notNull: true},
-		storage.AttrDisplayName:       {name: "users.display_name", kind: kindFolded},
-		storage.AttrNickName:          {name: "users.nick_name", kind: kindFolded},
-		storage.AttrTitle:             {name: "users.title", kind: kindFolded},
-		storage.AttrUserType:          {name: "users.user_type", kind: kindFolded},
-		storage.AttrPreferredLanguage: {name: "users.preferred_language", kind: kindFolded},
-		storage.AttrLocale:            {name: "users.locale", kind: kindFolded},
-		storage.AttrTimezone:          {name: "users.timezone", kind: kindFolded},
-		storage.AttrProfileURL:        {name: "users.profile_url", kind: kindFolded},
-		storage.AttrActive:            {name: "users.active", kind: kindBool, notNull: true},
-		storage.AttrNameFormatted:     {name: "users.name_formatted", kind: kindFolded},
-		storage.AttrNameFamilyName:    {name: "users.name_family", kind: kindFolded},
-		storage.AttrNameGivenName:     {name: "users.name_given", kind: kindFolded},
-		storage.AttrNameMiddleName:    {name: "users.name_middle", kind: kindFolded},
-		storage.AttrNamePrefix:        {name: "users.name_prefix", kind: kindFolded},
-		storage.AttrNameSuffix:        {name: "users.name_suffix", kind: kindFolded},
-		storage.AttrEmployeeNumber:    {name: "users.employee_number", kind: kindFolded},
-		storage.AttrCostCenter:        {name: "users.cost_center", kind: kindFolded},
-		storage.AttrOrganization:      {name: "users.organization", kind: kindFolded},
-		storage.AttrDivision:          {name: "users.division", kind: kindFolded},
-		storage.AttrDepartment:        {name: "users.department", kind: kindFolded},
-		storage.AttrManager:           {name: "users.manager_id", kind: kindExact},
-		storage.AttrCreated:           {name: "users.created", kind: kindTime, notNull: true},
-		storage.AttrLastModified:      {name: "users.last_modified", kind: kindTime, notNull: true},
-	},
-	multi: map[storage.Attr]multiTable{
-		storage.AttrEmails:           userMulti(),
-		storage.AttrPhoneNumbers:     userMulti(),
-		storage.AttrIMs:              userMulti(),
-		storage.AttrPhotos:           userMulti(),
-		storage.AttrEntitlements:     userMulti(),
-		storage.AttrRoles:            userMulti(),
-		storage.AttrX509Certificates: userMulti(),
-	},
+func kindOf(t storage.AttrType, caseExact bool) colKind {
+	switch {
+	case t == storage.TypeBoolean:
+		return kindBool
+	case t == storage.TypeDateTime:
+		return kindTime
+	case caseExact:
+		return kindExact
+	}
+	return kindFolded
 }
 
-var groupsTable = resourceTable{
-	name: "groups",
-	single: map[storage.Attr]column{
-		storage.AttrID:           {name: "groups.id", kind: kindExact, notNull: true},
-		storage.AttrExternalID:   {name: "groups.external_id", kind: kindExact},
-		storage.AttrDisplayName:  {name: "groups.display_name", kind: kindFolded, notNull: true},
-		storage.AttrCreated:      {name: "groups.created", kind: kindTime, notNull: true},
-		storage.AttrLastModified: {name: "groups.last_modified", kind: kindTime, notNull: true},
-	},
-	multi: map[storage.Attr]multiTable{
-		storage.AttrMembers: {
-			from: "group_members m", join: "m.group_id = groups.id",
-			subs: map[storage.Attr]column{
-				storage.SubValue: {name: "m.member_id", kind: kindExact, notNull: true},
-				storage.SubType:  {name: "m.member_type", kind: kindFolded, notNull: true},
-			},
-		},
-	},
+// newResourceTable derives the compiler's view of table name from the
+// resource's attribute table.
+func newResourceTable[R storage.Resource](name string, attrs []storage.AttrSpec[R]) resourceTable {
+	t := resourceTable{name: name, single: map[storage.Attr]column{}, multi: map[storage.Attr]multiTable{}}
+	for _, a := range attrs {
+		if a.Values == nil {
+			t.single[a.Attr] = column{
+				name: name + "." + a.Column, kind: kindOf(a.Type, a.CaseExact),
+				notNull: a.Required, sortable: a.Sortable,
+			}
+			continue
+		}
+		j, ok := childJoins[a.Values.Name]
+		if !ok {
+			panic("sqlstore: no join for child table " + a.Values.Name)
+		}
+		mt := multiTable{
+			from: a.Values.Name + " " + j.alias, join: j.join, attrFilter: j.attrFilter,
+			subs: map[storage.Attr]column{},
+		}
+		for _, sub := range a.Values.Subs {
+			mt.subs[sub.Attr] = column{name: j.alias + "." + sub.Column, kind: kindOf(sub.Type, sub.CaseExact), notNull: sub.Required}
+		}
+		t.multi[a.Attr] = mt
+	}
+	return t
 }
+
+var (
+	usersTable  = newResourceTable("users", storage.UserAttrs())
+	groupsTable = newResourceTable("groups", storage.GroupAttrs())
+)
 
 // compiler turns a filter tree into a parameterised WHERE clause.
 type compiler struct {

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -147,12 +145,3 @@ func numberedPlaceholders(q string) string {
 // few connections per core keep every core busy, and each connection more
 // is one page cache more.
 func defaultMaxConns() int { return 2*runtime.GOMAXPROCS(0) + 2 }
-
-// rebindFor rebinds q for statements that bypass gorm (which rebinds by
-// itself) on the connection of tx.
-func rebindFor(tx *gorm.DB, q string) string {
-	if tx.Dialector != nil && tx.Dialector.Name() == postgresDialect.name {
-		return numberedPlaceholders(q)
-	}
-	return q
-}

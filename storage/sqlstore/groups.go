@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -41,8 +39,8 @@ func (s *Store) CreateGroup(ctx context.Context, g storage.Group) (storage.Group
 	if err != nil {
 		return storage.Group{}, err
 	}
-	err = s.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc)
+	err = s.write(ctx, func(tx *txn) error {
+		if err := tx.orm.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			g.ID, g.Owner, exact(g.ExternalID), foldKey(g.DisplayName), g.DisplayName,
 			millis(now), millis(now), 1, doc).Error; err != nil {
@@ -61,7 +59,7 @@ func (s *Store) CreateGroup(ctx context.Context, g storage.Group) (storage.Group
 // checking that every member exists with the stated type. It reports
 // whether any row was added. Its cost follows the members added, never the
 // members the group already has.
-func addMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, error) {
+func addMembers(tx *txn, groupID string, members []storage.Member) (bool, error) {
 	if len(members) == 0 {
 		return false, nil
 	}
@@ -91,7 +89,7 @@ func addMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, er
 	for start := 0; start < len(args); start += 3 * insertBatch {
 		chunk := args[start:min(start+3*insertBatch, len(args))]
 		rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(chunk)/3), ", ")
-		res := tx.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+rows+" ON CONFLICT DO NOTHING", chunk...)
+		res := tx.orm.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+rows+" ON CONFLICT DO NOTHING", chunk...)
 		if res.Error != nil {
 			return false, translate(res.Error)
 		}
@@ -102,13 +100,13 @@ func addMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, er
 
 // resolveMembers returns the stored type ("user" or "group") of each id
 // that exists.
-func resolveMembers(tx *gorm.DB, ids []string) (map[string]string, error) {
+func resolveMembers(tx *txn, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
 	for start := 0; start < len(ids); start += insertBatch {
 		chunk := ids[start:min(start+insertBatch, len(ids))]
 		// Scanned by hand: gorm's reflection-based Scan was most of the
 		// cost of checking a sync's 200,000 new memberships.
-		rows, err := tx.Raw(`SELECT id, 'user' AS typ FROM users WHERE id IN ? UNION ALL SELECT id, 'group' AS typ FROM groups WHERE id IN ?`,
+		rows, err := tx.orm.Raw(`SELECT id, 'user' AS typ FROM users WHERE id IN ? UNION ALL SELECT id, 'group' AS typ FROM groups WHERE id IN ?`,
 			chunk, chunk).Rows()
 		if err != nil {
 			return nil, translate(err)
@@ -221,9 +219,9 @@ func (s *Store) fillMembers(ctx context.Context, groups []storage.Group) error {
 type queryFunc func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 
 // txQuery returns a queryFunc on the transaction tx.
-func txQuery(tx *gorm.DB) queryFunc {
+func txQuery(tx *txn) queryFunc {
 	return func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-		rows, err := tx.Statement.ConnPool.QueryContext(context.WithoutCancel(ctx), rebindFor(tx, q), args...)
+		rows, err := tx.sql.QueryContext(context.WithoutCancel(ctx), tx.dialect.rebind(q), args...)
 		return rows, translate(err)
 	}
 }
@@ -277,13 +275,13 @@ func (s *Store) members(ctx context.Context, query queryFunc, groupIDs []string)
 // carries none (GetGroup reads them).
 func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, update func(*storage.Group) (storage.MemberChange, error)) (storage.Group, error) {
 	var out storage.Group
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var cur storage.Group
 		var row struct {
 			ID, Owner, Doc                 string
 			Created, LastModified, Version int64
 		}
-		res := tx.Raw("SELECT id, owner, created, last_modified, version, doc FROM groups WHERE id = ?", id).Scan(&row)
+		res := tx.orm.Raw("SELECT id, owner, created, last_modified, version, doc FROM groups WHERE id = ?", id).Scan(&row)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -313,7 +311,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		changed := next.DisplayName != cur.DisplayName || next.ExternalID != cur.ExternalID
 		if change.RemoveAll {
-			res := tx.Exec("DELETE FROM group_members WHERE group_id = ?", id)
+			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", id)
 			if res.Error != nil {
 				return translate(res.Error)
 			}
@@ -321,7 +319,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		for start := 0; start < len(change.Remove); start += insertBatch {
 			chunk := change.Remove[start:min(start+insertBatch, len(change.Remove))]
-			res := tx.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", id, chunk)
+			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", id, chunk)
 			if res.Error != nil {
 				return translate(res.Error)
 			}
@@ -343,9 +341,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
-		return translate(tx.Exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
+		return tx.exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
 			WHERE id = ?`, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName,
-			millis(now), doc, id).Error)
+			millis(now), doc, id)
 	})
 	if err != nil {
 		return storage.Group{}, wrapOp("update group", err)
@@ -356,12 +354,12 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 // DeleteGroup removes a group, its member rows (by cascade) and its
 // membership in other groups.
 func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var row struct {
 			Owner                          string
 			Created, LastModified, Version int64
 		}
-		res := tx.Raw("SELECT owner, created, last_modified, version FROM groups WHERE id = ?", id).Scan(&row)
+		res := tx.orm.Raw("SELECT owner, created, last_modified, version FROM groups WHERE id = ?", id).Scan(&row)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -374,13 +372,13 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 				return err
 			}
 		}
-		if err := s.touchParentGroups(tx, id); err != nil {
+		if err := touchParentGroups(tx, id); err != nil {
 			return err
 		}
-		if err := tx.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
+		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
-		return translate(tx.Exec("DELETE FROM groups WHERE id = ?", id).Error)
+		return tx.exec("DELETE FROM groups WHERE id = ?", id)
 	})
 	return wrapOp("delete group", err)
 }

@@ -24,7 +24,7 @@ func newSortOrder(t resourceTable, q storage.Query) (sortOrder, error) {
 		return o, nil
 	}
 	col, ok := t.single[q.SortBy]
-	if !ok {
+	if !ok || !col.sortable {
 		return o, storage.Invalid(fmt.Sprintf("sorting by %q is not supported", q.SortBy))
 	}
 	o.col = &col

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -32,24 +30,24 @@ func (s *Store) AcquireLease(ctx context.Context, key, holder string, ttl time.D
 	}
 	now := s.now()
 	ok, current := false, ""
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var row struct {
 			Holder  string
 			Expires int64
 		}
-		res := tx.Raw("SELECT holder, expires FROM source_leases WHERE source_id = ?", key).Scan(&row)
+		res := tx.orm.Raw("SELECT holder, expires FROM source_leases WHERE source_id = ?", key).Scan(&row)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
 		expires := millis(now.Add(ttl))
 		switch {
 		case res.RowsAffected == 0:
-			err := tx.Exec("INSERT INTO source_leases (source_id, holder, expires) VALUES (?, ?, ?)", key, holder, expires).Error
+			err := tx.orm.Exec("INSERT INTO source_leases (source_id, holder, expires) VALUES (?, ?, ?)", key, holder, expires).Error
 			if err != nil {
 				return translate(err)
 			}
 		case row.Holder == holder || row.Expires <= millis(now):
-			err := tx.Exec("UPDATE source_leases SET holder = ?, expires = ? WHERE source_id = ?", holder, expires, key).Error
+			err := tx.orm.Exec("UPDATE source_leases SET holder = ?, expires = ? WHERE source_id = ?", holder, expires, key).Error
 			if err != nil {
 				return translate(err)
 			}
@@ -68,8 +66,8 @@ func (s *Store) AcquireLease(ctx context.Context, key, holder string, ttl time.D
 
 // ReleaseLease deletes holder's lease on key.
 func (s *Store) ReleaseLease(ctx context.Context, key, holder string) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		return translate(tx.Exec("DELETE FROM source_leases WHERE source_id = ? AND holder = ?", key, holder).Error)
+	err := s.write(ctx, func(tx *txn) error {
+		return tx.exec("DELETE FROM source_leases WHERE source_id = ? AND holder = ?", key, holder)
 	})
 	return wrapOp("release lease "+key, err)
 }

@@ -111,18 +111,18 @@ var migrations = []migration{
 // lock makes replicas that start together take turns: the first migrates,
 // the others then find nothing left to do.
 func (s *Store) migrate(ctx context.Context) error {
-	return s.write(ctx, func(tx *gorm.DB) error {
+	return s.write(ctx, func(tx *txn) error {
 		if s.dialect.name == postgresDialect.name {
-			if err := tx.Exec(advisoryXactLock(advisoryMigrateClass)).Error; err != nil {
+			if err := tx.orm.Exec(advisoryXactLock(advisoryMigrateClass)).Error; err != nil {
 				return fmt.Errorf("sqlstore: migrate: lock: %w", err)
 			}
 		}
-		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		if err := tx.orm.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`).Error; err != nil {
 			return fmt.Errorf("sqlstore: migrate: %w", err)
 		}
 		var current int
-		if err := tx.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
+		if err := tx.orm.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
 			return fmt.Errorf("sqlstore: migrate: read version: %w", err)
 		}
 		if current > migrations[len(migrations)-1].version {
@@ -137,16 +137,16 @@ func (s *Store) migrate(ctx context.Context) error {
 				break
 			}
 			for _, stmt := range m.statementsFor(s.dialect) {
-				if err := tx.Exec(stmt).Error; err != nil {
+				if err := tx.orm.Exec(stmt).Error; err != nil {
 					return fmt.Errorf("sqlstore: migration %d (%s): %w", m.version, m.name, err)
 				}
 			}
 			if m.backfill != nil {
-				if err := m.backfill(tx, s.log); err != nil {
+				if err := m.backfill(tx.orm, s.log); err != nil {
 					return fmt.Errorf("sqlstore: migration %d (%s): %w", m.version, m.name, err)
 				}
 			}
-			if err := tx.Exec(`INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+			if err := tx.orm.Exec(`INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
 				m.version, m.name, s.now().UnixMilli()).Error; err != nil {
 				return fmt.Errorf("sqlstore: migration %d: %w", m.version, err)
 			}

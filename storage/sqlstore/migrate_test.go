@@ -90,11 +90,11 @@ func TestMigrationDefersChildForeignKeys(t *testing.T) {
 
 			// A deferred check still fails the whole transaction, and the
 			// writer goes on working afterwards.
-			err = s.write(ctx, func(tx *gorm.DB) error {
-				if err := tx.Exec(`INSERT INTO user_values (user_seq, attr, value, is_primary) VALUES (?, 'emails', 'ghost@example.com', ?)`, 999999, false).Error; err != nil {
+			err = s.write(ctx, func(tx *txn) error {
+				if err := tx.orm.Exec(`INSERT INTO user_values (user_seq, attr, value, is_primary) VALUES (?, 'emails', 'ghost@example.com', ?)`, 999999, false).Error; err != nil {
 					return err
 				}
-				return tx.Exec(`INSERT INTO group_members (group_id, member_id, member_type) VALUES ('no-such-group', ?, 'User')`, users[0].ID).Error
+				return tx.orm.Exec(`INSERT INTO group_members (group_id, member_id, member_type) VALUES ('no-such-group', ?, 'User')`, users[0].ID).Error
 			})
 			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "foreign key") {
 				t.Fatalf("orphan rows: err = %v, want a foreign key violation", err)

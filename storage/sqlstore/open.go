@@ -1,5 +1,7 @@
-// Package sqlstore implements storage.Store with gorm over SQLite (the
-// embedded default) and PostgreSQL (several replicas on one database).
+// Package sqlstore implements storage.Store over SQLite (the embedded
+// default) and PostgreSQL (several replicas on one database), with
+// database/sql for prepared statements and gorm as the statement layer
+// over it (see txn.go for what gorm does for us).
 // Everything that differs between SQL dialects lives in dialect.go and
 // migrate_postgres.go, so the queries are written once.
 package sqlstore
@@ -58,7 +60,9 @@ const (
 	writeCacheKiB = 16384
 )
 
-// Store is the gorm-backed storage.Store.
+// Store is the SQL storage.Store. Reads of pages run prepared statements
+// on sqlDB; other reads go through gorm on the same pool; writes run in a
+// txn on the one write connection.
 type Store struct {
 	db      *gorm.DB // reads (and anything else not in a write transaction)
 	sqlDB   *sql.DB  // the read pool behind db
@@ -77,8 +81,7 @@ type Store struct {
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements by SQL text
 
-	wstmtMu sync.Mutex
-	wstmts  map[string]*sql.Stmt // prepared write statements (bulk inserts) by SQL text
+	bulk bulkStatements // prepared on the write connection at Open
 
 	// readSlots admits reads to the read pool first come, first served:
 	// database/sql hands a freed connection to a random waiter, which
@@ -139,7 +142,7 @@ func newStore(gdb *gorm.DB, sqlDB *sql.DB, wdb *gorm.DB, writeDB *sql.DB, d dial
 	return &Store{
 		db: gdb, sqlDB: sqlDB, wdb: wdb, writeDB: writeDB,
 		dialect: d, log: opts.Logger, now: opts.Now, schema: opts.schemaVersion,
-		stmts: make(map[string]*sql.Stmt), wstmts: make(map[string]*sql.Stmt),
+		stmts:     make(map[string]*sql.Stmt),
 		readSlots: make(chan struct{}, maxConns),
 	}
 }
@@ -249,42 +252,12 @@ func (s *Store) Close() error {
 	}
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
-	s.wstmtMu.Lock()
-	for _, st := range s.wstmts {
-		st.Close()
-	}
-	s.wstmts = map[string]*sql.Stmt{}
-	s.wstmtMu.Unlock()
+	s.bulk.close()
 	werr := s.writeDB.Close()
 	if err := s.sqlDB.Close(); err != nil {
 		return err
 	}
 	return werr
-}
-
-// storeKey carries the store into write transactions, so helpers that see
-// only the gorm transaction can reach the prepared-statement cache.
-type storeKey struct{}
-
-// write runs fn in one serialised transaction on the write connection.
-// Whatever the outcome, the generation moves on afterwards, so no count
-// taken before the write is served after it.
-func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	defer s.gen.Add(1)
-	err := s.wdb.WithContext(context.WithValue(ctx, storeKey{}, s)).Transaction(func(tx *gorm.DB) error {
-		if s.dialect.writeLock != "" {
-			if err := tx.Exec(s.dialect.writeLock).Error; err != nil {
-				return fmt.Errorf("take the write lock: %w", translate(err))
-			}
-		}
-		return fn(tx)
-	})
-	if err == nil {
-		s.analyzeIfGrown(ctx)
-	}
-	return err
 }
 
 // admit waits for a read slot (in arrival order: waiting senders on a

@@ -72,20 +72,20 @@ func (s *Store) CreateRun(ctx context.Context, r storage.Run) (storage.Run, erro
 		return storage.Run{}, wrapOp("create run", err)
 	}
 	var out storage.Run
-	err = s.write(ctx, func(tx *gorm.DB) error {
+	err = s.write(ctx, func(tx *txn) error {
 		var n int64
-		if err := tx.Raw("SELECT COUNT(*) FROM sources WHERE id = ?", r.SourceID).Scan(&n).Error; err != nil {
+		if err := tx.orm.Raw("SELECT COUNT(*) FROM sources WHERE id = ?", r.SourceID).Scan(&n).Error; err != nil {
 			return translate(err)
 		}
 		if n == 0 {
 			return fmt.Errorf("source %s: %w", r.SourceID, storage.ErrNotFound)
 		}
-		if err := tx.Exec(`INSERT INTO runs (id, source_id, status, trigger, mode, dry_run, queued, started, finished,
+		if err := tx.orm.Exec(`INSERT INTO runs (id, source_id, status, trigger, mode, dry_run, queued, started, finished,
 			counts, error, notes, cursor, decided_by, change_log_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{r.ID, r.SourceID}, vals...)...).Error; err != nil {
 			return translate(err)
 		}
-		out, err = getRun(tx, "", r.ID)
+		out, err = getRun(tx.orm, "", r.ID)
 		return err
 	})
 	if err != nil {
@@ -159,8 +159,8 @@ func (s *Store) ListRuns(ctx context.Context, sourceID string, limit int) ([]sto
 // cannot be changed.
 func (s *Store) UpdateRun(ctx context.Context, runID string, update func(*storage.Run) error) (storage.Run, error) {
 	var out storage.Run
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		cur, err := getRun(tx, "", runID)
+	err := s.write(ctx, func(tx *txn) error {
+		cur, err := getRun(tx.orm, "", runID)
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func (s *Store) UpdateRun(ctx context.Context, runID string, update func(*storag
 		if err := storeRun(tx, next); err != nil {
 			return err
 		}
-		out, err = getRun(tx, "", runID)
+		out, err = getRun(tx.orm, "", runID)
 		return err
 	})
 	if err != nil {
@@ -181,12 +181,12 @@ func (s *Store) UpdateRun(ctx context.Context, runID string, update func(*storag
 	return out, nil
 }
 
-func storeRun(tx *gorm.DB, r storage.Run) error {
+func storeRun(tx *txn, r storage.Run) error {
 	vals, err := runValues(r)
 	if err != nil {
 		return err
 	}
-	res := tx.Exec(runUpdate, append(vals, r.ID)...)
+	res := tx.orm.Exec(runUpdate, append(vals, r.ID)...)
 	if res.Error != nil {
 		return translate(res.Error)
 	}
@@ -199,7 +199,7 @@ func storeRun(tx *gorm.DB, r storage.Run) error {
 // saveProgress stores a run's counts in the transaction of the write they
 // describe (nil: nothing to store). ErrNotFound if the run is gone, which
 // rolls the write back: a run's rows are never written without its counts.
-func saveProgress(tx *gorm.DB, p *storage.RunProgress) error {
+func saveProgress(tx *txn, p *storage.RunProgress) error {
 	if p == nil {
 		return nil
 	}
@@ -207,7 +207,7 @@ func saveProgress(tx *gorm.DB, p *storage.RunProgress) error {
 	if err != nil {
 		return err
 	}
-	res := tx.Exec("UPDATE runs SET counts = ? WHERE id = ?", counts, p.RunID)
+	res := tx.orm.Exec("UPDATE runs SET counts = ? WHERE id = ?", counts, p.RunID)
 	if res.Error != nil {
 		return translate(res.Error)
 	}
@@ -222,8 +222,8 @@ func saveProgress(tx *gorm.DB, p *storage.RunProgress) error {
 // r.SourceID says.
 func (s *Store) FinishRun(ctx context.Context, r storage.Run, saveCursor bool, health func(*storage.SourceHealth)) (storage.Run, error) {
 	var out storage.Run
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		cur, err := getRun(tx, "", r.ID)
+	err := s.write(ctx, func(tx *txn) error {
+		cur, err := getRun(tx.orm, "", r.ID)
 		if err != nil {
 			return err
 		}
@@ -235,11 +235,11 @@ func (s *Store) FinishRun(ctx context.Context, r storage.Run, saveCursor bool, h
 			return err
 		}
 		if r.Status.Finished() {
-			if err := tx.Exec("DELETE FROM run_pending WHERE run_id = ?", r.ID).Error; err != nil {
+			if err := tx.orm.Exec("DELETE FROM run_pending WHERE run_id = ?", r.ID).Error; err != nil {
 				return translate(err)
 			}
 		}
-		out, err = getRun(tx, "", r.ID)
+		out, err = getRun(tx.orm, "", r.ID)
 		return err
 	})
 	if err != nil {
@@ -249,9 +249,9 @@ func (s *Store) FinishRun(ctx context.Context, r storage.Run, saveCursor bool, h
 }
 
 // runExists fails with ErrNotFound unless the run exists.
-func runExists(tx *gorm.DB, runID string) error {
+func runExists(tx *txn, runID string) error {
 	var n int64
-	if err := tx.Raw("SELECT COUNT(*) FROM runs WHERE id = ?", runID).Scan(&n).Error; err != nil {
+	if err := tx.orm.Raw("SELECT COUNT(*) FROM runs WHERE id = ?", runID).Scan(&n).Error; err != nil {
 		return translate(err)
 	}
 	if n == 0 {
@@ -266,7 +266,7 @@ func (s *Store) AddChanges(ctx context.Context, runID string, changes []storage.
 	if len(changes) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		if err := runExists(tx, runID); err != nil {
 			return err
 		}
@@ -279,8 +279,8 @@ func (s *Store) AddChanges(ctx context.Context, runID string, changes []storage.
 				args = append(args, runID, c.Seq, c.Action, c.Kind, c.ResourceID, c.Key, c.Name, c.Detail,
 					rawJSON(c.Before), rawJSON(c.After))
 			}
-			return translate(tx.Exec(`INSERT INTO run_changes (run_id, seq, action, kind, resource_id, source_key, name, detail, before, after)
-				VALUES `+strings.Join(values, ", "), args...).Error)
+			return tx.exec(`INSERT INTO run_changes (run_id, seq, action, kind, resource_id, source_key, name, detail, before, after)
+				VALUES `+strings.Join(values, ", "), args...)
 		})
 	})
 	return wrapOp("add changes", err)
@@ -336,11 +336,11 @@ func (s *Store) ListChanges(ctx context.Context, runID string, offset, limit int
 
 // SetPending replaces a run's pending deletions, keeping their order.
 func (s *Store) SetPending(ctx context.Context, runID string, p []storage.PendingDeletion) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		if err := runExists(tx, runID); err != nil {
 			return err
 		}
-		if err := tx.Exec("DELETE FROM run_pending WHERE run_id = ?", runID).Error; err != nil {
+		if err := tx.orm.Exec("DELETE FROM run_pending WHERE run_id = ?", runID).Error; err != nil {
 			return translate(err)
 		}
 		const perStatement = 500 // 7 variables each
@@ -353,8 +353,8 @@ func (s *Store) SetPending(ctx context.Context, runID string, p []storage.Pendin
 				args = append(args, runID, pos, d.Kind, d.ID, d.Key, d.Name, d.Action)
 				pos++
 			}
-			return translate(tx.Exec(`INSERT INTO run_pending (run_id, pos, kind, resource_id, source_key, name, action)
-				VALUES `+strings.Join(values, ", "), args...).Error)
+			return tx.exec(`INSERT INTO run_pending (run_id, pos, kind, resource_id, source_key, name, action)
+				VALUES `+strings.Join(values, ", "), args...)
 		})
 	})
 	return wrapOp("set pending", err)

@@ -93,10 +93,10 @@ func (s *Store) CreateSource(ctx context.Context, src storage.Source) (storage.S
 	if err != nil {
 		return storage.Source{}, wrapOp("create source", err)
 	}
-	err = s.write(ctx, func(tx *gorm.DB) error {
-		return translate(tx.Exec(`INSERT INTO sources (id, name, kind, enabled, schedule, settings, secrets, mapping, scope,
+	err = s.write(ctx, func(tx *txn) error {
+		return tx.exec(`INSERT INTO sources (id, name, kind, enabled, schedule, settings, secrets, mapping, scope,
 			deletion, precedence, cursor, health, created, updated, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{src.ID}, vals...)...).Error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{src.ID}, vals...)...)
 	})
 	if err != nil {
 		return storage.Source{}, wrapOp(fmt.Sprintf("create source %q", src.Name), err)
@@ -156,8 +156,8 @@ func (s *Store) ListSources(ctx context.Context) ([]storage.Source, error) {
 // UpdateSource is read-modify-write in one transaction.
 func (s *Store) UpdateSource(ctx context.Context, id string, update func(*storage.Source) error) (storage.Source, error) {
 	var out storage.Source
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		cur, err := getSource(tx, id)
+	err := s.write(ctx, func(tx *txn) error {
+		cur, err := getSource(tx.orm, id)
 		if err != nil {
 			return err
 		}
@@ -171,12 +171,12 @@ func (s *Store) UpdateSource(ctx context.Context, id string, update func(*storag
 		if err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE sources SET name = ?, kind = ?, enabled = ?, schedule = ?, settings = ?, secrets = ?,
+		if err := tx.orm.Exec(`UPDATE sources SET name = ?, kind = ?, enabled = ?, schedule = ?, settings = ?, secrets = ?,
 			mapping = ?, scope = ?, deletion = ?, precedence = ?, cursor = ?, health = ?, created = ?, updated = ?, version = ?
 			WHERE id = ?`, append(vals, id)...).Error; err != nil {
 			return translate(err)
 		}
-		out, err = getSource(tx, id)
+		out, err = getSource(tx.orm, id)
 		return err
 	})
 	if err != nil {
@@ -188,8 +188,8 @@ func (s *Store) UpdateSource(ctx context.Context, id string, update func(*storag
 // DeleteSource removes a source; its runs, their change logs and pending
 // deletions go by cascade. Users and groups it owns are not touched.
 func (s *Store) DeleteSource(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec("DELETE FROM sources WHERE id = ?", id)
+	err := s.write(ctx, func(tx *txn) error {
+		res := tx.orm.Exec("DELETE FROM sources WHERE id = ?", id)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -203,7 +203,7 @@ func (s *Store) DeleteSource(ctx context.Context, id string) error {
 
 // setSourceState stores the runtime state FinishRun owns: the cursor and
 // the health. They are not configuration, so version and updated stay.
-func setSourceState(tx *gorm.DB, id string, cursor []byte, saveCursor bool, health func(*storage.SourceHealth)) error {
+func setSourceState(tx *txn, id string, cursor []byte, saveCursor bool, health func(*storage.SourceHealth)) error {
 	if !saveCursor && health == nil {
 		return nil
 	}
@@ -211,7 +211,7 @@ func setSourceState(tx *gorm.DB, id string, cursor []byte, saveCursor bool, heal
 		Cursor []byte
 		Health sql.NullString
 	}
-	res := tx.Raw("SELECT cursor, health FROM sources WHERE id = ?", id).Scan(&row)
+	res := tx.orm.Raw("SELECT cursor, health FROM sources WHERE id = ?", id).Scan(&row)
 	if res.Error != nil {
 		return translate(res.Error)
 	}
@@ -232,5 +232,5 @@ func setSourceState(tx *gorm.DB, id string, cursor []byte, saveCursor bool, heal
 	if err != nil {
 		return err
 	}
-	return translate(tx.Exec("UPDATE sources SET cursor = ?, health = ? WHERE id = ?", row.Cursor, text, id).Error)
+	return tx.exec("UPDATE sources SET cursor = ?, health = ? WHERE id = ?", row.Cursor, text, id)
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -21,7 +19,7 @@ import (
 // naming a group that does not exist fails with ErrNotFound.
 func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBatch) error {
 	now := msUTC(s.now())
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		if err := deleteSyncedGroups(tx, owner, b.Delete, now); err != nil {
 			return err
 		}
@@ -58,7 +56,7 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 			}
 		}
 		if err := chunks(bump, keyChunk, func(chunk []string) error {
-			return translate(tx.Exec("UPDATE groups SET version = version + 1, last_modified = ? WHERE id IN ?", millis(now), chunk).Error)
+			return tx.exec("UPDATE groups SET version = version + 1, last_modified = ? WHERE id IN ?", millis(now), chunk)
 		}); err != nil {
 			return err
 		}
@@ -77,23 +75,12 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 	return wrapOp("apply groups", err)
 }
 
-// membersBulk inserts membership rows. They belong to groups created in the
-// same transaction, so none can exist yet; ON CONFLICT only keeps the
-// statement as forgiving as addKnownMembers.
-var membersBulk = bulkTable{
-	name:  "group_members",
-	into:  "group_members (group_id, member_id, member_type) VALUES ",
-	width: 3, tail: " ON CONFLICT DO NOTHING",
-}
-
-func init() { bulkTables = append(bulkTables, membersBulk) }
-
 // addNewGroupsMembers writes the members of groups created in this batch,
 // as addKnownMembers would one group at a time, but with one existence
 // check for the whole batch and the prepared multi-row INSERT: a first
 // sync of 5,000 groups otherwise ran 10,000 statements of varying length,
 // each prepared anew.
-func addNewGroupsMembers(tx *gorm.DB, groupIDs []string, members [][]storage.Member) error {
+func addNewGroupsMembers(tx *txn, groupIDs []string, members [][]storage.Member) error {
 	var ids []string
 	inBatch := map[string]bool{}
 	for _, ms := range members {
@@ -127,7 +114,7 @@ func addNewGroupsMembers(tx *gorm.DB, groupIDs []string, members [][]storage.Mem
 }
 
 // insertSyncedGroup inserts a group row (version 1) and returns its id.
-func insertSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite, now time.Time) (string, error) {
+func insertSyncedGroup(tx *txn, owner string, w storage.GroupWrite, now time.Time) (string, error) {
 	g := w.Group
 	if g.ID == "" {
 		g.ID = newID()
@@ -136,7 +123,7 @@ func insertSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite, now time
 	if err != nil {
 		return "", err
 	}
-	err = tx.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc, source_key, sync_hash)
+	err = tx.orm.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc, source_key, sync_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 		g.ID, owner, exact(g.ExternalID), foldKey(g.DisplayName), g.DisplayName,
 		millis(now), millis(now), doc, exact(w.Key), w.Hash).Error
@@ -147,13 +134,13 @@ func insertSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite, now time
 // it reports whether anything a reader sees changed (the hash alone is
 // bookkeeping). The version is bumped by the caller. A MembersOnly write
 // only checks that the group exists.
-func updateSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite) (bool, error) {
+func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error) {
 	id := w.Group.ID
 	var row struct {
 		Owner string
 		Doc   string
 	}
-	res := tx.Raw("SELECT owner, doc FROM groups WHERE id = ?", id).Scan(&row)
+	res := tx.orm.Raw("SELECT owner, doc FROM groups WHERE id = ?", id).Scan(&row)
 	if res.Error != nil {
 		return false, translate(res.Error)
 	}
@@ -174,7 +161,7 @@ func updateSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite) (bool, e
 	if err != nil {
 		return false, err
 	}
-	err = tx.Exec(`UPDATE groups SET owner = ?, external_id = ?, display_name = ?, display = ?, doc = ?, source_key = ?, sync_hash = ?
+	err = tx.orm.Exec(`UPDATE groups SET owner = ?, external_id = ?, display_name = ?, display = ?, doc = ?, source_key = ?, sync_hash = ?
 		WHERE id = ?`, owner, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName, doc,
 		exact(w.Key), w.Hash, id).Error
 	return changed, translate(err)
@@ -182,17 +169,17 @@ func updateSyncedGroup(tx *gorm.DB, owner string, w storage.GroupWrite) (bool, e
 
 // applyMemberChange applies edits to one group's membership rows and
 // reports whether any row changed.
-func applyMemberChange(tx *gorm.DB, groupID string, c storage.MemberChange) (bool, error) {
+func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, error) {
 	changed := false
 	if c.RemoveAll {
-		res := tx.Exec("DELETE FROM group_members WHERE group_id = ?", groupID)
+		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", groupID)
 		if res.Error != nil {
 			return false, translate(res.Error)
 		}
 		changed = res.RowsAffected > 0
 	}
 	err := chunks(c.Remove, keyChunk, func(chunk []string) error {
-		res := tx.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", groupID, chunk)
+		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", groupID, chunk)
 		changed = changed || res.RowsAffected > 0
 		return translate(res.Error)
 	})
@@ -207,7 +194,7 @@ func applyMemberChange(tx *gorm.DB, groupID string, c storage.MemberChange) (boo
 // are not members yet, and reports whether it inserted any. Unlike
 // addMembers (the SCIM path), unknown ids are skipped: a source may name
 // members outside its scope or not synced yet.
-func addKnownMembers(tx *gorm.DB, groupID string, members []storage.Member) (bool, error) {
+func addKnownMembers(tx *txn, groupID string, members []storage.Member) (bool, error) {
 	if len(members) == 0 {
 		return false, nil
 	}
@@ -238,7 +225,7 @@ func addKnownMembers(tx *gorm.DB, groupID string, members []storage.Member) (boo
 			values[i] = "(?, ?, ?)"
 			args = append(args, groupID, r.id, r.typ)
 		}
-		res := tx.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+
+		res := tx.orm.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+
 			strings.Join(values, ", ")+" ON CONFLICT DO NOTHING", args...)
 		added = added || res.RowsAffected > 0
 		return translate(res.Error)
@@ -249,10 +236,10 @@ func addKnownMembers(tx *gorm.DB, groupID string, members []storage.Member) (boo
 // deleteSyncedGroups removes owner's groups as DeleteGroup does: their
 // member rows, their membership in other groups, and a new version for
 // the groups that held them.
-func deleteSyncedGroups(tx *gorm.DB, owner string, ids []string, now time.Time) error {
+func deleteSyncedGroups(tx *txn, owner string, ids []string, now time.Time) error {
 	return chunks(ids, keyChunk, func(chunk []string) error {
 		var owned []string
-		if err := tx.Raw("SELECT id FROM groups WHERE id IN ? AND owner = ?", chunk, owner).Scan(&owned).Error; err != nil {
+		if err := tx.orm.Raw("SELECT id FROM groups WHERE id IN ? AND owner = ?", chunk, owner).Scan(&owned).Error; err != nil {
 			return translate(err)
 		}
 		if len(owned) == 0 {
@@ -261,6 +248,6 @@ func deleteSyncedGroups(tx *gorm.DB, owner string, ids []string, now time.Time) 
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err
 		}
-		return translate(tx.Exec("DELETE FROM groups WHERE id IN ?", owned).Error)
+		return tx.exec("DELETE FROM groups WHERE id IN ?", owned)
 	})
 }

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -72,7 +70,7 @@ func (s *Store) ApplyUsers(ctx context.Context, owner string, b storage.UserBatc
 	if err != nil {
 		return wrapOp("apply users", err)
 	}
-	err = s.write(ctx, func(tx *gorm.DB) error {
+	err = s.write(ctx, func(tx *txn) error {
 		if err := deleteSyncedUsers(tx, owner, b.Delete, now); err != nil {
 			return err
 		}
@@ -90,21 +88,9 @@ func (s *Store) ApplyUsers(ctx context.Context, owner string, b storage.UserBatc
 	return wrapOp("apply users", err)
 }
 
-// syncedUsersBulk inserts users with the columns CreateUsers writes plus
-// the sync columns, so a synced user is written once rather than inserted
-// and then updated.
-var syncedUsersBulk = bulkTable{
-	name:  "users",
-	into:  "users (" + strings.Join(userColumns, ", ") + ", source_key, sync_hash) VALUES ",
-	width: len(userColumns) + 2, tail: " RETURNING id, seq", returns: true,
-}
-
-// The bulk statements are prepared when the store opens (see bulk.go).
-func init() { bulkTables = append(bulkTables, syncedUsersBulk) }
-
 // createSyncedUsers inserts users and then their multi-valued rows, as
 // insertUsers does for CreateUsers.
-func createSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
+func createSyncedUsers(tx *txn, ws []syncedWrite) error {
 	if len(ws) == 0 {
 		return nil
 	}
@@ -159,7 +145,7 @@ var syncedUserUpdate = sync.OnceValue(func() userUpdate {
 
 // updateSyncedUsers replaces the documents, filter columns and value rows
 // of existing users.
-func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
+func updateSyncedUsers(tx *txn, ws []syncedWrite) error {
 	if len(ws) == 0 {
 		return nil
 	}
@@ -177,7 +163,7 @@ func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
 		return err
 	}
 	plan := syncedUserUpdate()
-	exec, done, err := preparedExec(tx, plan.sql)
+	exec, done, err := tx.prepare(plan.sql)
 	if err != nil {
 		return err
 	}
@@ -202,7 +188,7 @@ func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
 		all = append(all, seq)
 	}
 	if err := chunks(all, keyChunk, func(chunk []int64) error {
-		return translate(tx.Exec("DELETE FROM user_values WHERE user_seq IN ?", chunk).Error)
+		return tx.exec("DELETE FROM user_values WHERE user_seq IN ?", chunk)
 	}); err != nil {
 		return err
 	}
@@ -213,28 +199,6 @@ func updateSyncedUsers(tx *gorm.DB, ws []syncedWrite) error {
 	return insertUserValues(tx, rows)
 }
 
-// preparedExec prepares q once for the transaction, for a statement run
-// once per row; done releases it. Outside a database/sql transaction it
-// falls back to gorm.
-func preparedExec(tx *gorm.DB, q string) (exec func(args ...any) error, done func(), err error) {
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return func(args ...any) error { return translate(tx.Exec(q, args...).Error) }, func() {}, nil
-	}
-	// Without cancellation, as bulkStatement does: go-sqlite3 watches a
-	// cancellable context with a goroutine per statement.
-	ctx := context.WithoutCancel(tx.Statement.Context)
-	st, err := sqlTx.PrepareContext(ctx, rebindFor(tx, q))
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	exec = func(args ...any) error {
-		_, err := st.ExecContext(ctx, args...)
-		return translate(err)
-	}
-	return exec, func() { st.Close() }, nil
-}
-
 // seqValues are the multi-valued rows of the user with row number seq.
 type seqValues struct {
 	seq    int64
@@ -243,7 +207,7 @@ type seqValues struct {
 
 // insertUserValues inserts value rows through the bulk statements
 // CreateUsers uses.
-func insertUserValues(tx *gorm.DB, rows []seqValues) error {
+func insertUserValues(tx *txn, rows []seqValues) error {
 	var args []any
 	for _, r := range rows {
 		for _, v := range r.values {
@@ -255,14 +219,14 @@ func insertUserValues(tx *gorm.DB, rows []seqValues) error {
 
 // userSeqs maps the given ids to row numbers; ids that do not exist (or,
 // when owner is set, that owner does not hold) are absent.
-func userSeqs(tx *gorm.DB, ids []string, owner string) (map[string]int64, error) {
+func userSeqs(tx *txn, ids []string, owner string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
 	err := chunks(ids, keyChunk, func(chunk []string) error {
 		q, args := "SELECT seq, id FROM users WHERE id IN ?", []any{chunk}
 		if owner != "" {
 			q, args = q+" AND owner = ?", append(args, owner)
 		}
-		rows, err := tx.Raw(q, args...).Rows()
+		rows, err := tx.orm.Raw(q, args...).Rows()
 		if err != nil {
 			return translate(err)
 		}
@@ -282,17 +246,17 @@ func userSeqs(tx *gorm.DB, ids []string, owner string) (map[string]int64, error)
 // deactivateUsers sets active=false in the documents and columns of
 // owner's users. deactivated_at keeps an earlier deactivation, so a grace
 // period counts from when the user first went.
-func deactivateUsers(tx *gorm.DB, owner string, ids []string, now time.Time) error {
+func deactivateUsers(tx *txn, owner string, ids []string, now time.Time) error {
 	return chunks(ids, keyChunk, func(chunk []string) error {
 		var rows []struct {
 			Seq int64
 			ID  string
 			Doc string
 		}
-		if err := tx.Raw("SELECT seq, id, doc FROM users WHERE id IN ? AND owner = ?", chunk, owner).Scan(&rows).Error; err != nil {
+		if err := tx.orm.Raw("SELECT seq, id, doc FROM users WHERE id IN ? AND owner = ?", chunk, owner).Scan(&rows).Error; err != nil {
 			return translate(err)
 		}
-		exec, done, err := preparedExec(tx, `UPDATE users SET active = ?, doc = ?,
+		exec, done, err := tx.prepare(`UPDATE users SET active = ?, doc = ?,
 			deactivated_at = COALESCE(deactivated_at, ?), version = version + 1, last_modified = ? WHERE seq = ?`)
 		if err != nil {
 			return err
@@ -318,7 +282,7 @@ func deactivateUsers(tx *gorm.DB, owner string, ids []string, now time.Time) err
 
 // deleteSyncedUsers removes owner's users as DeleteUser does: memberships
 // go, and the groups they left get a new version.
-func deleteSyncedUsers(tx *gorm.DB, owner string, ids []string, now time.Time) error {
+func deleteSyncedUsers(tx *txn, owner string, ids []string, now time.Time) error {
 	return chunks(ids, keyChunk, func(chunk []string) error {
 		seqs, err := userSeqs(tx, chunk, owner)
 		if err != nil || len(seqs) == 0 {
@@ -333,18 +297,18 @@ func deleteSyncedUsers(tx *gorm.DB, owner string, ids []string, now time.Time) e
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err
 		}
-		return translate(tx.Exec("DELETE FROM users WHERE seq IN ?", rowNums).Error)
+		return tx.exec("DELETE FROM users WHERE seq IN ?", rowNums)
 	})
 }
 
 // removeMemberships deletes the membership rows of the given members and
 // bumps the groups that held them.
-func removeMemberships(tx *gorm.DB, memberIDs []string, now time.Time) error {
-	if err := tx.Exec(`UPDATE groups SET version = version + 1, last_modified = ?
+func removeMemberships(tx *txn, memberIDs []string, now time.Time) error {
+	if err := tx.orm.Exec(`UPDATE groups SET version = version + 1, last_modified = ?
 		WHERE id IN (SELECT group_id FROM group_members WHERE member_id IN ?)`, millis(now), memberIDs).Error; err != nil {
 		return translate(err)
 	}
-	return translate(tx.Exec("DELETE FROM group_members WHERE member_id IN ?", memberIDs).Error)
+	return tx.exec("DELETE FROM group_members WHERE member_id IN ?", memberIDs)
 }
 
 // SetManagers points users at their managers (an empty manager id removes
@@ -359,14 +323,14 @@ func (s *Store) SetManagers(ctx context.Context, fixes map[string]storage.Manage
 		ids = append(ids, id)
 	}
 	now := msUTC(s.now())
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		return chunks(ids, keyChunk, func(chunk []string) error {
 			var rows []struct {
 				Seq int64
 				ID  string
 				Doc string
 			}
-			if err := tx.Raw("SELECT seq, id, doc FROM users WHERE id IN ?", chunk).Scan(&rows).Error; err != nil {
+			if err := tx.orm.Raw("SELECT seq, id, doc FROM users WHERE id IN ?", chunk).Scan(&rows).Error; err != nil {
 				return translate(err)
 			}
 			for _, r := range rows {
@@ -380,7 +344,7 @@ func (s *Store) SetManagers(ctx context.Context, fixes map[string]storage.Manage
 	return wrapOp("set managers", err)
 }
 
-func setManager(tx *gorm.DB, seq int64, id, doc string, fix storage.ManagerFix, now time.Time) error {
+func setManager(tx *txn, seq int64, id, doc string, fix storage.ManagerFix, now time.Time) error {
 	var u storage.User
 	if err := json.Unmarshal([]byte(doc), &u); err != nil {
 		return fmt.Errorf("decode user %s: %w", id, err)
@@ -390,7 +354,7 @@ func setManager(tx *gorm.DB, seq int64, id, doc string, fix storage.ManagerFix, 
 		current = u.Enterprise.Manager.Value
 	}
 	if current == fix.ManagerID {
-		return translate(tx.Exec("UPDATE users SET sync_hash = ? WHERE seq = ?", fix.Hash, seq).Error)
+		return tx.exec("UPDATE users SET sync_hash = ? WHERE seq = ?", fix.Hash, seq)
 	}
 	switch {
 	case fix.ManagerID != "":
@@ -408,8 +372,8 @@ func setManager(tx *gorm.DB, seq int64, id, doc string, fix storage.ManagerFix, 
 	if err != nil {
 		return fmt.Errorf("encode user %s: %w", id, err)
 	}
-	return translate(tx.Exec(`UPDATE users SET doc = ?, manager_id = ?, sync_hash = ?, version = version + 1, last_modified = ?
-		WHERE seq = ?`, string(next), exact(fix.ManagerID), fix.Hash, millis(now), seq).Error)
+	return tx.exec(`UPDATE users SET doc = ?, manager_id = ?, sync_hash = ?, version = version + 1, last_modified = ?
+		WHERE seq = ?`, string(next), exact(fix.ManagerID), fix.Hash, millis(now), seq)
 }
 
 // scanRows calls fn for each row and closes rows.

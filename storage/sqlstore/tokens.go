@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -37,9 +35,9 @@ func (s *Store) CreateToken(ctx context.Context, t storage.Token) (storage.Token
 	if !t.LastUsed.IsZero() {
 		t.LastUsed = t.LastUsed.UTC().Truncate(1e6)
 	}
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		return translate(tx.Exec("INSERT INTO tokens (id, name, role, hash, created, last_used) VALUES (?, ?, ?, ?, ?, ?)",
-			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed)).Error)
+	err := s.write(ctx, func(tx *txn) error {
+		return tx.exec("INSERT INTO tokens (id, name, role, hash, created, last_used) VALUES (?, ?, ?, ?, ?, ?)",
+			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed))
 	})
 	if err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: create token %q: %w", t.Name, err)
@@ -83,8 +81,8 @@ func (s *Store) ListTokens(ctx context.Context) ([]storage.Token, error) {
 
 // DeleteToken revokes a token by name.
 func (s *Store) DeleteToken(ctx context.Context, name string) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec("DELETE FROM tokens WHERE name = ?", name)
+	err := s.write(ctx, func(tx *txn) error {
+		res := tx.orm.Exec("DELETE FROM tokens WHERE name = ?", name)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -100,8 +98,8 @@ func (s *Store) DeleteToken(ctx context.Context, name string) error {
 // uses reported out of order never move last_used backwards.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	ms := millis(at.UTC())
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec("UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)", ms, id, ms)
+	err := s.write(ctx, func(tx *txn) error {
+		res := tx.orm.Exec("UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)", ms, id, ms)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -109,7 +107,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 			return nil
 		}
 		var n int64
-		if err := tx.Raw("SELECT COUNT(*) FROM tokens WHERE id = ?", id).Scan(&n).Error; err != nil {
+		if err := tx.orm.Raw("SELECT COUNT(*) FROM tokens WHERE id = ?", id).Scan(&n).Error; err != nil {
 			return translate(err)
 		}
 		if n == 0 {

@@ -11,15 +11,67 @@ import (
 	"github.com/scimgate/scimgate/storage"
 )
 
-// userColumns lists the users columns written on insert, in order.
-var userColumns = []string{
-	"id", "owner", "external_id", "user_name", "display",
-	"display_name", "nick_name", "title", "user_type",
-	"preferred_language", "locale", "timezone", "profile_url",
-	"active",
-	"name_formatted", "name_family", "name_given", "name_middle", "name_prefix", "name_suffix",
-	"employee_number", "cost_center", "organization", "division", "department", "manager_id",
-	"created", "last_modified", "version", "doc",
+// userAttrColumn is a users column that holds an attribute of the
+// attribute table, and how a user's value is stored in it.
+type userAttrColumn struct {
+	name  string
+	value func(u *storage.User) any
+}
+
+// userAttrColumns are the attribute columns after id, in table order.
+var userAttrColumns = func() []userAttrColumn {
+	var out []userAttrColumn
+	for _, a := range storage.UserAttrs() {
+		if a.Values != nil || a.Attr == storage.AttrID {
+			continue
+		}
+		col := usersTable.single[a.Attr]
+		out = append(out, userAttrColumn{name: a.Column, value: func(u *storage.User) any {
+			switch col.kind {
+			case kindBool:
+				return a.Bool(u)
+			case kindTime:
+				return millis(a.Time(u))
+			}
+			return storedText(col, a.String(u))
+		}})
+	}
+	return out
+}()
+
+// userColumns lists the users columns written on insert, in order: id
+// first, as updates skip it.
+var userColumns = func() []string {
+	out := []string{"id", "owner", "display"}
+	for _, c := range userAttrColumns {
+		out = append(out, c.name)
+	}
+	return append(out, "version", "doc")
+}()
+
+// userValueAttrs are the multi-valued attributes kept in user_values, in
+// table order, with the columns of the sub-attributes a row stores.
+var userValueAttrs = func() []storage.AttrSpec[storage.User] {
+	var out []storage.AttrSpec[storage.User]
+	for _, a := range storage.UserAttrs() {
+		if a.Values != nil && a.Values.Name == "user_values" {
+			out = append(out, a)
+		}
+	}
+	return out
+}()
+
+// storedText is a string as col stores it: folded for case-insensitive
+// columns, and NULL for an empty value of a nullable column, so that "pr"
+// is IS NOT NULL.
+func storedText(col column, s string) any {
+	if s == "" && !col.notNull {
+		return nil
+	}
+	if col.kind == kindFolded {
+		return foldKey(s)
+	}
+	return s
 }
 
 // userRow is a user flattened into column values (matching userColumns)
@@ -32,15 +84,6 @@ type userRow struct {
 type valueRow struct {
 	attr, value, typ, display any
 	primary                   bool
-}
-
-// folded lower-cases a case-insensitive value; empty becomes NULL so that
-// "pr" is IS NOT NULL.
-func folded(s string) any {
-	if s == "" {
-		return nil
-	}
-	return foldKey(s)
 }
 
 // foldKey is the stored and compared form of case-insensitive values.
@@ -63,45 +106,28 @@ func toUserRow(u *storage.User) (userRow, error) {
 	if err != nil {
 		return userRow{}, fmt.Errorf("sqlstore: encode user: %w", err)
 	}
-	var n storage.Name
-	if u.Name != nil {
-		n = *u.Name
-	}
-	var e storage.EnterpriseExt
-	if u.Enterprise != nil {
-		e = *u.Enterprise
-	}
-	manager := ""
-	if e.Manager != nil {
-		manager = e.Manager.Value
-	}
 	display := u.DisplayName
 	if display == "" {
 		display = u.UserName
 	}
-	r := userRow{values: []any{
-		u.ID, u.Owner, exact(u.ExternalID), foldKey(u.UserName), display,
-		folded(u.DisplayName), folded(u.NickName), folded(u.Title), folded(u.UserType),
-		folded(u.PreferredLanguage), folded(u.Locale), folded(u.Timezone), folded(u.ProfileURL),
-		u.Active,
-		folded(n.Formatted), folded(n.FamilyName), folded(n.GivenName), folded(n.MiddleName), folded(n.HonorificPrefix), folded(n.HonorificSuffix),
-		folded(e.EmployeeNumber), folded(e.CostCenter), folded(e.Organization), folded(e.Division), folded(e.Department), exact(manager),
-		millis(u.Meta.Created), millis(u.Meta.LastModified), u.Meta.Version, string(doc),
-	}}
-	add := func(attr storage.Attr, vs []storage.MultiValue) {
-		for _, v := range vs {
+	values := make([]any, 0, len(userColumns))
+	values = append(values, u.ID, u.Owner, display)
+	for _, c := range userAttrColumns {
+		values = append(values, c.value(u))
+	}
+	r := userRow{values: append(values, u.Meta.Version, string(doc))}
+	for _, a := range userValueAttrs {
+		subs := usersTable.multi[a.Attr].subs
+		for _, v := range a.Elements(u) {
 			r.multi = append(r.multi, valueRow{
-				attr: string(attr), value: folded(v.Value), typ: folded(v.Type), display: folded(v.Display), primary: v.Primary,
+				attr:    string(a.Attr),
+				value:   storedText(subs[storage.SubValue], v.Value),
+				typ:     storedText(subs[storage.SubType], v.Type),
+				display: storedText(subs[storage.SubDisplay], v.Display),
+				primary: v.Primary,
 			})
 		}
 	}
-	add(storage.AttrEmails, u.Emails)
-	add(storage.AttrPhoneNumbers, u.PhoneNumbers)
-	add(storage.AttrIMs, u.IMs)
-	add(storage.AttrPhotos, u.Photos)
-	add(storage.AttrEntitlements, u.Entitlements)
-	add(storage.AttrRoles, u.Roles)
-	add(storage.AttrX509Certificates, u.X509Certificates)
 	return r, nil
 }
 

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -42,7 +40,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []storage.User) ([]storag
 		}
 		out[i], rows[i] = u, r
 	}
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		for start := 0; start < len(rows); start += insertBatch {
 			end := min(start+insertBatch, len(rows))
 			if err := insertUsers(tx, rows[start:end]); err != nil {
@@ -59,7 +57,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []storage.User) ([]storag
 
 // insertUsers inserts a batch of users and then their multi-valued rows,
 // keyed by the seq numbers the database assigned.
-func insertUsers(tx *gorm.DB, rows []userRow) error {
+func insertUsers(tx *txn, rows []userRow) error {
 	args := make([]any, 0, len(rows)*len(userColumns))
 	for _, r := range rows {
 		args = append(args, r.values...)
@@ -115,7 +113,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 // UpdateUser is read-modify-write in one transaction.
 func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) (storage.User, error) {
 	var out storage.User
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		seq, cur, err := loadUser(tx, id)
 		if err != nil {
 			return err
@@ -139,14 +137,14 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 			set = append(set, c+" = ?")
 		}
 		args := append(r.values[1:len(r.values):len(r.values)], seq)
-		if err := tx.Exec("UPDATE users SET "+strings.Join(set, ", ")+" WHERE seq = ?", args...).Error; err != nil {
+		if err := tx.orm.Exec("UPDATE users SET "+strings.Join(set, ", ")+" WHERE seq = ?", args...).Error; err != nil {
 			return translate(err)
 		}
-		if err := tx.Exec("DELETE FROM user_values WHERE user_seq = ?", seq).Error; err != nil {
+		if err := tx.orm.Exec("DELETE FROM user_values WHERE user_seq = ?", seq).Error; err != nil {
 			return translate(err)
 		}
 		for _, v := range r.multi {
-			if err := tx.Exec("INSERT INTO user_values (user_seq, attr, value, type, is_primary, display) VALUES (?, ?, ?, ?, ?, ?)",
+			if err := tx.orm.Exec("INSERT INTO user_values (user_seq, attr, value, type, is_primary, display) VALUES (?, ?, ?, ?, ?, ?)",
 				seq, v.attr, v.value, v.typ, v.primary, v.display).Error; err != nil {
 				return translate(err)
 			}
@@ -161,7 +159,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 }
 
 // loadUser reads a user inside a transaction.
-func loadUser(tx *gorm.DB, id string) (int64, storage.User, error) {
+func loadUser(tx *txn, id string) (int64, storage.User, error) {
 	var row struct {
 		Seq          int64
 		ID           string
@@ -171,7 +169,7 @@ func loadUser(tx *gorm.DB, id string) (int64, storage.User, error) {
 		Version      int64
 		Doc          string
 	}
-	res := tx.Raw("SELECT seq, id, owner, created, last_modified, version, doc FROM users WHERE id = ?", id).Scan(&row)
+	res := tx.orm.Raw("SELECT seq, id, owner, created, last_modified, version, doc FROM users WHERE id = ?", id).Scan(&row)
 	if res.Error != nil {
 		return 0, storage.User{}, translate(res.Error)
 	}
@@ -190,7 +188,7 @@ func loadUser(tx *gorm.DB, id string) (int64, storage.User, error) {
 // DeleteUser removes a user, its values and its memberships, and bumps the
 // version of the groups it left so that incremental readers see them change.
 func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *txn) error {
 		seq, cur, err := loadUser(tx, id)
 		if err != nil {
 			return err
@@ -200,23 +198,23 @@ func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) 
 				return err
 			}
 		}
-		if err := s.touchParentGroups(tx, id); err != nil {
+		if err := touchParentGroups(tx, id); err != nil {
 			return err
 		}
-		if err := tx.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
+		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
-		return translate(tx.Exec("DELETE FROM users WHERE seq = ?", seq).Error)
+		return tx.exec("DELETE FROM users WHERE seq = ?", seq)
 	})
 	return wrapOp("delete user", err)
 }
 
 // touchParentGroups bumps version and lastModified of the groups that have
 // memberID as a direct member.
-func (s *Store) touchParentGroups(tx *gorm.DB, memberID string) error {
-	err := tx.Exec(`UPDATE groups SET version = version + 1, last_modified = ?
+func touchParentGroups(tx *txn, memberID string) error {
+	err := tx.orm.Exec(`UPDATE groups SET version = version + 1, last_modified = ?
 		WHERE id IN (SELECT group_id FROM group_members WHERE member_id = ?)`,
-		millis(s.now().UTC()), memberID).Error
+		millis(tx.now().UTC()), memberID).Error
 	return translate(err)
 }
 
