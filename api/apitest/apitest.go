@@ -74,6 +74,7 @@ func New(t testing.TB, kinds sources.Registry, opts Options) *App {
 		t.Fatal(err)
 	}
 	a.Runner.Observe = a.Server.ObserveRun
+	a.Runner.ObserveUpstream = func(src storage.Source, outcome sources.UpstreamOutcome) { a.Server.ObserveUpstream(src.Name, outcome) }
 	ts := httptest.NewServer(a.Server.Handler())
 	t.Cleanup(ts.Close)
 	a.URL, a.Client = ts.URL, ts.Client()
