@@ -216,7 +216,7 @@ func bindError(bindDN, addr string, err error) error {
 	case goldap.ErrorNetwork:
 		return fmt.Errorf("%w at %s: the connection broke during the bind: %s", ErrUnreachable, addr, diag)
 	}
-	return fmt.Errorf("%w: bind as %s: %s", ErrBind, bindDN, err)
+	return fmt.Errorf("%w: bind as %s: %w", ErrBind, bindDN, err) // busy or unavailable stay visible to retryable
 }
 
 // diagnostic is the server's own message inside a go-ldap error.

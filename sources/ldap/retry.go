@@ -31,6 +31,8 @@ func faultName(err error) string {
 		return "busy (LDAP result code 51)"
 	case goldap.IsErrorAnyOf(err, goldap.LDAPResultUnavailable):
 		return "unavailable (LDAP result code 52)"
+	case errors.Is(err, ErrUnreachable):
+		return "unreachable"
 	}
 	return "unreachable (the connection broke)"
 }

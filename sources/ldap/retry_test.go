@@ -265,3 +265,68 @@ func (c cancelingClock) Sleep(ctx context.Context, _ time.Duration) error {
 	c.cancel()
 	return ctx.Err()
 }
+
+// TestFirstConnectRetried: a DC restarting or shedding load when a run
+// starts is waited for as one met mid-run is; a refused bind is not
+// retried, and Test reports the first fault at once.
+func TestFirstConnectRetried(t *testing.T) {
+	unreachable := fmt.Errorf("%w at dc1:636: connection refused", ErrUnreachable)
+	for _, tc := range []struct {
+		name       string
+		dialErrs   []error // what the connects return, in turn; then success
+		wantErr    []string
+		wantOpens  int
+		wantSleeps []time.Duration
+	}{
+		{"busy at the bind, then fine", []error{bindError("CN=svc", "dc1:636", errBusy)}, nil, 2, []time.Duration{time.Second}},
+		{"unreachable twice, then back", []error{unreachable, unreachable}, nil, 3, []time.Duration{time.Second, 2 * time.Second}},
+		{"unreachable throughout", []error{unreachable, unreachable, unreachable, unreachable},
+			[]string{"connect", "stayed unreachable through 4 attempts", "connection refused"}, 4,
+			[]time.Duration{time.Second, 2 * time.Second, 4 * time.Second}},
+		{"bind refused", []error{fmt.Errorf("%w: invalid credentials", ErrBind)}, []string{"invalid credentials"}, 1, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &fakeDir{}
+			d.user("a")
+			src := openFake(d, Config{}, testNow)
+			clock := sourcetest.NewClock(testNow)
+			src.clock = clock
+			opens := 0
+			src.open = func(ctx context.Context) (conn, error) {
+				opens++
+				if i := opens - 1; i < len(tc.dialErrs) {
+					return nil, tc.dialErrs[i]
+				}
+				return d.connect(ctx)
+			}
+			rec := &sourcetest.Recorder{}
+			_, err := src.Sync(context.Background(), sources.Request{}, rec)
+			if tc.wantErr == nil && (err != nil || len(rec.Got.Users) != 1) {
+				t.Fatalf("err %v, users %d", err, len(rec.Got.Users))
+			}
+			for _, want := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v does not say %q", err, want)
+				}
+			}
+			if opens != tc.wantOpens {
+				t.Errorf("connects = %d, want %d", opens, tc.wantOpens)
+			}
+			if sleeps := clock.Sleeps(); !reflect.DeepEqual(sleeps, tc.wantSleeps) {
+				t.Errorf("waits %v, want %v", sleeps, tc.wantSleeps)
+			}
+			if tc.wantErr == nil && d.closes != d.opens {
+				t.Errorf("connections opened %d, closed %d", d.opens, d.closes)
+			}
+		})
+	}
+	// Test answers with the first fault, without waiting.
+	d := &fakeDir{}
+	src := openFake(d, Config{}, testNow)
+	clock := sourcetest.NewClock(testNow)
+	src.clock = clock
+	src.open = func(context.Context) (conn, error) { return nil, unreachable }
+	if err := src.Test(context.Background()); !errors.Is(err, ErrUnreachable) || len(clock.Sleeps()) != 0 {
+		t.Errorf("Test = %v after %v of waiting; want ErrUnreachable at once", err, clock.Sleeps())
+	}
+}

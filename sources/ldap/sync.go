@@ -51,16 +51,28 @@ func (s *source) connectOrFake(ctx context.Context) (conn, error) {
 
 // Sync runs a full or an incremental enumeration; see the package doc.
 func (s *source) Sync(ctx context.Context, req sources.Request, out sources.Sink) (sources.Result, error) {
-	c, err := s.connectOrFake(ctx)
+	ses := s.session(nil)
+	defer func() {
+		if ses.c != nil {
+			ses.c.Close() // a reconnect may have replaced the first
+		}
+	}()
+	// A DC that is restarting or shedding load at the start of a run is
+	// waited for as one met mid-run is (Test does not wait: it reports
+	// the fault as it finds it).
+	err := ses.retried(ctx, "connect", func() error {
+		if ses.c != nil {
+			return nil // connected by a retry's reconnect
+		}
+		c, err := ses.open(ctx)
+		if err == nil {
+			ses.c = c
+		}
+		return err
+	})
 	if err != nil {
 		return sources.Result{}, err
 	}
-	ses := s.session(c)
-	defer func() {
-		if ses.c != nil {
-			ses.c.Close() // a reconnect may have replaced c
-		}
-	}()
 	var dse rootDSE
 	err = ses.retried(ctx, "read the root DSE", func() (err error) {
 		dse, err = ses.rootDSE(ctx)
