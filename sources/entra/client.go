@@ -40,7 +40,8 @@ type client struct {
 	upstream    sources.UpstreamObserver // told the outcome of every request
 	log         *slog.Logger
 	maxAttempts int
-	// maxThrottleWait overrides the package's bound (tests).
+	// maxThrottleWait bounds one request's waits for throttling (the
+	// maxThrottleWait setting; defaultMaxThrottleWait when zero).
 	maxThrottleWait time.Duration
 	sent            atomic.Int64
 }
@@ -135,10 +136,11 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 	return fmt.Errorf("entra: giving up after %d attempts: %w", c.maxAttempts, last)
 }
 
-// maxThrottleWait bounds the time one request waits out Graph's
-// throttling (429, or 503 with Retry-After) before the run gives up; the
-// old cursor is kept, so the next run repeats the work.
-const maxThrottleWait = 15 * time.Minute
+// defaultMaxThrottleWait bounds the time one request waits out Graph's
+// throttling (429, or 503 with Retry-After) before the run gives up,
+// unless the source's maxThrottleWait says otherwise; the old cursor is
+// kept, so the next run repeats the work.
+const defaultMaxThrottleWait = 15 * time.Minute
 
 // minThrottleWait is the least wait after a throttling answer, even one
 // whose Retry-After is zero or already past: never come straight back.
@@ -148,7 +150,7 @@ func (c *client) throttleLimit() time.Duration {
 	if c.maxThrottleWait > 0 {
 		return c.maxThrottleWait
 	}
-	return maxThrottleWait
+	return defaultMaxThrottleWait
 }
 
 // throttleWaitError says a request stopped rather than wait longer.
@@ -159,7 +161,7 @@ type throttleWaitError struct {
 }
 
 func (e *throttleWaitError) Error() string {
-	return fmt.Sprintf("entra: GET %s: Graph is throttling and asks to wait %s more after %s already waited, past the %s a request may wait; "+
+	return fmt.Sprintf("entra: GET %s: Graph is throttling and asks to wait %s more after %s already waited, past the %s a request may wait (the source's maxThrottleWait); "+
 		"the run stopped and the next one starts again from the last saved position: %v", e.path, e.need.Round(time.Second), e.waited.Round(time.Second), e.max, e.last)
 }
 

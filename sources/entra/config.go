@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scimgate/scimgate/sources"
 )
@@ -37,6 +38,10 @@ type Config struct {
 	// ExtraAttributes are further user properties to read, for mapping
 	// overrides that use them (e.g. "city", "onPremisesExtensionAttributes").
 	ExtraAttributes []string `json:"extraAttributes,omitempty"`
+	// MaxThrottleWait bounds the time one request waits out Graph's
+	// throttling (default 15m, at least 1m); beyond it the run fails and
+	// the next one starts over from the saved cursor.
+	MaxThrottleWait string `json:"maxThrottleWait,omitempty"`
 }
 
 // Defaults for the global cloud.
@@ -99,7 +104,26 @@ func (c *Config) Validate() sources.FieldErrors {
 			errs.Add(fmt.Sprintf("extraAttributes[%d]", i), "manager is always read")
 		}
 	}
+	if _, problem := c.throttleWait(); problem != "" {
+		errs.Add("maxThrottleWait", "%s", problem)
+	}
 	return errs
+}
+
+// throttleWait is MaxThrottleWait as a duration (defaultMaxThrottleWait
+// when unset), or why it is not one.
+func (c *Config) throttleWait() (time.Duration, string) {
+	if strings.TrimSpace(c.MaxThrottleWait) == "" {
+		return defaultMaxThrottleWait, ""
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(c.MaxThrottleWait))
+	switch {
+	case err != nil:
+		return 0, "not a duration such as 15m"
+	case d < time.Minute:
+		return 0, "must be at least 1m (Graph asks for waits of seconds to minutes)"
+	}
+	return d, ""
 }
 
 // checkBaseURL accepts https URLs, and http for loopback hosts (tests).
@@ -195,7 +219,9 @@ func (c *Config) Open(env sources.Env) (sources.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{http: hc, graph: cfg.graphURL(), tokens: tokens, clock: env.Clock, upstream: env.Upstream, log: env.Logger, maxAttempts: defaultAttempts}
+	wait, _ := cfg.throttleWait() // checked by Validate
+	cl := &client{http: hc, graph: cfg.graphURL(), tokens: tokens, clock: env.Clock, upstream: env.Upstream, log: env.Logger,
+		maxAttempts: defaultAttempts, maxThrottleWait: wait}
 	return &source{cfg: cfg, log: env.Logger, client: cl, tokens: tokens}, nil
 }
 

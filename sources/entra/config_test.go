@@ -37,6 +37,9 @@ func TestValidate(t *testing.T) {
 		{"scope without .default", func(c *entra.Config) { c.Scope = "User.Read.All" }, []string{"scope"}},
 		{"scope groups", func(c *entra.Config) { c.ScopeGroups = []string{"22222222-2222-4222-8222-222222222222", "Sales"} }, []string{"scopeGroups[1]"}},
 		{"extra attributes", func(c *entra.Config) { c.ExtraAttributes = []string{"city", "bad name", "manager"} }, []string{"extraAttributes[1]", "extraAttributes[2]"}},
+		{"throttle wait", func(c *entra.Config) { c.MaxThrottleWait = "1h" }, nil},
+		{"throttle wait too short", func(c *entra.Config) { c.MaxThrottleWait = "30s" }, []string{"maxThrottleWait"}},
+		{"throttle wait not a duration", func(c *entra.Config) { c.MaxThrottleWait = "forever" }, []string{"maxThrottleWait"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()

@@ -176,6 +176,23 @@ func TestThrottlingPastTheMaxWaitFailsAndKeepsTheCursor(t *testing.T) {
 	}
 }
 
+// TestMaxThrottleWaitIsTheSourcesSetting: an admin who would rather wait
+// out Graph's long throttling than fail the run raises maxThrottleWait.
+func TestMaxThrottleWaitIsTheSourcesSetting(t *testing.T) {
+	tn := newTenant(t, graphtest.Options{})
+	tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
+	cfg := tn.config()
+	cfg.MaxThrottleWait = "30m"
+	tn.Throttle(1, http.StatusTooManyRequests, 20*time.Minute)
+	rec, res := mustSync(t, tn.open(t, cfg), nil)
+	if !res.Complete || len(rec.UsersByKey()) != 10 {
+		t.Fatalf("complete=%v users=%d", res.Complete, len(rec.UsersByKey()))
+	}
+	if got := tn.clock.Sleeps(); !reflect.DeepEqual(got, []time.Duration{20 * time.Minute}) {
+		t.Errorf("waits = %v, want the 20m Graph asked for", got)
+	}
+}
+
 func TestAccessTokenExpiringMidRunIsReplaced(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{UserPageSize: 20, TokenLifetime: func() time.Duration { return time.Hour }})
 	tn.Seed(graphtest.SeedOptions{Users: 100, Groups: 2})
