@@ -110,6 +110,9 @@ func TestMetricsAfterSyncAndRequests(t *testing.T) {
 		{"succeeded run", api.MetricSyncRuns, map[string]string{"source": "hr-export", "status": "succeeded"}, 1},
 		{"failed run", api.MetricSyncRuns, map[string]string{"source": "hr-export", "status": "failed"}, 1},
 		{"timed runs", api.MetricSyncRunDuration + "_count", map[string]string{"source": "hr-export", "status": "succeeded"}, 1},
+		// Each run opens the users file (csv's upstream request) to check
+		// it; the good run opens it again to stream.
+		{"upstream requests", api.MetricUpstreamRequests, map[string]string{"source": "hr-export", "outcome": "ok"}, 3},
 		{"created users", api.MetricSyncObjects, map[string]string{"source": "hr-export", "action": "created"}, 10},
 		{"failures in a row", api.MetricSourceFailures, map[string]string{"source": "hr-export"}, 1},
 		{"not yet unhealthy", api.MetricSourceUnhealthy, map[string]string{"source": "hr-export"}, 0},

@@ -23,6 +23,7 @@ import (
 	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
@@ -251,9 +252,10 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	runner := sources.NewRunner(st, sources.Registry{"csv": csv.Kind()}, nil, sources.RunnerOptions{})
+	kinds := sources.Registry{"csv": csv.Kind()}
+	runner := engine.NewRunner(st, kinds, nil, engine.RunnerOptions{})
 	t.Cleanup(func() { runner.Shutdown(context.Background()) })
-	srv, err := api.New(api.Config{Store: st, Sync: runner})
+	srv, err := api.New(api.Config{Store: st, Sync: runner, Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}

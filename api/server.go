@@ -16,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scimgate/scimgate/scim"
+	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -31,6 +33,11 @@ type Config struct {
 	// Sync runs and decides source syncs for the config API; without it
 	// the API serves only tokens and the audit log.
 	Sync SyncControl
+	// Kinds and Sealer are the source kinds and the secret sealer the
+	// runner behind Sync was made with: the config API checks sources
+	// against them and seals their secrets.
+	Kinds  sources.Registry
+	Sealer *engine.Sealer
 	// BootstrapAdminToken, when set (SCIMGATE_ADMIN_TOKEN), is accepted as
 	// an admin token, so the first real one can be created over the API.
 	BootstrapAdminToken string

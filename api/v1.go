@@ -19,6 +19,7 @@ import (
 
 	"github.com/scimgate/scimgate/scim/strictjson"
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -26,15 +27,13 @@ import (
 const APIPrefix = "/api/v1"
 
 // SyncControl is what the config API needs from the sync side; a
-// *sources.Runner is one.
+// *engine.Runner is one.
 type SyncControl interface {
-	Start(ctx context.Context, sourceID string, t sources.Trigger) (storage.Run, error)
+	Start(ctx context.Context, sourceID string, t engine.Trigger) (storage.Run, error)
 	Approve(ctx context.Context, sourceID, runID, actor string) (storage.Run, error)
 	Reject(ctx context.Context, sourceID, runID, actor string) (storage.Run, error)
 	Test(ctx context.Context, sourceID string) error
 	Running(sourceID string) (string, bool)
-	Kinds() sources.Registry
-	Sealer() *sources.Sealer
 }
 
 // apiError is the config API's error body:
@@ -62,8 +61,8 @@ func errNotFound(what string) *apiError {
 func (s *Server) writeAPIError(c echo.Context, err error) error {
 	var ae *apiError
 	var inv *sources.InvalidConfigError
-	var busy *sources.BusyError
-	var held *sources.HeldError
+	var busy *engine.BusyError
+	var held *engine.HeldError
 	switch {
 	case errors.As(err, &ae):
 	case errors.As(err, &inv):
@@ -73,11 +72,11 @@ func (s *Server) writeAPIError(c echo.Context, err error) error {
 		ae = &apiError{Status: http.StatusConflict, Code: "run_in_progress", Message: busy.Error(), RunID: busy.RunID}
 	case errors.As(err, &held):
 		ae = &apiError{Status: http.StatusConflict, Code: "run_held", Message: held.Error(), RunID: held.RunID}
-	case errors.Is(err, sources.ErrSealedWithOtherKey), errors.Is(err, sources.ErrLegacySeal):
+	case errors.Is(err, engine.ErrSealedWithOtherKey), errors.Is(err, engine.ErrLegacySeal):
 		ae = &apiError{Status: http.StatusConflict, Code: "secret_unreadable", Message: err.Error()}
-	case errors.Is(err, sources.ErrNotHeld):
+	case errors.Is(err, engine.ErrNotHeld):
 		ae = &apiError{Status: http.StatusConflict, Code: "not_held", Message: err.Error()}
-	case errors.Is(err, sources.ErrShuttingDown):
+	case errors.Is(err, engine.ErrShuttingDown):
 		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: err.Error()}
 	case errors.Is(err, storage.ErrNotFound):
 		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}

@@ -18,6 +18,7 @@ import (
 	"github.com/scimgate/scimgate/api/apitest"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -28,7 +29,7 @@ type apiEnv struct {
 	URL     string
 	Store   *sqlstore.Store
 	DBPath  string
-	Runner  *sources.Runner
+	Runner  *engine.Runner
 	Fake    *sourcetest.Dataset
 	Logs    *syncBuffer
 	Admin   string

@@ -101,13 +101,13 @@ func (s *Server) listAudit(c echo.Context) error {
 // kinds lists the registered source kinds with their default mappings.
 func (s *Server) listKinds(c echo.Context) error {
 	type kindJSON struct {
-		Name           string      `json:"name"`
-		Description    string      `json:"description"`
-		Secrets        []string    `json:"secrets"`
-		DefaultMapping mappingJSON `json:"defaultMapping"`
+		Name           string                `json:"name"`
+		Description    string                `json:"description"`
+		Secrets        []string              `json:"secrets"`
+		DefaultMapping storage.SourceMapping `json:"defaultMapping"`
 	}
 	out := []kindJSON{}
-	reg := s.cfg.Sync.Kinds()
+	reg := s.cfg.Kinds
 	for _, name := range reg.Names() {
 		k := reg[name]
 		secrets := k.Secrets
@@ -115,7 +115,7 @@ func (s *Server) listKinds(c echo.Context) error {
 			secrets = []string{}
 		}
 		out = append(out, kindJSON{Name: name, Description: k.Description, Secrets: secrets,
-			DefaultMapping: mappingJSON{User: k.UserMapping, Group: k.GroupMapping}})
+			DefaultMapping: storage.SourceMapping{User: k.UserMapping, Group: k.GroupMapping}})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"kinds": out})
 }

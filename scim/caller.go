@@ -1,8 +1,14 @@
-// Package scim is scimgate's SCIM 2.0 service provider (RFC 7643/7644). It
-// uses github.com/elimity-com/scim to route, validate bodies, validate PATCH
-// operations and parse filters; everything that touches data is ours:
-// filters compiled to storage queries, PATCH application inside a store
-// transaction, projection, sorting, ETags and preconditions, ownership.
+// Package scim is scimgate's SCIM 2.0 service provider (RFC 7643/7644).
+//
+// A request takes one path: Server.ServeHTTP checks the caller's role and
+// the filter's size, reads and normalises the body once (client quirks,
+// normalize.go), and routes it (server.go). Writes are validated against
+// the schemas by github.com/elimity-com/scim's own validators
+// (validate.go), then the handler that makes the store call writes the
+// response, as reads do. The library also defines the schemas and parses
+// filters; everything that touches data is ours: filters compiled to
+// storage queries, PATCH application inside a store transaction,
+// projection, sorting, paging, ETags and preconditions, ownership.
 package scim
 
 import "context"

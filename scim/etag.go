@@ -29,6 +29,17 @@ func etagMatches(header string, version int64) bool {
 	return false
 }
 
+// notModified answers 304 when If-None-Match lists the current version.
+func notModified(w http.ResponseWriter, r *http.Request, version int64) bool {
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" || !etagMatches(inm, version) {
+		return false
+	}
+	w.Header().Set("ETag", etag(version))
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
 // writeCheck enforces ownership and If-Match inside the store's write
 // transaction, so nobody can slip a change in between.
 func writeCheck(r *http.Request, caller Caller) storage.Check {

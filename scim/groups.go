@@ -11,27 +11,20 @@ import (
 	"github.com/scimgate/scimgate/storage"
 )
 
-type groupHandler struct{ s *Server }
-
-var _ escim.ResourceHandler = (*groupHandler)(nil)
-
-func (s *Server) groupResponse(r *http.Request, status int, g storage.Group, withMembers bool) (response, error) {
+// writeGroup answers with one group (members only when withMembers) and
+// its ETag, projected per the request; a 201 also carries its Location.
+func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, status int, g storage.Group, withMembers bool) {
 	var b bytes.Buffer
 	appendGroup(&b, g, s.baseURL(r), withMembers)
 	proj, err := s.requestProjection(r, groupSchema, nil)
-	if err != nil {
-		return response{}, err
+	if err == nil {
+		var body []byte
+		if body, err = proj.apply(b.Bytes()); err == nil {
+			writeResource(w, status, g.Meta.Version, s.baseURL(r)+"/Groups/"+g.ID, body)
+			return
+		}
 	}
-	body, err := proj.apply(b.Bytes())
-	if err != nil {
-		return response{}, err
-	}
-	h := http.Header{}
-	h.Set("ETag", etag(g.Meta.Version))
-	if status == http.StatusCreated {
-		h.Set("Location", s.baseURL(r)+"/Groups/"+g.ID)
-	}
-	return response{status: status, header: h, body: body}, nil
+	s.fail(w, err, "group "+g.ID)
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
@@ -46,17 +39,10 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
 		s.fail(w, err, "group "+id)
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.Meta.Version) {
-		w.Header().Set("ETag", etag(g.Meta.Version))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, g.Meta.Version) {
 		return
 	}
-	resp, err := s.groupResponse(r, http.StatusOK, g, withMembers)
-	if err != nil {
-		s.fail(w, err, "group "+id)
-		return
-	}
-	resp.write(w)
+	s.writeGroup(w, r, http.StatusOK, g, withMembers)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, id string) {
@@ -68,39 +54,33 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, id string) 
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *groupHandler) done(r *http.Request, status int, g storage.Group) (escim.Resource, error) {
-	resp, err := h.s.groupResponse(r, status, g, true)
-	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "group "+g.ID)
-	}
-	respond(r, resp)
-	return placeholder, nil
-}
-
-// Create stores a new group and its members, owned by the caller.
-func (h *groupHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (escim.Resource, error) {
+// createGroup stores a new group and its members, owned by the caller.
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, attrs map[string]any) {
 	caller, _ := callerFrom(r.Context())
 	g, err := checkedGroup(attrs)
 	if err != nil {
-		return escim.Resource{}, err
+		s.fail(w, err, "request")
+		return
 	}
 	g.Owner = caller.Owner
-	created, err := h.s.store.CreateGroup(r.Context(), g)
+	created, err := s.store.CreateGroup(r.Context(), g)
 	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "group "+g.DisplayName)
+		s.fail(w, err, "group "+g.DisplayName)
+		return
 	}
-	return h.done(r, http.StatusCreated, created)
+	s.writeGroup(w, r, http.StatusCreated, created, true)
 }
 
-// Replace implements PUT: attributes and the whole member list.
-func (h *groupHandler) Replace(r *http.Request, id string, attrs escim.ResourceAttributes) (escim.Resource, error) {
+// replaceGroup implements PUT: attributes and the whole member list.
+func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, id string, attrs map[string]any) {
 	caller, _ := callerFrom(r.Context())
 	next, err := checkedGroup(attrs)
 	if err != nil {
-		return escim.Resource{}, err
+		s.fail(w, err, "request")
+		return
 	}
 	check := writeCheck(r, caller)
-	updated, err := h.s.store.UpdateGroup(r.Context(), id, false, func(cur *storage.Group) (storage.MemberChange, error) {
+	updated, err := s.store.UpdateGroup(r.Context(), id, false, func(cur *storage.Group) (storage.MemberChange, error) {
 		if err := check(cur.Owner, cur.Meta); err != nil {
 			return storage.MemberChange{}, err
 		}
@@ -108,17 +88,17 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs escim.ResourceA
 		return storage.MemberChange{RemoveAll: true, Add: next.Members}, nil
 	})
 	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "group "+id)
+		s.fail(w, err, "group "+id)
+		return
 	}
-	return h.doneReloaded(r, updated)
+	s.writeReloaded(w, r, updated)
 }
 
-// Patch applies membership operations as row edits (adding one member to a
-// large group writes one row) and everything else to the group document.
-// It answers 204 unless the client asked for attributes, so large groups
-// are not sent back on every membership change.
-func (h *groupHandler) Patch(r *http.Request, id string, ops []escim.PatchOperation) (escim.Resource, error) {
-	s := h.s
+// patchGroup applies membership operations as row edits (adding one
+// member to a large group writes one row) and everything else to the group
+// document. It answers 204 unless the client asked for attributes, so
+// large groups are not sent back on every membership change.
+func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string, ops []escim.PatchOperation) {
 	caller, _ := callerFrom(r.Context())
 	check := writeCheck(r, caller)
 	needMembers := false
@@ -139,38 +119,35 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []escim.PatchOperat
 		return change, normalizeGroup(cur)
 	})
 	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "group "+id)
+		s.fail(w, err, "group "+id)
+		return
 	}
 	if r.URL.Query().Get("attributes") == "" && r.URL.Query().Get("excludedAttributes") == "" {
-		h2 := http.Header{}
-		h2.Set("ETag", etag(updated.Meta.Version))
-		respond(r, response{status: http.StatusNoContent, header: h2})
-		return placeholder, nil
+		w.Header().Set("ETag", etag(updated.Meta.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
-	return h.doneReloaded(r, updated)
+	s.writeReloaded(w, r, updated)
 }
 
-// doneReloaded answers a write with the group as stored. UpdateGroup
+// writeReloaded answers a write with the group as stored. UpdateGroup
 // returns no members, so they are read here, and only when the response
 // shows them.
-func (h *groupHandler) doneReloaded(r *http.Request, updated storage.Group) (escim.Resource, error) {
-	proj, err := h.s.requestProjection(r, groupSchema, nil)
+func (s *Server) writeReloaded(w http.ResponseWriter, r *http.Request, updated storage.Group) {
+	proj, err := s.requestProjection(r, groupSchema, nil)
 	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "group "+updated.ID)
+		s.fail(w, err, "group "+updated.ID)
+		return
 	}
 	withMembers := !proj.excludes("members")
 	if withMembers {
 		id := updated.ID
-		if updated, err = h.s.store.GetGroup(r.Context(), id, true); err != nil {
-			return escim.Resource{}, toScimError(h.s.log, err, "group "+id)
+		if updated, err = s.store.GetGroup(r.Context(), id, true); err != nil {
+			s.fail(w, err, "group "+id)
+			return
 		}
 	}
-	resp, err := h.s.groupResponse(r, http.StatusOK, updated, withMembers)
-	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "group "+updated.ID)
-	}
-	respond(r, resp)
-	return placeholder, nil
+	s.writeGroup(w, r, http.StatusOK, updated, withMembers)
 }
 
 func isMembersOp(op escim.PatchOperation) bool {
@@ -201,14 +178,6 @@ func memberIDsFromFilter(e fp.Expression) []string {
 	}
 	return nil
 }
-
-func (h *groupHandler) Get(r *http.Request, id string) (escim.Resource, error) {
-	return escim.Resource{}, errNotRouted
-}
-func (h *groupHandler) GetAll(r *http.Request, _ escim.ListRequestParams) (escim.Page, error) {
-	return escim.Page{}, errNotRouted
-}
-func (h *groupHandler) Delete(r *http.Request, id string) error { return errNotRouted }
 
 // checkedGroup converts a group document after checking it against the
 // limits (members are bounded by the group size), with its identifiers in

@@ -28,7 +28,7 @@ const (
 	// MaxValues bounds each multi-valued attribute; see storage.MaxValues.
 	MaxValues = storage.MaxValues
 	// MaxNameChars bounds the names of tokens and sources in the config API.
-	MaxNameChars = 128
+	MaxNameChars = storage.MaxNameChars
 )
 
 // IdentifierProblem says what is wrong with identifier s, or "" when

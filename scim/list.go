@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,13 +75,8 @@ func (s *Server) normalise(p listParams) (listParams, error) {
 	return p, nil
 }
 
-// search reads a POST /.search body and runs the list it describes.
-func (s *Server) search(w http.ResponseWriter, r *http.Request, list func(http.ResponseWriter, *http.Request, *listParams)) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		WriteError(w, Error(http.StatusBadRequest, scimerr.ScimTypeInvalidSyntax, "the request body could not be read"))
-		return
-	}
+// search runs the list a POST /.search body describes.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, body []byte, list func(http.ResponseWriter, *http.Request, *listParams)) {
 	var req struct {
 		Schemas            []string `json:"schemas"`
 		Attributes         []string `json:"attributes"`
@@ -116,7 +110,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, list func(http.R
 	if req.Cursor != nil {
 		p.cursorMode, p.cursor = true, *req.Cursor
 	}
-	if p, err = s.normalise(p); err != nil {
+	p, err := s.normalise(p)
+	if err != nil {
 		WriteError(w, toScimError(s.log, err, "search"))
 		return
 	}

@@ -46,46 +46,44 @@ const (
 	quirkFilterSubAttr quirk = "filter-sub-attribute-after-value-path"
 )
 
-// normalizeRequest rewrites r when it carries a known client quirk: the
-// filter of a GET list or a POST /.search, or the JSON body of a POST, PUT
-// or PATCH. path is the request path below Prefix. Every non-empty body is
-// first checked to be strict JSON (body.go) and a PATCH against the
-// operation and path limits; a body that fails is answered with the
-// returned error. Bodies that are not JSON objects are left for the
-// library to reject.
-func (s *Server) normalizeRequest(r *http.Request, path string) error {
+// normalizeRequest reads the body of a POST, PUT or PATCH (once: the
+// handlers get it from here) and absorbs known client quirks: in the
+// filter of a GET list (rewritten in r) or a POST /.search, or in the JSON
+// body of a write (the returned body is the rewritten one). path is the
+// request path below Prefix. Every non-empty body is first checked to be
+// strict JSON (body.go) and a PATCH against the operation and path limits;
+// a body that fails is answered with the returned error. Bodies that are
+// not JSON objects are left for validation to reject.
+func (s *Server) normalizeRequest(r *http.Request, path string) ([]byte, error) {
 	q := &quirkSet{}
+	var out []byte
 	switch r.Method {
 	case http.MethodGet:
 		normalizeListQuery(r, q)
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
 		if r.Body == nil {
-			return nil
+			return nil, nil
 		}
 		body, err := io.ReadAll(r.Body)
 		r.Body.Close()
 		if err != nil {
 			body = nil
 		}
-		out := body
-		defer func() {
-			r.Body = io.NopCloser(bytes.NewReader(out))
-			r.ContentLength = int64(len(out))
-		}()
+		out = body
 		if len(bytes.TrimSpace(body)) > 0 {
 			if err := checkBody(body); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		rt, ok := s.resourceTypeOf(path)
 		if !ok {
-			return nil
+			return out, nil
 		}
 		ps := newPatchSchemas(rt.Schema, extensionSchemas(rt))
 		switch {
 		case r.Method == http.MethodPatch:
 			if out, err = checkNormalizePatchBody(body, ps, q, s.opts.MaxPatchOperations); err != nil {
-				return err
+				return nil, err
 			}
 		case strings.HasSuffix(path, "/.search"):
 			out = normalizeSearchBody(body, q)
@@ -97,7 +95,7 @@ func (s *Server) normalizeRequest(r *http.Request, path string) error {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "absorbed client quirks",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("quirks", q.names))
 	}
-	return nil
+	return out, nil
 }
 
 // resourceTypeOf maps a path below Prefix to its resource type.

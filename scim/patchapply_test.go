@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,27 +17,6 @@ import (
 
 const patchTestEnt = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-// patchTestHandler captures the operations the library hands to Patch.
-type patchTestHandler struct{ ops []escim.PatchOperation }
-
-func (h *patchTestHandler) Patch(_ *http.Request, _ string, ops []escim.PatchOperation) (escim.Resource, error) {
-	h.ops = ops
-	return escim.Resource{}, nil
-}
-func (*patchTestHandler) Create(*http.Request, escim.ResourceAttributes) (escim.Resource, error) {
-	return escim.Resource{}, scimerr.ScimErrorInternal
-}
-func (*patchTestHandler) Get(*http.Request, string) (escim.Resource, error) {
-	return escim.Resource{}, scimerr.ScimErrorInternal
-}
-func (*patchTestHandler) GetAll(*http.Request, escim.ListRequestParams) (escim.Page, error) {
-	return escim.Page{}, scimerr.ScimErrorInternal
-}
-func (*patchTestHandler) Replace(*http.Request, string, escim.ResourceAttributes) (escim.Resource, error) {
-	return escim.Resource{}, scimerr.ScimErrorInternal
-}
-func (*patchTestHandler) Delete(*http.Request, string) error { return scimerr.ScimErrorInternal }
-
 // patchTestLevels is a custom extension with number attributes.
 var patchTestLevels = schema.Schema{
 	ID: "urn:example:levels",
@@ -48,29 +26,23 @@ var patchTestLevels = schema.Schema{
 	},
 }
 
-// patchTestOps runs a real PATCH body through the library's validation
-// and returns the operations it hands to the handler.
+// patchTestOps runs a real PATCH body through the validation the server
+// uses (validatePatch, held to the library's own handler in
+// validate_test.go) and returns the operations it hands to the handler.
 func patchTestOps(t *testing.T, group bool, operations string) []escim.PatchOperation {
 	t.Helper()
-	h := &patchTestHandler{}
-	rt := escim.ResourceType{Name: "User", Endpoint: "/Users", Schema: schema.CoreUserSchema(), Handler: h,
+	rt := escim.ResourceType{Name: "User", Endpoint: "/Users", Schema: schema.CoreUserSchema(),
 		SchemaExtensions: []escim.SchemaExtension{{Schema: schema.ExtensionEnterpriseUser()}, {Schema: patchTestLevels}}}
 	if group {
-		rt = escim.ResourceType{Name: "Group", Endpoint: "/Groups", Schema: schema.CoreGroupSchema(), Handler: h}
+		rt = escim.ResourceType{Name: "Group", Endpoint: "/Groups", Schema: schema.CoreGroupSchema()}
 	}
 	rt.ID = optional.NewString(rt.Name)
-	srv, err := escim.NewServer(&escim.ServerArgs{ServiceProviderConfig: &escim.ServiceProviderConfig{}, ResourceTypes: []escim.ResourceType{rt}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":` + operations + `}`
-	req := httptest.NewRequest(http.MethodPatch, rt.Endpoint+"/1", strings.NewReader(body))
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
-	if rec.Code != http.StatusNoContent || h.ops == nil {
-		t.Fatalf("library rejected the PATCH: %d %s", rec.Code, rec.Body)
+	ops, err := validatePatch(rt, []byte(body))
+	if err != nil {
+		t.Fatalf("validation rejected the PATCH: %v", err)
 	}
-	return h.ops
+	return ops
 }
 
 func patchTestJSON(t *testing.T, s string) map[string]any {

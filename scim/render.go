@@ -166,22 +166,17 @@ func appendGroup(b *bytes.Buffer, g storage.Group, base string, withMembers bool
 // keys, separators and the "s/" of its $ref (escapes aside).
 const memberJSONOverhead = len(`{"value":"","$ref":"/s/","type":"","display":""},`)
 
-// response is a rendered SCIM response, written by the handler itself.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r *response) write(w http.ResponseWriter) {
-	for k, vs := range r.header {
-		w.Header()[k] = vs
+// writeResource answers with one rendered resource and its ETag; a 201
+// also carries the resource's location.
+func writeResource(w http.ResponseWriter, status int, version int64, location string, body []byte) {
+	h := w.Header()
+	h.Set("ETag", etag(version))
+	if status == http.StatusCreated {
+		h.Set("Location", location)
 	}
-	if len(r.body) > 0 {
-		w.Header().Set("Content-Type", contentType)
-	}
-	w.WriteHeader(r.status)
-	w.Write(r.body)
+	h.Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // baseURL returns the absolute URL of the SCIM root for this request.

@@ -1,8 +1,6 @@
 package scim
 
 import (
-	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -51,11 +49,13 @@ type Server struct {
 	store  Directory
 	opts   Options
 	log    *slog.Logger
-	lib    escim.Server
 	users  *filterCompiler
 	groups *filterCompiler
 
+	// userType and groupType describe the resources (schemas, endpoint)
+	// for validation and discovery; endpoints routes requests to them.
 	userType, groupType escim.ResourceType
+	endpoints           []endpoint
 }
 
 // New builds the service provider over store.
@@ -86,30 +86,38 @@ func New(store Directory, opts Options) (*Server, error) {
 		Description:      optional.NewString("User Account"),
 		Schema:           schema.CoreUserSchema(),
 		SchemaExtensions: []escim.SchemaExtension{{Schema: enterprise}},
-		Handler:          &userHandler{s: s},
 	}
 	s.groupType = escim.ResourceType{
 		ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups",
 		Description: optional.NewString("Group"),
 		Schema:      schema.CoreGroupSchema(),
-		Handler:     &groupHandler{s: s},
 	}
-	lib, err := escim.NewServer(&escim.ServerArgs{
-		ServiceProviderConfig: &escim.ServiceProviderConfig{MaxResults: opts.MaxResults, SupportFiltering: true, SupportPatch: true},
-		ResourceTypes:         []escim.ResourceType{s.userType, s.groupType},
-	})
-	if err != nil {
-		return nil, err
+	s.endpoints = []endpoint{
+		{rt: s.userType, list: s.listUsers, get: s.getUser, create: s.createUser,
+			replace: s.replaceUser, patch: s.patchUser, remove: s.deleteUser},
+		{rt: s.groupType, list: s.listGroups, get: s.getGroup, create: s.createGroup,
+			replace: s.replaceGroup, patch: s.patchGroup, remove: s.deleteGroup},
 	}
-	s.lib = lib
 	s.users = newFilterCompiler(&userAttrs, schema.CoreUserSchema(), enterprise)
 	s.groups = newFilterCompiler(&groupAttrs, schema.CoreGroupSchema())
 	return s, nil
 }
 
-// ServeHTTP routes a SCIM request. Reads, lists and deletes are ours
-// end to end; creates, replaces and patches pass through the library for
-// validation and then come back to our handlers, which write the response.
+// endpoint is one resource type and its handlers. Writes get the body
+// already validated against the type's schemas.
+type endpoint struct {
+	rt      escim.ResourceType
+	list    func(w http.ResponseWriter, r *http.Request, p *listParams)
+	get     func(w http.ResponseWriter, r *http.Request, id string)
+	create  func(w http.ResponseWriter, r *http.Request, attrs map[string]any)
+	replace func(w http.ResponseWriter, r *http.Request, id string, attrs map[string]any)
+	patch   func(w http.ResponseWriter, r *http.Request, id string, ops []escim.PatchOperation)
+	remove  func(w http.ResponseWriter, r *http.Request, id string)
+}
+
+// ServeHTTP routes a SCIM request. Every route is ours: the library
+// validates write bodies and parses filters (validate.go, filter.go), and
+// the handler that calls the store writes the response.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok {
@@ -133,152 +141,106 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, *err)
 		return
 	}
-	// Body limits and client quirks (normalize.go), before any routing.
-	if err := s.normalizeRequest(r, path); err != nil {
+	// Body limits and client quirks (normalize.go), before any routing;
+	// body is the request body, read here once.
+	body, err := s.normalizeRequest(r, path)
+	if err != nil {
 		s.fail(w, err, "request")
 		return
 	}
+	s.route(w, r, path, body)
+}
+
+// route dispatches a request below Prefix (path, without a trailing
+// slash) to its handler.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	get := r.Method == http.MethodGet
 	switch {
-	case path == "/ServiceProviderConfig" && r.Method == http.MethodGet:
+	case (path == "" || path == "/") && get, path == "/.search" && r.Method == http.MethodPost:
+		// Queries across resource types are not offered.
+		WriteError(w, scimerr.ScimErrorTooMany)
+		return
+	case path == "/.search":
+		WriteError(w, scimerr.ScimError{Status: http.StatusMethodNotAllowed})
+		return
+	case path == "/ServiceProviderConfig":
 		s.serviceProviderConfig(w, r)
 		return
-	case path == "/Users" && r.Method == http.MethodGet:
-		s.listUsers(w, r, nil)
+	case path == "/Schemas" && get:
+		s.schemas(w, r)
 		return
-	case path == "/Groups" && r.Method == http.MethodGet:
-		s.listGroups(w, r, nil)
+	case strings.HasPrefix(path, "/Schemas/") && get:
+		s.schema(w, strings.TrimPrefix(path, "/Schemas/"))
 		return
-	case path == "/Users/.search" && isSearch:
-		s.search(w, r, s.listUsers)
+	case path == "/ResourceTypes" && get:
+		s.resourceTypes(w, r)
 		return
-	case path == "/Groups/.search" && isSearch:
-		s.search(w, r, s.listGroups)
+	case strings.HasPrefix(path, "/ResourceTypes/") && get:
+		s.resourceType(w, strings.TrimPrefix(path, "/ResourceTypes/"))
 		return
 	}
-	if id, ok := strings.CutPrefix(path, "/Users/"); ok && !strings.Contains(id, "/") {
+	for _, e := range s.endpoints {
+		rest, ok := strings.CutPrefix(path, e.rt.Endpoint)
+		switch {
+		case !ok:
+			continue
+		case rest == "" && get:
+			e.list(w, r, nil)
+			return
+		case rest == "" && r.Method == http.MethodPost:
+			s.write(w, r, e, "", body)
+			return
+		case rest == "/.search" && r.Method == http.MethodPost:
+			s.search(w, r, body, e.list)
+			return
+		case rest == "/.search":
+			WriteError(w, scimerr.ScimError{Status: http.StatusMethodNotAllowed})
+			return
+		}
+		id, ok := strings.CutPrefix(rest, "/")
+		if !ok {
+			continue
+		}
 		switch r.Method {
 		case http.MethodGet:
-			s.getUser(w, r, id)
+			e.get(w, r, id)
 			return
 		case http.MethodDelete:
-			s.deleteUser(w, r, id)
+			e.remove(w, r, id)
+			return
+		case http.MethodPut, http.MethodPatch:
+			s.write(w, r, e, id, body)
 			return
 		}
 	}
-	if id, ok := strings.CutPrefix(path, "/Groups/"); ok && !strings.Contains(id, "/") {
-		switch r.Method {
-		case http.MethodGet:
-			s.getGroup(w, r, id)
-			return
-		case http.MethodDelete:
-			s.deleteGroup(w, r, id)
-			return
+	WriteError(w, Error(http.StatusNotFound, "", "Specified endpoint does not exist."))
+}
+
+// write runs a create (POST), replace (PUT) or patch (PATCH) of resource
+// id with the body validated against e's schemas; a body that fails is
+// answered with the library's verdict.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, e endpoint, id string, body []byte) {
+	var err error
+	switch r.Method {
+	case http.MethodPost:
+		var attrs map[string]any
+		if attrs, err = validateResource(e.rt, body); err == nil {
+			e.create(w, r, attrs)
+		}
+	case http.MethodPut:
+		var attrs map[string]any
+		if attrs, err = validateResource(e.rt, body); err == nil {
+			e.replace(w, r, id, attrs)
+		}
+	case http.MethodPatch:
+		var ops []escim.PatchOperation
+		if ops, err = validatePatch(e.rt, body); err == nil {
+			e.patch(w, r, id, ops)
 		}
 	}
-	s.viaLibrary(w, r, path)
-}
-
-type slotKey struct{}
-
-// viaLibrary lets the library validate the request. Our handler renders
-// the success response into the slot; when the library answers on its own
-// (a validation error, discovery endpoints) its answer is forwarded.
-func (s *Server) viaLibrary(w http.ResponseWriter, r *http.Request, path string) {
-	slot := &response{}
-	r2 := r.WithContext(context.WithValue(r.Context(), slotKey{}, slot))
-	r2.URL.Path = "/v2" + path
-	cw := &captureWriter{header: http.Header{}}
-	s.lib.ServeHTTP(cw, r2)
-	if slot.status != 0 {
-		slot.write(w)
-		return
-	}
-	for k, vs := range cw.header {
-		w.Header()[k] = vs
-	}
-	if cw.status == 0 {
-		cw.status = http.StatusOK
-	}
-	if cw.status >= 500 {
-		s.log.Error("scim library answered with a server error", "path", path, "body", cw.body.String())
-	}
-	w.WriteHeader(cw.status)
-	w.Write(cw.body.Bytes())
-}
-
-// respond stores a rendered response for viaLibrary to write.
-func respond(r *http.Request, resp response) {
-	if slot, ok := r.Context().Value(slotKey{}).(*response); ok {
-		*slot = resp
+	if err != nil {
+		s.fail(w, err, "request")
 	}
 }
-
-// captureWriter buffers what the library writes.
-type captureWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (c *captureWriter) Header() http.Header { return c.header }
-func (c *captureWriter) WriteHeader(status int) {
-	if c.status == 0 {
-		c.status = status
-	}
-}
-func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	return c.body.Write(b)
-}
-
-// placeholder is what our handlers hand back to the library after they
-// have put the real response in the slot; the library renders it into the
-// capture buffer, which is then dropped.
-var placeholder = escim.Resource{ID: "-", Attributes: escim.ResourceAttributes{"-": true}}
 
 func (s *Server) now() time.Time { return s.opts.Now() }
-
-// serviceProviderConfig advertises exactly what is implemented; the
-// library's own hard-codes sort and etag as unsupported.
-func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
-	base := s.baseURL(r)
-	body := map[string]any{
-		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
-		"documentationUri": "https://github.com/scimgate/scimgate",
-		// RFC 7643 §5 gives patch only "supported"; maxOperations, named
-		// as bulk's, tells clients the cap a PATCH is held to.
-		"patch":  map[string]any{"supported": true, "maxOperations": s.opts.MaxPatchOperations},
-		"bulk":   map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter": map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
-		// RFC 9865: both paging methods; index stays the default so that
-		// clients written for RFC 7644 see no change.
-		"pagination": map[string]any{
-			"cursor": true, "index": true, "defaultPaginationMethod": "index",
-			"defaultPageSize": s.opts.DefaultCount, "maxPageSize": s.opts.MaxResults,
-			"cursorTimeout": int(s.opts.CursorTimeout.Seconds()),
-		},
-		"changePassword": map[string]any{"supported": false},
-		"sort":           map[string]any{"supported": true},
-		"etag":           map[string]any{"supported": true},
-		"authenticationSchemes": []map[string]any{{
-			"type": "oauthbearertoken", "name": "Bearer token",
-			"description": "A scimgate API token (scimgate token create) sent as Authorization: Bearer <token>",
-			"primary":     true,
-		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
-	}
-	writeJSON(w, http.StatusOK, body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var b bytes.Buffer
-	if err := jsonEncode(&b, v); err != nil {
-		WriteError(w, scimerr.ScimErrorInternal)
-		return
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	w.Write(b.Bytes())
-}

@@ -5,43 +5,37 @@ import (
 	"net/http"
 
 	escim "github.com/elimity-com/scim"
-	scimerr "github.com/elimity-com/scim/errors"
 
 	"github.com/scimgate/scimgate/storage"
 )
 
-// userHandler is the library's callback for /Users writes; it renders the
-// response itself (see viaLibrary).
-type userHandler struct{ s *Server }
+func (s *Server) fail(w http.ResponseWriter, err error, what string) {
+	WriteError(w, toScimError(s.log, err, what))
+}
 
-var _ escim.ResourceHandler = (*userHandler)(nil)
+// writeUser answers with one user and its ETag, projected per the request;
+// a 201 also carries its Location.
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u storage.User) {
+	body, err := s.renderUser(r, u)
+	if err != nil {
+		s.fail(w, err, "user "+u.ID)
+		return
+	}
+	writeResource(w, status, u.Meta.Version, s.baseURL(r)+"/Users/"+u.ID, body)
+}
 
-// userResponse renders one user with its ETag, projected per the request.
-func (s *Server) userResponse(r *http.Request, status int, u storage.User) (response, error) {
+func (s *Server) renderUser(r *http.Request, u storage.User) ([]byte, error) {
 	d, err := userDoc(u)
 	if err != nil {
-		return response{}, err
+		return nil, err
 	}
 	var b bytes.Buffer
 	appendUserDoc(&b, d, s.baseURL(r))
-	proj, perr := s.requestProjection(r, userSchema, []string{storage.EnterpriseSchema})
-	if perr != nil {
-		return response{}, perr
-	}
-	body, err := proj.apply(b.Bytes())
+	proj, err := s.requestProjection(r, userSchema, []string{storage.EnterpriseSchema})
 	if err != nil {
-		return response{}, err
+		return nil, err
 	}
-	h := http.Header{}
-	h.Set("ETag", etag(u.Meta.Version))
-	if status == http.StatusCreated {
-		h.Set("Location", s.baseURL(r)+"/Users/"+u.ID)
-	}
-	return response{status: status, header: h, body: body}, nil
-}
-
-func (s *Server) fail(w http.ResponseWriter, err error, what string) {
-	WriteError(w, toScimError(s.log, err, what))
+	return proj.apply(b.Bytes())
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) {
@@ -50,17 +44,10 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) {
 		s.fail(w, err, "user "+id)
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, u.Meta.Version) {
-		w.Header().Set("ETag", etag(u.Meta.Version))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, u.Meta.Version) {
 		return
 	}
-	resp, err := s.userResponse(r, http.StatusOK, u)
-	if err != nil {
-		s.fail(w, err, "user "+id)
-		return
-	}
-	resp.write(w)
+	s.writeUser(w, r, http.StatusOK, u)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) {
@@ -72,13 +59,14 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Create stores a new user owned by the caller. active defaults to true.
-func (h *userHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (escim.Resource, error) {
-	s := h.s
+// createUser stores a new user owned by the caller. active defaults to
+// true.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, attrs map[string]any) {
 	caller, _ := callerFrom(r.Context())
 	u, err := checkedUser(attrs)
 	if err != nil {
-		return escim.Resource{}, err
+		s.fail(w, err, "request")
+		return
 	}
 	if !hasKey(attrs, "active") {
 		u.Active = true
@@ -87,81 +75,66 @@ func (h *userHandler) Create(r *http.Request, attrs escim.ResourceAttributes) (e
 	u.Owner = caller.Owner
 	created, err := s.store.CreateUser(r.Context(), u)
 	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "user "+u.UserName)
+		s.fail(w, err, "user "+u.UserName)
+		return
 	}
-	return h.done(r, http.StatusCreated, created)
+	s.writeUser(w, r, http.StatusCreated, created)
 }
 
-func (h *userHandler) done(r *http.Request, status int, u storage.User) (escim.Resource, error) {
-	resp, err := h.s.userResponse(r, status, u)
-	if err != nil {
-		return escim.Resource{}, toScimError(h.s.log, err, "user "+u.ID)
-	}
-	respond(r, resp)
-	return placeholder, nil
-}
-
-// Replace implements PUT (RFC 7644 §3.5.1): the stored user becomes what
-// the client sent. active, when not sent, keeps its value: a PUT that does
-// not mention active must not deactivate anyone.
-func (h *userHandler) Replace(r *http.Request, id string, attrs escim.ResourceAttributes) (escim.Resource, error) {
-	s := h.s
-	caller, _ := callerFrom(r.Context())
+// replaceUser implements PUT (RFC 7644 §3.5.1): the stored user becomes
+// what the client sent.
+func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, id string, attrs map[string]any) {
 	next, err := checkedUser(attrs)
 	if err != nil {
-		return escim.Resource{}, err
+		s.fail(w, err, "request")
+		return
 	}
-	check := writeCheck(r, caller)
-	updated, err := s.store.UpdateUser(r.Context(), id, func(cur *storage.User) error {
-		if err := check(cur.Owner, cur.Meta); err != nil {
-			return err
-		}
-		if !hasKey(attrs, "active") {
-			next.Active = cur.Active
-		}
-		*cur = next
-		return nil
-	})
-	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "user "+id)
-	}
-	return h.done(r, http.StatusOK, updated)
+	s.updateUser(w, r, id, func(storage.User) (storage.User, map[string]any, error) { return next, attrs, nil })
 }
 
-// Patch applies the operations to the stored user inside the store's
-// transaction; any failure leaves the user as it was.
-func (h *userHandler) Patch(r *http.Request, id string, ops []escim.PatchOperation) (escim.Resource, error) {
-	s := h.s
+// patchUser applies the operations to the stored user.
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string, ops []escim.PatchOperation) {
+	s.updateUser(w, r, id, func(cur storage.User) (storage.User, map[string]any, error) {
+		doc, err := userMap(cur)
+		if err != nil {
+			return storage.User{}, nil, err
+		}
+		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), extensionSchemas(s.userType)...); err != nil {
+			return storage.User{}, nil, err
+		}
+		next, err := checkedUser(doc) // the result, so no PATCH grows a user past the limits
+		return next, doc, err
+	})
+}
+
+// updateUser replaces user id with what change makes of it, inside the
+// store's transaction after the ownership and If-Match checks; any failure
+// leaves the user as it was. doc is the document the new user came from:
+// only an explicit boolean active in it changes active, so a PUT that does
+// not mention active, or a PATCH that removes it or sets it to null
+// (unassigned), neither deactivates nor reactivates anyone.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, id string, change func(cur storage.User) (next storage.User, doc map[string]any, err error)) {
 	caller, _ := callerFrom(r.Context())
 	check := writeCheck(r, caller)
 	updated, err := s.store.UpdateUser(r.Context(), id, func(cur *storage.User) error {
 		if err := check(cur.Owner, cur.Meta); err != nil {
 			return err
 		}
-		doc, err := userMap(*cur)
-		if err != nil {
-			return err
-		}
-		if err := applyPatch(doc, ops, withExternalID(s.userType.Schema), s.userType.SchemaExtensions[0].Schema); err != nil {
-			return err
-		}
-		next, err := checkedUser(doc) // the result, so no PATCH grows a user past the limits
+		next, doc, err := change(*cur)
 		if err != nil {
 			return err
 		}
 		if !hasKey(doc, "active") {
-			// As with PUT: only an explicit boolean changes active, so an
-			// active removed or replaced with null (unassigned) neither
-			// deactivates nor reactivates anyone.
 			next.Active = cur.Active
 		}
 		*cur = next
 		return nil
 	})
 	if err != nil {
-		return escim.Resource{}, toScimError(s.log, err, "user "+id)
+		s.fail(w, err, "user "+id)
+		return
 	}
-	return h.done(r, http.StatusOK, updated)
+	s.writeUser(w, r, http.StatusOK, updated)
 }
 
 // checkedUser converts a user document after checking it against the
@@ -179,15 +152,3 @@ func checkedUser(doc map[string]any) (storage.User, error) {
 	}
 	return u, nil
 }
-
-// Get, GetAll and Delete are served by Server directly; the library never
-// routes to them, but the interface wants them.
-func (h *userHandler) Get(r *http.Request, id string) (escim.Resource, error) {
-	return escim.Resource{}, errNotRouted
-}
-func (h *userHandler) GetAll(r *http.Request, _ escim.ListRequestParams) (escim.Page, error) {
-	return escim.Page{}, errNotRouted
-}
-func (h *userHandler) Delete(r *http.Request, id string) error { return errNotRouted }
-
-var errNotRouted = scimerr.ScimError{Status: http.StatusNotFound, Detail: "not routed"}

@@ -216,17 +216,17 @@ func (seg segment) value(attrs map[string]string) string {
 	return v
 }
 
-// compiledMapping is a validated mapping, ready to apply.
-type compiledMapping struct {
+// CompiledMapping is a validated mapping, ready to apply.
+type CompiledMapping struct {
 	user  map[string]template
 	group map[string]template
 }
 
-// compileMappings validates and compiles user and group mappings,
+// CompileMappings validates and compiles user and group mappings,
 // reporting every problem by target ("mapping.user.userName").
-func compileMappings(user, group Mapping) (compiledMapping, FieldErrors) {
+func CompileMappings(user, group Mapping) (CompiledMapping, FieldErrors) {
 	var errs FieldErrors
-	cm := compiledMapping{user: map[string]template{}, group: map[string]template{}}
+	cm := CompiledMapping{user: map[string]template{}, group: map[string]template{}}
 	for target, src := range user {
 		if _, ok := userTargets[target]; !ok {
 			errs.Add("mapping.user."+target, "unknown target attribute; one of %s", strings.Join(UserTargets(), ", "))
@@ -260,9 +260,9 @@ func compileMappings(user, group Mapping) (compiledMapping, FieldErrors) {
 	return cm, errs
 }
 
-// mapUser builds our user from a record. managerKey is the manager's
+// MapUser builds our user from a record. managerKey is the manager's
 // source key, for the engine to resolve.
-func (cm compiledMapping) mapUser(rec UserRecord) (u storage.User, managerKey string, err error) {
+func (cm CompiledMapping) MapUser(rec UserRecord) (u storage.User, managerKey string, err error) {
 	u.Active = true
 	// Sorted targets give multi-valued attributes a stable order.
 	for _, target := range sortedKeys(cm.user) {
@@ -285,7 +285,8 @@ func (cm compiledMapping) mapUser(rec UserRecord) (u storage.User, managerKey st
 	return u, managerKey, nil
 }
 
-func (cm compiledMapping) mapGroup(rec GroupRecord) (storage.Group, error) {
+// MapGroup builds our group from a record.
+func (cm CompiledMapping) MapGroup(rec GroupRecord) (storage.Group, error) {
 	var g storage.Group
 	for target, t := range cm.group {
 		if v := t.render(rec.Attrs); v != "" {

@@ -74,12 +74,12 @@ func TestEveryMappableAttributeIsWritten(t *testing.T) {
 	}
 	userMapping, userAttrs := mapping(userTargetsWant)
 	groupMapping, groupAttrs := mapping(groupTargetsWant)
-	cm, errs := compileMappings(userMapping, groupMapping)
+	cm, errs := CompileMappings(userMapping, groupMapping)
 	if len(errs) > 0 {
 		t.Fatalf("compile: %v", errs)
 	}
 
-	u, managerKey, err := cm.mapUser(UserRecord{Attrs: userAttrs})
+	u, managerKey, err := cm.MapUser(UserRecord{Attrs: userAttrs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestEveryMappableAttributeIsWritten(t *testing.T) {
 			otherAttrs[tg.source] = "other"
 		}
 	}
-	other, _, err := cm.mapUser(UserRecord{Attrs: otherAttrs})
+	other, _, err := cm.MapUser(UserRecord{Attrs: otherAttrs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestEveryMappableAttributeIsWritten(t *testing.T) {
 		}
 	}
 
-	g, err := cm.mapGroup(GroupRecord{Attrs: groupAttrs})
+	g, err := cm.MapGroup(GroupRecord{Attrs: groupAttrs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,17 @@ type SourceHealth struct {
 	BackoffUntil        time.Time `json:"backoffUntil,omitzero"`
 }
 
+// SourceMapping overrides a kind's default attribute mappings, for users
+// and for groups: target attribute -> template, where "" removes the
+// kind's default for that target.
+type SourceMapping struct {
+	User  map[string]string `json:"user,omitempty"`
+	Group map[string]string `json:"group,omitempty"`
+}
+
+// MaxNameChars bounds the names of sources and tokens.
+const MaxNameChars = 128
+
 // Source is a configured upstream directory (a pull source).
 type Source struct {
 	ID       string
@@ -48,9 +59,8 @@ type Source struct {
 	// Secrets holds the kind's secret settings by name, sealed (encrypted)
 	// by the caller; the store never sees them in the clear.
 	Secrets map[string][]byte
-	// Mapping overrides the kind's default attribute mapping: target
-	// attribute -> template.
-	Mapping map[string]string
+	// Mapping overrides the kind's default attribute mappings.
+	Mapping SourceMapping
 	// Scope is a filter on source attributes; records outside it are
 	// treated as absent. "" imports everything.
 	Scope      string

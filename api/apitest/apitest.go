@@ -20,6 +20,7 @@ import (
 
 	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -29,10 +30,10 @@ type App struct {
 	URL    string // http://127.0.0.1:port
 	Store  *sqlstore.Store
 	DBPath string
-	Runner *sources.Runner
+	Runner *engine.Runner
 	Server *api.Server
 	Kinds  sources.Registry
-	Sealer *sources.Sealer
+	Sealer *engine.Sealer
 	Client *http.Client
 	// Bearer tokens, named "ops" (admin), "crm" (reader), "push" (writer).
 	Admin, Reader, Writer string
@@ -41,7 +42,7 @@ type App struct {
 // Options tunes New; the zero value is fine.
 type Options struct {
 	Logger              *slog.Logger
-	Runner              sources.RunnerOptions
+	Runner              engine.RunnerOptions
 	BootstrapAdminToken string
 }
 
@@ -56,23 +57,24 @@ func New(t testing.TB, kinds sources.Registry, opts Options) *App {
 	}
 	t.Cleanup(func() { st.Close() }) // after the server and runner below
 	a.Store = st
-	key, err := sources.LoadKey("", filepath.Join(dir, "scimgate.key"))
+	key, err := engine.LoadKey("", filepath.Join(dir, "scimgate.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Sealer, err = sources.NewSealer(key); err != nil {
+	if a.Sealer, err = engine.NewSealer(key); err != nil {
 		t.Fatal(err)
 	}
 	if opts.Runner.Logger == nil {
 		opts.Runner.Logger = opts.Logger
 	}
-	a.Runner = sources.NewRunner(st, kinds, a.Sealer, opts.Runner)
+	a.Runner = engine.NewRunner(st, kinds, a.Sealer, opts.Runner)
 	t.Cleanup(func() { a.Runner.Shutdown(context.Background()) })
-	a.Server, err = api.New(api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, BootstrapAdminToken: opts.BootstrapAdminToken})
+	a.Server, err = api.New(api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, Kinds: kinds, Sealer: a.Sealer, BootstrapAdminToken: opts.BootstrapAdminToken})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Runner.Observe = a.Server.ObserveRun
+	a.Runner.ObserveUpstream = func(src storage.Source, outcome sources.UpstreamOutcome) { a.Server.ObserveUpstream(src.Name, outcome) }
 	ts := httptest.NewServer(a.Server.Handler())
 	t.Cleanup(ts.Close)
 	a.URL, a.Client = ts.URL, ts.Client()

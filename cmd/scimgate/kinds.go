@@ -8,6 +8,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/ldap"
 	"github.com/scimgate/scimgate/sources/okta"
@@ -42,10 +43,10 @@ func ownFiles(cfg Config) []string {
 }
 
 // resealSecrets binds secrets stored by a release that sealed them to
-// their setting name only to their source (see sources.Reseal). Every
+// their setting name only to their source (see engine.Reseal). Every
 // replica may run it: a rewritten secret is not rewritten again.
-func resealSecrets(ctx context.Context, store storage.SourceStore, sealer *sources.Sealer, logger *slog.Logger) error {
-	n, err := sources.Reseal(ctx, store, sealer, logger)
+func resealSecrets(ctx context.Context, store storage.SourceStore, sealer *engine.Sealer, logger *slog.Logger) error {
+	n, err := engine.Reseal(ctx, store, sealer, logger)
 	if err != nil {
 		return fmt.Errorf("reseal source secrets: %w", err)
 	}
@@ -57,7 +58,7 @@ func resealSecrets(ctx context.Context, store storage.SourceStore, sealer *sourc
 
 // sealer loads the key that encrypts source secrets: SCIMGATE_SECRET_KEY,
 // or the key file (created with a random key on first start).
-func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
+func (m *Main) sealer(cfg Config) (*engine.Sealer, error) {
 	env, _ := m.LookupEnv(envSecretKey)
 	path := cfg.keyFile()
 	if env == "" {
@@ -65,11 +66,11 @@ func (m *Main) sealer(cfg Config) (*sources.Sealer, error) {
 			return nil, err
 		}
 	}
-	key, err := sources.LoadKey(env, path)
+	key, err := engine.LoadKey(env, path)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	return sources.NewSealer(key)
+	return engine.NewSealer(key)
 }
 
 // keyFile is the secret key file serve reads (or creates) when

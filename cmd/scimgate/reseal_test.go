@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -24,7 +24,7 @@ func TestServeResealsSecretsAnOlderReleaseSealed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "scimgate.db")
-	key := bytes.Repeat([]byte{5}, sources.KeySize)
+	key := bytes.Repeat([]byte{5}, engine.KeySize)
 	if err := os.WriteFile(filepath.Join(dir, "scimgate.key"), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +62,11 @@ func TestServeResealsSecretsAnOlderReleaseSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, _ := sources.NewSealer(key)
+	sealer, _ := engine.NewSealer(key)
 	if plain, err := sealer.Open(src.ID, "apiToken", got.Secrets["apiToken"]); err != nil || plain != "okta-token-1" {
 		t.Fatalf("after start-up the secret opens for its source as %q, %v", plain, err)
 	}
-	if sources.IsLegacySeal(got.Secrets["apiToken"]) {
+	if engine.IsLegacySeal(got.Secrets["apiToken"]) {
 		t.Error("the secret is still in the old format")
 	}
 }

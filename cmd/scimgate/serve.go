@@ -17,6 +17,7 @@ import (
 
 	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -91,7 +92,8 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	if err := resealSecrets(ctx, store, sealer, logger); err != nil {
 		return err
 	}
-	runner := sources.NewRunner(store, kinds(cfg), sealer, sources.RunnerOptions{
+	reg := kinds(cfg)
+	runner := engine.NewRunner(store, reg, sealer, engine.RunnerOptions{
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
@@ -103,6 +105,8 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		BaseURL:             cfg.BaseURL,
 		MaxBodyBytes:        cfg.MaxBodyBytes,
 		Sync:                runner,
+		Kinds:               reg,
+		Sealer:              sealer,
 		BootstrapAdminToken: adminToken,
 
 		AuthFailuresPerMinute:  int(cfg.AuthFailuresPerMinute),
@@ -121,7 +125,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		sources.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
+		engine.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
 	}()
 
 	var lc net.ListenConfig

@@ -11,7 +11,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -79,9 +79,9 @@ func keyFileProblem(path string) error {
 func servedAlone(cfg Config) bool { return !sqlstore.IsPostgres(cfg.DB) }
 
 // recoverRuns fails the runs a stopped process left unfinished (SQLite
-// only, see sources.Runner.RecoverInterrupted). When it cannot, the runs'
+// only, see engine.Runner.RecoverInterrupted). When it cannot, the runs'
 // leases still expire and the next run marks them abandoned.
-func recoverRuns(ctx context.Context, runner *sources.Runner, logger *slog.Logger) {
+func recoverRuns(ctx context.Context, runner *engine.Runner, logger *slog.Logger) {
 	if err := runner.RecoverInterrupted(ctx); err != nil {
 		logger.Warn("cannot mark interrupted runs failed; they will be once their leases expire", "error", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
@@ -60,7 +61,7 @@ func writeUsersFile(b *testing.B, path string, n int, changed func(i int) bool) 
 
 type benchEnv struct {
 	store  *sqlstore.Store
-	runner *sources.Runner
+	runner *engine.Runner
 	src    storage.Source
 }
 
@@ -72,8 +73,8 @@ func newBenchEnv(b *testing.B, usersPath string) *benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close() })
-	sealer, _ := sources.NewSealer(make([]byte, 32))
-	runner := sources.NewRunner(store, sources.Registry{"csv": csv.Kind()}, sealer, sources.RunnerOptions{})
+	sealer, _ := engine.NewSealer(make([]byte, 32))
+	runner := engine.NewRunner(store, sources.Registry{"csv": csv.Kind()}, sealer, engine.RunnerOptions{})
 	b.Cleanup(func() { runner.Shutdown(context.Background()) })
 	src, err := store.CreateSource(ctx, storage.Source{Name: "bench", Kind: "csv", Enabled: true,
 		Settings: []byte(`{"usersPath":"` + usersPath + `"}`),
@@ -86,7 +87,7 @@ func newBenchEnv(b *testing.B, usersPath string) *benchEnv {
 
 func (e *benchEnv) run(b *testing.B) storage.Run {
 	b.Helper()
-	r, err := e.runner.Start(context.Background(), e.src.ID, sources.Trigger{Reason: "manual"})
+	r, err := e.runner.Start(context.Background(), e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // configIn builds a Config the way the runner does: from the kind, then the
@@ -82,7 +83,7 @@ func TestFilesOutsideTheAllowedDirsAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = src.Sync(context.Background(), sources.Request{}, &recorder{})
+	_, err = src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 	if err == nil || !strings.Contains(err.Error(), "outside the csv directories") || strings.Contains(err.Error(), "TOPSECRET") {
 		t.Errorf("run error = %v", err)
 	}
@@ -111,7 +112,7 @@ func TestLimitsNameTheLineNotTheText(t *testing.T) {
 			} else {
 				path = write(t, "users.csv", tc.file)
 			}
-			_, err := open(t, path, "").Sync(context.Background(), sources.Request{}, &recorder{})
+			_, err := open(t, path, "").Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}

@@ -10,28 +10,8 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
-
-// recorder is a Sink that keeps everything.
-type recorder struct {
-	users    []sources.UserRecord
-	groups   []sources.GroupRecord
-	problems []sources.Problem
-}
-
-func (r *recorder) Users(_ context.Context, p []sources.UserRecord) error {
-	r.users = append(r.users, p...)
-	return nil
-}
-func (r *recorder) Groups(_ context.Context, p []sources.GroupRecord) error {
-	r.groups = append(r.groups, p...)
-	return nil
-}
-func (r *recorder) Deletions(context.Context, []sources.Deletion) error { return nil }
-func (r *recorder) Problem(_ context.Context, p sources.Problem) error {
-	r.problems = append(r.problems, p)
-	return nil
-}
 
 func write(t *testing.T, name, content string) string {
 	t.Helper()
@@ -60,30 +40,30 @@ func TestReadsUsersAndGroups(t *testing.T) {
 		"e1,ann@example.com,Ann,Lee,ann@example.com,true,\n"+
 		"e2,bob@example.com,Bob,\"Smith, Jr\",bob@example.com,false,e1\n")
 	groups := write(t, "groups.csv", "externalId,displayName,members\ng1,Sales,e1; e2;g2\ng2,Empty,\n")
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	res, err := open(t, users, groups).Sync(context.Background(), sources.Request{}, rec)
 	if err != nil || !res.Complete {
 		t.Fatalf("sync: %+v %v", res, err)
 	}
-	if len(rec.users) != 2 || rec.users[1].Key != "e2" || rec.users[1].Attrs["familyName"] != "Smith, Jr" ||
-		rec.users[1].Attrs["active"] != "false" || rec.users[1].Attrs["manager"] != "e1" {
-		t.Errorf("users = %+v", rec.users)
+	if len(rec.Got.Users) != 2 || rec.Got.Users[1].Key != "e2" || rec.Got.Users[1].Attrs["familyName"] != "Smith, Jr" ||
+		rec.Got.Users[1].Attrs["active"] != "false" || rec.Got.Users[1].Attrs["manager"] != "e1" {
+		t.Errorf("users = %+v", rec.Got.Users)
 	}
-	if len(rec.groups) != 2 || !reflect.DeepEqual(rec.groups[0].Members, []string{"e1", "e2", "g2"}) || !rec.groups[0].MembersComplete ||
-		len(rec.groups[1].Members) != 0 {
-		t.Errorf("groups = %+v", rec.groups)
+	if len(rec.Got.Groups) != 2 || !reflect.DeepEqual(rec.Got.Groups[0].Members, []string{"e1", "e2", "g2"}) || !rec.Got.Groups[0].MembersComplete ||
+		len(rec.Got.Groups[1].Members) != 0 {
+		t.Errorf("groups = %+v", rec.Got.Groups)
 	}
 }
 
 func TestReadsJSON(t *testing.T) {
 	users := write(t, "users.json", `[{"externalId":"e1","userName":"ann@example.com","active":false},{"externalId":"e2","userName":"bob@example.com"}]`)
 	groups := write(t, "groups.json", `[{"externalId":"g1","displayName":"Sales","members":["e1","e2"]}]`)
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := open(t, users, groups).Sync(context.Background(), sources.Request{}, rec); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.users) != 2 || rec.users[0].Attrs["active"] != "false" || len(rec.groups) != 1 || len(rec.groups[0].Members) != 2 {
-		t.Errorf("users %+v groups %+v", rec.users, rec.groups)
+	if len(rec.Got.Users) != 2 || rec.Got.Users[0].Attrs["active"] != "false" || len(rec.Got.Groups) != 1 || len(rec.Got.Groups[0].Members) != 2 {
+		t.Errorf("users %+v groups %+v", rec.Got.Users, rec.Got.Groups)
 	}
 }
 
@@ -95,12 +75,12 @@ func TestMalformedRowsAreReportedWithLines(t *testing.T) {
 		"e4,dan@example.com,maybe\n"+
 		"e5,eve@example.com\n"+
 		"e6,fay@example.com,false\n")
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := open(t, users, "").Sync(context.Background(), sources.Request{}, rec); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, p := range rec.problems {
+	for _, p := range rec.Got.Problems {
 		got = append(got, p.Where+": "+p.Message)
 	}
 	want := []string{
@@ -112,8 +92,8 @@ func TestMalformedRowsAreReportedWithLines(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(rec.users) != 2 {
-		t.Errorf("%d users, want e1 and e6", len(rec.users))
+	if len(rec.Got.Users) != 2 {
+		t.Errorf("%d users, want e1 and e6", len(rec.Got.Users))
 	}
 }
 
@@ -140,13 +120,13 @@ func TestBrokenFilesFailBeforeAnyRecord(t *testing.T) {
 			if tc.groups != "" {
 				groups = write(t, "groups.csv", tc.groups)
 			}
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			_, err := open(t, users, groups).Sync(context.Background(), sources.Request{}, rec)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
 			}
-			if len(rec.users)+len(rec.groups) != 0 {
-				t.Errorf("records were sent before the failure: %d users", len(rec.users))
+			if len(rec.Got.Users)+len(rec.Got.Groups) != 0 {
+				t.Errorf("records were sent before the failure: %d users", len(rec.Got.Users))
 			}
 		})
 	}

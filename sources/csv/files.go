@@ -171,15 +171,27 @@ func (c Confinement) open(path string) (io.ReadCloser, error) {
 	return &limitedFile{f: f, r: &sizeLimit{r: f, left: MaxFileBytes, path: path}}, nil
 }
 
+// describeOpenError says in words why path cannot be opened; the result
+// still unwraps to err, so callers can tell fs.ErrNotExist from
+// fs.ErrPermission.
 func describeOpenError(path string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("csv: %s does not exist", path)
+		return &openError{fmt.Sprintf("csv: %s does not exist", path), err}
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("csv: scimgate may not read %s (permission denied)", path)
+		return &openError{fmt.Sprintf("csv: scimgate may not read %s (permission denied)", path), err}
 	}
 	return fmt.Errorf("csv: open %s: %w", path, err)
 }
+
+// openError is a file that cannot be opened, explained.
+type openError struct {
+	msg string
+	err error
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.err }
 
 type limitedFile struct {
 	f *os.File

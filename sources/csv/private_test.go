@@ -10,6 +10,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // TestHiddenAndPrivateFilesAreRefusedWhenTheRunOpensThem: a path that was
@@ -54,7 +55,7 @@ func TestHiddenAndPrivateFilesAreRefusedWhenTheRunOpensThem(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = src.Sync(context.Background(), sources.Request{}, &recorder{})
+			_, err = src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "TOPSECRET") {
 				t.Errorf("run error = %v, want %q and no contents", err, tt.want)
 			}

@@ -28,12 +28,12 @@ func TestEveryFileReadReachesTheUpstreamMetrics(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			seen := &sourcetest.Upstream{}
+			seen := &sourcetest.UpstreamCounter{}
 			src, err := (&csv.Config{UsersPath: tc.users, GroupsPath: tc.groups}).Open(sources.Env{Upstream: seen})
 			if err != nil {
 				t.Fatal(err)
 			}
-			src.Sync(context.Background(), sources.Request{}, &recorder{})
+			src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 			if got := seen.Counts(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("outcomes = %v, want %v", got, tc.want)
 			}

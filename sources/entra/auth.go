@@ -170,7 +170,7 @@ func tokenOutcome(err error) sources.UpstreamOutcome {
 func tokenError(cfg *Config, err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return fmt.Errorf("entra: cannot reach the token endpoint %s: %w", cfg.loginURL(), err)
+		return &unreachableError{fmt.Sprintf("entra: cannot reach the token endpoint %s", cfg.loginURL()), err}
 	}
 	var body struct {
 		ErrorCodes []int `json:"error_codes"`

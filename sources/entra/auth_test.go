@@ -47,8 +47,8 @@ func TestCertificateCredentialSignsAFreshAssertionPerToken(t *testing.T) {
 	// A second token mid-run: the emulator refuses a replayed jti.
 	tn.After(2, tn.ExpireAccessTokens)
 	rec, res := mustSync(t, src, nil)
-	if !res.Complete || len(rec.users) != 40 || tn.TokenRequests() != 2 {
-		t.Fatalf("complete=%v users=%d token requests=%d", res.Complete, len(rec.users), tn.TokenRequests())
+	if !res.Complete || len(rec.UsersByKey()) != 40 || tn.TokenRequests() != 2 {
+		t.Fatalf("complete=%v users=%d token requests=%d", res.Complete, len(rec.UsersByKey()), tn.TokenRequests())
 	}
 }
 

@@ -73,7 +73,7 @@ func (c *client) get(ctx context.Context, rawURL string, out any) error {
 			if errors.As(err, &te) {
 				return te.err // not retried here: the next run tries again
 			}
-			last = fmt.Errorf("entra: GET %s: %w", u.Path, err)
+			last = &unreachableError{"entra: GET " + u.Path, err}
 			if err := c.wait(ctx, backoff(attempt)); err != nil {
 				return err
 			}

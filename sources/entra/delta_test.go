@@ -28,7 +28,7 @@ func TestFullSyncReadsEveryMappedAttribute(t *testing.T) {
 	if !res.Complete || len(res.Cursor) == 0 || len(res.Notes) != 0 {
 		t.Fatalf("result = %+v", res)
 	}
-	got := rec.users[ann].Attrs
+	got := rec.UsersByKey()[ann].Attrs
 	want := map[string]string{
 		"id": ann, "userPrincipalName": "ann@contoso.example", "displayName": "Ann Lee", "givenName": "Ann", "surname": "Lee",
 		"mail": "ann.lee@contoso.example", "jobTitle": "Engineer", "department": "R&D", "employeeId": "E1",
@@ -39,17 +39,18 @@ func TestFullSyncReadsEveryMappedAttribute(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("attrs:\n got %v\nwant %v", got, want)
 	}
-	if rec.users[boss].Attrs["manager"] != "" || rec.users[boss].Attrs["active"] != "true" {
-		t.Errorf("boss = %v", rec.users[boss].Attrs)
+	if rec.UsersByKey()[boss].Attrs["manager"] != "" || rec.UsersByKey()[boss].Attrs["active"] != "true" {
+		t.Errorf("boss = %v", rec.UsersByKey()[boss].Attrs)
 	}
-	g := rec.groups[sales]
+	g := rec.GroupsByKey()[sales]
 	wantMembers := []string{ann, boss}
 	slices.Sort(wantMembers)
 	if !g.MembersComplete || !reflect.DeepEqual(g.Members, wantMembers) || g.Attrs["displayName"] != "Sales" || g.Attrs["description"] != "Sellers" {
 		t.Errorf("group = %+v", g)
 	}
-	if rec.order[0] != "user" || rec.order[len(rec.order)-1] != "group" {
-		t.Errorf("users must come before groups: %v", rec.order)
+	order := slices.DeleteFunc(slices.Clone(rec.Calls), func(call string) bool { return call != "users" && call != "groups" })
+	if order[0] != "users" || order[len(order)-1] != "groups" {
+		t.Errorf("users must come before groups: %v", order)
 	}
 	// The select list is explicit: accountEnabled and friends are not in
 	// Graph's default set.
@@ -93,39 +94,39 @@ func TestIncrementalSendsOnlyTheChanges(t *testing.T) {
 	if res.Complete || len(res.Cursor) == 0 {
 		t.Fatalf("result = %+v", res)
 	}
-	changed := slices.Sorted(mapsKeys(rec.users))
+	changed := slices.Sorted(mapsKeys(rec.UsersByKey()))
 	want := []string{u[1], u[2], u[3], u[6], fresh}
 	slices.Sort(want)
 	if !reflect.DeepEqual(changed, want) {
 		t.Fatalf("changed users = %v, want %v", changed, want)
 	}
 	// Every record is whole: unchanged properties and the manager too.
-	if a := rec.users[u[1]].Attrs; a["active"] != "false" || a["userPrincipalName"] != upn(1) || a["manager"] != u[0] {
+	if a := rec.UsersByKey()[u[1]].Attrs; a["active"] != "false" || a["userPrincipalName"] != upn(1) || a["manager"] != u[0] {
 		t.Errorf("disabled user = %v", a)
 	}
-	if a := rec.users[u[2]].Attrs; a["department"] != "Finance" || a["jobTitle"] != "" || a["manager"] != u[0] || a["mail"] != upn(2) {
+	if a := rec.UsersByKey()[u[2]].Attrs; a["department"] != "Finance" || a["jobTitle"] != "" || a["manager"] != u[0] || a["mail"] != upn(2) {
 		t.Errorf("moved user = %v", a)
 	}
-	if a := rec.users[u[3]].Attrs; a["manager"] != u[200] {
+	if a := rec.UsersByKey()[u[3]].Attrs; a["manager"] != u[200] {
 		t.Errorf("new manager = %v", a)
 	}
-	if a := rec.users[fresh].Attrs; a["manager"] != u[0] || a["active"] != "true" {
+	if a := rec.UsersByKey()[fresh].Attrs; a["manager"] != u[0] || a["active"] != "true" {
 		t.Errorf("new user = %v", a)
 	}
 	wantDel := []sources.Deletion{{Kind: sources.KindUser, Key: u[4], Soft: true}, {Kind: sources.KindUser, Key: u[5]}}
 	slices.SortFunc(wantDel, func(a, b sources.Deletion) int { return strings.Compare(a.Key, b.Key) })
-	if !reflect.DeepEqual(rec.deletions, wantDel) {
-		t.Errorf("deletions = %+v, want %+v", rec.deletions, wantDel)
+	if !reflect.DeepEqual(rec.Got.Deletions, wantDel) {
+		t.Errorf("deletions = %+v, want %+v", rec.Got.Deletions, wantDel)
 	}
-	for _, g := range rec.groups {
+	for _, g := range rec.GroupsByKey() {
 		if g.MembersComplete || g.Attrs["displayName"] == "" {
 			t.Errorf("group change %+v: want additions/removals with its attributes", g)
 		}
 	}
-	if g := rec.groups[seed.Groups[0]]; !slices.Contains(g.RemoveMembers, u[10]) {
+	if g := rec.GroupsByKey()[seed.Groups[0]]; !slices.Contains(g.RemoveMembers, u[10]) {
 		t.Errorf("group 0 = %+v", g)
 	}
-	if g := rec.groups[seed.Groups[1]]; !reflect.DeepEqual(g.AddMembers, []string{u[10]}) {
+	if g := rec.GroupsByKey()[seed.Groups[1]]; !reflect.DeepEqual(g.AddMembers, []string{u[10]}) {
 		t.Errorf("group 1 = %+v", g)
 	}
 	// Requests: one page of each round, plus one re-read of the changed
@@ -135,8 +136,8 @@ func TestIncrementalSendsOnlyTheChanges(t *testing.T) {
 	}
 	// Nothing changed: nothing sent.
 	rec, _ = mustSync(t, src, res.Cursor)
-	if len(rec.users)+len(rec.groups)+len(rec.deletions) != 0 {
-		t.Errorf("idle run sent %d users, %d groups, %d deletions", len(rec.users), len(rec.groups), len(rec.deletions))
+	if len(rec.UsersByKey())+len(rec.GroupsByKey())+len(rec.Got.Deletions) != 0 {
+		t.Errorf("idle run sent %d users, %d groups, %d deletions", len(rec.UsersByKey()), len(rec.GroupsByKey()), len(rec.Got.Deletions))
 	}
 }
 

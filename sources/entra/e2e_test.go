@@ -14,6 +14,7 @@ import (
 	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/entra/graphtest"
 	"github.com/scimgate/scimgate/storage"
@@ -26,9 +27,9 @@ import (
 type app struct {
 	URL    string
 	Store  *sqlstore.Store
-	Runner *sources.Runner
+	Runner *engine.Runner
 	Kinds  sources.Registry
-	Sealer *sources.Sealer
+	Sealer *engine.Sealer
 	Admin  string
 	Reader string
 	http   *http.Client
@@ -38,7 +39,13 @@ type app struct {
 // clock in its configs.
 func newApp(t testing.TB, kind sources.Kind) *app {
 	t.Helper()
-	base := apitest.New(t, sources.Registry{"entra": kind}, apitest.Options{})
+	return newAppWith(t, kind, apitest.Options{})
+}
+
+// newAppWith is newApp with options for the app (the runner's batch size).
+func newAppWith(t testing.TB, kind sources.Kind, opts apitest.Options) *app {
+	t.Helper()
+	base := apitest.New(t, sources.Registry{"entra": kind}, opts)
 	return &app{URL: base.URL, Store: base.Store, Runner: base.Runner, Kinds: base.Kinds, Sealer: base.Sealer,
 		Admin: base.Admin, Reader: base.Reader, http: base.Client}
 }
@@ -99,16 +106,16 @@ func (a *app) createSource(t testing.TB, tn endpoint, extra map[string]any) stri
 }
 
 // runWith starts a run with r and waits for it to end.
-func (a *app) runWith(t testing.TB, r *sources.Runner, srcID string) storage.Run {
+func (a *app) runWith(t testing.TB, r *engine.Runner, srcID string) storage.Run {
 	t.Helper()
-	run, err := r.Start(context.Background(), srcID, sources.Trigger{Reason: "manual"})
+	run, err := r.Start(context.Background(), srcID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a.wait(t, r, srcID, run.ID)
 }
 
-func (a *app) wait(t testing.TB, r *sources.Runner, srcID, runID string) storage.Run {
+func (a *app) wait(t testing.TB, r *engine.Runner, srcID, runID string) storage.Run {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {

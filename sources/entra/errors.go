@@ -93,6 +93,21 @@ func isDenied(err error) bool {
 	return errors.As(err, &ge) && ge.Status == http.StatusForbidden
 }
 
+// ErrUnreachable says the token endpoint or Graph did not answer at all
+// (no HTTP response: refused, reset, timed out, a name that does not
+// resolve), as opposed to answering with an error.
+var ErrUnreachable = errors.New("entra: cannot reach Microsoft Entra ID")
+
 // errStale is returned inside a round when the round must restart from
 // scratch.
 var errStale = errors.New("entra: delta token is stale")
+
+// unreachableError is a request that got no answer; it is ErrUnreachable
+// and unwraps to the transport's error.
+type unreachableError struct {
+	what string
+	err  error
+}
+
+func (e *unreachableError) Error() string   { return e.what + ": " + e.err.Error() }
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }

@@ -22,11 +22,11 @@ func TestGroupOf20000MembersIsMergedAcrossPages(t *testing.T) {
 	rec, first := mustSync(t, src, nil)
 	want := slices.Clone(seed.Users[:20000])
 	slices.Sort(want)
-	if g := rec.groups[big]; !g.MembersComplete || !reflect.DeepEqual(g.Members, want) {
+	if g := rec.GroupsByKey()[big]; !g.MembersComplete || !reflect.DeepEqual(g.Members, want) {
 		t.Fatalf("big group has %d members (complete=%v), want 20000", len(g.Members), g.MembersComplete)
 	}
-	if len(rec.groups[small].Members) != 3 {
-		t.Errorf("small group = %v", rec.groups[small].Members)
+	if len(rec.GroupsByKey()[small].Members) != 3 {
+		t.Errorf("small group = %v", rec.GroupsByKey()[small].Members)
 	}
 	if pages := tn.GraphRequests("/groups/delta"); pages < 20 {
 		t.Errorf("the group came in %d pages; the emulator should have split it", pages)
@@ -35,11 +35,11 @@ func TestGroupOf20000MembersIsMergedAcrossPages(t *testing.T) {
 	tn.AddMembers(big, seed.Users[20000:21000]...)
 	tn.RemoveMembers(big, seed.Users[:1500]...)
 	rec, _ = mustSync(t, src, first.Cursor)
-	g := rec.groups[big]
+	g := rec.GroupsByKey()[big]
 	if len(g.AddMembers) != 1000 || len(g.RemoveMembers) != 1500 || g.MembersComplete || g.Attrs["displayName"] != "Everyone" {
 		t.Errorf("change: +%d -%d complete=%v attrs=%v", len(g.AddMembers), len(g.RemoveMembers), g.MembersComplete, g.Attrs)
 	}
-	if _, ok := rec.groups[small]; ok {
+	if _, ok := rec.GroupsByKey()[small]; ok {
 		t.Errorf("an unchanged group was sent")
 	}
 }
@@ -58,10 +58,10 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 	cfg.ScopeGroups = []string{strings.ToUpper(root)}
 	src := tn.open(t, cfg)
 	rec, first := mustSync(t, src, nil)
-	if got := slices.Sorted(mapsKeys(rec.users)); !reflect.DeepEqual(got, sorted(u[0], u[1], u[2])) {
+	if got := slices.Sorted(mapsKeys(rec.UsersByKey())); !reflect.DeepEqual(got, sorted(u[0], u[1], u[2])) {
 		t.Errorf("users = %v", got)
 	}
-	if got := slices.Sorted(mapsKeys(rec.groups)); !reflect.DeepEqual(got, sorted(root, inner)) {
+	if got := slices.Sorted(mapsKeys(rec.GroupsByKey())); !reflect.DeepEqual(got, sorted(root, inner)) {
 		t.Errorf("groups = %v", got)
 	}
 
@@ -71,8 +71,8 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 	tn.UpdateUser(u[3], map[string]any{"jobTitle": "Lead"})
 	tn.AddMembers(other, u[5])
 	rec, second := mustSync(t, src, first.Cursor)
-	if second.Complete || len(rec.users) != 1 || rec.users[u[1]].Attrs["jobTitle"] != "Lead" || len(rec.groups) != 0 {
-		t.Errorf("complete=%v users=%v groups=%v", second.Complete, rec.users, rec.groups)
+	if second.Complete || len(rec.UsersByKey()) != 1 || rec.UsersByKey()[u[1]].Attrs["jobTitle"] != "Lead" || len(rec.GroupsByKey()) != 0 {
+		t.Errorf("complete=%v users=%v groups=%v", second.Complete, rec.UsersByKey(), rec.GroupsByKey())
 	}
 
 	// A user added to a scope group joins the scope incrementally: the
@@ -83,11 +83,11 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 	if joined.Complete || len(joined.Notes) != 0 {
 		t.Fatalf("a joiner made the run complete=%v notes=%v", joined.Complete, joined.Notes)
 	}
-	if got := rec.users[u[5]]; len(rec.users) != 1 || got.Attrs["userPrincipalName"] != upn(5) {
-		t.Errorf("users sent for the joiner = %v", rec.users)
+	if got := rec.UsersByKey()[u[5]]; len(rec.UsersByKey()) != 1 || got.Attrs["userPrincipalName"] != upn(5) {
+		t.Errorf("users sent for the joiner = %v", rec.UsersByKey())
 	}
-	if g := rec.groups[inner]; len(rec.groups) != 1 || !reflect.DeepEqual(g.AddMembers, []string{u[5]}) || len(g.RemoveMembers) != 0 {
-		t.Errorf("groups sent for the joiner = %+v", rec.groups)
+	if g := rec.GroupsByKey()[inner]; len(rec.GroupsByKey()) != 1 || !reflect.DeepEqual(g.AddMembers, []string{u[5]}) || len(g.RemoveMembers) != 0 {
+		t.Errorf("groups sent for the joiner = %+v", rec.GroupsByKey())
 	}
 	if n := tn.GraphRequests("") - before; n != 3 {
 		t.Errorf("joining took %d Graph requests, want 3 (groups, users, the joiner's record)", n)
@@ -95,8 +95,8 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 	// The joiner stays in scope for later rounds.
 	tn.UpdateUser(u[5], map[string]any{"jobTitle": "Lead"})
 	rec, later := mustSync(t, src, joined.Cursor)
-	if later.Complete || rec.users[u[5]].Attrs["jobTitle"] != "Lead" {
-		t.Errorf("after joining: complete=%v users=%v", later.Complete, rec.users)
+	if later.Complete || rec.UsersByKey()[u[5]].Attrs["jobTitle"] != "Lead" {
+		t.Errorf("after joining: complete=%v users=%v", later.Complete, rec.UsersByKey())
 	}
 
 	// A member leaving a scope group may still be in scope through another
@@ -107,7 +107,7 @@ func TestScopeGroupsLimitUsersToTransitiveMembers(t *testing.T) {
 	if !third.Complete || !reflect.DeepEqual(third.Notes, []string{"membership of the scope groups changed: full resync"}) {
 		t.Fatalf("result = %+v", third)
 	}
-	if got := slices.Sorted(mapsKeys(rec.users)); !reflect.DeepEqual(got, sorted(u[1], u[2], u[4], u[5])) {
+	if got := slices.Sorted(mapsKeys(rec.UsersByKey())); !reflect.DeepEqual(got, sorted(u[1], u[2], u[4], u[5])) {
 		t.Errorf("users after the move = %v", got)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/entra/graphtest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 func TestStaleDeltaTokenTriggersFullResync(t *testing.T) {
@@ -36,14 +37,14 @@ func TestStaleDeltaTokenTriggersFullResync(t *testing.T) {
 			if !res.Complete || !reflect.DeepEqual(res.Notes, []string{"delta token expired: full resync"}) {
 				t.Fatalf("result = %+v", res)
 			}
-			if len(rec.users) != 120 || len(rec.groups) != 4 || rec.users[seed.Users[7]].Attrs["active"] != "false" {
-				t.Errorf("resync sent %d users, %d groups", len(rec.users), len(rec.groups))
+			if len(rec.UsersByKey()) != 120 || len(rec.GroupsByKey()) != 4 || rec.UsersByKey()[seed.Users[7]].Attrs["active"] != "false" {
+				t.Errorf("resync sent %d users, %d groups", len(rec.UsersByKey()), len(rec.GroupsByKey()))
 			}
 			// The new cursor works incrementally again.
 			tn.EnableUser(seed.Users[7])
 			rec, res = mustSync(t, src, res.Cursor)
-			if res.Complete || len(rec.users) != 1 {
-				t.Errorf("after resync: complete=%v, %d users", res.Complete, len(rec.users))
+			if res.Complete || len(rec.UsersByKey()) != 1 {
+				t.Errorf("after resync: complete=%v, %d users", res.Complete, len(rec.UsersByKey()))
 			}
 		})
 	}
@@ -61,8 +62,8 @@ func TestTokenGoingStaleMidRoundRestartsWithoutDuplicates(t *testing.T) {
 	n := tn.GraphRequests("")
 	tn.After(n+3, func() { tn.InvalidateDeltaTokens(graphtest.StaleGone) })
 	rec, res := mustSync(t, src, first.Cursor) // mustSync fails on a duplicate
-	if !res.Complete || len(res.Notes) != 1 || len(rec.users) != 60 || rec.users[seed.Users[0]].Attrs["jobTitle"] != "Lead" {
-		t.Fatalf("complete=%v notes=%v users=%d", res.Complete, res.Notes, len(rec.users))
+	if !res.Complete || len(res.Notes) != 1 || len(rec.UsersByKey()) != 60 || rec.UsersByKey()[seed.Users[0]].Attrs["jobTitle"] != "Lead" {
+		t.Fatalf("complete=%v notes=%v users=%d", res.Complete, res.Notes, len(rec.UsersByKey()))
 	}
 }
 
@@ -82,8 +83,8 @@ func TestThrottlingHonoursRetryAfter(t *testing.T) {
 			src := tn.open(t, tn.config())
 			tn.After(2, func() { tn.Throttle(tc.n, tc.status, tc.retryAfter) })
 			rec, res := mustSync(t, src, nil)
-			if !res.Complete || len(rec.users) != 100 {
-				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
+			if !res.Complete || len(rec.UsersByKey()) != 100 {
+				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.UsersByKey()))
 			}
 			if early := tn.EarlyRetries(); early != 0 {
 				t.Errorf("%d requests came before Retry-After was over", early)
@@ -136,8 +137,8 @@ func TestLongThrottlingIsWaitedOutNotFailed(t *testing.T) {
 			tn.Seed(graphtest.SeedOptions{Users: 10, Groups: 1})
 			tc.inject(tn)
 			rec, res := mustSync(t, tn.open(t, tn.config()), nil)
-			if !res.Complete || len(rec.users) != 10 {
-				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
+			if !res.Complete || len(rec.UsersByKey()) != 10 {
+				t.Fatalf("complete=%v users=%d", res.Complete, len(rec.UsersByKey()))
 			}
 			if early := tn.EarlyRetries(); early != 0 {
 				t.Errorf("%d requests came before Retry-After was over", early)
@@ -170,8 +171,8 @@ func TestThrottlingPastTheMaxWaitFailsAndKeepsTheCursor(t *testing.T) {
 	}
 	// The next run starts again from the old cursor and gets the change.
 	rec, res := mustSync(t, src, first.Cursor)
-	if res.Complete || len(rec.users) != 1 || rec.users[seed.Users[3]].Attrs["active"] != "false" {
-		t.Errorf("retry run: complete=%v users=%v", res.Complete, rec.users)
+	if res.Complete || len(rec.UsersByKey()) != 1 || rec.UsersByKey()[seed.Users[3]].Attrs["active"] != "false" {
+		t.Errorf("retry run: complete=%v users=%v", res.Complete, rec.UsersByKey())
 	}
 }
 
@@ -181,8 +182,8 @@ func TestAccessTokenExpiringMidRunIsReplaced(t *testing.T) {
 	src := tn.open(t, tn.config())
 	tn.After(3, tn.ExpireAccessTokens) // revoked early, as Entra may
 	rec, res := mustSync(t, src, nil)
-	if !res.Complete || len(rec.users) != 100 {
-		t.Fatalf("complete=%v users=%d", res.Complete, len(rec.users))
+	if !res.Complete || len(rec.UsersByKey()) != 100 {
+		t.Fatalf("complete=%v users=%d", res.Complete, len(rec.UsersByKey()))
 	}
 	unauthorized := 0
 	for _, r := range tn.Requests() {
@@ -218,7 +219,7 @@ func TestRunCanceledMidwayReturnsTheError(t *testing.T) {
 	src := tn.open(t, tn.config())
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.After(4, cancel)
-	_, err := src.Sync(ctx, sources.Request{}, newRecorder())
+	_, err := src.Sync(ctx, sources.Request{}, &sourcetest.Recorder{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}

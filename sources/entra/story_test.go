@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/api/apitest"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/entra"
 	"github.com/scimgate/scimgate/sources/entra/graphtest"
 	"github.com/scimgate/scimgate/storage"
@@ -97,14 +98,14 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 	tn := graphtest.New(graphtest.Options{UserPageSize: 50, MemberBudget: 5000})
 	t.Cleanup(tn.Close)
 	seed := tn.Seed(graphtest.SeedOptions{Users: 1000, Groups: 20})
-	a := newApp(t, entra.Kind())
+	// Pages are written before the kill: batches of 100.
+	a := newAppWith(t, entra.Kind(), apitest.Options{Runner: engine.RunnerOptions{BatchSize: 100}})
 	id := a.createSource(t, tn, nil)
 
 	// The first, full run dies halfway through the users (the process
 	// stops: the runner shuts down mid-request): one page of groups, 14
 	// of 20 pages of users.
 	killAt := 1 + 14
-	a.Runner.Engine().BatchSize = 100 // pages are written before the kill
 	tn.After(killAt, func() { go kill(a.Runner) })
 	killed := a.run(t, id)
 	if killed.Status != storage.RunFailed || !strings.Contains(killed.Error, "cancel") || killed.Cursor != nil {
@@ -115,9 +116,8 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 		t.Fatalf("the kill should land mid-run; %d users were written", written)
 	}
 	// A new process: a new runner over the same database.
-	restart := func() *sources.Runner {
-		r := sources.NewRunner(a.Store, a.Kinds, a.Sealer, sources.RunnerOptions{})
-		r.Engine().BatchSize = 100
+	restart := func() *engine.Runner {
+		r := engine.NewRunner(a.Store, a.Kinds, a.Sealer, engine.RunnerOptions{BatchSize: 100})
 		t.Cleanup(func() { r.Shutdown(context.Background()) })
 		return r
 	}
@@ -159,7 +159,7 @@ func TestStoryRunKilledHalfwayResumesFromTheOldCursor(t *testing.T) {
 
 // kill stops a runner the way a dying process does: running runs are
 // canceled at once.
-func kill(r *sources.Runner) {
+func kill(r *engine.Runner) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r.Shutdown(ctx)

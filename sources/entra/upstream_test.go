@@ -31,7 +31,7 @@ func TestEveryRequestReachesTheUpstreamMetrics(t *testing.T) {
 			if tc.throttle != 0 {
 				tn.Throttle(1, tc.throttle, 2*time.Second)
 			}
-			seen := &sourcetest.Upstream{}
+			seen := &sourcetest.UpstreamCounter{}
 			src := openWith(t, tn.config(), sources.Env{Clock: tn.clock, Upstream: seen})
 			mustSync(t, src, nil)
 			sent := tn.GraphRequests("") + tn.TokenRequests()
@@ -52,7 +52,7 @@ func TestRefusedTokenReachesTheUpstreamMetrics(t *testing.T) {
 	tn := newTenant(t, graphtest.Options{})
 	cfg := tn.config()
 	cfg.ClientSecret = "wrong"
-	seen := &sourcetest.Upstream{}
+	seen := &sourcetest.UpstreamCounter{}
 	if _, _, err := syncOnce(t, openWith(t, cfg, sources.Env{Clock: tn.clock, Upstream: seen}), nil); err == nil {
 		t.Fatal("sync with a wrong secret succeeded")
 	}

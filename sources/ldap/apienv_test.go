@@ -13,6 +13,7 @@ import (
 	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 )
 
 // apiEnv is scimgate as an admin and a SCIM client see it: the config API
@@ -21,7 +22,7 @@ type apiEnv struct {
 	url           string
 	client        *http.Client
 	admin, reader string
-	runner        *sources.Runner
+	runner        *engine.Runner
 }
 
 func newAPIEnv(t *testing.T) *apiEnv {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // TestLabRangeRetrieval: Samba would return GG-Big's members in one
@@ -32,16 +33,16 @@ func TestLabRangeRetrieval(t *testing.T) {
 			src := l.open(t, cfg)
 			src.set.groupPageSize = tc.pageSize
 			src.set.rangeStep = tc.step
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			res, err := src.Sync(background(t), sources.Request{}, rec)
-			if err != nil || !res.Complete || len(rec.problems) > 0 {
-				t.Fatalf("sync: %+v %v problems %v", res, err, rec.problems)
+			if err != nil || !res.Complete || len(rec.Got.Problems) > 0 {
+				t.Fatalf("sync: %+v %v problems %v", res, err, rec.Got.Problems)
 			}
 			if got := src.stats.rangeRequests.Load(); got != tc.wantRequests || got < 1 {
 				t.Errorf("%d range requests, want %d", got, tc.wantRequests)
 			}
 			bySAM := map[string]string{}
-			for _, u := range rec.users {
+			for _, u := range rec.Got.Users {
 				bySAM[u.Attrs["sAMAccountName"]] = u.Key
 			}
 			var want []string
@@ -49,7 +50,7 @@ func TestLabRangeRetrieval(t *testing.T) {
 				want = append(want, bySAM[fmt.Sprintf("u%05d", i)])
 			}
 			slices.Sort(want)
-			for _, g := range rec.groups {
+			for _, g := range rec.Got.Groups {
 				if g.Attrs["sAMAccountName"] != "GG-Big" {
 					continue
 				}
@@ -87,12 +88,12 @@ func TestLabLDAPSAndStartTLS(t *testing.T) {
 			if err := src.Test(background(t)); err != nil {
 				t.Fatalf("test: %v", err)
 			}
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			if _, err := src.Sync(background(t), sources.Request{}, rec); err != nil {
 				t.Fatal(err)
 			}
-			if want := l.users/3 + 1; len(rec.users) != want || len(rec.groups) != 3 { // every third user, plus fjackson
-				t.Errorf("%d users and %d groups, want %d and 3 (GG-Child, GG-CycleA, GG-CycleB)", len(rec.users), len(rec.groups), want)
+			if want := l.users/3 + 1; len(rec.Got.Users) != want || len(rec.Got.Groups) != 3 { // every third user, plus fjackson
+				t.Errorf("%d users and %d groups, want %d and 3 (GG-Child, GG-CycleA, GG-CycleB)", len(rec.Got.Users), len(rec.Got.Groups), want)
 			}
 		})
 	}

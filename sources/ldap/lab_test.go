@@ -62,12 +62,17 @@ func (l lab) config() Config {
 	return Config{URL: l.url, BindDN: l.bindDN, BindPassword: l.password, BaseDN: l.baseDN, CAFile: l.ca}
 }
 
-func (l lab) open(t testing.TB, cfg Config) *source {
+// open validates and opens cfg, with env when given.
+func (l lab) open(t testing.TB, cfg Config, env ...sources.Env) *source {
 	t.Helper()
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatalf("validate: %v", errs)
 	}
-	s, err := cfg.Open(sources.Env{})
+	var e sources.Env
+	if len(env) > 0 {
+		e = env[0]
+	}
+	s, err := cfg.Open(e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestFaultsRetriedOrExplained(t *testing.T) {
 			src := openFake(d, Config{PageSize: 10}, testNow)
 			clock := sourcetest.NewClock(testNow)
 			src.clock = clock
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			_, err := src.Sync(context.Background(), sources.Request{}, rec)
 			if tc.wantErr == nil {
 				if err != nil {
@@ -92,8 +92,8 @@ func TestFaultsRetriedOrExplained(t *testing.T) {
 				if got := recordKeys(rec); !reflect.DeepEqual(got, append(users, groups...)) {
 					t.Errorf("records sent %v\nwant each once: %v", got, append(users, groups...))
 				}
-				if len(rec.problems) != 0 {
-					t.Errorf("problems: %v", rec.problems)
+				if len(rec.Got.Problems) != 0 {
+					t.Errorf("problems: %v", rec.Got.Problems)
 				}
 			} else {
 				if err == nil {
@@ -129,14 +129,14 @@ func TestRetryRestartsFromTheFirstPage(t *testing.T) {
 		d.user(fmt.Sprintf("u%02d", i))
 	}
 	src := openFake(d, Config{PageSize: 10}, testNow)
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 		t.Fatal(err)
 	}
 	// Pages 1 and 2 were sent before the fault; the restart reads them
 	// again but sends only page 3.
-	if want := []int{10, 10, 5}; !reflect.DeepEqual(rec.userPages, want) {
-		t.Errorf("user pages %v, want %v", rec.userPages, want)
+	if want := []int{10, 10, 5}; !reflect.DeepEqual(rec.UserPages, want) {
+		t.Errorf("user pages %v, want %v", rec.UserPages, want)
 	}
 	if got := len(d.requestsFor("objectCategory=person")); got != 6 {
 		t.Errorf("user searches = %d, want 3 + 3 after the restart", got)
@@ -151,7 +151,7 @@ func TestRetryKeepsDeletionsAndExpansionWhole(t *testing.T) {
 	inner := d.group("inner", a)
 	outer := d.group("outer", inner, b)
 	src := openFake(d, Config{ExpandNestedGroups: true}, testNow)
-	res, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+	res, err := src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,19 +160,19 @@ func TestRetryKeepsDeletionsAndExpansionWhole(t *testing.T) {
 	d.paged = 0
 	// Incremental run: users (1), groups (2, busy, then 3), tombstones (4, busy, then 5).
 	d.fault = on(errBusy, 2, 4)
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := src.Sync(context.Background(), sources.Request{Cursor: res.Cursor}, rec); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.groups) != 2 {
-		t.Fatalf("groups sent %d, want 2: %+v", len(rec.groups), rec.groups)
+	if len(rec.Got.Groups) != 2 {
+		t.Fatalf("groups sent %d, want 2: %+v", len(rec.Got.Groups), rec.Got.Groups)
 	}
-	if g := rec.group(outer.key()); g == nil || !reflect.DeepEqual(g.Members, sortedKeys(a, b)) {
+	if g, ok := rec.Group(outer.key()); !ok || !reflect.DeepEqual(g.Members, sortedKeys(a, b)) {
 		t.Errorf("outer expanded to %+v, want %v", g, sortedKeys(a, b))
 	}
 	want := []sources.Deletion{{Kind: sources.KindUser, Key: t1.key()}, {Kind: sources.KindGroup, Key: t2.key()}}
-	if !reflect.DeepEqual(rec.deletions, want) {
-		t.Errorf("deletions %+v, want %+v", rec.deletions, want)
+	if !reflect.DeepEqual(rec.Got.Deletions, want) {
+		t.Errorf("deletions %+v, want %+v", rec.Got.Deletions, want)
 	}
 	if got := src.stats.reconnects.Load(); got != 2 {
 		t.Errorf("reconnects = %d, want 2", got)
@@ -187,7 +187,7 @@ func TestRetryWaitEndsWithTheRun(t *testing.T) {
 	src := openFake(d, Config{}, testNow)
 	ctx, cancel := context.WithCancel(context.Background())
 	src.clock = cancelingClock{Clock: src.clock, cancel: cancel}
-	_, err := src.Sync(ctx, sources.Request{}, &recorder{})
+	_, err := src.Sync(ctx, sources.Request{}, &sourcetest.Recorder{})
 	if !goldap.IsErrorAnyOf(err, goldap.LDAPResultBusy) {
 		t.Errorf("err = %v, want the busy fault", err)
 	}
@@ -196,12 +196,12 @@ func TestRetryWaitEndsWithTheRun(t *testing.T) {
 	}
 }
 
-func recordKeys(rec *recorder) []string {
+func recordKeys(rec *sourcetest.Recorder) []string {
 	var keys []string
-	for _, u := range rec.users {
+	for _, u := range rec.Got.Users {
 		keys = append(keys, u.Key)
 	}
-	for _, g := range rec.groups {
+	for _, g := range rec.Got.Groups {
 		keys = append(keys, g.Key)
 	}
 	return keys
@@ -240,10 +240,10 @@ func TestReconnectFailures(t *testing.T) {
 				}
 				return d.connect(ctx)
 			}
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			_, err := src.Sync(context.Background(), sources.Request{}, rec)
-			if tc.wantErr == nil && (err != nil || len(rec.users) != 1) {
-				t.Fatalf("err %v, users %d", err, len(rec.users))
+			if tc.wantErr == nil && (err != nil || len(rec.Got.Users) != 1) {
+				t.Fatalf("err %v, users %d", err, len(rec.Got.Users))
 			}
 			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -103,10 +104,10 @@ func TestDefaults(t *testing.T) {
 func TestAttributesFollowTheMapping(t *testing.T) {
 	reg := sources.Registry{"ldap": Kind()}
 	settings, _ := json.Marshal(map[string]any{"url": "ldaps://dc1", "bindDN": "x", "bindPassword": "y", "baseDN": "DC=example,DC=com"})
-	prep, err := reg.Prepare(storage.Source{Kind: "ldap", Settings: settings, Deletion: storage.DeletionPolicy{Policy: storage.PolicyDeactivate},
-		Mapping: map[string]string{
-			"user.title": "{extensionAttribute3}", "user.phoneNumbers.mobile": "", "user.enterprise.costCenter": "{managerDN}",
-			"group.displayName": "{cn}",
+	prep, err := engine.Prepare(reg, storage.Source{Kind: "ldap", Settings: settings, Deletion: storage.DeletionPolicy{Policy: storage.PolicyDeactivate},
+		Mapping: storage.SourceMapping{
+			User:  map[string]string{"title": "{extensionAttribute3}", "phoneNumbers.mobile": "", "enterprise.costCenter": "{managerDN}"},
+			Group: map[string]string{"displayName": "{cn}"},
 		}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 var testNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -66,12 +67,12 @@ func TestRangeRetrievalFollowsToTheEnd(t *testing.T) {
 			}
 			big := d.group("GG-Big", users...)
 			src := openFake(d, Config{}, testNow)
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 				t.Fatal(err)
 			}
-			g := rec.group(big.key())
-			if g == nil || len(g.Members) != tc.size || !g.MembersComplete {
+			g, ok := rec.Group(big.key())
+			if !ok || len(g.Members) != tc.size || !g.MembersComplete {
 				t.Fatalf("group: %v", g)
 			}
 			for i, u := range users {
@@ -105,13 +106,13 @@ func TestStreamsPageByPage(t *testing.T) {
 		d.user(fmt.Sprintf("u%05d", i))
 	}
 	src := openFake(d, Config{PageSize: 100}, testNow)
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 		t.Fatal(err)
 	}
 	want := append(slices.Repeat([]int{100}, 12), 34)
-	if !reflect.DeepEqual(rec.userPages, want) {
-		t.Errorf("pages %v, want %v", rec.userPages, want)
+	if !reflect.DeepEqual(rec.UserPages, want) {
+		t.Errorf("pages %v, want %v", rec.UserPages, want)
 	}
 	for _, r := range d.requestsFor("objectCategory=person") {
 		if r.pageSize != 100 {
@@ -127,7 +128,7 @@ func TestPanicInAPrefetchIsReturned(t *testing.T) {
 	d := &fakeDir{panicSearch: "bug in a search"}
 	d.user("ann")
 	src := openFake(d, Config{}, testNow)
-	_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+	_, err := src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 	var pe *sources.PanicError
 	if !errors.As(err, &pe) || pe.Value != "bug in a search" {
 		t.Fatalf("Sync: err = %v, want the panic as a *sources.PanicError", err)
@@ -147,14 +148,14 @@ func TestGroupPagesWithRanges(t *testing.T) {
 	}
 	src := openFake(d, Config{}, testNow)
 	src.set.groupPageSize = 2
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.groups) != 7 || src.stats.rangeRequests.Load() != 7 {
-		t.Fatalf("%d groups, %d range requests; want 7 and 7", len(rec.groups), src.stats.rangeRequests.Load())
+	if len(rec.Got.Groups) != 7 || src.stats.rangeRequests.Load() != 7 {
+		t.Fatalf("%d groups, %d range requests; want 7 and 7", len(rec.Got.Groups), src.stats.rangeRequests.Load())
 	}
-	for g, rec := range rec.groups {
+	for g, rec := range rec.Got.Groups {
 		if len(rec.Members) != 2000-g || rec.Members[0] != users[g].key() {
 			t.Errorf("G%d: %d members, want %d", g, len(rec.Members), 2000-g)
 		}
@@ -194,12 +195,12 @@ func TestUserAttributes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := openFake(d, tc.cfg, testNow)
 			src.set.userAttrs = append(src.set.userAttrs, "proxyAddresses", "thumbnailPhoto", "whenChanged", "objectSid")
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 				t.Fatal(err)
 			}
 			var got map[string]string
-			for _, u := range rec.users {
+			for _, u := range rec.Got.Users {
 				if strings.HasPrefix(u.Attrs["dn"], "CN="+tc.user+",") {
 					got = u.Attrs
 				}
@@ -246,12 +247,12 @@ func TestOddShapesAreProblemsNotPanics(t *testing.T) {
 		}
 	}}
 	src.open = func(context.Context) (conn, error) { return mangle, nil }
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 		t.Fatal(err)
 	}
 	var problems []string
-	for _, p := range rec.problems {
+	for _, p := range rec.Got.Problems {
 		problems = append(problems, p.Where+": "+p.Message)
 	}
 	want := []string{
@@ -264,8 +265,8 @@ func TestOddShapesAreProblemsNotPanics(t *testing.T) {
 	if !reflect.DeepEqual(problems, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
 	}
-	if len(rec.users) != 2 || len(rec.groups) != 1 || rec.groups[0].Key != g.key() || rec.groups[0].Members[0] != good.key() {
-		t.Errorf("users %d groups %+v", len(rec.users), rec.groups)
+	if len(rec.Got.Users) != 2 || len(rec.Got.Groups) != 1 || rec.Got.Groups[0].Key != g.key() || rec.Got.Groups[0].Members[0] != good.key() {
+		t.Errorf("users %d groups %+v", len(rec.Got.Users), rec.Got.Groups)
 	}
 }
 
@@ -325,13 +326,13 @@ func TestNestedGroups(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := openFake(d, Config{ExpandNestedGroups: tc.expand}, testNow)
-			rec := &recorder{}
+			rec := &sourcetest.Recorder{}
 			if _, err := src.Sync(context.Background(), sources.Request{}, rec); err != nil {
 				t.Fatal(err)
 			}
 			for g, want := range tc.want {
-				got := rec.group(g.key())
-				if got == nil || !reflect.DeepEqual(got.Members, want) {
+				got, ok := rec.Group(g.key())
+				if !ok || !reflect.DeepEqual(got.Members, want) {
 					t.Errorf("%s members = %v, want %v", g.dn, got, want)
 				}
 			}
@@ -345,10 +346,10 @@ func TestIncrementalRuns(t *testing.T) {
 	b := d.user("b")
 	g := d.group("G", a)
 	src := openFake(d, Config{}, testNow)
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	res, err := src.Sync(context.Background(), sources.Request{}, rec)
-	if err != nil || !res.Complete || len(rec.users) != 2 || len(rec.groups) != 1 {
-		t.Fatalf("first run: %+v %v users %d", res, err, len(rec.users))
+	if err != nil || !res.Complete || len(rec.Got.Users) != 2 || len(rec.Got.Groups) != 1 {
+		t.Fatalf("first run: %+v %v users %d", res, err, len(rec.Got.Users))
 	}
 	if src.stats.referrals.Load() == 0 {
 		t.Error("the continuation reference was not seen")
@@ -365,16 +366,16 @@ func TestIncrementalRuns(t *testing.T) {
 	d.usn++
 	d.objects = append(d.objects, &fakeObject{guid: a.guid, dn: "CN=a\\0ADEL:x,CN=Deleted Objects,DC=example,DC=test",
 		class: "tombstone-user", attrs: map[string][]string{"objectClass": {"top", "person", "user"}}, usn: d.usn})
-	rec = &recorder{}
+	rec = &sourcetest.Recorder{}
 	res, err = src.Sync(context.Background(), sources.Request{Cursor: res.Cursor}, rec)
 	if err != nil || res.Complete {
 		t.Fatalf("incremental: %+v %v", res, err)
 	}
-	if len(rec.users) != 1 || rec.users[0].Key != b.key() || len(rec.groups) != 1 || len(rec.groups[0].Members) != 2 {
-		t.Errorf("incremental sent users %v groups %v", rec.users, rec.groups)
+	if len(rec.Got.Users) != 1 || rec.Got.Users[0].Key != b.key() || len(rec.Got.Groups) != 1 || len(rec.Got.Groups[0].Members) != 2 {
+		t.Errorf("incremental sent users %v groups %v", rec.Got.Users, rec.Got.Groups)
 	}
-	if !reflect.DeepEqual(rec.deletions, []sources.Deletion{{Kind: sources.KindUser, Key: a.key()}}) {
-		t.Errorf("deletions %v", rec.deletions)
+	if !reflect.DeepEqual(rec.Got.Deletions, []sources.Deletion{{Kind: sources.KindUser, Key: a.key()}}) {
+		t.Errorf("deletions %v", rec.Got.Deletions)
 	}
 	want := fmt.Sprintf("(uSNChanged>=%d)", cur.USN+1)
 	for _, f := range []string{"objectCategory=person", "objectCategory=group", "isDeleted=TRUE"} {
@@ -383,14 +384,14 @@ func TestIncrementalRuns(t *testing.T) {
 		}
 	}
 	// Nothing changed: nothing sent; the watermark stays.
-	rec = &recorder{}
+	rec = &sourcetest.Recorder{}
 	res2, err := src.Sync(context.Background(), sources.Request{Cursor: res.Cursor}, rec)
-	if err != nil || len(rec.users)+len(rec.groups)+len(rec.deletions) != 0 || string(res2.Cursor) != string(res.Cursor) {
+	if err != nil || len(rec.Got.Users)+len(rec.Got.Groups)+len(rec.Got.Deletions) != 0 || string(res2.Cursor) != string(res.Cursor) {
 		t.Errorf("quiet run: %v %+v %s", err, rec, res2.Cursor)
 	}
 	// An account that may not read tombstones: a note, not a failure.
 	d.denyTombstones = true
-	res3, err := src.Sync(context.Background(), sources.Request{Cursor: res.Cursor}, &recorder{})
+	res3, err := src.Sync(context.Background(), sources.Request{Cursor: res.Cursor}, &sourcetest.Recorder{})
 	if err != nil || len(res3.Notes) != 1 || !strings.Contains(res3.Notes[0], "deletions are found by the periodic full run") {
 		t.Errorf("denied tombstones: %v %q", err, res3.Notes)
 	}

@@ -36,9 +36,9 @@ func TestEverySearchReachesTheUpstreamMetrics(t *testing.T) {
 			d := &fakeDir{fault: tc.fault, failSearch: tc.fail}
 			d.group("g", d.user("a"), d.user("b"))
 			src := openFake(d, Config{}, testNow)
-			seen := &sourcetest.Upstream{}
+			seen := &sourcetest.UpstreamCounter{}
 			src.upstream = seen
-			_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+			_, err := src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 			if (err != nil) != tc.wantFail {
 				t.Fatalf("sync: %v", err)
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 var (
@@ -108,8 +109,8 @@ func TestServiceAppWithPrivateKeyJWT(t *testing.T) {
 
 				rec, _ := run(t, src, sources.Request{})
 
-				if len(rec.users) != 1 || len(rec.groups) != 1 || len(rec.groups[0].Members) != 1 {
-					t.Fatalf("users %d, groups %+v", len(rec.users), rec.groups)
+				if len(rec.Got.Users) != 1 || len(rec.Got.Groups) != 1 || len(rec.Got.Groups[0].Members) != 1 {
+					t.Fatalf("users %d, groups %+v", len(rec.Got.Users), rec.Got.Groups)
 				}
 				st := srv.Stats()
 				if st.ByBucket["oauth2"] != d.tokens {
@@ -136,7 +137,7 @@ func TestRevokedAccessTokenIsRenewedMidRun(t *testing.T) {
 				srv.AddUser(person(i))
 			}
 			src := open(t, srv, map[string]any{"apiToken": nil, "clientId": "0oaservice", "privateKey": privateJWK(t, ek, "")})
-			rec := &recorder{onUsers: func(page int) error {
+			rec := &sourcetest.Recorder{OnUsers: func(page int) error {
 				if page == 1 {
 					srv.RevokeAccessTokens()
 				}
@@ -145,8 +146,8 @@ func TestRevokedAccessTokenIsRenewedMidRun(t *testing.T) {
 			if _, err := src.Sync(t.Context(), sources.Request{}, rec); err != nil {
 				t.Fatal(err)
 			}
-			if len(rec.users) != 450 {
-				t.Errorf("users = %d", len(rec.users))
+			if len(rec.Got.Users) != 450 {
+				t.Errorf("users = %d", len(rec.Got.Users))
 			}
 			unauthorized := 0
 			for _, r := range srv.Stats().Log {
@@ -171,7 +172,7 @@ func TestAccessTokenIsRenewedBeforeItExpires(t *testing.T) {
 	src := open(t, srv, map[string]any{"apiToken": nil, "clientId": "0oaservice", "privateKey": privateJWK(t, ek, "")})
 	// A slow run: 58 minutes pass after the first page, so the hour-long
 	// token has less than the five-minute margin left.
-	rec := &recorder{onUsers: func(page int) error {
+	rec := &sourcetest.Recorder{OnUsers: func(page int) error {
 		if page == 1 {
 			srv.Clock().Advance(58 * time.Minute)
 		}
@@ -181,8 +182,8 @@ func TestAccessTokenIsRenewedBeforeItExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := srv.Stats()
-	if len(rec.users) != 450 || st.ByBucket["oauth2"] != 2 {
-		t.Errorf("users %d, token requests %d; want 450 and 2", len(rec.users), st.ByBucket["oauth2"])
+	if len(rec.Got.Users) != 450 || st.ByBucket["oauth2"] != 2 {
+		t.Errorf("users %d, token requests %d; want 450 and 2", len(rec.Got.Users), st.ByBucket["oauth2"])
 	}
 	for _, r := range st.Log {
 		if r.Status == 401 {

@@ -10,6 +10,7 @@ import (
 	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
 	"github.com/scimgate/scimgate/storage"
@@ -69,8 +70,8 @@ func BenchmarkOktaSync50k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sealer, _ := sources.NewSealer(make([]byte, 32))
-		runner := sources.NewRunner(store, sources.Registry{"okta": okta.Kind()}, sealer, sources.RunnerOptions{Env: orgEnv(srv)})
+		sealer, _ := engine.NewSealer(make([]byte, 32))
+		runner := engine.NewRunner(store, sources.Registry{"okta": okta.Kind()}, sealer, engine.RunnerOptions{Env: orgEnv(srv)})
 		src, err := store.CreateSource(ctx, storage.Source{Name: "bench", Kind: "okta", Enabled: true,
 			Settings: []byte(fmt.Sprintf(`{"orgURL":%q,"apiToken":%q}`, srv.URL, testToken)),
 			Deletion: storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 20}})
@@ -150,9 +151,9 @@ func (s *countingSink) Groups(_ context.Context, p []sources.GroupRecord) error 
 func (s *countingSink) Deletions(context.Context, []sources.Deletion) error { return nil }
 func (s *countingSink) Problem(context.Context, sources.Problem) error      { return nil }
 
-func waitRun(b *testing.B, store *sqlstore.Store, runner *sources.Runner, sourceID string) storage.Run {
+func waitRun(b *testing.B, store *sqlstore.Store, runner *engine.Runner, sourceID string) storage.Run {
 	b.Helper()
-	r, err := runner.Start(context.Background(), sourceID, sources.Trigger{Reason: "manual"})
+	r, err := runner.Start(context.Background(), sourceID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/scimgate/scimgate/api/apitest"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
 )
@@ -24,7 +25,7 @@ import (
 type e2e struct {
 	t      *testing.T
 	url    string
-	runner *sources.Runner
+	runner *engine.Runner
 	admin  string
 	reader string
 	client *http.Client
@@ -33,7 +34,7 @@ type e2e struct {
 func newE2E(t *testing.T, org *oktatest.Server) *e2e {
 	t.Helper()
 	kinds := sources.Registry{"okta": okta.Kind()}
-	base := apitest.New(t, kinds, apitest.Options{Runner: sources.RunnerOptions{Env: orgEnv(org)}})
+	base := apitest.New(t, kinds, apitest.Options{Runner: engine.RunnerOptions{Env: orgEnv(org)}})
 	e := &e2e{t: t, url: base.URL, runner: base.Runner, client: base.Client, admin: base.Admin, reader: base.Reader}
 	return e
 }

@@ -8,90 +8,17 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 const testToken = "00test-api-token"
-
-// recorder is a Sink that keeps everything; onUsers, when set, runs
-// after each users page (to change the org mid-run).
-type recorder struct {
-	mu        sync.Mutex
-	users     []sources.UserRecord
-	groups    []sources.GroupRecord
-	deletions []sources.Deletion
-	problems  []sources.Problem
-	onUsers   func(page int) error
-	pages     int
-}
-
-func (r *recorder) Users(_ context.Context, p []sources.UserRecord) error {
-	r.mu.Lock()
-	r.users = append(r.users, p...)
-	r.pages++
-	n, hook := r.pages, r.onUsers
-	r.mu.Unlock()
-	if hook != nil {
-		return hook(n)
-	}
-	return nil
-}
-
-func (r *recorder) Groups(_ context.Context, p []sources.GroupRecord) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.groups = append(r.groups, p...)
-	return nil
-}
-
-func (r *recorder) Deletions(_ context.Context, d []sources.Deletion) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.deletions = append(r.deletions, d...)
-	return nil
-}
-
-func (r *recorder) Problem(_ context.Context, p sources.Problem) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.problems = append(r.problems, p)
-	return nil
-}
-
-func (r *recorder) user(key string) (sources.UserRecord, bool) {
-	for _, u := range r.users {
-		if u.Key == key {
-			return u, true
-		}
-	}
-	return sources.UserRecord{}, false
-}
-
-func (r *recorder) group(key string) (sources.GroupRecord, bool) {
-	for _, g := range r.groups {
-		if g.Key == key {
-			return g, true
-		}
-	}
-	return sources.GroupRecord{}, false
-}
-
-func (r *recorder) userKeys() []string {
-	var keys []string
-	for _, u := range r.users {
-		keys = append(keys, u.Key)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // newOrg starts an emulated org with an admin API token.
 func newOrg(t testing.TB, opts oktatest.Options) *oktatest.Server {
@@ -151,9 +78,9 @@ func tryOpen(srv *oktatest.Server, settings map[string]any, edits ...envEdit) (s
 }
 
 // run syncs once and fails the test on error.
-func run(t testing.TB, src sources.Source, req sources.Request) (*recorder, sources.Result) {
+func run(t testing.TB, src sources.Source, req sources.Request) (*sourcetest.Recorder, sources.Result) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	res, err := src.Sync(context.Background(), req, rec)
 	if err != nil {
 		t.Fatalf("sync: %v", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // seedSmallOrg makes 900 users (five pages) and 12 groups of 3 members
@@ -41,8 +42,8 @@ func TestTinyBudgetIsNeverOverrun(t *testing.T) {
 			start := srv.Clock().Now()
 			rec, res := run(t, open(t, srv, map[string]any{"rateLimitReserve": c.reserve, "maxConcurrency": 4}), sources.Request{})
 
-			if len(rec.users) != 900 || len(rec.groups) != 12 {
-				t.Fatalf("got %d users and %d groups", len(rec.users), len(rec.groups))
+			if len(rec.Got.Users) != 900 || len(rec.Got.Groups) != 12 {
+				t.Fatalf("got %d users and %d groups", len(rec.Got.Users), len(rec.Got.Groups))
 			}
 			st := srv.Stats()
 			if st.OverBudget != 0 || st.OverConcurrency != 0 {
@@ -85,8 +86,8 @@ func TestRateLimitedRequestWaitsForResetOnServerClock(t *testing.T) {
 
 			rec, _ := run(t, src, sources.Request{})
 
-			if len(rec.users) != 1 {
-				t.Fatalf("users = %d", len(rec.users))
+			if len(rec.Got.Users) != 1 {
+				t.Fatalf("users = %d", len(rec.Got.Users))
 			}
 			var userCalls []oktatest.Request
 			for _, r := range srv.Stats().Log {
@@ -111,14 +112,14 @@ func TestRunThatCannotFinishWithinLimitsFailsCleanly(t *testing.T) {
 		srv.AddUser(person(i))
 	}
 	src := open(t, srv, map[string]any{"maxRateLimitWait": "1m", "rateLimitReserve": 0})
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	res, err := src.Sync(context.Background(), sources.Request{}, rec)
 
 	if !errors.Is(err, okta.ErrRateLimitWait) || !strings.Contains(err.Error(), "maxRateLimitWait (1m0s)") {
 		t.Fatalf("err = %v, want ErrRateLimitWait", err)
 	}
-	if res.Cursor != nil || len(rec.users) != 200 {
-		t.Errorf("cursor %q, %d users read; want no cursor after the first page", res.Cursor, len(rec.users))
+	if res.Cursor != nil || len(rec.Got.Users) != 200 {
+		t.Errorf("cursor %q, %d users read; want no cursor after the first page", res.Cursor, len(rec.Got.Users))
 	}
 	if st := srv.Stats(); st.OverBudget != 0 {
 		t.Errorf("%d requests were sent over budget", st.OverBudget)
@@ -132,8 +133,8 @@ func TestConcurrencyIsCapped(t *testing.T) {
 			srv.Seed(50, 40, func(i int) oktatest.UserSpec { return person(i) }, func(i int) []int { return []int{i % 40} })
 			rec, _ := run(t, open(t, srv, map[string]any{"maxConcurrency": limit}), sources.Request{})
 			st := srv.Stats()
-			if len(rec.groups) != 40 || st.OverConcurrency != 0 || st.PeakInFlight > limit {
-				t.Errorf("groups %d, refused %d, peak %d; want 40, 0, at most %d", len(rec.groups), st.OverConcurrency, st.PeakInFlight, limit)
+			if len(rec.Got.Groups) != 40 || st.OverConcurrency != 0 || st.PeakInFlight > limit {
+				t.Errorf("groups %d, refused %d, peak %d; want 40, 0, at most %d", len(rec.Got.Groups), st.OverConcurrency, st.PeakInFlight, limit)
 			}
 		})
 	}
@@ -158,18 +159,18 @@ func TestInterruptedRunLeavesTheOldPositionUsable(t *testing.T) {
 	t.Run("server errors halfway", func(t *testing.T) {
 		srv.FailAfter(1) // the users page is served, the groups listing fails
 		defer srv.FailAfter(-1)
-		rec := &recorder{}
+		rec := &sourcetest.Recorder{}
 		res, err := src.Sync(context.Background(), sources.Request{Cursor: good.Cursor}, rec)
 		if err == nil || !strings.Contains(err.Error(), "E0000009") || res.Cursor != nil {
 			t.Fatalf("err = %v, cursor %q; want a failed run without cursor", err, res.Cursor)
 		}
-		if len(rec.users) != 2 || len(rec.groups) != 0 {
-			t.Errorf("before the failure: %d users, %d groups", len(rec.users), len(rec.groups))
+		if len(rec.Got.Users) != 2 || len(rec.Got.Groups) != 0 {
+			t.Errorf("before the failure: %d users, %d groups", len(rec.Got.Users), len(rec.Got.Groups))
 		}
 	})
 	t.Run("canceled halfway", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		rec := &recorder{onUsers: func(int) error { cancel(); return nil }}
+		rec := &sourcetest.Recorder{OnUsers: func(int) error { cancel(); return nil }}
 		_, err := src.Sync(ctx, sources.Request{Cursor: good.Cursor}, rec)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
@@ -177,8 +178,8 @@ func TestInterruptedRunLeavesTheOldPositionUsable(t *testing.T) {
 	})
 	t.Run("the next run starts from the old position", func(t *testing.T) {
 		rec, res := run(t, src, sources.Request{Cursor: good.Cursor})
-		if len(rec.users) != 2 || len(rec.groups) != 1 || rec.groups[0].Members[0] != ids[3] || res.Complete {
-			t.Errorf("users %v, groups %+v", rec.userKeys(), rec.groups)
+		if len(rec.Got.Users) != 2 || len(rec.Got.Groups) != 1 || rec.Got.Groups[0].Members[0] != ids[3] || res.Complete {
+			t.Errorf("users %v, groups %+v", rec.UserKeys(), rec.Got.Groups)
 		}
 	})
 }
@@ -194,7 +195,7 @@ func TestEveryRequestReachesTheUpstreamMetrics(t *testing.T) {
 		defer mu.Unlock()
 		seen[outcome]++
 	})
-	if _, err := open(t, srv, nil, withUpstream(observe)).Sync(context.Background(), sources.Request{}, &recorder{}); err != nil {
+	if _, err := open(t, srv, nil, withUpstream(observe)).Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{}); err != nil {
 		t.Fatal(err)
 	}
 	// 429, then users, groups: the org's own log must agree.

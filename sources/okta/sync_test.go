@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 func TestFullRunReadsUsersGroupsAndMembers(t *testing.T) {
@@ -37,10 +38,10 @@ func TestFullRunReadsUsersGroupsAndMembers(t *testing.T) {
 			if !res.Complete || !hasNote(res, "first run") {
 				t.Fatalf("result = %+v", res)
 			}
-			if len(rec.users) != 451 {
-				t.Fatalf("got %d users, want 451 (DEPROVISIONED included)", len(rec.users))
+			if len(rec.Got.Users) != 451 {
+				t.Fatalf("got %d users, want 451 (DEPROVISIONED included)", len(rec.Got.Users))
 			}
-			u, _ := rec.user(ids[7])
+			u, _ := rec.User(ids[7])
 			want := map[string]string{"id": ids[7], "login": "user7@example.com", "email": "user7@example.com", "firstName": "Given7",
 				"lastName": "Family7", "displayName": "User 7", "title": "Engineer", "department": "R&D", "employeeNumber": "E00007",
 				"mobilePhone": "+1 555 0100", "status": "ACTIVE", "active": "true", "lastUpdated": "2026-01-05T09:00:00.000Z"}
@@ -49,18 +50,18 @@ func TestFullRunReadsUsersGroupsAndMembers(t *testing.T) {
 					t.Errorf("attr %s = %q, want %q", k, u.Attrs[k], v)
 				}
 			}
-			if d, _ := rec.user(gone); d.Attrs["active"] != "false" || d.Attrs["status"] != "DEPROVISIONED" {
+			if d, _ := rec.User(gone); d.Attrs["active"] != "false" || d.Attrs["status"] != "DEPROVISIONED" {
 				t.Errorf("deprovisioned user = %v", d.Attrs)
 			}
-			if len(rec.groups) != 2 || len(rec.deletions) != 0 {
-				t.Fatalf("groups = %d (BUILT_IN excluded), deletions = %v", len(rec.groups), rec.deletions)
+			if len(rec.Got.Groups) != 2 || len(rec.Got.Deletions) != 0 {
+				t.Fatalf("groups = %d (BUILT_IN excluded), deletions = %v", len(rec.Got.Groups), rec.Got.Deletions)
 			}
-			g, _ := rec.group(eng)
+			g, _ := rec.Group(eng)
 			if !g.MembersComplete || len(g.Members) != 251 || g.Attrs["name"] != "Engineering" || g.Attrs["type"] != "OKTA_GROUP" ||
 				g.Attrs["description"] != "builders" || !slices.Contains(g.Members, gone) {
 				t.Errorf("engineering = %d members, attrs %v", len(g.Members), g.Attrs)
 			}
-			if a, _ := rec.group(app); !a.MembersComplete || len(a.Members) != 0 || a.Members == nil {
+			if a, _ := rec.Group(app); !a.MembersComplete || len(a.Members) != 0 || a.Members == nil {
 				t.Errorf("empty group = %+v", a)
 			}
 			userQueries := queries(srv, "/api/v1/users")
@@ -92,7 +93,7 @@ func TestStatusMapsToActive(t *testing.T) {
 	}
 	rec, res := run(t, open(t, srv, nil), sources.Request{})
 	for _, c := range cases {
-		u, ok := rec.user(ids[c.status])
+		u, ok := rec.User(ids[c.status])
 		if !ok || u.Attrs["active"] != c.active {
 			t.Errorf("%s: active = %q, want %q", c.status, u.Attrs["active"], c.active)
 		}
@@ -127,18 +128,18 @@ func TestIncrementalRunReadsOnlyChanges(t *testing.T) {
 	if res.Complete {
 		t.Fatal("a delta must not be complete")
 	}
-	if got := rec.userKeys(); !slices.Equal(got, []string{ids[3], ids[4]}) {
+	if got := rec.UserKeys(); !slices.Equal(got, []string{ids[3], ids[4]}) {
 		t.Errorf("changed users = %v, want %v", got, []string{ids[3], ids[4]})
 	}
-	if u, _ := rec.user(ids[3]); u.Attrs["title"] != "Staff Engineer" || u.Attrs["login"] != "user3@example.com" {
+	if u, _ := rec.User(ids[3]); u.Attrs["title"] != "Staff Engineer" || u.Attrs["login"] != "user3@example.com" {
 		t.Errorf("a changed user comes whole: %v", u.Attrs)
 	}
-	if u, _ := rec.user(ids[4]); u.Attrs["active"] != "false" {
+	if u, _ := rec.User(ids[4]); u.Attrs["active"] != "false" {
 		t.Errorf("suspended user active = %q", u.Attrs["active"])
 	}
-	if len(rec.groups) != 1 || rec.groups[0].Key != sales || !rec.groups[0].MembersComplete ||
-		!slices.Equal(rec.groups[0].Members, []string{ids[0], ids[5]}) {
-		t.Errorf("changed groups = %+v, want Sales re-read whole", rec.groups)
+	if len(rec.Got.Groups) != 1 || rec.Got.Groups[0].Key != sales || !rec.Got.Groups[0].MembersComplete ||
+		!slices.Equal(rec.Got.Groups[0].Members, []string{ids[0], ids[5]}) {
+		t.Errorf("changed groups = %+v, want Sales re-read whole", rec.Got.Groups)
 	}
 	if u, _ := srv.User(ids[5]); !u.LastUpdated.Equal(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)) {
 		t.Errorf("membership change moved the user's lastUpdated to %v", u.LastUpdated)
@@ -177,8 +178,8 @@ func TestDeprovisionedThenHardDeletedUser(t *testing.T) {
 		t.Fatal("the first delete must only deactivate")
 	}
 	rec, res := run(t, src, sources.Request{Cursor: res.Cursor})
-	if u, ok := rec.user(leaver); !ok || u.Attrs["active"] != "false" || u.Attrs["status"] != "DEPROVISIONED" || len(rec.deletions) != 0 {
-		t.Fatalf("after deactivation: user %v, deletions %v", u.Attrs, rec.deletions)
+	if u, ok := rec.User(leaver); !ok || u.Attrs["active"] != "false" || u.Attrs["status"] != "DEPROVISIONED" || len(rec.Got.Deletions) != 0 {
+		t.Fatalf("after deactivation: user %v, deletions %v", u.Attrs, rec.Got.Deletions)
 	}
 
 	// Second DELETE: gone for good. The delta cannot see it; only the
@@ -188,8 +189,8 @@ func TestDeprovisionedThenHardDeletedUser(t *testing.T) {
 		t.Fatal("the second delete must remove the user")
 	}
 	rec, res = run(t, src, sources.Request{Cursor: res.Cursor})
-	if len(rec.users) != 0 || res.Complete || len(rec.groups) != 1 || !slices.Equal(rec.groups[0].Members, []string{keep}) {
-		t.Fatalf("delta after hard delete: users %v, groups %+v, complete %v", rec.userKeys(), rec.groups, res.Complete)
+	if len(rec.Got.Users) != 0 || res.Complete || len(rec.Got.Groups) != 1 || !slices.Equal(rec.Got.Groups[0].Members, []string{keep}) {
+		t.Fatalf("delta after hard delete: users %v, groups %+v, complete %v", rec.UserKeys(), rec.Got.Groups, res.Complete)
 	}
 
 	// A day after the first run the source reconciles in full: the
@@ -199,8 +200,8 @@ func TestDeprovisionedThenHardDeletedUser(t *testing.T) {
 	if !res.Complete || !hasNote(res, "fullReconcileInterval 24h") {
 		t.Fatalf("want a full reconcile, got %+v", res)
 	}
-	if !slices.Equal(rec.userKeys(), []string{keep}) {
-		t.Errorf("users = %v, want only %s", rec.userKeys(), keep)
+	if !slices.Equal(rec.UserKeys(), []string{keep}) {
+		t.Errorf("users = %v, want only %s", rec.UserKeys(), keep)
 	}
 }
 
@@ -282,7 +283,7 @@ func TestGroupScoping(t *testing.T) {
 		t.Run(fmt.Sprint(c.settings), func(t *testing.T) {
 			rec, _ := run(t, open(t, srv, c.settings), sources.Request{})
 			var got []string
-			for _, g := range rec.groups {
+			for _, g := range rec.Got.Groups {
 				got = append(got, g.Key)
 			}
 			if !slices.Equal(got, c.want) {
@@ -299,11 +300,11 @@ func TestGroupScoping(t *testing.T) {
 		srv.RenameGroup(appA, "legacy-crm")
 		srv.AddMember(appB, u)
 		rec, _ := run(t, src, sources.Request{Cursor: res.Cursor})
-		if len(rec.deletions) != 1 || rec.deletions[0] != (sources.Deletion{Kind: sources.KindGroup, Key: appA}) {
-			t.Errorf("deletions = %v, want %s", rec.deletions, appA)
+		if len(rec.Got.Deletions) != 1 || rec.Got.Deletions[0] != (sources.Deletion{Kind: sources.KindGroup, Key: appA}) {
+			t.Errorf("deletions = %v, want %s", rec.Got.Deletions, appA)
 		}
-		if len(rec.groups) != 1 || rec.groups[0].Key != appB || !slices.Equal(rec.groups[0].Members, []string{u}) {
-			t.Errorf("groups = %+v", rec.groups)
+		if len(rec.Got.Groups) != 1 || rec.Got.Groups[0].Key != appB || !slices.Equal(rec.Got.Groups[0].Members, []string{u}) {
+			t.Errorf("groups = %+v", rec.Got.Groups)
 		}
 	})
 }
@@ -336,10 +337,10 @@ func TestDeltaRequestsFollowTheChanges(t *testing.T) {
 			// does not read these changes again.
 			later(srv, 3*time.Minute)
 			srv.ResetStats()
-			var rec *recorder
+			var rec *sourcetest.Recorder
 			rec, res = run(t, src, sources.Request{Cursor: res.Cursor})
-			if st := srv.Stats(); len(rec.users) != c.users || len(rec.groups) != c.groups || st.Requests != c.requests {
-				t.Errorf("%d users, %d groups in %d requests; want %d, %d in %d", len(rec.users), len(rec.groups), st.Requests, c.users, c.groups, c.requests)
+			if st := srv.Stats(); len(rec.Got.Users) != c.users || len(rec.Got.Groups) != c.groups || st.Requests != c.requests {
+				t.Errorf("%d users, %d groups in %d requests; want %d, %d in %d", len(rec.Got.Users), len(rec.Got.Groups), st.Requests, c.users, c.groups, c.requests)
 			}
 		})
 	}
@@ -366,7 +367,7 @@ func TestPanicReadingMembersIsReturned(t *testing.T) {
 	hc := *srv.Client()
 	hc.Transport = panickingTransport{next: srv.Client().Transport}
 	src := open(t, srv, nil, withHTTPClient(&hc))
-	_, err := src.Sync(context.Background(), sources.Request{}, &recorder{})
+	_, err := src.Sync(context.Background(), sources.Request{}, &sourcetest.Recorder{})
 	var pe *sources.PanicError
 	if !errors.As(err, &pe) || pe.Value != "bug in a member list" {
 		t.Fatalf("Sync: err = %v, want the panic as a *sources.PanicError", err)

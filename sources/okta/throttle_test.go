@@ -12,6 +12,7 @@ import (
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/okta"
 	"github.com/scimgate/scimgate/sources/okta/oktatest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 // openFrom opens a source from kind, which may be shared with others (as
@@ -75,8 +76,8 @@ func TestRunStartedInADrainedWindowWaitsForTheReset(t *testing.T) {
 
 			rec, res := run(t, open(t, srv, map[string]any{"maxRateLimitWait": "5m"}), sources.Request{})
 
-			if len(rec.users) != 300 {
-				t.Fatalf("users = %d, want 300", len(rec.users))
+			if len(rec.Got.Users) != 300 {
+				t.Fatalf("users = %d, want 300", len(rec.Got.Users))
 			}
 			st := srv.Stats()
 			noEarlyReturn(t, st.Log)
@@ -109,8 +110,8 @@ func TestRunsAndSourcesOnOneOrgShareItsBudget(t *testing.T) {
 			rec, res := run(t, next, sources.Request{Full: true})
 
 			st := srv.Stats()
-			if len(rec.users) != 250 || st.OverBudget != 0 {
-				t.Errorf("users %d, 429s %d; want 250 users and no 429: the second run knows the budget is nearly spent", len(rec.users), st.OverBudget)
+			if len(rec.Got.Users) != 250 || st.OverBudget != 0 {
+				t.Errorf("users %d, 429s %d; want 250 users and no 429: the second run knows the budget is nearly spent", len(rec.Got.Users), st.OverBudget)
 			}
 			if !hasNote(res, "rate limits to reset") {
 				t.Errorf("notes %q: the second run should have waited for the reset", res.Notes)
@@ -124,7 +125,7 @@ func TestResetBeyondMaxRateLimitWaitFailsTheRunNamingTheWait(t *testing.T) {
 	srv.AddUser(person(1))
 	srv.Spend("users", 2) // drained until 09:10:00
 
-	rec := &recorder{}
+	rec := &sourcetest.Recorder{}
 	res, err := open(t, srv, map[string]any{"maxRateLimitWait": "2m"}).Sync(context.Background(), sources.Request{}, rec)
 
 	if !errors.Is(err, okta.ErrRateLimitWait) {
@@ -149,8 +150,8 @@ func TestManyThrottledRequestsNeverComeBackEarly(t *testing.T) {
 
 	rec, _ := run(t, open(t, srv, map[string]any{"maxConcurrency": 4, "rateLimitReserve": 0, "maxRateLimitWait": "30m"}), sources.Request{})
 
-	if len(rec.users) != 600 || len(rec.groups) != 20 {
-		t.Fatalf("users %d, groups %d", len(rec.users), len(rec.groups))
+	if len(rec.Got.Users) != 600 || len(rec.Got.Groups) != 20 {
+		t.Fatalf("users %d, groups %d", len(rec.Got.Users), len(rec.Got.Groups))
 	}
 	st := srv.Stats()
 	noEarlyReturn(t, st.Log)
@@ -170,8 +171,8 @@ func TestConcurrencyLimit429sAreWaitedOut(t *testing.T) {
 	rec, _ := run(t, open(t, srv, map[string]any{"maxConcurrency": 4}), sources.Request{})
 
 	st := srv.Stats()
-	if len(rec.groups) != 40 {
-		t.Fatalf("groups = %d", len(rec.groups))
+	if len(rec.Got.Groups) != 40 {
+		t.Fatalf("groups = %d", len(rec.Got.Groups))
 	}
 	noEarlyReturn(t, st.Log)
 	if st.OverConcurrency != 20 {

@@ -1,6 +1,13 @@
-// Package sourcetest provides an in-process source kind for tests of the
-// sync engine, the scheduler and the config API: its records live in a
-// Dataset that the test edits between runs.
+// Package sourcetest is what connectors and the engine test with:
+//
+//   - Run, the conformance suite every connector passes (conformance.go),
+//     driven through a connector's Harness;
+//   - Recorder and Discard, the sinks connector tests record into, and
+//     UpstreamCounter, an observer that counts upstream requests;
+//   - Clock, a manual clock shared by an emulator and the source;
+//   - Kind, an in-process source kind for tests of the sync engine, the
+//     scheduler and the config API, whose records live in a Dataset the
+//     test edits between runs.
 package sourcetest
 
 import (

@@ -103,6 +103,8 @@ var migrations = []migration{
 	{version: 4, name: "child foreign keys checked at commit", sqlite: deferredFKSchema,
 		pgReplace: replaceAll(deferredFKSchema, pgDeferredFK)},
 	{version: 5, name: "case-insensitive keys in NFC", backfill: backfillFoldKeys},
+	{version: 6, name: "source mappings split into user and group", backfill: backfillSourceMappings},
+	{version: 7, name: "every case-insensitive column in NFC", backfill: backfillFoldValues},
 }
 
 // migrate applies every migration newer than the recorded version, in one

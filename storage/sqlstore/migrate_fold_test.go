@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/scimgate/scimgate/storage"
@@ -87,6 +89,75 @@ func TestMigrationFoldsKeysToNFC(t *testing.T) {
 			groups, err := s.ListGroups(ctx, storage.Query{Filter: storage.Compare{Attr: storage.AttrDisplayName, Op: storage.OpEq, Value: "caf\u00e9"}}, false)
 			if err != nil || groups.Total != 1 {
 				t.Errorf("group displayName eq café: total %d (%v), want 1", groups.Total, err)
+			}
+		})
+	}
+}
+
+// TestMigrationFoldsEveryCaseInsensitiveColumn: a database from before
+// migration 7 holds a title, a department, a displayName and an email type
+// lower-cased but not in NFC; after the migration a filter in the composed
+// form finds the user, for every column the attribute table folds.
+func TestMigrationFoldsEveryCaseInsensitiveColumn(t *testing.T) {
+	databases := []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{
+		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "old.db") }},
+		{"postgres", pgtest.FreshSchema},
+	}
+	const (
+		decomposed = "re\u0301seau" // réseau, e + combining acute
+		composed   = "R\u00c9SEAU"  // as a client writes it
+	)
+	columns := foldedValueColumns()
+	for _, want := range []foldedColumn{{"users", "title"}, {"users", "department"}, {"users", "display_name"}, {"user_values", "type"}} {
+		if !slices.Contains(columns, want) {
+			t.Fatalf("the attribute table does not fold %s.%s: %v", want.table, want.column, columns)
+		}
+	}
+	for _, db := range databases {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := t.Context()
+			dsn := db.dsn(t)
+			old, err := Open(ctx, dsn, Options{schemaVersion: 6})
+			if err != nil {
+				t.Fatalf("Open at version 6: %v", err)
+			}
+			created, err := old.CreateUsers(ctx, []storage.User{{UserName: "ann@example.com", Active: true, Title: "x", DisplayName: "x",
+				Emails: []storage.MultiValue{{Value: "ann@example.com", Type: "x"}}, Enterprise: &storage.EnterpriseExt{Department: "x"}}})
+			if err != nil {
+				t.Fatalf("CreateUsers: %v", err)
+			}
+			for _, c := range columns {
+				if c.table == "groups" || c.table == "group_members" {
+					continue
+				}
+				q := fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s IS NOT NULL", c.table, c.column, c.column)
+				if err := old.db.Exec(q, decomposed).Error; err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			old.Close()
+
+			s, err := Open(ctx, dsn, Options{})
+			if err != nil {
+				t.Fatalf("Open with the current schema: %v", err)
+			}
+			defer s.Close()
+			eq := func(a storage.Attr, v string) storage.Expr {
+				return storage.Compare{Attr: a, Op: storage.OpEq, Value: v}
+			}
+			for _, f := range []storage.Expr{
+				eq(storage.AttrTitle, composed),
+				eq(storage.AttrDepartment, composed),
+				eq(storage.AttrDisplayName, composed),
+				storage.ValuePath{Attr: storage.AttrEmails, Filter: eq(storage.SubType, composed)},
+			} {
+				page, err := s.ListUsers(ctx, storage.Query{Filter: f, Limit: 10})
+				if err != nil || len(page.Users) != 1 || page.Users[0].ID != created[0].ID {
+					t.Errorf("%+v: total %d (%v), want ann", f, page.Total, err)
+				}
 			}
 		})
 	}

@@ -30,7 +30,7 @@ func fullSource(name string) storage.Source {
 		Schedule:   "15m",
 		Settings:   json.RawMessage(`{"url":"ldaps://dc1.example.com","baseDN":"dc=example,dc=com","pageSize":500}`),
 		Secrets:    map[string][]byte{"bindPassword": {0x00, 0xff, 0x10, 'x'}},
-		Mapping:    map[string]string{"userName": "{{.sAMAccountName}}@example.com"},
+		Mapping:    storage.SourceMapping{User: map[string]string{"userName": "{{.sAMAccountName}}@example.com"}},
 		Scope:      `department eq "R&D"`,
 		Deletion:   storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 5.5, MaxCount: 100, GraceDays: 30},
 		Precedence: 10,

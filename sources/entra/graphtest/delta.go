@@ -208,7 +208,11 @@ func (s *Server) userInRound(u *user, st stateToken) bool {
 // changed, not with other changes [obs: graph-explorer-v4#4018].
 func (s *Server) appendDeltaUser(b []byte, u *user, st stateToken) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, u.id)
+	if u.garbled {
+		b = append(b, '0')
+	} else {
+		b = appendString(b, u.id)
+	}
 	switch u.state {
 	case softDeleted:
 		return append(b, `,"@removed":{"reason":"changed"}}`...)

@@ -37,6 +37,8 @@ type user struct {
 	// groupsAtDelete are restored with the user (a restored user gets
 	// its memberships back).
 	groupsAtDelete []string
+	// garbled renders the id as a number (User.Garbled).
+	garbled bool
 }
 
 func (u *user) seqOf(i int) uint64 {

@@ -29,6 +29,10 @@ type User struct {
 	Manager string
 	// Extra sets any other property by its Graph name.
 	Extra map[string]any
+	// Garbled makes delta render the user with a number for its id, which
+	// Graph never sends: for tests of how a source reports an object it
+	// cannot read.
+	Garbled bool
 }
 
 // Group is a group to add.
@@ -57,7 +61,7 @@ func (s *Server) AddUser(in User) string {
 		panic(fmt.Sprintf("graphtest: user %s exists", id))
 	}
 	seq := d.next()
-	u := &user{id: id, vals: make([]string, len(userProps)), created: seq}
+	u := &user{id: id, vals: make([]string, len(userProps)), created: seq, garbled: in.Garbled}
 	set := func(name string, v any) { d.setUserProp(u, name, v, seq) }
 	set("userPrincipalName", in.UserPrincipalName)
 	set("displayName", in.DisplayName)

@@ -261,8 +261,12 @@ func stamp(t time.Time) any {
 
 // userJSON renders Okta's User object.
 func (s *Server) userJSON(u *User) map[string]any {
+	id := u.ID
+	if u.Garbled {
+		id = ""
+	}
 	return map[string]any{
-		"id": u.ID, "status": u.Status, "created": stamp(u.Created), "activated": stamp(u.Activated),
+		"id": id, "status": u.Status, "created": stamp(u.Created), "activated": stamp(u.Activated),
 		"statusChanged": stamp(u.StatusChanged), "lastLogin": nil, "lastUpdated": stamp(u.LastUpdated),
 		"passwordChanged": stamp(u.Created), "type": map[string]string{"id": "oty1defaultusertype0"},
 		"profile":     u.Profile,

@@ -17,6 +17,9 @@ type User struct {
 	StatusChanged time.Time
 	LastUpdated   time.Time
 	Profile       map[string]any
+	// Garbled lists the user without its id, as Okta never does: for
+	// tests of how a source reports a user it cannot read.
+	Garbled bool
 }
 
 // Group is one emulated Okta group.
@@ -63,6 +66,8 @@ type UserSpec struct {
 	Status                            string
 	// Profile holds further base or custom attributes.
 	Profile map[string]any
+	// Garbled sets User.Garbled.
+	Garbled bool
 }
 
 // GroupSpec describes a group to add. Type defaults to OKTA_GROUP.
@@ -85,7 +90,7 @@ func (s *Server) addUserLocked(spec UserSpec) string {
 	if status == "" {
 		status = "ACTIVE"
 	}
-	u := &User{ID: s.org.newID("00u"), Status: status, Created: now, StatusChanged: now, LastUpdated: now, Profile: profile}
+	u := &User{ID: s.org.newID("00u"), Status: status, Created: now, StatusChanged: now, LastUpdated: now, Profile: profile, Garbled: spec.Garbled}
 	if status != "STAGED" {
 		u.Activated = now
 	}

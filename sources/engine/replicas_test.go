@@ -1,4 +1,4 @@
-package sources_test
+package engine_test
 
 import (
 	"context"
@@ -7,20 +7,21 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 )
 
 // secondReplica is another runner on e's store: a different lease holder,
 // as a second scimgate process on the same database would be.
-func secondReplica(t *testing.T, e *env) *sources.Runner {
+func secondReplica(t *testing.T, e *env) *engine.Runner {
 	t.Helper()
-	sealer, err := sources.NewSealer(make([]byte, 32))
+	sealer, err := engine.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := sources.NewRunner(e.store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
-		sources.RunnerOptions{})
+	r := engine.NewRunner(e.store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
+		engine.RunnerOptions{})
 	t.Cleanup(func() { r.Shutdown(context.Background()) })
 	return r
 }
@@ -42,13 +43,13 @@ func TestRunNowOnAnotherReplicaIsBusy(t *testing.T) {
 	e.ds.SetUsers(tenUsers()...)
 	e.ds.Block = make(chan struct{})
 	ctx := context.Background()
-	run, err := e.runner.Start(ctx, e.src.ID, sources.Trigger{Reason: "manual"})
+	run, err := e.runner.Start(ctx, e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatalf("Start on A: %v", err)
 	}
 	waitRunning(t, e, run.ID)
-	_, err = b.Start(ctx, e.src.ID, sources.Trigger{Reason: "manual"})
-	var busy *sources.BusyError
+	_, err = b.Start(ctx, e.src.ID, engine.Trigger{Reason: "manual"})
+	var busy *engine.BusyError
 	if !errors.As(err, &busy) || busy.RunID != run.ID {
 		t.Fatalf("Start on B while A runs = %v, want BusyError for run %s", err, run.ID)
 	}
@@ -59,7 +60,7 @@ func TestRunNowOnAnotherReplicaIsBusy(t *testing.T) {
 	if got := e.wait(t, run.ID); got.Status != storage.RunSucceeded {
 		t.Fatalf("A's run = %s (%s), want succeeded", got.Status, got.Error)
 	}
-	next, err := b.Start(ctx, e.src.ID, sources.Trigger{Reason: "manual"})
+	next, err := b.Start(ctx, e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatalf("Start on B after A finished: %v", err)
 	}
@@ -84,8 +85,8 @@ func TestSchedulersOnTwoReplicasRunOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return e.now }
-	schedA := sources.NewScheduler(e.store, e.runner, nil, clock)
-	schedB := sources.NewScheduler(e.store, b, nil, clock)
+	schedA := engine.NewScheduler(e.store, e.runner, nil, clock)
+	schedB := engine.NewScheduler(e.store, b, nil, clock)
 	e.ds.Block = make(chan struct{})
 	startedA := schedA.Tick(ctx)
 	startedB := schedB.Tick(ctx) // A's run is in progress: B's start is refused
@@ -109,13 +110,13 @@ func TestSchedulersOnTwoReplicasRunOnce(t *testing.T) {
 func TestStillDueIsCheckedUnderTheLease(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	ctx := context.Background()
-	_, err := e.runner.Start(ctx, e.src.ID, sources.Trigger{Reason: "schedule", StillDue: func(storage.Source) bool { return false }})
-	if !errors.Is(err, sources.ErrNotDue) {
+	_, err := e.runner.Start(ctx, e.src.ID, engine.Trigger{Reason: "schedule", StillDue: func(storage.Source) bool { return false }})
+	if !errors.Is(err, engine.ErrNotDue) {
 		t.Fatalf("Start = %v, want ErrNotDue", err)
 	}
 	b := secondReplica(t, e)
 	e.ds.SetUsers(tenUsers()...)
-	run, err := b.Start(ctx, e.src.ID, sources.Trigger{Reason: "manual"})
+	run, err := b.Start(ctx, e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatalf("Start on B after a refused start on A: %v", err)
 	}
@@ -137,7 +138,7 @@ func TestTakeoverAfterHolderDied(t *testing.T) {
 	if ok, _, err := e.store.AcquireLease(ctx, e.src.ID, "dead-replica", time.Nanosecond); err != nil || !ok {
 		t.Fatalf("AcquireLease = %v, %v", ok, err)
 	}
-	run, err := e.runner.Start(ctx, e.src.ID, sources.Trigger{Reason: "schedule"})
+	run, err := e.runner.Start(ctx, e.src.ID, engine.Trigger{Reason: "schedule"})
 	if err != nil {
 		t.Fatalf("Start after the holder died: %v", err)
 	}

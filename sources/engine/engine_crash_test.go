@@ -1,4 +1,4 @@
-package sources_test
+package engine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -25,7 +25,7 @@ func TestACrashingSourceFailsItsRunNotTheServer(t *testing.T) {
 			e := newEnv(t, storage.DeletionPolicy{})
 			e.ds.SetUsers(sourcetest.User("k1", "ann@example.com"), sourcetest.User("k2", "bob@example.com"))
 			tt.crash(e.ds, "index out of range [3] with length 3")
-			r := e.run(t, sources.Trigger{})
+			r := e.run(t, engine.Trigger{})
 			if r.Status != storage.RunFailed || !strings.Contains(r.Error, "the fake source crashed") || !strings.Contains(r.Error, "index out of range") {
 				t.Fatalf("run %s: %q", r.Status, r.Error)
 			}
@@ -38,7 +38,7 @@ func TestACrashingSourceFailsItsRunNotTheServer(t *testing.T) {
 			// the panic reached the engine (batches commit as they fill), so
 			// the two users are created by one run or the other, never lost.
 			tt.crash(e.ds, nil)
-			r = e.run(t, sources.Trigger{})
+			r = e.run(t, engine.Trigger{})
 			if r.Status != storage.RunSucceeded || r.Counts.Fetched != 2 || r.Counts.Created+r.Counts.Unchanged != 2 {
 				t.Fatalf("run after the crash: %s %+v %s", r.Status, r.Counts, r.Error)
 			}
@@ -95,7 +95,7 @@ func TestAFailedRunCountsWhatItCommitted(t *testing.T) {
 			e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1"), sourcetest.Group("g2", "Platform", "k2"),
 				sourcetest.Group("g3", "Sales", "k3"), sourcetest.Group("g4", "Ops", "k4"))
 			injectFault(t, e, tt.trigger)
-			r := e.run(t, sources.Trigger{})
+			r := e.run(t, engine.Trigger{})
 			wantStatus(t, r, storage.RunFailed)
 			if !strings.Contains(r.Error, "injected") {
 				t.Errorf("run error %q does not name the fault", r.Error)
@@ -122,12 +122,11 @@ func TestAFailedRunCountsWhatItCommitted(t *testing.T) {
 // any point leaves a run whose counts match its writes (the run is then
 // failed as it stands at the next start, see RecoverInterrupted).
 func TestRunCountsAreStoredWithTheirWrites(t *testing.T) {
-	e := newEnv(t, storage.DeletionPolicy{})
-	e.runner.Engine().BatchSize = 1 // one transaction per user
+	e := newEnvBatch(t, storage.DeletionPolicy{}, 1) // one transaction per user
 	e.ds.SetUsers(tenUsers()...)
 	e.ds.Block = make(chan struct{}) // the source stops after its first page of two
 	ctx := context.Background()
-	run, err := e.runner.Start(ctx, e.src.ID, sources.Trigger{Reason: "manual"})
+	run, err := e.runner.Start(ctx, e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +157,12 @@ func TestAFailedRemovalCountsWhatItCommitted(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 100})
 	e.ds.SetUsers(tenUsers()...)
 	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1"), sourcetest.Group("g2", "Platform", "k2"))
-	wantStatus(t, e.run(t, sources.Trigger{}), storage.RunSucceeded)
+	wantStatus(t, e.run(t, engine.Trigger{}), storage.RunSucceeded)
 
 	e.ds.SetUsers(tenUsers()[:7]...)
 	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1"))
 	injectFault(t, e, `CREATE TRIGGER fault BEFORE DELETE ON groups BEGIN SELECT RAISE(ABORT, 'injected: disk I/O error'); END`)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunFailed)
 	inactive := 0
 	for _, u := range e.users(t) {

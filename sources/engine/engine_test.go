@@ -1,4 +1,4 @@
-package sources_test
+package engine_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
@@ -19,13 +20,20 @@ import (
 type env struct {
 	store  *sqlstore.Store
 	ds     *sourcetest.Dataset
-	runner *sources.Runner
+	runner *engine.Runner
 	src    storage.Source
 	now    time.Time
 	path   string // the SQLite file
 }
 
 func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
+	t.Helper()
+	return newEnvBatch(t, policy, 3) // several batches even for small data
+}
+
+// newEnvBatch is newEnv with the engine writing batchSize records per
+// transaction.
+func newEnvBatch(t *testing.T, policy storage.DeletionPolicy, batchSize int) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{ds: &sourcetest.Dataset{}, now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
@@ -38,14 +46,13 @@ func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	e.store = store
-	sealer, err := sources.NewSealer(make([]byte, 32))
+	sealer, err := engine.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.runner = sources.NewRunner(store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
-		sources.RunnerOptions{})
+	e.runner = engine.NewRunner(store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
+		engine.RunnerOptions{BatchSize: batchSize})
 	t.Cleanup(func() { e.runner.Shutdown(context.Background()) })
-	e.runner.Engine().BatchSize = 3 // several batches even for small data
 	if policy.Policy == "" {
 		policy = storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 40}
 	}
@@ -58,7 +65,7 @@ func newEnv(t *testing.T, policy storage.DeletionPolicy) *env {
 }
 
 // run starts a run and waits until it is finished or held.
-func (e *env) run(t *testing.T, trig sources.Trigger) storage.Run {
+func (e *env) run(t *testing.T, trig engine.Trigger) storage.Run {
 	t.Helper()
 	if trig.Reason == "" {
 		trig.Reason = "manual"
@@ -132,7 +139,7 @@ func TestSyncCreatesThenChangesNothing(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	e.ds.SetUsers(tenUsers()...)
 	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1", "k2", "g2"), sourcetest.Group("g2", "Platform", "k3"))
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunSucceeded)
 	wantCounts(t, r, storage.RunCounts{Fetched: 12, Created: 12})
 	users := e.users(t)
@@ -166,7 +173,7 @@ func TestSyncCreatesThenChangesNothing(t *testing.T) {
 	}
 
 	// The same data again changes nothing at all.
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 12, Unchanged: 12})
 	again := e.users(t)["user5@example.com"]
 	if again.Meta.Version != u5.Meta.Version || !again.Meta.LastModified.Equal(u5.Meta.LastModified) {
@@ -179,7 +186,7 @@ func TestSyncCreatesThenChangesNothing(t *testing.T) {
 	recs[5].Attrs["department"] = "Sales"
 	e.ds.SetUsers(recs...)
 	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1", "k4", "g2"), sourcetest.Group("g2", "Platform", "k3"))
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 12, Updated: 2, Unchanged: 10})
 	changed := e.users(t)["user5@example.com"]
 	if changed.Enterprise.Department != "Sales" || changed.Meta.Version != 2 || changed.ID != u5.ID {
@@ -200,11 +207,11 @@ func TestSyncCreatesThenChangesNothing(t *testing.T) {
 func TestDeletionGuardHoldsApproveRejectAndReactivation(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 20})
 	e.ds.SetUsers(tenUsers()...)
-	wantStatus(t, e.run(t, sources.Trigger{}), storage.RunSucceeded)
+	wantStatus(t, e.run(t, engine.Trigger{}), storage.RunSucceeded)
 
 	// One of ten gone (10%): under the guard, deactivated at once.
 	e.ds.SetUsers(tenUsers()[:9]...)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunSucceeded)
 	wantCounts(t, r, storage.RunCounts{Fetched: 9, Unchanged: 9, Deactivated: 1})
 	if u := e.users(t)["user9@example.com"]; u.Active || u.Meta.Version != 2 {
@@ -213,7 +220,7 @@ func TestDeletionGuardHoldsApproveRejectAndReactivation(t *testing.T) {
 
 	// Three more gone (30%): held, nothing removed, cursor not saved.
 	e.ds.SetUsers(tenUsers()[:6]...)
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunHeld)
 	if r.Counts.Pending != 3 {
 		t.Errorf("pending = %d, want 3", r.Counts.Pending)
@@ -228,7 +235,7 @@ func TestDeletionGuardHoldsApproveRejectAndReactivation(t *testing.T) {
 		t.Fatalf("pending %+v %d %v", pending, total, err)
 	}
 	// No new run while one is held.
-	if _, err := e.runner.Start(context.Background(), e.src.ID, sources.Trigger{Reason: "manual"}); !errors.As(err, new(*sources.HeldError)) {
+	if _, err := e.runner.Start(context.Background(), e.src.ID, engine.Trigger{Reason: "manual"}); !errors.As(err, new(*engine.HeldError)) {
 		t.Errorf("start while held: %v, want HeldError", err)
 	}
 	rejected, err := e.runner.Reject(context.Background(), e.src.ID, r.ID, "alice")
@@ -239,13 +246,13 @@ func TestDeletionGuardHoldsApproveRejectAndReactivation(t *testing.T) {
 		t.Error("reject removed a user")
 	}
 	// The next run is held again; approving applies it.
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunHeld)
 	approved, err := e.runner.Approve(context.Background(), e.src.ID, r.ID, "bob")
 	if err != nil || approved.Status != storage.RunSucceeded || approved.Counts.Deactivated != 3 {
 		t.Fatalf("approve: %+v %v", approved, err)
 	}
-	if _, err := e.runner.Approve(context.Background(), e.src.ID, r.ID, "bob"); !errors.Is(err, sources.ErrNotHeld) {
+	if _, err := e.runner.Approve(context.Background(), e.src.ID, r.ID, "bob"); !errors.Is(err, engine.ErrNotHeld) {
 		t.Errorf("second approve: %v", err)
 	}
 	users := e.users(t)
@@ -257,7 +264,7 @@ func TestDeletionGuardHoldsApproveRejectAndReactivation(t *testing.T) {
 	// A user who comes back is reactivated with the same id.
 	before := users["user7@example.com"]
 	e.ds.SetUsers(tenUsers()[:8]...)
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 8, Updated: 2, Unchanged: 6})
 	back := e.users(t)["user7@example.com"]
 	if !back.Active || back.ID != before.ID {
@@ -268,13 +275,13 @@ func TestDeletionGuardHoldsApproveRejectAndReactivation(t *testing.T) {
 func TestDeletePolicyGracePeriod(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{Policy: storage.PolicyDelete, GraceDays: 7})
 	e.ds.SetUsers(tenUsers()...)
-	e.run(t, sources.Trigger{})
+	e.run(t, engine.Trigger{})
 	e.ds.SetUsers(tenUsers()[:9]...)
-	wantCounts(t, e.run(t, sources.Trigger{}), storage.RunCounts{Fetched: 9, Unchanged: 9, Deactivated: 1})
+	wantCounts(t, e.run(t, engine.Trigger{}), storage.RunCounts{Fetched: 9, Unchanged: 9, Deactivated: 1})
 	e.now = e.now.Add(3 * 24 * time.Hour)
-	wantCounts(t, e.run(t, sources.Trigger{}), storage.RunCounts{Fetched: 9, Unchanged: 9})
+	wantCounts(t, e.run(t, engine.Trigger{}), storage.RunCounts{Fetched: 9, Unchanged: 9})
 	e.now = e.now.Add(5 * 24 * time.Hour)
-	wantCounts(t, e.run(t, sources.Trigger{}), storage.RunCounts{Fetched: 9, Unchanged: 9, Deleted: 1})
+	wantCounts(t, e.run(t, engine.Trigger{}), storage.RunCounts{Fetched: 9, Unchanged: 9, Deleted: 1})
 	if _, ok := e.users(t)["user9@example.com"]; ok {
 		t.Error("user9 not deleted after the grace period")
 	}
@@ -283,7 +290,7 @@ func TestDeletePolicyGracePeriod(t *testing.T) {
 func TestDryRunChangesNothing(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	e.ds.SetUsers(tenUsers()...)
-	r := e.run(t, sources.Trigger{DryRun: true})
+	r := e.run(t, engine.Trigger{DryRun: true})
 	wantStatus(t, r, storage.RunSucceeded)
 	wantCounts(t, r, storage.RunCounts{Fetched: 10, Created: 10})
 	if n := len(e.users(t)); n != 0 {
@@ -298,10 +305,10 @@ func TestDryRunChangesNothing(t *testing.T) {
 func TestProblemsPreventDeletions(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	e.ds.SetUsers(tenUsers()...)
-	e.run(t, sources.Trigger{})
+	e.run(t, engine.Trigger{})
 	e.ds.SetUsers(tenUsers()[:9]...)
 	e.ds.SetProblems(sources.Problem{Where: "line 11", Message: "bad row"})
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 9, Unchanged: 9, Errors: 1})
 	if !e.users(t)["user9@example.com"].Active {
 		t.Error("a run with unreadable records deactivated a user")
@@ -311,10 +318,10 @@ func TestProblemsPreventDeletions(t *testing.T) {
 func TestFailedRunKeepsCursorAndBacksOff(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	e.ds.SetUsers(tenUsers()...)
-	e.run(t, sources.Trigger{})
+	e.run(t, engine.Trigger{})
 	e.ds.Fail(errors.New("upstream said 503"))
-	for i := 1; i <= sources.UnhealthyAfter; i++ {
-		r := e.run(t, sources.Trigger{})
+	for i := 1; i <= engine.UnhealthyAfter; i++ {
+		r := e.run(t, engine.Trigger{})
 		wantStatus(t, r, storage.RunFailed)
 		if r.Error != "upstream said 503" {
 			t.Errorf("error = %q", r.Error)
@@ -342,7 +349,7 @@ func TestConflictsAndPrecedence(t *testing.T) {
 	recs := tenUsers()[:3]
 	recs = append(recs, sourcetest.User("dup", "user2@example.com"))
 	e.ds.SetUsers(recs...)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 4, Created: 2, Conflicts: 2})
 	if u, _ := e.store.GetUser(ctx, pushed.ID); u.Owner != "scim:okta" {
 		t.Errorf("the pushed user changed owner: %q", u.Owner)
@@ -353,7 +360,7 @@ func TestConflictsAndPrecedence(t *testing.T) {
 	}
 	e.src.Precedence = 10
 	e.ds.SetUsers(tenUsers()[:3]...)
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 3, Updated: 1, Unchanged: 2, Conflicts: 1})
 	u, _ := e.store.GetUser(ctx, pushed.ID)
 	if u.Owner != e.src.Owner() || u.UserName != "user1@example.com" {
@@ -367,7 +374,7 @@ func TestLateAndMissingReferences(t *testing.T) {
 	e.ds.SetUsers(sourcetest.User("a", "a@example.com", "manager", "z"), sourcetest.User("b", "b@example.com"),
 		sourcetest.User("c", "c@example.com"), sourcetest.User("z", "z@example.com", "manager", "nobody"))
 	e.ds.SetGroups(sourcetest.Group("g", "G", "a", "ghost", "h"), sourcetest.Group("h", "H", "b"))
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunSucceeded)
 	wantCounts(t, r, storage.RunCounts{Fetched: 6, Created: 6, Unresolved: 2})
 	users := e.users(t)
@@ -379,17 +386,17 @@ func TestLateAndMissingReferences(t *testing.T) {
 		t.Fatalf("G = %+v", g.Groups)
 	}
 	// Nothing changes on the next run: late fix-ups left the right hashes.
-	r = e.run(t, sources.Trigger{})
+	r = e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 6, Unchanged: 6, Unresolved: 2}) // still reported, nothing rewritten
 }
 
 func TestDeltaDeletions(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{Policy: storage.PolicyDelete})
 	e.ds.SetUsers(tenUsers()...)
-	e.run(t, sources.Trigger{})
+	e.run(t, engine.Trigger{})
 	e.ds.SetUsers()
 	e.ds.SetDelta(true, sources.Deletion{Kind: sources.KindUser, Key: "k1", Soft: true}, sources.Deletion{Kind: sources.KindUser, Key: "k2"})
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantStatus(t, r, storage.RunSucceeded)
 	wantCounts(t, r, storage.RunCounts{Deactivated: 1, Deleted: 1})
 	users := e.users(t)
@@ -402,7 +409,7 @@ func TestDeltaDeletions(t *testing.T) {
 	// A full run asks the source for everything.
 	e.ds.SetDelta(true)
 	e.ds.SetUsers(tenUsers()...)
-	e.run(t, sources.Trigger{Full: true})
+	e.run(t, engine.Trigger{Full: true})
 	if last := e.ds.Requests[len(e.ds.Requests)-1]; !last.Full || last.Cursor != nil {
 		t.Errorf("full run request = %+v", last)
 	}
@@ -412,12 +419,12 @@ func TestOneRunPerSource(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	e.ds.SetUsers(tenUsers()...)
 	e.ds.Block = make(chan struct{})
-	r, err := e.runner.Start(context.Background(), e.src.ID, sources.Trigger{Reason: "manual"})
+	r, err := e.runner.Start(context.Background(), e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var busy *sources.BusyError
-	if _, err := e.runner.Start(context.Background(), e.src.ID, sources.Trigger{Reason: "manual"}); !errors.As(err, &busy) || busy.RunID != r.ID {
+	var busy *engine.BusyError
+	if _, err := e.runner.Start(context.Background(), e.src.ID, engine.Trigger{Reason: "manual"}); !errors.As(err, &busy) || busy.RunID != r.ID {
 		t.Errorf("second start: %v", err)
 	}
 	close(e.ds.Block)
@@ -427,9 +434,9 @@ func TestOneRunPerSource(t *testing.T) {
 func TestShutdownCancelsRunAndKeepsCursor(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	e.ds.SetUsers(tenUsers()...)
-	wantStatus(t, e.run(t, sources.Trigger{}), storage.RunSucceeded)
+	wantStatus(t, e.run(t, engine.Trigger{}), storage.RunSucceeded)
 	e.ds.Block = make(chan struct{})
-	r, err := e.runner.Start(context.Background(), e.src.ID, sources.Trigger{Reason: "manual"})
+	r, err := e.runner.Start(context.Background(), e.src.ID, engine.Trigger{Reason: "manual"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +455,7 @@ func TestShutdownCancelsRunAndKeepsCursor(t *testing.T) {
 	if string(src.Cursor) != "cursor-1" {
 		t.Errorf("cursor after a canceled run = %q", src.Cursor)
 	}
-	if _, err := e.runner.Start(context.Background(), e.src.ID, sources.Trigger{}); !errors.Is(err, sources.ErrShuttingDown) {
+	if _, err := e.runner.Start(context.Background(), e.src.ID, engine.Trigger{}); !errors.Is(err, engine.ErrShuttingDown) {
 		t.Errorf("start after shutdown: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package sources_test
+package engine_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -49,16 +50,16 @@ func TestRecoverInterruptedRuns(t *testing.T) {
 			}
 			if tt.holder != "" {
 				// The store's clock stands still: this lease never expires by itself.
-				if ok, _, err := e.store.AcquireLease(ctx, e.src.ID, tt.holder, sources.DefaultLeaseTTL); err != nil || !ok {
+				if ok, _, err := e.store.AcquireLease(ctx, e.src.ID, tt.holder, engine.DefaultLeaseTTL); err != nil || !ok {
 					t.Fatalf("AcquireLease = %v, %v", ok, err)
 				}
 			}
-			sealer, err := sources.NewSealer(make([]byte, 32))
+			sealer, err := engine.NewSealer(make([]byte, 32))
 			if err != nil {
 				t.Fatal(err)
 			}
-			restarted := sources.NewRunner(e.store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
-				sources.RunnerOptions{SingleProcess: tt.singleProcess})
+			restarted := engine.NewRunner(e.store, sources.Registry{"fake": sourcetest.Kind(e.ds)}, sealer,
+				engine.RunnerOptions{SingleProcess: tt.singleProcess})
 			t.Cleanup(func() { restarted.Shutdown(ctx) })
 			if err := restarted.RecoverInterrupted(ctx); err != nil {
 				t.Fatalf("RecoverInterrupted: %v", err)
@@ -77,8 +78,8 @@ func TestRecoverInterruptedRuns(t *testing.T) {
 					t.Errorf("run left %s has counts %+v, want the saved %+v", r.Status, got.Counts, r.Counts)
 				}
 			}
-			run, err := restarted.Start(ctx, e.src.ID, sources.Trigger{Reason: "manual"})
-			var busy *sources.BusyError
+			run, err := restarted.Start(ctx, e.src.ID, engine.Trigger{Reason: "manual"})
+			var busy *engine.BusyError
 			if !tt.wantRecovered {
 				if !errors.As(err, &busy) {
 					t.Fatalf("Start = %v, want BusyError while the old lease holds", err)

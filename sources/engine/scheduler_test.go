@@ -1,4 +1,4 @@
-package sources_test
+package engine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -17,7 +17,7 @@ func TestSchedulerWakesDueSourcesAndBacksOff(t *testing.T) {
 	e := newEnv(t, storage.DeletionPolicy{})
 	ctx := context.Background()
 	e.ds.SetUsers(tenUsers()...)
-	sched := sources.NewScheduler(e.store, e.runner, nil, func() time.Time { return e.now })
+	sched := engine.NewScheduler(e.store, e.runner, nil, func() time.Time { return e.now })
 	tick := func() []string {
 		started := sched.Tick(ctx)
 		for _, id := range started {
@@ -99,7 +99,7 @@ func TestParseSchedule(t *testing.T) {
 		{in: "every day", wantErr: true},
 		{in: "61 * * * *", wantErr: true},
 	} {
-		s, err := sources.ParseSchedule(tc.in)
+		s, err := engine.ParseSchedule(tc.in)
 		if (err != nil) != tc.wantErr {
 			t.Errorf("%q: err = %v", tc.in, err)
 			continue

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"bytes"
@@ -7,26 +7,27 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
 // Prepared is a source whose configuration has been decoded and checked.
 type Prepared struct {
-	Kind    Kind
-	Config  Config
-	Mapping compiledMapping
+	Kind    sources.Kind
+	Config  sources.Config
+	Mapping sources.CompiledMapping
 	Scope   Scope
 }
 
 // Open opens the upstream with env's services.
-func (p Prepared) Open(env Env) (Source, error) { return p.Config.Open(env) }
+func (p Prepared) Open(env sources.Env) (sources.Source, error) { return p.Config.Open(env) }
 
 // Prepare decodes and validates src's configuration: the kind, its
 // settings (secrets opened with sealer), the mapping, the scope and the
 // deletion policy. A configuration problem is an *InvalidConfigError with
 // every problem, field by field.
-func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error) {
-	var errs FieldErrors
+func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared, error) {
+	var errs sources.FieldErrors
 	kind, ok := reg[src.Kind]
 	if !ok {
 		errs.Add("kind", "unknown kind %q; one of %s", src.Kind, strings.Join(reg.Names(), ", "))
@@ -46,16 +47,10 @@ func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error
 			errs.Add("settings."+field, "%s", msg)
 		}
 	}
-	userMapping := kind.UserMapping.Merge(filterPrefix(src.Mapping, "user."))
-	groupMapping := kind.GroupMapping.Merge(filterPrefix(src.Mapping, "group."))
-	cm, merrs := compileMappings(userMapping, groupMapping)
+	userMapping, groupMapping := effectiveMappings(kind, src.Mapping)
+	cm, merrs := sources.CompileMappings(userMapping, groupMapping)
 	for f, msg := range merrs {
 		errs.Add(f, "%s", msg)
-	}
-	for k := range src.Mapping {
-		if !strings.HasPrefix(k, "user.") && !strings.HasPrefix(k, "group.") {
-			errs.Add("mapping."+k, "mapping keys start with user. or group. (e.g. user.userName)")
-		}
 	}
 	p.Mapping = cm
 	if p.Scope, err = ParseScope(src.Scope); err != nil {
@@ -65,13 +60,13 @@ func (reg Registry) Prepare(src storage.Source, sealer *Sealer) (Prepared, error
 	if err := errs.Err(); err != nil {
 		return Prepared{}, err
 	}
-	if mu, ok := p.Config.(MappingUser); ok {
+	if mu, ok := p.Config.(sources.MappingUser); ok {
 		mu.UseMappings(userMapping, groupMapping)
 	}
 	return p, nil
 }
 
-func validateDeletion(d storage.DeletionPolicy, errs *FieldErrors) {
+func validateDeletion(d storage.DeletionPolicy, errs *sources.FieldErrors) {
 	if d.Policy != storage.PolicyDeactivate && d.Policy != storage.PolicyDelete {
 		errs.Add("deletion.policy", "must be %q or %q", storage.PolicyDeactivate, storage.PolicyDelete)
 	}
@@ -86,15 +81,21 @@ func validateDeletion(d storage.DeletionPolicy, errs *FieldErrors) {
 	}
 }
 
-// filterPrefix returns the entries of m under prefix, with it cut off.
-func filterPrefix(m map[string]string, prefix string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		if rest, ok := strings.CutPrefix(k, prefix); ok {
-			out[rest] = v
-		}
+// effectiveMappings are the kind's default mappings with the source's
+// overrides applied.
+func effectiveMappings(kind sources.Kind, m storage.SourceMapping) (user, group sources.Mapping) {
+	return kind.UserMapping.Merge(m.User), kind.GroupMapping.Merge(m.Group)
+}
+
+// EffectiveMappings are the mappings a run of src applies: its kind's
+// defaults with src's overrides; ok is false for a kind reg does not have.
+func EffectiveMappings(reg sources.Registry, src storage.Source) (user, group sources.Mapping, ok bool) {
+	kind, ok := reg[src.Kind]
+	if !ok {
+		return nil, nil, false
 	}
-	return out
+	user, group = effectiveMappings(kind, src.Mapping)
+	return user, group, true
 }
 
 func decodeProblem(err error) string {
@@ -111,7 +112,7 @@ func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
 	settings := map[string]any{}
 	if len(src.Settings) > 0 {
 		if err := json.Unmarshal(src.Settings, &settings); err != nil {
-			return nil, (&FieldErrors{"settings": "must be a JSON object"}).Err()
+			return nil, (&sources.FieldErrors{"settings": "must be a JSON object"}).Err()
 		}
 	}
 	for name, sealed := range src.Secrets {
@@ -132,17 +133,17 @@ func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
 // the rest. A secret that is not
 // sent keeps its previous sealed value (so a PUT need not repeat it); a
 // secret sent as null or "" is cleared.
-func (reg Registry) SplitSettings(sourceID, kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
+func SplitSettings(reg sources.Registry, sourceID, kind string, in map[string]json.RawMessage, prev map[string][]byte, sealer *Sealer) (json.RawMessage, map[string][]byte, error) {
 	k, ok := reg[kind]
 	if !ok {
-		return nil, nil, (&FieldErrors{"kind": fmt.Sprintf("unknown kind %q; one of %s", kind, strings.Join(reg.Names(), ", "))}).Err()
+		return nil, nil, (&sources.FieldErrors{"kind": fmt.Sprintf("unknown kind %q; one of %s", kind, strings.Join(reg.Names(), ", "))}).Err()
 	}
 	plain := map[string]json.RawMessage{}
 	secrets := map[string][]byte{}
 	for name, sealed := range prev {
 		secrets[name] = sealed
 	}
-	var errs FieldErrors
+	var errs sources.FieldErrors
 	for name, raw := range in {
 		if !slices.Contains(k.Secrets, name) {
 			plain[name] = raw
@@ -172,5 +173,18 @@ func (reg Registry) SplitSettings(sourceID, kind string, in map[string]json.RawM
 	return b, secrets, nil
 }
 
-// Names lists the registered kinds, sorted.
-func (reg Registry) Names() []string { return sortedKeys(reg) }
+// Warnings are what src's kind warns about its settings (see
+// sources.Warner); none for a kind reg does not have or settings that do
+// not decode (Prepare reports those).
+func Warnings(reg sources.Registry, src storage.Source) []string {
+	kind, ok := reg[src.Kind]
+	if !ok || len(src.Settings) == 0 {
+		return nil
+	}
+	cfg := kind.New()
+	w, ok := cfg.(sources.Warner)
+	if !ok || json.Unmarshal(src.Settings, cfg) != nil {
+		return nil
+	}
+	return w.Warnings()
+}

@@ -1,10 +1,11 @@
-package sources
+package engine
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -35,9 +36,9 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 	// whatever the policy), so absence does not count that key again.
 	explicitKeys := map[string]bool{}
 	for _, d := range st.explicit {
-		kind := KindUser
-		if d.Kind == KindGroup {
-			kind = KindGroup
+		kind := sources.KindUser
+		if d.Kind == sources.KindGroup {
+			kind = sources.KindGroup
 		}
 		explicitKeys[kind+"/"+d.Key] = true
 	}
@@ -46,11 +47,11 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 			"%d records could not be read, so this run removes nothing; fix them and run again", st.problems))
 	} else if complete {
 		err := st.e.store.EachSyncedUser(ctx, st.owner, func(u storage.SyncedUser) error {
-			if _, seen := st.seenUsers[u.Key]; seen || explicitKeys[KindUser+"/"+u.Key] {
+			if _, seen := st.seenUsers[u.Key]; seen || explicitKeys[sources.KindUser+"/"+u.Key] {
 				return nil
 			}
 			if a := userAction(u, false); a != "" {
-				out = append(out, storage.PendingDeletion{Kind: KindUser, ID: u.ID, Key: u.Key, Name: u.UserName, Action: a})
+				out = append(out, storage.PendingDeletion{Kind: sources.KindUser, ID: u.ID, Key: u.Key, Name: u.UserName, Action: a})
 			}
 			return nil
 		})
@@ -58,8 +59,8 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 			return nil, fmt.Errorf("find absent users: %w", err)
 		}
 		err = st.e.store.EachSyncedGroup(ctx, st.owner, func(g storage.SyncedGroup) error {
-			if _, seen := st.seenGroups[g.Key]; !seen && !explicitKeys[KindGroup+"/"+g.Key] {
-				out = append(out, storage.PendingDeletion{Kind: KindGroup, ID: g.ID, Key: g.Key, Name: g.DisplayName, Action: storage.ChangeDelete})
+			if _, seen := st.seenGroups[g.Key]; !seen && !explicitKeys[sources.KindGroup+"/"+g.Key] {
+				out = append(out, storage.PendingDeletion{Kind: sources.KindGroup, ID: g.ID, Key: g.Key, Name: g.DisplayName, Action: storage.ChangeDelete})
 			}
 			return nil
 		})
@@ -71,7 +72,7 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 	var userKeys, groupKeys []string
 	soft := map[string]bool{}
 	for _, d := range st.explicit {
-		if d.Kind == KindGroup {
+		if d.Kind == sources.KindGroup {
 			groupKeys = append(groupKeys, d.Key)
 		} else {
 			userKeys = append(userKeys, d.Key)
@@ -85,7 +86,7 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 		}
 		for _, u := range found {
 			if a := userAction(u, soft[u.Key]); a != "" {
-				out = append(out, storage.PendingDeletion{Kind: KindUser, ID: u.ID, Key: u.Key, Name: u.UserName, Action: a})
+				out = append(out, storage.PendingDeletion{Kind: sources.KindUser, ID: u.ID, Key: u.Key, Name: u.UserName, Action: a})
 			}
 		}
 	}
@@ -95,7 +96,7 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 			return nil, fmt.Errorf("look up deleted groups: %w", err)
 		}
 		for _, g := range found {
-			out = append(out, storage.PendingDeletion{Kind: KindGroup, ID: g.ID, Key: g.Key, Name: g.DisplayName, Action: storage.ChangeDelete})
+			out = append(out, storage.PendingDeletion{Kind: sources.KindGroup, ID: g.ID, Key: g.Key, Name: g.DisplayName, Action: storage.ChangeDelete})
 		}
 	}
 	return out, nil
@@ -129,7 +130,7 @@ func (st *runState) applyDeletions(ctx context.Context, list []storage.PendingDe
 		var users, groups []storage.PendingDeletion
 		for _, p := range chunk {
 			switch {
-			case p.Kind == KindGroup:
+			case p.Kind == sources.KindGroup:
 				gb.Delete = append(gb.Delete, p.ID)
 				groups = append(groups, p)
 			case p.Action == storage.ChangeDelete:

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -21,7 +22,8 @@ type EngineStore interface {
 	GetUser(ctx context.Context, id string) (storage.User, error)
 }
 
-// Engine applies what a source streams to the store.
+// engine applies what a source streams to the store; the Runner is its
+// public face.
 //
 // A run goes through these steps:
 //  1. the source streams pages of users, groups and explicit deletions;
@@ -33,11 +35,11 @@ type EngineStore interface {
 //  3. only after a complete enumeration with no unreadable records are
 //     absences turned into deactivations and deletions, and only within
 //     the deletion guard; otherwise the run is held for an admin.
-type Engine struct {
+type engine struct {
 	store EngineStore
 	log   *slog.Logger
 	now   func() time.Time
-	// BatchSize is the most records one transaction writes; the pipeline
+	// batchSize is the most records one transaction writes; the pipeline
 	// sends smaller batches when the writer would otherwise wait. Each
 	// commit rewrites the index pages it touched, and directory ids arrive
 	// in random order, so larger transactions cost far less: 5,000 instead
@@ -45,25 +47,33 @@ type Engine struct {
 	// no slower, for about 40 MB more at the peak (BENCHMARKS.md). A SCIM
 	// write may wait behind one batch: 5,000 users took 0.19 s (csv) to
 	// 0.42 s (Entra, late in a 100,000-user first sync).
-	BatchSize int
-	// ChangeLogCap bounds the per-run change log.
-	ChangeLogCap int
+	batchSize int
+	// changeLogCap bounds the per-run change log.
+	changeLogCap int
 }
 
-// NewEngine returns an engine writing to store.
-func NewEngine(store EngineStore, log *slog.Logger) *Engine {
+// defaultBatchSize is the engine's batch size unless the runner's
+// options set one (see engine.batchSize).
+const defaultBatchSize = 5000
+
+// newEngine returns an engine writing to store in batches of batchSize
+// records (defaultBatchSize when not positive).
+func newEngine(store EngineStore, log *slog.Logger, batchSize int) *engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, log: log, now: store.Now, BatchSize: 5000, ChangeLogCap: 10000}
+	if batchSize <= 0 {
+		batchSize = defaultBatchSize
+	}
+	return &engine{store: store, log: log, now: store.Now, batchSize: batchSize, changeLogCap: 10000}
 }
 
-// Job is one run to execute.
-type Job struct {
+// runJob is one run to execute.
+type runJob struct {
 	Source  storage.Source
 	Run     storage.Run // already stored, status running
-	Opened  Source
-	Mapping compiledMapping
+	Opened  sources.Source
+	Mapping sources.CompiledMapping
 	Scope   Scope
 	Full    bool
 	DryRun  bool
@@ -72,30 +82,30 @@ type Job struct {
 	Precedence func(owner string) (p int, ok bool)
 }
 
-// Outcome is how a run ended. The caller stores it (FinishRun, or
+// outcome is how a run ended. The caller stores it (FinishRun, or
 // SetPending for a held run).
-type Outcome struct {
+type outcome struct {
 	Run        storage.Run
 	Pending    []storage.PendingDeletion
 	SaveCursor bool
 }
 
-// Execute runs job to the end. Errors end up in the returned run (status
+// execute runs job to the end. Errors end up in the returned run (status
 // failed), never half applied: what was written before the error stays
 // (it is idempotent to write again), deletions are not computed and the
 // cursor is not saved.
-func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
+func (e *engine) execute(ctx context.Context, job runJob) outcome {
 	st := newRunState(e, job)
 	users, groups, err := e.store.CountOwned(ctx, st.owner)
 	if err != nil {
 		return st.fail(ctx, fmt.Errorf("count the source's objects: %w", err))
 	}
 	st.ownedBefore = users + groups
-	req := Request{Cursor: job.Source.Cursor, Full: job.Full}
+	req := sources.Request{Cursor: job.Source.Cursor, Full: job.Full}
 	if job.Full {
 		req.Cursor = nil
 	}
-	pipe := newPipeline(ctx, st, e.BatchSize, e.log)
+	pipe := newPipeline(ctx, st, e.batchSize, e.log)
 	res, err := e.sync(ctx, job, req, pipe)
 	if perr := pipe.close(ctx, err == nil); perr != nil {
 		err = perr // the writer's failure is the cause; the source only relayed it
@@ -125,7 +135,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 		if err := st.flushChanges(ctx); err != nil {
 			return st.fail(ctx, err)
 		}
-		return Outcome{Run: st.run, Pending: candidates}
+		return outcome{Run: st.run, Pending: candidates}
 	}
 	if err := st.applyDeletions(ctx, candidates); err != nil {
 		return st.fail(ctx, err)
@@ -135,28 +145,28 @@ func (e *Engine) Execute(ctx context.Context, job Job) Outcome {
 	}
 	st.run.Status = storage.RunSucceeded
 	st.run.Finished = e.now()
-	return Outcome{Run: st.run, SaveCursor: !job.DryRun}
+	return outcome{Run: st.run, SaveCursor: !job.DryRun}
 }
 
 // sync runs the source. A connector that panics, in Sync or in a
 // goroutine it ran through Recover, fails its run instead of taking the
 // whole server, and its SCIM service, down with it.
-func (e *Engine) sync(ctx context.Context, job Job, req Request, out Sink) (Result, error) {
-	var res Result
-	err := Recover(func() (err error) {
+func (e *engine) sync(ctx context.Context, job runJob, req sources.Request, out sources.Sink) (sources.Result, error) {
+	var res sources.Result
+	err := sources.Recover(func() (err error) {
 		res, err = job.Opened.Sync(ctx, req, out)
 		return err
 	})
-	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+	if pe := (*sources.PanicError)(nil); errors.As(err, &pe) {
 		e.log.Error("source crashed", "source", job.Source.Name, "kind", job.Source.Kind, "panic", pe.Value, "stack", string(pe.Stack))
-		return Result{}, fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, pe.Value)
+		return sources.Result{}, fmt.Errorf("the %s source crashed (a bug in scimgate; the server log has the details): %v", job.Source.Kind, pe.Value)
 	}
 	return res, err
 }
 
-// ApplyHeld applies the deletions of an approved held run.
-func (e *Engine) ApplyHeld(ctx context.Context, src storage.Source, run storage.Run, pending []storage.PendingDeletion) (storage.Run, error) {
-	st := newRunState(e, Job{Source: src, Run: run})
+// applyHeld applies the deletions of an approved held run.
+func (e *engine) applyHeld(ctx context.Context, src storage.Source, run storage.Run, pending []storage.PendingDeletion) (storage.Run, error) {
+	st := newRunState(e, runJob{Source: src, Run: run})
 	st.changeSeq = run.ChangeLogN
 	if err := st.applyDeletions(ctx, pending); err != nil {
 		return run, err
@@ -170,13 +180,13 @@ func (e *Engine) ApplyHeld(ctx context.Context, src storage.Source, run storage.
 
 // runState is the engine's Sink for one run.
 type runState struct {
-	e     *Engine
-	job   Job
+	e     *engine
+	job   runJob
 	owner string
 	run   storage.Run
 
 	ownedBefore int
-	explicit    []Deletion
+	explicit    []sources.Deletion
 	problems    int
 
 	// seenUsers and seenGroups map the source keys this run received (in
@@ -222,7 +232,7 @@ type pendingMember struct {
 	groupID, groupName, key string
 }
 
-func newRunState(e *Engine, job Job) *runState {
+func newRunState(e *engine, job runJob) *runState {
 	return &runState{
 		e: e, job: job, owner: job.Source.Owner(), run: job.Run,
 		seenUsers: map[string]string{}, seenGroups: map[string]string{}, namesInRun: map[string]string{},
@@ -230,7 +240,7 @@ func newRunState(e *Engine, job Job) *runState {
 	}
 }
 
-func (st *runState) fail(ctx context.Context, err error) Outcome {
+func (st *runState) fail(ctx context.Context, err error) outcome {
 	cleanup := context.Background()
 	if !st.job.DryRun {
 		// Users written pointing at managers that were named but never
@@ -251,19 +261,13 @@ func (st *runState) fail(ctx context.Context, err error) Outcome {
 		// words; the run was canceled (shutdown) either way.
 		st.run.Error = "canceled: " + err.Error()
 	}
-	return Outcome{Run: st.run}
-}
-
-// Users writes a batch the pipeline gathered (at most BatchSize records,
-// fewer when the writer was idle).
-func (st *runState) Users(ctx context.Context, page []UserRecord) error {
-	return inBatches(page, st.e.BatchSize, func(b []UserRecord) error { return st.writeUsers(ctx, b, nil) })
+	return outcome{Run: st.run}
 }
 
 // Groups writes a batch of groups; the pipeline sends a group only after
 // the users before it, so its members resolve.
-func (st *runState) Groups(ctx context.Context, page []GroupRecord) error {
-	return inBatches(page, st.e.BatchSize, func(b []GroupRecord) error { return st.writeGroups(ctx, b) })
+func (st *runState) Groups(ctx context.Context, page []sources.GroupRecord) error {
+	return inBatches(page, st.e.batchSize, func(b []sources.GroupRecord) error { return st.writeGroups(ctx, b) })
 }
 
 // inBatches calls write for consecutive slices of at most size records.
@@ -279,14 +283,14 @@ func inBatches[T any](recs []T, size int, write func([]T) error) error {
 }
 
 // Deletions are applied at the end of the run, through the guard.
-func (st *runState) Deletions(_ context.Context, d []Deletion) error {
+func (st *runState) Deletions(_ context.Context, d []sources.Deletion) error {
 	st.explicit = append(st.explicit, d...)
 	return nil
 }
 
 // Problem records an unreadable record; the enumeration is then not
 // complete enough to delete anything.
-func (st *runState) Problem(_ context.Context, p Problem) error {
+func (st *runState) Problem(_ context.Context, p sources.Problem) error {
 	st.problems++
 	st.run.Counts.Errors++
 	st.change(storage.Change{Action: storage.ChangeError, Detail: p.Where + ": " + p.Message})
@@ -326,7 +330,7 @@ func (st *runState) dropChangesAfter(seq int) {
 
 // change appends to the change log, up to the cap.
 func (st *runState) change(c storage.Change) {
-	if st.changeSeq >= st.e.ChangeLogCap {
+	if st.changeSeq >= st.e.changeLogCap {
 		return
 	}
 	st.changeSeq++
@@ -349,7 +353,7 @@ func clipName(s string) string {
 	return string(r[:max]) + "…"
 }
 
-func (st *runState) logFull() bool { return st.changeSeq >= st.e.ChangeLogCap }
+func (st *runState) logFull() bool { return st.changeSeq >= st.e.changeLogCap }
 
 // flushChanges stores the buffered change log and the progress so far.
 func (st *runState) flushChanges(ctx context.Context) error {

@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -23,18 +24,18 @@ type RunnerStore interface {
 // runner_lease.go.
 type Runner struct {
 	store  RunnerStore
-	kinds  Registry
+	kinds  sources.Registry
 	sealer *Sealer
-	engine *Engine
+	engine *engine
 	log    *slog.Logger
 	now    func() time.Time
 	// Observe, when set, is told about every finished run (metrics).
 	Observe func(src storage.Source, run storage.Run)
 	// ObserveUpstream, when set, is told about every request a connector
 	// makes upstream, with its outcome (UpstreamOK, ...).
-	ObserveUpstream func(src storage.Source, outcome UpstreamOutcome)
+	ObserveUpstream func(src storage.Source, outcome sources.UpstreamOutcome)
 	// env is what every source is opened with (RunnerOptions.Env).
-	env Env
+	env sources.Env
 
 	slots chan struct{}
 	ctx   context.Context // canceled on shutdown
@@ -67,11 +68,15 @@ type RunnerOptions struct {
 	// Env is what sources are opened with; the runner sets its Logger (per
 	// source) and Upstream (ObserveUpstream). Tests put a fake clock and an
 	// emulator's HTTP client here.
-	Env Env
+	Env sources.Env
+	// BatchSize is the most records one write transaction holds (default
+	// 5,000, see engine.batchSize); tests make it small to see several
+	// batches in a small directory.
+	BatchSize int
 }
 
 // NewRunner returns a runner.
-func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOptions) *Runner {
+func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts RunnerOptions) *Runner {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 4
 	}
@@ -85,22 +90,13 @@ func NewRunner(store RunnerStore, kinds Registry, sealer *Sealer, opts RunnerOpt
 	leases, _ := store.(storage.LeaseStore)
 	return &Runner{
 		store: store, kinds: kinds, sealer: sealer, log: opts.Logger, now: store.Now,
-		engine: NewEngine(store, opts.Logger),
+		engine: newEngine(store, opts.Logger, opts.BatchSize),
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
 		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
 		singleProcess: opts.SingleProcess, env: opts.Env,
 	}
 }
-
-// Engine returns the runner's engine (tests tune its batch size).
-func (r *Runner) Engine() *Engine { return r.engine }
-
-// Kinds returns the registry.
-func (r *Runner) Kinds() Registry { return r.kinds }
-
-// Sealer returns the secret sealer.
-func (r *Runner) Sealer() *Sealer { return r.sealer }
 
 // BusyError says a source already has a run in progress; a run-now is
 // refused rather than queued, so an admin never stacks up runs.
@@ -147,7 +143,7 @@ func (r *Runner) Start(ctx context.Context, sourceID string, t Trigger) (storage
 	if err != nil {
 		return storage.Run{}, err
 	}
-	prep, err := r.kinds.Prepare(src, r.sealer)
+	prep, err := Prepare(r.kinds, src, r.sealer)
 	if err != nil {
 		return storage.Run{}, err
 	}
@@ -219,7 +215,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 	env := r.env
 	env.Logger = r.log.With("source", src.Name, "kind", src.Kind)
 	if obs := r.ObserveUpstream; obs != nil {
-		env.Upstream = UpstreamFunc(func(outcome UpstreamOutcome) { obs(src, outcome) })
+		env.Upstream = sources.UpstreamFunc(func(outcome sources.UpstreamOutcome) { obs(src, outcome) })
 	}
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
@@ -246,7 +242,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.finish(record, src, run, false)
 		return
 	}
-	out := r.engine.Execute(ctx, Job{
+	out := r.engine.execute(ctx, runJob{
 		Source: src, Run: run, Opened: opened, Mapping: prep.Mapping, Scope: prep.Scope,
 		Full: t.Full, DryRun: t.DryRun, Precedence: r.precedence(record),
 	})
@@ -425,7 +421,7 @@ func (r *Runner) decide(ctx context.Context, sourceID, runID, actor string, appr
 			break
 		}
 	}
-	applied, err := r.engine.ApplyHeld(ctx, src, run, pending)
+	applied, err := r.engine.applyHeld(ctx, src, run, pending)
 	if err != nil {
 		return storage.Run{}, fmt.Errorf("apply held deletions: %w", err)
 	}
@@ -451,7 +447,7 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	prep, err := r.kinds.Prepare(src, r.sealer)
+	prep, err := Prepare(r.kinds, src, r.sealer)
 	if err != nil {
 		return err
 	}
@@ -461,7 +457,7 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	t, ok := opened.(Tester)
+	t, ok := opened.(sources.Tester)
 	if !ok {
 		return nil
 	}

@@ -1,16 +1,17 @@
-package sources
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
 // mappedGroup is one incoming group on its way to the store.
 type mappedGroup struct {
-	rec      GroupRecord
+	rec      sources.GroupRecord
 	group    storage.Group
 	hash     string
 	existing *storage.SyncedGroup
@@ -18,7 +19,7 @@ type mappedGroup struct {
 }
 
 // writeGroups maps one batch of group records and writes what changed.
-func (st *runState) writeGroups(ctx context.Context, recs []GroupRecord) error {
+func (st *runState) writeGroups(ctx context.Context, recs []sources.GroupRecord) error {
 	var batch []*mappedGroup
 	var keys []string
 	for _, rec := range recs {
@@ -26,25 +27,25 @@ func (st *runState) writeGroups(ctx context.Context, recs []GroupRecord) error {
 		if rec.Key == "" {
 			st.run.Counts.Errors++
 			st.problems++
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindGroup, Detail: "a group without a stable id was skipped"})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindGroup, Detail: "a group without a stable id was skipped"})
 			continue
 		}
 		if _, dup := st.seenGroups[rec.Key]; dup {
 			st.run.Counts.Errors++
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindGroup, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindGroup, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
 			continue
 		}
 		st.seenGroups[rec.Key] = ""
-		g, err := st.job.Mapping.mapGroup(rec)
+		g, err := st.job.Mapping.MapGroup(rec)
 		if err != nil {
 			st.run.Counts.Errors++
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindGroup, Key: rec.Key, Detail: err.Error()})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindGroup, Key: rec.Key, Detail: err.Error()})
 			continue
 		}
 		if p := storage.GroupLimitProblem(&g); p != "" {
 			// As for users: what a SCIM client may not store, a source may not.
 			st.run.Counts.Conflicts++
-			st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: rec.Key, Name: g.DisplayName, Detail: p})
+			st.change(storage.Change{Action: storage.ChangeConflict, Kind: sources.KindGroup, Key: rec.Key, Name: g.DisplayName, Detail: p})
 			continue
 		}
 		batch = append(batch, &mappedGroup{rec: rec, group: g, hash: hashOf(mustJSON(g))})
@@ -197,7 +198,7 @@ func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) erro
 	// written logs what a committed transaction wrote and takes its counts.
 	written := func(ws []*mappedGroup, after storage.RunCounts) {
 		for _, m := range ws {
-			c := storage.Change{Kind: KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
+			c := storage.Change{Kind: sources.KindGroup, ResourceID: m.group.ID, Key: m.rec.Key, Name: m.group.DisplayName, After: mustJSON(m.group)}
 			c.Action = storage.ChangeUpdate
 			if m.existing == nil {
 				c.Action = storage.ChangeCreate
@@ -231,7 +232,7 @@ func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) erro
 			if m.existing == nil {
 				st.seenGroups[m.rec.Key] = ""
 			}
-			st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
+			st.change(storage.Change{Action: storage.ChangeConflict, Kind: sources.KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
 				Detail: "another group already has this displayName"})
 			continue
 		}
@@ -318,7 +319,7 @@ func (st *runState) finishManagers(ctx context.Context, report bool) error {
 			}
 			if final == "" && report {
 				st.run.Counts.Unresolved++
-				st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: KindUser, ResourceID: userID,
+				st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: sources.KindUser, ResourceID: userID,
 					Detail: fmt.Sprintf("manager %q is not among this source's users", key)})
 			}
 			if ref.written && final == st.reserved[key] {
@@ -344,7 +345,7 @@ func (st *runState) finishMembers(ctx context.Context) error {
 	for _, pm := range st.pendingMembers {
 		if st.seenGroups[pm.key] == "" && st.seenUsers[pm.key] == "" {
 			st.run.Counts.Unresolved++
-			st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: KindGroup, ResourceID: pm.groupID, Name: pm.groupName,
+			st.change(storage.Change{Action: storage.ChangeUnresolved, Kind: sources.KindGroup, ResourceID: pm.groupID, Name: pm.groupName,
 				Detail: fmt.Sprintf("member %q is not among this source's users or groups", pm.key)})
 			continue
 		}

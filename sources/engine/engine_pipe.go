@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // pipeline is the Sink a source streams into. It gathers records into the
@@ -28,12 +30,12 @@ import (
 // at about three batches. After the writer fails, every call returns its
 // error so the source stops.
 type pipeline struct {
-	next   Sink
+	next   batchWriter
 	size   int
 	calls  chan call
 	done   chan struct{}
-	users  []UserRecord
-	groups []GroupRecord
+	users  []sources.UserRecord
+	groups []sources.GroupRecord
 
 	log *slog.Logger
 
@@ -46,7 +48,7 @@ type pipeline struct {
 
 type call func(ctx context.Context) error
 
-func newPipeline(ctx context.Context, next Sink, size int, log *slog.Logger) *pipeline {
+func newPipeline(ctx context.Context, next batchWriter, size int, log *slog.Logger) *pipeline {
 	p := &pipeline{next: next, size: max(size, 1), calls: make(chan call, 1), done: make(chan struct{}), log: log}
 	go p.write(ctx)
 	return p
@@ -113,15 +115,26 @@ func (p *pipeline) send(ctx context.Context, c call) error {
 	}
 }
 
-// userPreparer is a Sink that can do the part of handling users that
-// depends on the records alone ahead of writing them: the pipeline does
-// it on the source's goroutine, so the one writer does less. Preparing
-// takes all that is needed from the records' Attrs, so the pipeline drops
-// them from the batch it queues (a tenth of the run's peak memory in the
-// csv benchmark).
-type userPreparer interface {
-	prepareUsers(recs []UserRecord) []preparedUser
-	writeUsers(ctx context.Context, recs []UserRecord, prep []preparedUser) error
+// batchWriter is what the pipeline hands its batches to: the run
+// (*runState) in production, recording fakes in tests. It is a
+// sources.Sink whose Users are split in two steps, so that the part of
+// handling users that depends on the records alone is done ahead of
+// writing them, on the source's goroutine, and the one writer does less:
+//   - prepareUsers is called on the source's goroutine with a batch; it
+//     must take all it needs from the records' Attrs, because the
+//     pipeline then drops them from the batch it queues (a tenth of the
+//     run's peak memory in the csv benchmark);
+//   - writeUsers is called on the writer goroutine with the same batch
+//     and what prepareUsers returned for it.
+//
+// Groups, Deletions and Problem are called on the writer goroutine, as
+// the Sink contract says.
+type batchWriter interface {
+	prepareUsers(recs []sources.UserRecord) []preparedUser
+	writeUsers(ctx context.Context, recs []sources.UserRecord, prep []preparedUser) error
+	Groups(ctx context.Context, page []sources.GroupRecord) error
+	Deletions(ctx context.Context, d []sources.Deletion) error
+	Problem(ctx context.Context, p sources.Problem) error
 }
 
 func (p *pipeline) sendUsers(ctx context.Context) error {
@@ -130,17 +143,14 @@ func (p *pipeline) sendUsers(ctx context.Context) error {
 	}
 	batch := p.users
 	p.users = nil // the writer owns batch now
-	if up, ok := p.next.(userPreparer); ok {
-		var prep []preparedUser
-		if err := p.guard(func() { prep = up.prepareUsers(batch) }); err != nil {
-			return err
-		}
-		for i := range batch {
-			batch[i].Attrs = nil
-		}
-		return p.send(ctx, func(ctx context.Context) error { return up.writeUsers(ctx, batch, prep) })
+	var prep []preparedUser
+	if err := p.guard(func() { prep = p.next.prepareUsers(batch) }); err != nil {
+		return err
 	}
-	return p.send(ctx, func(ctx context.Context) error { return p.next.Users(ctx, batch) })
+	for i := range batch {
+		batch[i].Attrs = nil
+	}
+	return p.send(ctx, func(ctx context.Context) error { return p.next.writeUsers(ctx, batch, prep) })
 }
 
 func (p *pipeline) sendGroups(ctx context.Context) error {
@@ -161,7 +171,7 @@ func (p *pipeline) flush(ctx context.Context) error {
 	return p.sendGroups(ctx)
 }
 
-func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
+func (p *pipeline) Users(ctx context.Context, page []sources.UserRecord) error {
 	if err := p.failure(); err != nil {
 		return err
 	}
@@ -171,7 +181,7 @@ func (p *pipeline) Users(ctx context.Context, page []UserRecord) error {
 	return gather(ctx, &p.users, page, p.size, p.writerIdle, p.sendUsers)
 }
 
-func (p *pipeline) Groups(ctx context.Context, page []GroupRecord) error {
+func (p *pipeline) Groups(ctx context.Context, page []sources.GroupRecord) error {
 	if err := p.failure(); err != nil {
 		return err
 	}
@@ -210,12 +220,12 @@ func gather[T any](ctx context.Context, buf *[]T, page []T, size int, idle func(
 // engine only notes them (deletions are applied at the end of the run),
 // and flushing for each would cut a file with many bad rows into many
 // small transactions.
-func (p *pipeline) Deletions(ctx context.Context, d []Deletion) error {
-	d = append([]Deletion(nil), d...)
+func (p *pipeline) Deletions(ctx context.Context, d []sources.Deletion) error {
+	d = append([]sources.Deletion(nil), d...)
 	return p.send(ctx, func(ctx context.Context) error { return p.next.Deletions(ctx, d) })
 }
 
-func (p *pipeline) Problem(ctx context.Context, pr Problem) error {
+func (p *pipeline) Problem(ctx context.Context, pr sources.Problem) error {
 	return p.send(ctx, func(ctx context.Context) error { return p.next.Problem(ctx, pr) })
 }
 

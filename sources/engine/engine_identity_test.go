@@ -1,11 +1,11 @@
-package sources_test
+package engine_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -22,7 +22,7 @@ func TestSourceUserNamesMeetTheIdentifierRules(t *testing.T) {
 		sourcetest.User("decomposed", "jose\u0301@example.com"),
 		sourcetest.User("composed", "JOS\u00c9@example.com"),
 	)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 5, Created: 2, Conflicts: 3})
 	users := e.users(t)
 	if len(users) != 2 || users["ok@example.com"].ExternalID != "ok" || users["jose\u0301@example.com"].ExternalID != "decomposed" {
@@ -51,7 +51,7 @@ func TestSourceRecordsMeetTheAttributeLimits(t *testing.T) {
 		sourcetest.Group("g-long", strings.Repeat("G", 300), "ok"),
 		sourcetest.Group("g-ctl", "Ops\u200b", "ok"),
 	)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 7, Created: 2, Conflicts: 5})
 	if users := e.users(t); len(users) != 1 || len(users["ok@example.com"].Title) != 4096 {
 		t.Errorf("stored %d users, want ok@ with its 4096-character title", len(users))

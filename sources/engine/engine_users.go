@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
 // mappedUser is one incoming record on its way to the store.
 type mappedUser struct {
-	rec        UserRecord
+	rec        sources.UserRecord
 	user       storage.User
 	managerKey string
 	partial    []byte // hash input without the manager id
@@ -35,7 +36,7 @@ type preparedUser struct {
 // prepareUsers reads only st.job, which does not change during a run, so
 // it may run beside the writer. It is the only reader of the records'
 // Attrs (see userPreparer).
-func (st *runState) prepareUsers(recs []UserRecord) []preparedUser {
+func (st *runState) prepareUsers(recs []sources.UserRecord) []preparedUser {
 	out := make([]preparedUser, len(recs))
 	for i, rec := range recs {
 		if rec.Key == "" || !st.job.Scope.Includes(rec.Attrs) {
@@ -43,7 +44,7 @@ func (st *runState) prepareUsers(recs []UserRecord) []preparedUser {
 		}
 		p := &out[i]
 		p.inScope = true
-		if p.user, p.managerKey, p.err = st.job.Mapping.mapUser(rec); p.err == nil {
+		if p.user, p.managerKey, p.err = st.job.Mapping.MapUser(rec); p.err == nil {
 			p.partial = append(mustJSON(p.user), p.managerKey...)
 		}
 	}
@@ -52,7 +53,7 @@ func (st *runState) prepareUsers(recs []UserRecord) []preparedUser {
 
 // writeUsers maps (unless prep has), compares and writes one batch of
 // user records.
-func (st *runState) writeUsers(ctx context.Context, recs []UserRecord, prep []preparedUser) error {
+func (st *runState) writeUsers(ctx context.Context, recs []sources.UserRecord, prep []preparedUser) error {
 	if prep == nil {
 		prep = st.prepareUsers(recs)
 	}
@@ -63,12 +64,12 @@ func (st *runState) writeUsers(ctx context.Context, recs []UserRecord, prep []pr
 		if rec.Key == "" {
 			st.run.Counts.Errors++
 			st.problems++ // an unidentifiable record: cannot prove anything absent
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Detail: "a record without a stable id was skipped"})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindUser, Detail: "a record without a stable id was skipped"})
 			continue
 		}
 		if _, dup := st.seenUsers[rec.Key]; dup {
 			st.run.Counts.Errors++
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindUser, Key: rec.Key, Detail: "the source sent this id twice; the second record was skipped"})
 			continue
 		}
 		p := prep[i]
@@ -79,7 +80,7 @@ func (st *runState) writeUsers(ctx context.Context, recs []UserRecord, prep []pr
 			// Seen, so never deleted for a mapping mistake; not written.
 			st.seenUsers[rec.Key] = ""
 			st.run.Counts.Errors++
-			st.change(storage.Change{Action: storage.ChangeError, Kind: KindUser, Key: rec.Key, Detail: p.err.Error()})
+			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindUser, Key: rec.Key, Detail: p.err.Error()})
 			continue
 		}
 		m := &mappedUser{rec: rec, user: p.user, managerKey: p.managerKey, partial: p.partial}
@@ -248,7 +249,7 @@ func (st *runState) conflict(m *mappedUser, why string) {
 	} else {
 		st.seenUsers[m.rec.Key] = "" // nothing of ours to resolve to
 	}
-	st.change(storage.Change{Action: storage.ChangeConflict, Kind: KindUser, ResourceID: id, Key: m.rec.Key, Name: m.user.UserName, Detail: why})
+	st.change(storage.Change{Action: storage.ChangeConflict, Kind: sources.KindUser, ResourceID: id, Key: m.rec.Key, Name: m.user.UserName, Detail: why})
 }
 
 // applyUsers writes creates and updates in one transaction, which also
@@ -325,7 +326,7 @@ func countUserWrites(c storage.RunCounts, writes []*mappedUser) storage.RunCount
 // the change log, while it has room.
 func (st *runState) beforeImages(ctx context.Context, writes []*mappedUser) map[string][]byte {
 	out := map[string][]byte{}
-	room := st.e.ChangeLogCap - st.changeSeq
+	room := st.e.changeLogCap - st.changeSeq
 	for _, m := range writes {
 		if len(out) >= room {
 			break
@@ -364,7 +365,7 @@ func toBatch(writes []*mappedUser) storage.UserBatch {
 }
 
 func (st *runState) recordUserChange(m *mappedUser, before []byte) {
-	c := storage.Change{Kind: KindUser, ResourceID: m.user.ID, Key: m.rec.Key, Name: m.user.UserName, Before: before}
+	c := storage.Change{Kind: sources.KindUser, ResourceID: m.user.ID, Key: m.rec.Key, Name: m.user.UserName, Before: before}
 	switch {
 	case m.takeover != nil:
 		st.seenUsers[m.rec.Key] = m.takeover.ID

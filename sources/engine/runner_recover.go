@@ -1,4 +1,4 @@
-package sources
+package engine
 
 import (
 	"context"

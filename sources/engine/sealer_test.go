@@ -1,4 +1,4 @@
-package sources_test
+package engine_test
 
 import (
 	"bytes"
@@ -12,16 +12,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
-func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, sources.KeySize) }
+func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, engine.KeySize) }
 
-func mustSealer(t *testing.T, key []byte) *sources.Sealer {
+func mustSealer(t *testing.T, key []byte) *engine.Sealer {
 	t.Helper()
-	s, err := sources.NewSealer(key)
+	s, err := engine.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSealedSecretsOpenOnlyForTheirSourceAndSetting(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		sealer   *sources.Sealer
+		sealer   *engine.Sealer
 		sourceID string
 		setting  string
 		value    []byte
@@ -64,12 +64,12 @@ func TestSealedSecretsOpenOnlyForTheirSourceAndSetting(t *testing.T) {
 		wantErr  error
 	}{
 		{"its source and setting", s, "src-a", "apiToken", sealed, "s3cret", nil},
-		{"copied to another source", s, "src-b", "apiToken", sealed, "", sources.ErrSealedWithOtherKey},
-		{"moved to another setting", s, "src-a", "bindPassword", sealed, "", sources.ErrSealedWithOtherKey},
-		{"another key", mustSealer(t, testKey(8)), "src-a", "apiToken", sealed, "", sources.ErrSealedWithOtherKey},
-		{"truncated", s, "src-a", "apiToken", sealed[:10], "", sources.ErrSealedWithOtherKey},
-		{"an old unbound value", s, "src-a", "apiToken", sealV1(t, key, "apiToken", "s3cret"), "", sources.ErrLegacySeal},
-		{"an old value of another key", s, "src-a", "apiToken", sealV1(t, testKey(9), "apiToken", "s3cret"), "", sources.ErrSealedWithOtherKey},
+		{"copied to another source", s, "src-b", "apiToken", sealed, "", engine.ErrSealedWithOtherKey},
+		{"moved to another setting", s, "src-a", "bindPassword", sealed, "", engine.ErrSealedWithOtherKey},
+		{"another key", mustSealer(t, testKey(8)), "src-a", "apiToken", sealed, "", engine.ErrSealedWithOtherKey},
+		{"truncated", s, "src-a", "apiToken", sealed[:10], "", engine.ErrSealedWithOtherKey},
+		{"an old unbound value", s, "src-a", "apiToken", sealV1(t, key, "apiToken", "s3cret"), "", engine.ErrLegacySeal},
+		{"an old value of another key", s, "src-a", "apiToken", sealV1(t, testKey(9), "apiToken", "s3cret"), "", engine.ErrSealedWithOtherKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,7 +115,7 @@ func TestResealBindsOldSecretsToTheirSource(t *testing.T) {
 	otherKey := create("other-key", map[string][]byte{"apiToken": sealV1(t, testKey(4), "apiToken", "tok-x")})
 
 	var logs bytes.Buffer
-	n, err := sources.Reseal(ctx, store, sealer, slog.New(slog.NewTextHandler(&logs, nil)))
+	n, err := engine.Reseal(ctx, store, sealer, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil || n != 1 {
 		t.Fatalf("Reseal = %d, %v; want 1 source rewritten", n, err)
 	}
@@ -123,7 +123,7 @@ func TestResealBindsOldSecretsToTheirSource(t *testing.T) {
 	if plain, err := sealer.Open(old.ID, "apiToken", got.Secrets["apiToken"]); err != nil || plain != "tok-old" {
 		t.Fatalf("the resealed secret opens as %q, %v", plain, err)
 	}
-	if _, err := sealer.Open(current.ID, "apiToken", got.Secrets["apiToken"]); !errors.Is(err, sources.ErrSealedWithOtherKey) {
+	if _, err := sealer.Open(current.ID, "apiToken", got.Secrets["apiToken"]); !errors.Is(err, engine.ErrSealedWithOtherKey) {
 		t.Errorf("the resealed secret opened for another source: %v", err)
 	}
 	if got, _ := store.GetSource(ctx, current.ID); !bytes.Equal(got.Secrets["apiToken"], current.Secrets["apiToken"]) || got.Version != current.Version {
@@ -135,7 +135,7 @@ func TestResealBindsOldSecretsToTheirSource(t *testing.T) {
 	if !strings.Contains(logs.String(), "other-key") || strings.Contains(logs.String(), "tok-") {
 		t.Errorf("the log should name the source whose secret does not open, and no secret: %s", logs.String())
 	}
-	if n, err := sources.Reseal(ctx, store, sealer, slog.New(slog.DiscardHandler)); err != nil || n != 0 {
+	if n, err := engine.Reseal(ctx, store, sealer, slog.New(slog.DiscardHandler)); err != nil || n != 0 {
 		t.Errorf("a second Reseal = %d, %v; want nothing to do", n, err)
 	}
 }

@@ -1,10 +1,11 @@
-package sources_test
+package engine_test
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 )
@@ -24,7 +25,7 @@ func TestAUserNameFreedEarlierInARunCanBeTakenLater(t *testing.T) {
 	first := append([]sources.UserRecord{sourcetest.User("k1", "ann@example.com")}, fillers()...)
 	first = append(first, sourcetest.User("k2", "bob@example.com"))
 	e.ds.SetUsers(first...)
-	if r := e.run(t, sources.Trigger{}); r.Status != storage.RunSucceeded || r.Counts.Created != 9 {
+	if r := e.run(t, engine.Trigger{}); r.Status != storage.RunSucceeded || r.Counts.Created != 9 {
 		t.Fatalf("first run: %s %+v %s", r.Status, r.Counts, r.Error)
 	}
 
@@ -32,7 +33,7 @@ func TestAUserNameFreedEarlierInARunCanBeTakenLater(t *testing.T) {
 	second := append([]sources.UserRecord{sourcetest.User("k1", "ann.old@example.com")}, fillers()...)
 	second = append(second, sourcetest.User("k2", "ann@example.com"))
 	e.ds.SetUsers(second...)
-	r := e.run(t, sources.Trigger{})
+	r := e.run(t, engine.Trigger{})
 	wantCounts(t, r, storage.RunCounts{Fetched: 9, Updated: 2, Unchanged: 7})
 	users := e.users(t)
 	if users["ann@example.com"].ExternalID != "k2" || users["ann.old@example.com"].ExternalID != "k1" {

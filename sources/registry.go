@@ -1,0 +1,4 @@
+package sources
+
+// Names lists the registered kinds, sorted.
+func (reg Registry) Names() []string { return sortedKeys(reg) }
