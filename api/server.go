@@ -1,6 +1,9 @@
 // Package api is scimgate's HTTP edge: Echo serving the SCIM service
-// provider at /scim/v2 behind bearer-token authentication, health checks,
-// and (later) the config API under /api/v1.
+// provider (package scim) at /scim/v2 and the config API under /api/v1,
+// behind bearer-token authentication with per-address and per-token
+// limits, plus health checks, metrics and the OpenAPI document. The rules
+// of sources live in sources/engine; this package translates requests
+// and errors.
 package api
 
 import (

@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -42,6 +41,3 @@ func (e *InvalidConfigError) Error() string {
 	}
 	return "invalid source configuration: " + strings.Join(parts, "; ")
 }
-
-// ErrUnknownKind is returned for a kind the registry does not have.
-var ErrUnknownKind = errors.New("unknown source kind")

@@ -1,12 +1,15 @@
-// Package sources holds the contract every upstream directory implements
-// (AD over LDAP, Entra ID, Okta, CSV files), the registry of source kinds,
-// attribute mapping and scoping, and the sync engine that applies what a
-// source streams to the store.
+// Package sources is the contract every upstream directory implements
+// (AD over LDAP, Entra ID, Okta, CSV files): the records a source streams,
+// the Sink it streams them into, Source and Tester, the Config a kind
+// decodes and opens with an Env (logger, clock, HTTP client, upstream
+// observer: the only way a connector gets them), the Registry of kinds,
+// the attribute mapping templates and the errors connectors return.
 //
 // A source streams; it never holds a whole directory in memory and never
-// touches the store. The engine maps each record, writes pages in batched
-// transactions, and computes deletions only after a complete, error-free
-// enumeration.
+// touches the store. The machinery that applies what it streams (mapping,
+// batched writes, deletions behind the guard, runs and schedules) is
+// package sources/engine, which no connector imports. Every connector
+// passes the conformance suite in sources/sourcetest.
 package sources
 
 import "context"
