@@ -91,7 +91,7 @@ func (b *bulkStatements) close() {
 // sql is the statement for rows rows, beginning with insert (plainInsert
 // or a dialect's bulkInsert).
 func (t bulkTable) sql(insert string, rows int) string {
-	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", t.width), ", ") + ")"
+	ph := "(" + placeholders(t.width) + ")"
 	var sb strings.Builder
 	sb.Grow(len(insert) + len(t.into) + rows*(len(ph)+2) + len(t.tail))
 	sb.WriteString(insert)

@@ -40,11 +40,11 @@ func (s *Store) CreateGroup(ctx context.Context, g storage.Group) (storage.Group
 		return storage.Group{}, err
 	}
 	err = s.write(ctx, func(tx *txn) error {
-		if err := tx.orm.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.ID, g.Owner, exact(g.ExternalID), foldKey(g.DisplayName), g.DisplayName,
-			millis(now), millis(now), 1, doc).Error; err != nil {
-			return translate(err)
+		args := append([]any{g.ID, g.Owner}, groupAttrValues(&g)...)
+		if err := tx.exec(`INSERT INTO groups (id, owner, `+groupAttrList+`, display, created, last_modified, version, doc)
+			VALUES (?, ?, `+placeholders(len(groupAttrs))+`, ?, ?, ?, ?, ?)`,
+			append(args, g.DisplayName, millis(now), millis(now), 1, doc)...); err != nil {
+			return err
 		}
 		_, err := addMembers(tx, g.ID, g.Members)
 		return err
@@ -309,7 +309,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		if err != nil {
 			return err
 		}
-		changed := next.DisplayName != cur.DisplayName || next.ExternalID != cur.ExternalID
+		changed := !sameGroupAttrs(&next, &cur)
 		if change.RemoveAll {
 			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", id)
 			if res.Error != nil {
@@ -332,7 +332,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		next.ID, next.Owner, next.Meta, next.Members = cur.ID, cur.Owner, cur.Meta, nil
 		out = next
 		if !changed && !added {
-			out.DisplayName, out.ExternalID = cur.DisplayName, cur.ExternalID
+			copyGroupAttrs(&out, &cur)
 			return nil
 		}
 		doc, err := groupDoc(&next)
@@ -341,9 +341,8 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
-		return tx.exec(`UPDATE groups SET external_id = ?, display_name = ?, display = ?, last_modified = ?, version = version + 1, doc = ?
-			WHERE id = ?`, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName,
-			millis(now), doc, id)
+		return tx.exec(`UPDATE groups SET `+groupAttrSet+`, display = ?, last_modified = ?, version = version + 1, doc = ?
+			WHERE id = ?`, append(groupAttrValues(&next), next.DisplayName, millis(now), doc, id)...)
 	})
 	if err != nil {
 		return storage.Group{}, wrapOp("update group", err)

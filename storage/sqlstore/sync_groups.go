@@ -123,11 +123,11 @@ func insertSyncedGroup(tx *txn, owner string, w storage.GroupWrite, now time.Tim
 	if err != nil {
 		return "", err
 	}
-	err = tx.orm.Exec(`INSERT INTO groups (id, owner, external_id, display_name, display, created, last_modified, version, doc, source_key, sync_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-		g.ID, owner, exact(g.ExternalID), foldKey(g.DisplayName), g.DisplayName,
-		millis(now), millis(now), doc, exact(w.Key), w.Hash).Error
-	return g.ID, translate(err)
+	args := append([]any{g.ID, owner}, groupAttrValues(&g)...)
+	err = tx.exec(`INSERT INTO groups (id, owner, `+groupAttrList+`, display, created, last_modified, version, doc, source_key, sync_hash)
+		VALUES (?, ?, `+placeholders(len(groupAttrs))+`, ?, ?, ?, 1, ?, ?, ?)`,
+		append(args, g.DisplayName, millis(now), millis(now), doc, exact(w.Key), w.Hash)...)
+	return g.ID, err
 }
 
 // updateSyncedGroup stores a group's new attributes, owner, key and hash;
@@ -155,16 +155,16 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 		return false, fmt.Errorf("decode group %s: %w", id, err)
 	}
 	next := cur
-	next.DisplayName, next.ExternalID = w.Group.DisplayName, w.Group.ExternalID
-	changed := next.DisplayName != cur.DisplayName || next.ExternalID != cur.ExternalID || row.Owner != owner
+	copyGroupAttrs(&next, &w.Group)
+	changed := !sameGroupAttrs(&next, &cur) || row.Owner != owner
 	doc, err := groupDoc(&next)
 	if err != nil {
 		return false, err
 	}
-	err = tx.orm.Exec(`UPDATE groups SET owner = ?, external_id = ?, display_name = ?, display = ?, doc = ?, source_key = ?, sync_hash = ?
-		WHERE id = ?`, owner, exact(next.ExternalID), foldKey(next.DisplayName), next.DisplayName, doc,
-		exact(w.Key), w.Hash, id).Error
-	return changed, translate(err)
+	args := append([]any{owner}, groupAttrValues(&next)...)
+	err = tx.exec(`UPDATE groups SET owner = ?, `+groupAttrSet+`, display = ?, doc = ?, source_key = ?, sync_hash = ?
+		WHERE id = ?`, append(args, next.DisplayName, doc, exact(w.Key), w.Hash, id)...)
+	return changed, err
 }
 
 // applyMemberChange applies edits to one group's membership rows and
