@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/scimgate/scimgate/sources"
@@ -189,8 +188,8 @@ func (st *runState) resolveKeys(ctx context.Context, keys []string) (map[string]
 }
 
 // applyGroups writes a batch, with the run's counts as they are once it
-// is written; on a displayName collision it retries one group at a time
-// so only the colliding group is a conflict.
+// is written; on a displayName collision only the colliding group is a
+// conflict (see writeOrSplit).
 func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) error {
 	if len(writes) == 0 {
 		return nil
@@ -210,38 +209,23 @@ func (st *runState) applyGroups(ctx context.Context, writes []*mappedGroup) erro
 		}
 		st.committedAt(after)
 	}
-	if st.job.DryRun {
-		written(writes, countGroupWrites(st.run.Counts, writes))
-		return nil
-	}
-	after := countGroupWrites(st.run.Counts, writes)
-	err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(writes, after))
-	if err == nil {
-		written(writes, after)
-		return nil
-	}
-	if !errors.Is(err, storage.ErrConflict) {
-		return fmt.Errorf("write groups: %w", err)
-	}
-	for _, m := range writes {
-		one := []*mappedGroup{m}
-		after := countGroupWrites(st.run.Counts, one)
-		err := st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(one, after))
-		if errors.Is(err, storage.ErrConflict) {
+	return writeOrSplit(st, writes, batchWrite[*mappedGroup]{
+		kind:  "groups",
+		count: countGroupWrites,
+		apply: func(ws []*mappedGroup, after storage.RunCounts) error {
+			return st.e.store.ApplyGroups(ctx, st.owner, st.groupBatch(ws, after))
+		},
+		conflict: func(m *mappedGroup) {
 			st.run.Counts.Conflicts++
 			if m.existing == nil {
 				st.seenGroups[m.rec.Key] = ""
 			}
 			st.change(storage.Change{Action: storage.ChangeConflict, Kind: sources.KindGroup, Key: m.rec.Key, Name: m.group.DisplayName,
 				Detail: "another group already has this displayName"})
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("write group %s: %w", m.rec.Key, err)
-		}
-		written(one, after)
-	}
-	return nil
+		},
+		written: written,
+		what:    func(m *mappedGroup) string { return "group " + m.rec.Key },
+	})
 }
 
 // groupBatch is the batch that writes writes and stores counts with them.

@@ -40,3 +40,32 @@ func TestAUserNameFreedEarlierInARunCanBeTakenLater(t *testing.T) {
 		t.Errorf("ann@ is held by %q, ann.old@ by %q", users["ann@example.com"].ExternalID, users["ann.old@example.com"].ExternalID)
 	}
 }
+
+// TestAGroupNameTakenIsAConflictOfThatGroupOnly: group displayNames are
+// unique across the directory; when a batch meets a taken one, the batch
+// is written again one group at a time and only the colliding group is a
+// conflict, with the rest of the batch written.
+func TestAGroupNameTakenIsAConflictOfThatGroupOnly(t *testing.T) {
+	e := newEnv(t, storage.DeletionPolicy{})
+	if _, err := e.store.CreateGroup(t.Context(), storage.Group{DisplayName: "Sales"}); err != nil {
+		t.Fatal(err)
+	}
+	e.ds.SetUsers(sourcetest.User("k1", "ann@example.com"))
+	e.ds.SetGroups(sourcetest.Group("g1", "Engineering", "k1"), sourcetest.Group("g2", "SALES", "k1"),
+		sourcetest.Group("g3", "Ops", "k1"))
+	r := e.run(t, engine.Trigger{})
+	wantCounts(t, r, storage.RunCounts{Fetched: 4, Created: 3, Conflicts: 1})
+	changes, _, err := e.store.ListChanges(t.Context(), r.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conflicts []string
+	for _, c := range changes {
+		if c.Action == storage.ChangeConflict {
+			conflicts = append(conflicts, c.Key+": "+c.Detail)
+		}
+	}
+	if len(conflicts) != 1 || conflicts[0] != "g2: another group already has this displayName" {
+		t.Errorf("conflicts = %q", conflicts)
+	}
+}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -268,35 +267,16 @@ func (st *runState) applyUsers(ctx context.Context, writes []*mappedUser) error 
 		}
 		st.committedAt(after)
 	}
-	if st.job.DryRun {
-		written(writes, countUserWrites(st.run.Counts, writes))
-		return nil
-	}
-	after := countUserWrites(st.run.Counts, writes)
-	err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(writes, after))
-	switch {
-	case errors.Is(err, storage.ErrConflict) && len(writes) > 1:
-		for _, m := range writes {
-			one := []*mappedUser{m}
-			after := countUserWrites(st.run.Counts, one)
-			err := st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(one, after))
-			if errors.Is(err, storage.ErrConflict) {
-				st.conflict(m, "userName was taken by another writer during the run")
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("write user %s: %w", m.rec.Key, err)
-			}
-			written(one, after)
-		}
-	case errors.Is(err, storage.ErrConflict):
-		st.conflict(writes[0], "userName was taken by another writer during the run")
-	case err != nil:
-		return fmt.Errorf("write users: %w", err)
-	default:
-		written(writes, after)
-	}
-	return nil
+	return writeOrSplit(st, writes, batchWrite[*mappedUser]{
+		kind:  "users",
+		count: countUserWrites,
+		apply: func(ws []*mappedUser, after storage.RunCounts) error {
+			return st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(ws, after))
+		},
+		conflict: func(m *mappedUser) { st.conflict(m, "userName was taken by another writer during the run") },
+		written:  written,
+		what:     func(m *mappedUser) string { return "user " + m.rec.Key },
+	})
 }
 
 // userBatch is the batch that writes writes and stores counts with them.
