@@ -29,7 +29,10 @@ With --wait the command follows the run: a progress line on stderr shows
 its status and counts (rewritten in place on a terminal, one line per
 change otherwise), and the outcome with the final counts is printed on
 stdout ("succeeded with 2 conflicts" when records were left out, with a
-warning on stderr pointing at the run's change log). It exits 0
+warning on stderr pointing at the run's change log). When a run of the
+source is already in progress (started by its schedule, say), --wait
+follows that run instead (unless --full or --dry-run asks for another
+kind of run). It exits 0
 when the run succeeded and 1 when it failed or is held for approval (it
 would remove more than the source's deletion guard allows); a held run is
 decided with 'scimgate source approve RUN' or 'scimgate source reject RUN'.`,
@@ -50,10 +53,19 @@ decided with 'scimgate source approve RUN' or 'scimgate source reject RUN'.`,
 			var run runView
 			if err := c.call(ctx, http.MethodPost, sourcePath(src.ID, "sync"), q, nil, &run); err != nil {
 				var ae *apiError
-				if errors.As(err, &ae) && ae.Code == "run_held" {
+				switch {
+				case errors.As(err, &ae) && ae.Code == "run_held":
 					return fmt.Errorf("%w\n%s", err, decideHint(ae.RunID))
+				case errors.As(err, &ae) && ae.Code == "run_in_progress" && wait && !full && !dryRun && ae.RunID != "":
+					// The schedule (or another admin) started a run just
+					// before: it syncs what this one would, so follow it.
+					if gerr := c.call(ctx, http.MethodGet, sourcePath(src.ID, "runs", ae.RunID), nil, nil, &run); gerr != nil {
+						return err
+					}
+					fmt.Fprintf(m.Stderr, "%s: a run is already in progress (run %s, trigger %s); following it.\n", src.Name, run.ID, run.Trigger)
+				default:
+					return err
 				}
-				return err
 			}
 			if !wait {
 				fmt.Fprintln(m.Stdout, run.ID)
