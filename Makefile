@@ -39,7 +39,7 @@ test: $(TEST_DEPS)
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./scim:FuzzFilterCompile ./scim:FuzzPatchPipeline \
 	./api:FuzzPatchUser ./api:FuzzPatchGroup ./api:FuzzListUsersFilter \
-	./scim:FuzzBlankedParse ./scim/strictjson:FuzzDecodeBody \
+	./scim:FuzzBlankedParse ./scim:FuzzValidatePatchAsLibrary ./scim/strictjson:FuzzDecodeBody \
 	./sources/ldap:FuzzDecodeValue \
 	./sources/csv:FuzzReadCSV
 fuzz:
