@@ -48,7 +48,7 @@ func main() {
 	flag.BoolVar(&o.reuse, "reuse", false, "with -dir: use the database already there instead of loading users again")
 	flag.BoolVar(&o.walk, "walk", false, "instead of the load scenarios, walk every user with cursor paging (RFC 9865) and check each comes back once")
 	flag.IntVar(&o.pageSize, "page", 1000, "page size (count) of the -walk mode")
-	only := flag.String("scenarios", "bare,user,dept", "scenarios to run, comma-separated: bare, user (userName eq), dept (100-user department page)")
+	only := flag.String("scenarios", "bare,barepage,user,dept", "scenarios to run, comma-separated: bare (1 KB), barepage (a department page scimgate returned, served precomputed), user (userName eq), dept (100-user department page)")
 	flag.StringVar(&o.db, "db", "", "postgres://... DSN to load and serve instead of a SQLite file (the schema should be empty unless -reuse)")
 	flag.IntVar(&o.replicas, "replicas", 1, "scimgate server processes on the database; requests are spread over them by connection")
 	flag.Parse()

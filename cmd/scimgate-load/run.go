@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -76,8 +79,16 @@ func run(ctx context.Context, o options) error {
 
 	userFmt := "/scim/v2/Users?filter=" + queryFormat(`userName eq "User%06d@Example.com"`)
 	deptFmt := "/scim/v2/Users?count=100&filter=" + queryFormat(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "dept%02d"`)
+	pageBytes := 0
+	if slices.Contains(o.scenarios, "barepage") {
+		if pageBytes, err = copyPage(ctx, scimAddr, bareAddr, fmt.Sprintf(deptFmt, 0), token); err != nil {
+			return fmt.Errorf("bare page: %w", err)
+		}
+	}
 	scenarios := []scenario{
 		{key: "bare", name: "bare Echo handler, fixed 1 KB JSON", addr: bareAddr, pathFmt: "/bare?%d", n: 1},
+		{key: "barepage", name: fmt.Sprintf("bare Echo handler, a department page scimgate returned (%d KB)", pageBytes>>10),
+			addr: bareAddr, pathFmt: "/page?%d", n: 1, wantItems: min(100, o.users/departments)},
 		{key: "user", name: `GET /Users?filter=userName eq "<random user>"`, addr: scimAddr, pathFmt: userFmt, n: o.users, auth: token, wantTotal: 1},
 		{key: "dept", name: `GET /Users?filter=<enterprise department> eq "<random>"&count=100`, addr: scimAddr, pathFmt: deptFmt, n: departments,
 			auth: token, wantItems: min(100, o.users/departments)},
@@ -95,7 +106,9 @@ func run(ctx context.Context, o options) error {
 	if o.rate > 0 {
 		fmt.Printf("open loop: %.0f requests/s offered per scenario, latency counted from when each request was due\n", o.rate)
 	}
-	var bareRPS float64
+	// The lookup is compared with the 1 KB bare answer, the department
+	// page with the bare page of its own bytes.
+	var bareRPS, barePageRPS float64
 	for _, sc := range scenarios {
 		var res result
 		if o.driver == "wrk" {
@@ -107,9 +120,14 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		rel := ""
-		if sc.key == "bare" {
+		switch {
+		case sc.key == "bare":
 			bareRPS = res.rps
-		} else if bareRPS > 0 {
+		case sc.key == "barepage":
+			barePageRPS = res.rps
+		case sc.key == "dept" && barePageRPS > 0:
+			rel = fmt.Sprintf(" (%.0f%% of bare page)", 100*res.rps/barePageRPS)
+		case bareRPS > 0:
 			rel = fmt.Sprintf(" (%.0f%% of bare)", 100*res.rps/bareRPS)
 		}
 		fmt.Printf("%-75s %8.0f req/s%s  p50 %6.2f ms  p99 %6.2f ms  errors %d  server RSS %s\n",
@@ -241,4 +259,39 @@ func queryFormat(filter string) string {
 	verb := regexp.MustCompile(`%0\d+d`).FindString(filter)
 	enc := url.QueryEscape(strings.Replace(filter, verb, "NUMBERHERE", 1))
 	return strings.Replace(strings.ReplaceAll(enc, "%", "%%"), "NUMBERHERE", verb, 1)
+}
+
+// copyPage fetches path from scimgate and hands the body to the bare
+// server's /page, so both serve the same bytes; it returns their size.
+func copyPage(ctx context.Context, scimAddr, bareAddr, path, token string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+scimAddr+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return 0, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", path, res.Status)
+	}
+	put, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+bareAddr+"/page", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	res, err = http.DefaultClient.Do(put)
+	if err != nil {
+		return 0, err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		return 0, fmt.Errorf("PUT the page to the bare server: %s", res.Status)
+	}
+	return len(body), nil
 }

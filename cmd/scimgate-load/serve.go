@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/labstack/echo/v4"
@@ -39,6 +41,25 @@ func serve(ctx context.Context, db string) error {
 	bare := echo.New()
 	bare.HideBanner, bare.HidePort = true, true
 	bare.GET("/bare", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, bareBody) })
+	// /page serves, precomputed, a page scimgate itself returned (set once
+	// with PUT by the driver): the physical limit of the list path for
+	// responses of that size, to which the department page is compared.
+	var page atomic.Pointer[[]byte]
+	bare.PUT("/page", func(c echo.Context) error {
+		b, err := io.ReadAll(io.LimitReader(c.Request().Body, 16<<20))
+		if err != nil {
+			return err
+		}
+		page.Store(&b)
+		return c.NoContent(http.StatusNoContent)
+	})
+	bare.GET("/page", func(c echo.Context) error {
+		b := page.Load()
+		if b == nil {
+			return c.NoContent(http.StatusNotFound)
+		}
+		return c.Blob(http.StatusOK, "application/scim+json", *b)
+	})
 
 	scimLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
