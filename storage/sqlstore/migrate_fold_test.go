@@ -3,12 +3,10 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/scimgate/scimgate/storage"
-	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 // TestMigrationFoldsKeysToNFC makes a database as a release on schema
@@ -17,18 +15,11 @@ import (
 // become NFC, so the composed spelling finds and blocks the user, and two
 // rows that become one key leave start-up working, the first untouched.
 func TestMigrationFoldsKeysToNFC(t *testing.T) {
-	databases := []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{
-		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "old.db") }},
-		{"postgres", pgtest.FreshSchema},
-	}
 	const (
 		decomposed = "jose\u0301@example.com"
 		composed   = "jos\u00e9@example.com"
 	)
-	for _, db := range databases {
+	for _, db := range migrationDatabases {
 		t.Run(db.name, func(t *testing.T) {
 			ctx := t.Context()
 			dsn := db.dsn(t)
@@ -99,13 +90,6 @@ func TestMigrationFoldsKeysToNFC(t *testing.T) {
 // lower-cased but not in NFC; after the migration a filter in the composed
 // form finds the user, for every column the attribute table folds.
 func TestMigrationFoldsEveryCaseInsensitiveColumn(t *testing.T) {
-	databases := []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{
-		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "old.db") }},
-		{"postgres", pgtest.FreshSchema},
-	}
 	const (
 		decomposed = "re\u0301seau" // réseau, e + combining acute
 		composed   = "R\u00c9SEAU"  // as a client writes it
@@ -116,7 +100,7 @@ func TestMigrationFoldsEveryCaseInsensitiveColumn(t *testing.T) {
 			t.Fatalf("the attribute table does not fold %s.%s: %v", want.table, want.column, columns)
 		}
 	}
-	for _, db := range databases {
+	for _, db := range migrationDatabases {
 		t.Run(db.name, func(t *testing.T) {
 			ctx := t.Context()
 			dsn := db.dsn(t)

@@ -1,12 +1,10 @@
 package sqlstore
 
 import (
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/scimgate/scimgate/storage"
-	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 // TestMigrationSplitsSourceMappings makes a database as a release on
@@ -16,14 +14,7 @@ import (
 // that removes a default ("") included, a key with neither prefix
 // dropped, and a source without overrides has none.
 func TestMigrationSplitsSourceMappings(t *testing.T) {
-	databases := []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{
-		{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "old.db") }},
-		{"postgres", pgtest.FreshSchema},
-	}
-	for _, db := range databases {
+	for _, db := range migrationDatabases {
 		t.Run(db.name, func(t *testing.T) {
 			ctx := t.Context()
 			dsn := db.dsn(t)
