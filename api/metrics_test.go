@@ -93,6 +93,7 @@ func TestMetricsAfterSyncAndRequests(t *testing.T) {
 	if run := e.sync(t, id, ""); run.str("status") != "failed" {
 		t.Fatalf("run: %s", run.Raw)
 	}
+	e.call(t, "POST", "/api/v1/sources/"+id+"/test", e.Admin, nil).want(t, 200)
 	e.call(t, "GET", "/scim/v2/Users?count=5", e.Reader, nil).want(t, 200)
 	e.call(t, "GET", "/scim/v2/Users?count=5", e.Reader, nil).want(t, 200)
 	e.call(t, "GET", "/scim/v2/Groups", "", nil).want(t, 401)
@@ -111,8 +112,9 @@ func TestMetricsAfterSyncAndRequests(t *testing.T) {
 		{"failed run", api.MetricSyncRuns, map[string]string{"source": "hr-export", "status": "failed"}, 1},
 		{"timed runs", api.MetricSyncRunDuration + "_count", map[string]string{"source": "hr-export", "status": "succeeded"}, 1},
 		// Each run opens the users file (csv's upstream request) to check
-		// it; the good run opens it again to stream.
-		{"upstream requests", api.MetricUpstreamRequests, map[string]string{"source": "hr-export", "outcome": "ok"}, 3},
+		// it; the good run opens it again to stream; the test connection
+		// opens it once more.
+		{"upstream requests", api.MetricUpstreamRequests, map[string]string{"source": "hr-export", "outcome": "ok"}, 4},
 		{"created users", api.MetricSyncObjects, map[string]string{"source": "hr-export", "action": "created"}, 10},
 		{"failures in a row", api.MetricSourceFailures, map[string]string{"source": "hr-export"}, 1},
 		{"not yet unhealthy", api.MetricSourceUnhealthy, map[string]string{"source": "hr-export"}, 0},

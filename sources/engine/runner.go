@@ -212,11 +212,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		r.log.Error("run canceled: this replica lost its claim on the source", "source", src.Name, "run", run.ID, "reason", reason)
 		cancel(errors.New(reason))
 	})
-	env := r.env
-	env.Logger = r.log.With("source", src.Name, "kind", src.Kind)
-	if obs := r.ObserveUpstream; obs != nil {
-		env.Upstream = sources.UpstreamFunc(func(outcome sources.UpstreamOutcome) { obs(src, outcome) })
-	}
+	env := r.sourceEnv(src)
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
 	record := context.WithoutCancel(ctx)
@@ -451,9 +447,7 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 	if err != nil {
 		return err
 	}
-	env := r.env
-	env.Logger = r.log
-	opened, err := prep.Open(env)
+	opened, err := prep.Open(r.sourceEnv(src))
 	if err != nil {
 		return err
 	}
@@ -462,6 +456,18 @@ func (r *Runner) Test(ctx context.Context, sourceID string) error {
 		return nil
 	}
 	return t.Test(ctx)
+}
+
+// sourceEnv is what src is opened with, for a run or a test: the
+// runner's Env with the source's logger and its upstream observer, so a
+// "test connection" counts in the upstream metrics as a run's requests do.
+func (r *Runner) sourceEnv(src storage.Source) sources.Env {
+	env := r.env
+	env.Logger = r.log.With("source", src.Name, "kind", src.Kind)
+	if obs := r.ObserveUpstream; obs != nil {
+		env.Upstream = sources.UpstreamFunc(func(outcome sources.UpstreamOutcome) { obs(src, outcome) })
+	}
+	return env
 }
 
 // Shutdown stops accepting runs and waits for running ones; when ctx ends
