@@ -11,31 +11,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
-// fakeClock is the one clock of a test server: the store and the limits
-// read it, and the test moves it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newClockedEnv is newEnvWith over a store on clock, with the server's
 // log captured in logs.
-func newClockedEnv(t *testing.T, cfg api.Config, clock *fakeClock, logs *syncBuffer) *env {
+func newClockedEnv(t *testing.T, cfg api.Config, clock *sourcetest.Clock, logs *syncBuffer) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "scimgate.db")
 	st, err := sqlstore.Open(t.Context(), path, sqlstore.Options{Now: clock.Now})
@@ -79,7 +65,7 @@ func wantRetryAfter(t *testing.T, r *resp, want int) {
 }
 
 func TestAuthFailuresPerAddressAnswer429(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
 	e := newClockedEnv(t, api.Config{AuthFailuresPerMinute: 20}, clock, logs)
 	id := strings.Split(e.Writer, "_")[1]
@@ -90,7 +76,7 @@ func TestAuthFailuresPerAddressAnswer429(t *testing.T) {
 	for i := range 20 {
 		wantError(t, e.do(t, "GET", "/Users", wrong, nil), http.StatusUnauthorized, "")
 		if i < 19 {
-			clock.Add(time.Second)
+			clock.Advance(time.Second)
 		}
 	}
 	r := e.do(t, "GET", "/Users", wrong, nil)
@@ -116,9 +102,9 @@ func TestAuthFailuresPerAddressAnswer429(t *testing.T) {
 	// The blocked address's valid token waits out the window too (a pass
 	// would tell a guesser its guess was right), but no longer.
 	wantError(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusTooManyRequests, "")
-	clock.Add(40 * time.Second) // 1 s before the first failure expires
+	clock.Advance(40 * time.Second) // 1 s before the first failure expires
 	wantError(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusTooManyRequests, "")
-	clock.Add(time.Second)
+	clock.Advance(time.Second)
 	wantJSON(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusOK)
 	// One slot freed: one more failure is a 401, then 429 again, because
 	// the attempts refused with 429 did not count.
@@ -138,7 +124,7 @@ func TestAuthFailuresPerAddressAnswer429(t *testing.T) {
 }
 
 func TestAuthFailuresUnknownIDLogsNoTokenID(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
 	e := newClockedEnv(t, api.Config{AuthFailuresPerMinute: 20}, clock, logs)
 	wantError(t, e.do(t, "GET", "/Users", "sg_000000000000_guess", nil), http.StatusUnauthorized, "")
@@ -156,7 +142,7 @@ func TestAuthFailuresUnknownIDLogsNoTokenID(t *testing.T) {
 }
 
 func TestAuthFailuresTrustedProxy(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	e := newClockedEnv(t, api.Config{AuthFailuresPerMinute: 2,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, clock, &syncBuffer{})
 	xff := func(addr string) []string { return []string{"X-Forwarded-For", addr} }
@@ -177,7 +163,7 @@ func TestAuthFailuresTrustedProxy(t *testing.T) {
 }
 
 func TestTokenRateLimit(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	e := newClockedEnv(t, api.Config{TokenRequestsPerSecond: 2, TokenBurst: 5}, clock, &syncBuffer{})
 	for range 5 {
 		wantJSON(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusOK)
@@ -201,7 +187,7 @@ func TestTokenRateLimit(t *testing.T) {
 	}
 	wantRetryAfter(t, a, 1)
 	// Half a second refills one request at 2 a second.
-	clock.Add(500 * time.Millisecond)
+	clock.Advance(500 * time.Millisecond)
 	wantJSON(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusOK)
 	wantError(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusTooManyRequests, "")
 	// 429s are counted like every other response.
@@ -209,7 +195,7 @@ func TestTokenRateLimit(t *testing.T) {
 		t.Errorf("no 429 in the metrics:\n%s", truncate(string(m.Raw), 3000))
 	}
 	// A rate-limited request is not an authentication failure.
-	clock.Add(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	wantJSON(t, e.do(t, "GET", "/Users", e.Reader, nil), http.StatusOK)
 }
 
@@ -249,7 +235,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestMeIs501WithoutErrorLog(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
 	e := newClockedEnv(t, api.Config{}, clock, logs)
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {

@@ -15,23 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
-
-// testClock is a clock the test moves; serve's Main.Now.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // startServe runs serve with args until the test ends and returns its
 // address and log.
@@ -199,7 +187,7 @@ func TestServeTLSReloadsCertificate(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	first := writeCert(t, certFile, keyFile, "first")
-	clock := &testClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	addr, logs := startServe(t, clock.Now, "--db", filepath.Join(dir, "scimgate.db"), "--tls-cert", certFile, "--tls-key", keyFile)
 
 	pool := x509.NewCertPool()
@@ -235,7 +223,7 @@ func TestServeTLSReloadsCertificate(t *testing.T) {
 
 	second := writeCert(t, certFile, keyFile, "second")
 	pool.AddCert(second)
-	clock.Add(certCheckEvery)
+	clock.Advance(certCheckEvery)
 	if cn := servedCN(); cn != "second" {
 		t.Fatalf("after replacing the files served %q, want second", cn)
 	}
@@ -245,7 +233,7 @@ func TestServeTLSReloadsCertificate(t *testing.T) {
 	if err := os.WriteFile(certFile, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(certCheckEvery)
+	clock.Advance(certCheckEvery)
 	if cn := servedCN(); cn != "second" {
 		t.Fatalf("after a broken renewal served %q, want second kept", cn)
 	}
