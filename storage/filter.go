@@ -71,6 +71,15 @@ type Query struct {
 	// NoTotal skips counting the matches, which is a scan of all of them;
 	// the page's Total is then -1.
 	NoTotal bool
+	// View, when set, is the id of an application whose view the query
+	// reads (AppStore): only users and groups in it, users who left it
+	// within its leave grace as inactive, groups' members filtered or
+	// flattened as the app says, and meta as the app sees it
+	// (lastModified moves when a user joins or leaves, the version when
+	// anything the app sees changes). Filters and sorts on active and
+	// meta.lastModified apply to those values. An unknown app is
+	// ErrNotFound.
+	View string
 }
 
 // Keyset is a row's place in a query's order: the row's value of the

@@ -15,6 +15,10 @@ type UserDoc struct {
 	Owner string
 	Meta  Meta
 	JSON  []byte
+	// Departed is set on a view read (Query.View) for a user who left the
+	// view within its leave grace: the app sees them as active false,
+	// whatever JSON says.
+	Departed bool
 }
 
 // Decode turns the document back into a User.
@@ -24,6 +28,9 @@ func (d UserDoc) Decode() (User, error) {
 		return User{}, fmt.Errorf("storage: decode user %s: %w", d.ID, err)
 	}
 	u.ID, u.Owner, u.Meta = d.ID, d.Owner, d.Meta
+	if d.Departed {
+		u.Active = false
+	}
 	return u, nil
 }
 
@@ -118,6 +125,10 @@ type Token struct {
 	Hash      []byte // SHA-256 of the secret part
 	CreatedAt time.Time
 	LastUsed  time.Time // zero until TouchToken records a use
+	// App, for a reader token, is the id of the application whose view it
+	// reads; empty reads the whole directory. Deleting the app deletes
+	// the token.
+	App string
 }
 
 // Owner is the ownership tag of resources this token writes. It follows the
@@ -159,6 +170,7 @@ type Store interface {
 	RunStore
 	SyncStore
 	AuditStore
+	AppStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
