@@ -229,6 +229,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		}
 		p = &qp
 	}
+	cache := s.lookupPage(w, r, "User", p)
+	if cache.hit {
+		return
+	}
 	q, from, err := s.query(*p, s.users, "User")
 	if err != nil {
 		s.fail(w, err, "users")
@@ -273,6 +277,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		b.Write(out)
 	}
 	b.WriteString("]}")
+	s.storePage(cache, b.Bytes())
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
@@ -284,6 +289,10 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 			return
 		}
 		p = &qp
+	}
+	cache := s.lookupPage(w, r, "Group", p)
+	if cache.hit {
+		return
 	}
 	q, from, err := s.query(*p, s.groups, "Group")
 	if err != nil {
@@ -329,6 +338,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		b.Write(out)
 	}
 	b.WriteString("]}")
+	s.storePage(cache, b.Bytes())
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
