@@ -71,6 +71,7 @@ type Server struct {
 	metrics       *metrics
 	authFails     *failureLimiter // nil: no limit
 	rates         *tokenBuckets   // nil: no limit
+	tokens        *tokenCache
 }
 
 // New builds the server.
@@ -88,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}
-	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger)}
+	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger), tokens: newTokenCache(cfg.Store)}
 	if cfg.AuthFailuresPerMinute > 0 {
 		s.authFails = newFailureLimiter(cfg.AuthFailuresPerMinute)
 	}

@@ -108,12 +108,15 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, resource str
 	if !ok {
 		return cachedList{}
 	}
-	stamp, ok, err := s.stamper.ReadStamp(r.Context())
-	if err != nil || !ok {
-		if err != nil {
-			s.log.Debug("page cache: no stamp", "err", err)
+	stamp, ok := StampFrom(r.Context())
+	if !ok {
+		var err error
+		if stamp, ok, err = s.stamper.ReadStamp(r.Context()); err != nil || !ok {
+			if err != nil {
+				s.log.Debug("page cache: no stamp", "err", err)
+			}
+			return cachedList{}
 		}
-		return cachedList{}
 	}
 	key := pageKey(resource, view, s.baseURL(r), p)
 	if body, hit := s.pages.get(stamp, key); hit {
@@ -150,4 +153,20 @@ func pageKey(resource, view, base string, p *listParams) string {
 	b.WriteByte(0)
 	b.WriteString(strconv.Itoa(p.count))
 	return b.String()
+}
+
+type stampKey struct{}
+
+// WithStamp returns ctx carrying the store's stamp read at the start of
+// the request (the API reads it once for its token cache); the page cache
+// uses it instead of reading its own. It must have been read before
+// anything the request reads from the store.
+func WithStamp(ctx context.Context, stamp string) context.Context {
+	return context.WithValue(ctx, stampKey{}, stamp)
+}
+
+// StampFrom returns the stamp WithStamp put in ctx.
+func StampFrom(ctx context.Context) (string, bool) {
+	s, ok := ctx.Value(stampKey{}).(string)
+	return s, ok
 }

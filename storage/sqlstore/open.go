@@ -97,6 +97,10 @@ type Store struct {
 	// stats decides when PostgreSQL's statistics are refreshed after
 	// bulk inserts (see pg_analyze.go).
 	stats growthStats
+
+	// stamps is SQLite's connection for ReadStamp (stamp.go); nil on
+	// PostgreSQL.
+	stamps *stampReader
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -135,7 +139,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		writeDB.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
 	}
-	return start(ctx, newStore(gdb, sqlDB, wdb, writeDB, sqliteDialect, maxConns, opts))
+	stamps, err := openStampReader(ctx, dsn)
+	if err != nil {
+		writeDB.Close()
+		sqlDB.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	s := newStore(gdb, sqlDB, wdb, writeDB, sqliteDialect, maxConns, opts)
+	s.stamps = stamps
+	return start(ctx, s)
 }
 
 func newStore(gdb *gorm.DB, sqlDB *sql.DB, wdb *gorm.DB, writeDB *sql.DB, d dialect, maxConns int, opts Options) *Store {
@@ -253,6 +265,7 @@ func (s *Store) Close() error {
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
 	s.bulk.close()
+	s.stamps.close()
 	werr := s.writeDB.Close()
 	if err := s.sqlDB.Close(); err != nil {
 		return err

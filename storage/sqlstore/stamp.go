@@ -2,24 +2,32 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 )
 
 // ReadStamp returns a value that changes whenever a write commits, for
-// caches of rendered reads (scim.Stamper): equal stamps mean the database
-// holds what it held before.
+// caches of rendered reads and of tokens (scim.Stamper): equal stamps mean
+// the database holds what it held before.
 //
-// SQLite has one writer, this process, so the stamp is the write
-// generation, which every write transaction moves on before it returns
-// (see Store.write): no query at all. PostgreSQL may be written by other
-// replicas, so the stamp is the database's current snapshot
-// (xmin:xmax:in-progress xids): a transaction that commits anywhere
-// changes it, and two equal snapshots see the same rows. Reading it is one
-// round trip that touches no table, cheaper than the page it saves.
+// On SQLite it is PRAGMA data_version of a connection that never writes:
+// it changes when any other connection commits, this store's writer or
+// another process on the same file (the token CLI), and costs no table
+// read. On PostgreSQL, written by other replicas too, it is the current
+// snapshot (xmin:xmax:in-progress transactions): a transaction that
+// commits anywhere changes it, and two equal snapshots see the same rows.
+// Either is cheaper than the page or the token it saves.
 func (s *Store) ReadStamp(ctx context.Context) (string, bool, error) {
-	if s.dialect.cacheCounts {
-		return strconv.FormatUint(s.gen.Load(), 10), true, nil
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	if s.stamps != nil {
+		v, err := s.stamps.read()
+		if err != nil {
+			return "", false, fmt.Errorf("sqlstore: read stamp: %w", translate(err))
+		}
+		return strconv.FormatInt(v, 10), true, nil
 	}
 	rows, err := s.query(ctx, "SELECT CAST(pg_current_snapshot() AS text)")
 	if err != nil {
@@ -36,4 +44,53 @@ func (s *Store) ReadStamp(ctx context.Context) (string, bool, error) {
 		return "", false, fmt.Errorf("sqlstore: read stamp: %w", translate(err))
 	}
 	return snap, snap != "", nil
+}
+
+// stampReader is one read-only SQLite connection kept for data_version,
+// whose value is per connection: it must be asked on the same one, so the
+// connection is pinned (a replaced one could count up to an old value).
+type stampReader struct {
+	db   *sql.DB
+	conn *sql.Conn
+	stmt *sql.Stmt
+}
+
+// stampCacheKiB is the stamp connection's page cache: it reads the file
+// header only.
+const stampCacheKiB = 64
+
+func openStampReader(ctx context.Context, dsn string) (*stampReader, error) {
+	db, err := sql.Open("sqlite3", sqliteDSN(dsn, stampCacheKiB))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		db.Close()
+		return nil, err
+	}
+	return &stampReader{db: db, conn: conn, stmt: stmt}, nil
+}
+
+func (r *stampReader) read() (int64, error) {
+	var v int64
+	// Without a cancellable context: go-sqlite3 would start a goroutine
+	// per statement (see Store.query).
+	err := r.stmt.QueryRowContext(context.Background()).Scan(&v)
+	return v, err
+}
+
+func (r *stampReader) close() {
+	if r != nil {
+		r.stmt.Close()
+		r.conn.Close()
+		r.db.Close()
+	}
 }
