@@ -57,6 +57,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed when
 	// finding the client address of a failed authentication; empty: none.
 	TrustedProxies []netip.Prefix
+	// PageCacheBytes bounds the SCIM layer's cache of rendered list pages
+	// (scim.Options.PageCacheBytes; 0: the default, negative: none).
+	PageCacheBytes int
 }
 
 // Server is the HTTP handler of scimgate.
@@ -85,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Store.Now})
+	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Store.Now, PageCacheBytes: cfg.PageCacheBytes})
 	if err != nil {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}

@@ -31,6 +31,7 @@ type options struct {
 	db        string // PostgreSQL DSN instead of a SQLite file in dir
 	replicas  int    // server processes on the database
 	rate      float64
+	pageCache int // api.Config.PageCacheBytes of the server
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	only := flag.String("scenarios", "bare,barepage,user,dept", "scenarios to run, comma-separated: bare (1 KB), barepage (a department page scimgate returned, served precomputed), user (userName eq), dept (100-user department page)")
 	flag.StringVar(&o.db, "db", "", "postgres://... DSN to load and serve instead of a SQLite file (the schema should be empty unless -reuse)")
 	flag.IntVar(&o.replicas, "replicas", 1, "scimgate server processes on the database; requests are spread over them by connection")
+	flag.IntVar(&o.pageCache, "pagecache", 0, "bytes of rendered list pages the server caches between writes (0: scimgate's default, -1: none, to measure the uncached path)")
 	flag.Parse()
 	o.scenarios = strings.Split(*only, ",")
 	if o.rate > 0 && o.driver != "go" {
@@ -60,7 +62,7 @@ func main() {
 	ctx := context.Background()
 	var err error
 	if *serveDB != "" {
-		err = serve(ctx, *serveDB)
+		err = serve(ctx, *serveDB, o.pageCache)
 	} else {
 		err = run(ctx, o)
 	}

@@ -59,7 +59,7 @@ func run(ctx context.Context, o options) error {
 	var child *exec.Cmd
 	var scimAddr, bareAddr string
 	for range max(o.replicas, 1) {
-		c, sa, ba, err := startServer(ctx, db)
+		c, sa, ba, err := startServer(ctx, db, o.pageCache)
 		if err != nil {
 			return err
 		}
@@ -138,8 +138,8 @@ func run(ctx context.Context, o options) error {
 }
 
 // startServer starts one server child on db and returns its addresses.
-func startServer(ctx context.Context, db string) (*exec.Cmd, string, string, error) {
-	child := exec.CommandContext(ctx, os.Args[0], "-serve", db)
+func startServer(ctx context.Context, db string, pageCache int) (*exec.Cmd, string, string, error) {
+	child := exec.CommandContext(ctx, os.Args[0], "-serve", db, "-pagecache", strconv.Itoa(pageCache))
 	child.Stderr = os.Stderr
 	out, err := child.StdoutPipe()
 	if err != nil {
