@@ -31,7 +31,8 @@ type options struct {
 	db        string // PostgreSQL DSN instead of a SQLite file in dir
 	replicas  int    // server processes on the database
 	rate      float64
-	pageCache int // api.Config.PageCacheBytes of the server
+	pageCache int  // api.Config.PageCacheBytes of the server
+	app       bool // add the app-token scenarios (app.go)
 }
 
 func main() {
@@ -53,8 +54,12 @@ func main() {
 	flag.StringVar(&o.db, "db", "", "postgres://... DSN to load and serve instead of a SQLite file (the schema should be empty unless -reuse)")
 	flag.IntVar(&o.replicas, "replicas", 1, "scimgate server processes on the database; requests are spread over them by connection")
 	flag.IntVar(&o.pageCache, "pagecache", 0, "bytes of rendered list pages the server caches between writes (0: scimgate's default, -1: none, to measure the uncached path)")
+	flag.BoolVar(&o.app, "app", false, "also run appuser and appdept: the lookup and the department page through the token of an app that sees a fifth of the users, created with the config API (quoted as shares of user and dept)")
 	flag.Parse()
 	o.scenarios = strings.Split(*only, ",")
+	if o.app {
+		o.scenarios = append(o.scenarios, "appuser", "appdept")
+	}
 	if o.rate > 0 && o.driver != "go" {
 		fmt.Fprintln(os.Stderr, "scimgate-load: -rate needs the built-in driver (-driver go)")
 		os.Exit(2)
