@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 )
@@ -49,10 +50,13 @@ func (s *Store) ReadStamp(ctx context.Context) (string, bool, error) {
 // stampReader is one read-only SQLite connection kept for data_version,
 // whose value is per connection: it must be asked on the same one, so the
 // connection is pinned (a replaced one could count up to an old value).
+// The statement runs on the driver's connection directly (sql.Conn.Raw),
+// which took a third off the cost of a read through database/sql; it is
+// only ever used inside Raw, which gives exclusive use of the connection.
 type stampReader struct {
 	db   *sql.DB
 	conn *sql.Conn
-	stmt *sql.Stmt
+	stmt driver.StmtQueryContext
 }
 
 // stampCacheKiB is the stamp connection's page cache: it reads the file
@@ -70,26 +74,57 @@ func openStampReader(ctx context.Context, dsn string) (*stampReader, error) {
 		db.Close()
 		return nil, err
 	}
-	stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+	r := &stampReader{db: db, conn: conn}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("the SQLite driver's connection cannot prepare")
+		}
+		st, err := c.PrepareContext(ctx, "PRAGMA data_version")
+		if err != nil {
+			return err
+		}
+		if r.stmt, ok = st.(driver.StmtQueryContext); !ok {
+			st.Close()
+			return fmt.Errorf("the SQLite driver's statement cannot query")
+		}
+		return nil
+	})
 	if err != nil {
 		conn.Close()
 		db.Close()
 		return nil, err
 	}
-	return &stampReader{db: db, conn: conn, stmt: stmt}, nil
+	return r, nil
 }
 
 func (r *stampReader) read() (int64, error) {
 	var v int64
-	// Without a cancellable context: go-sqlite3 would start a goroutine
-	// per statement (see Store.query).
-	err := r.stmt.QueryRowContext(context.Background()).Scan(&v)
+	err := r.conn.Raw(func(any) error {
+		// Without a cancellable context: go-sqlite3 would start a
+		// goroutine for the statement (see Store.query).
+		rows, err := r.stmt.QueryContext(context.Background(), nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, 1)
+		if err := rows.Next(dest); err != nil {
+			return err
+		}
+		n, ok := dest[0].(int64)
+		if !ok {
+			return fmt.Errorf("data_version is a %T", dest[0])
+		}
+		v = n
+		return nil
+	})
 	return v, err
 }
 
 func (r *stampReader) close() {
 	if r != nil {
-		r.stmt.Close()
+		r.conn.Raw(func(any) error { return r.stmt.(driver.Stmt).Close() })
 		r.conn.Close()
 		r.db.Close()
 	}
