@@ -5,6 +5,7 @@
 // in BENCHMARKS.md come from it.
 //
 //	go run ./cmd/scimgate-load -users 100000 -duration 10s -conns 64
+//	scripts/wrk.sh && go run ./cmd/scimgate-load -driver wrk -app   # issue 15's figures (wrk, app token)
 //	go run ./cmd/scimgate-load -users 1000000 -walk   # cursor walk of every user
 //	go run ./cmd/scimgate-load soak -duration 5m      # see soak.go
 package main
@@ -46,7 +47,7 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 0, "offer this many requests/s (open loop, latency from when each was due) instead of as many as the connections can send")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "duration of each scenario")
 	flag.StringVar(&o.dir, "dir", "", "working directory for the database (default: a temporary one)")
-	flag.StringVar(&o.driver, "driver", "go", "load generator: go (built in) or wrk (Debian package wrk)")
+	flag.StringVar(&o.driver, "driver", "go", "load generator: go (built in) or wrk (Debian package wrk; scripts/wrk.sh installs it)")
 	flag.BoolVar(&o.reuse, "reuse", false, "with -dir: use the database already there instead of loading users again")
 	flag.BoolVar(&o.walk, "walk", false, "instead of the load scenarios, walk every user with cursor paging (RFC 9865) and check each comes back once")
 	flag.IntVar(&o.pageSize, "page", 1000, "page size (count) of the -walk mode")
