@@ -15,7 +15,9 @@ const appsVersion = 8
 // it to the user's version so the ETag moves when the app's view of the
 // user does. Its foreign keys are checked at commit, as the other child
 // tables' are (see migrate_fk.go); ON DELETE CASCADE still acts at once, so
-// a deleted user or app takes its rows along.
+// a deleted user or app takes its rows along. In SQLite the table is
+// clustered on its key (WITHOUT ROWID): one B-tree fewer to write for each
+// of the hundreds of thousands of rows a sync adds to large views.
 var appsSchema = []string{
 	`CREATE TABLE apps (
 		id TEXT PRIMARY KEY,
@@ -34,7 +36,7 @@ var appsSchema = []string{
 		changed INTEGER NOT NULL,
 		bumps INTEGER NOT NULL,
 		PRIMARY KEY (app_id, user_id)
-	)`,
+	) WITHOUT ROWID`,
 	`CREATE INDEX app_users_user ON app_users(user_id)`,
 	`CREATE INDEX app_users_changed ON app_users(app_id, changed)`,
 	// The nesting of groups alone, for the recursive closures of scope
