@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -19,17 +18,11 @@ import (
 // so an indexed filter still runs on the users table's index and probes
 // app_users by its primary key.
 
-// viewApp loads the application a view read names. A view names its app
-// by id only; an unknown id is storage.ErrNotFound.
+// viewApp loads the application a view read names, by id (not name),
+// from the store's app cache: in the common case no query.
 func (s *Store) viewApp(ctx context.Context, id string) (storage.App, error) {
-	a, err := s.GetApp(ctx, id)
-	if err != nil {
-		return storage.App{}, err
-	}
-	if a.ID != id { // found by name: a view takes ids only
-		return storage.App{}, fmt.Errorf("application %s: %w", id, storage.ErrNotFound)
-	}
-	return a, nil
+	a, _, err := s.cachedApp(ctx, id)
+	return a, err
 }
 
 // graceCutoff is the leave time (ms) at or before which a departed user

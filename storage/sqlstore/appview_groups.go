@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/scimgate/scimgate/storage"
@@ -192,28 +191,4 @@ func (v *groupView) fillMembers(ctx context.Context, query queryFunc, groups []s
 		}
 	}
 	return nil
-}
-
-// viewGroupCount counts the groups in app's view, by the rules of
-// groupView; AppCounts uses it.
-func (s *Store) viewGroupCount(ctx context.Context, query queryFunc, a storage.App) (int, error) {
-	v := &groupView{app: a, d: s.dialect}
-	if v.none() {
-		return 0, nil
-	}
-	var t sqlText
-	t.add("SELECT COUNT(*) FROM groups g WHERE ")
-	v.inView(&t, "g.id")
-	rows, err := query(ctx, t.sb.String(), t.args...)
-	if err != nil {
-		return 0, fmt.Errorf("count the groups of application %s: %w", a.ID, err)
-	}
-	defer rows.Close()
-	n := 0
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, translate(err)
-		}
-	}
-	return n, translate(rows.Err())
 }

@@ -48,15 +48,6 @@ func (c *testClock) advance(d time.Duration) time.Time {
 	return c.now
 }
 
-func mustCreateApp(t *testing.T, s storage.Store, a storage.App) storage.App {
-	t.Helper()
-	got, err := s.CreateApp(ctx(t), a)
-	if err != nil {
-		t.Fatalf("CreateApp(%q): %v", a.Name, err)
-	}
-	return got
-}
-
 // viewUsers lists an app's view of users (every row) and returns the
 // documents by userName.
 func viewUsers(t *testing.T, s storage.Store, q storage.Query) (map[string]storage.UserDoc, []string, int) {
