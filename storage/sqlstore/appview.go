@@ -38,7 +38,8 @@ const inGrace = "(av.left_at IS NULL OR av.left_at > ?)"
 // userView is what a user list of an app's view reads from.
 type userView struct {
 	from   string // the derived table, aliased users
-	args   []any  // its arguments: app id, cutoff
+	whole  string // the same, for counting the whole view (see usersViewSQL)
+	args   []any  // their arguments: app id, cutoff
 	appID  string
 	cutoff int64
 }
@@ -50,8 +51,10 @@ func (s *Store) newUserView(ctx context.Context, appID string) (*userView, error
 		return nil, err
 	}
 	cutoff := graceCutoff(s.now(), a)
-	from := s.usersViewSQL()
-	return &userView{from: from, args: []any{a.ID, cutoff}, appID: a.ID, cutoff: cutoff}, nil
+	return &userView{
+		from: s.usersViewSQL(usersFirst), whole: s.usersViewSQL(plannersChoice),
+		args: []any{a.ID, cutoff}, appID: a.ID, cutoff: cutoff,
+	}, nil
 }
 
 // apply makes p read the view.
@@ -61,15 +64,26 @@ func (v *userView) apply(p *page) {
 	// The count of a view changes without a write only when a departed
 	// user's grace ends; the count cache keys it without the cutoff and
 	// checks the cutoff against the earliest departure it counted.
-	p.grace = &countGrace{key: "view\x00" + v.appID, cutoff: v.cutoff}
+	p.grace = &countGrace{key: "view\x00" + v.appID, cutoff: v.cutoff, whole: v.whole}
 }
+
+// Join orders of a view's users table. Without statistics SQLite guesses,
+// and it guessed app_users first for an indexed filter, scanning the whole
+// view; CROSS JOIN makes it walk users (by the filter's index, the sort's
+// index or rowid order) and probe app_users by its primary key, which
+// reads only about a page of rows. Counting the whole, unfiltered view is
+// the exception: reading app_users first visits only the view's rows.
+const (
+	usersFirst     = "CROSS JOIN"
+	plannersChoice = "JOIN"
+)
 
 // usersViewSQL is the derived users table of a view. A departed user is
 // inactive, last modified at the moment they left; a user in view is last
 // modified at the later of their own change and their joining. The
 // version adds the membership's bumps (one per join and leave), so the
 // ETag moves when the app's view of the user does.
-func (s *Store) usersViewSQL() string {
+func (s *Store) usersViewSQL(join string) string {
 	override := map[string]string{
 		"active":        "CASE WHEN av.left_at IS NULL THEN u.active ELSE FALSE END AS active",
 		"last_modified": "CASE WHEN av.left_at IS NULL THEN " + s.dialect.greatest + "(u.last_modified, av.changed) ELSE av.left_at END AS last_modified",
@@ -78,7 +92,7 @@ func (s *Store) usersViewSQL() string {
 	cols := viewColumns(usersTable, []string{"seq", "id", "owner", "display", "created", "last_modified", "version", "doc"}, "u", override)
 	cols = append(cols, "av.left_at AS left_at", "av.left_at IS NOT NULL AS departed")
 	return "(SELECT " + strings.Join(cols, ", ") +
-		" FROM users u JOIN app_users av ON av.user_id = u.id WHERE av.app_id = ? AND " + inGrace + ") users"
+		" FROM users u " + join + " app_users av ON av.user_id = u.id WHERE av.app_id = ? AND " + inGrace + ") users"
 }
 
 // viewColumns is the select list of a derived table standing for t: the
