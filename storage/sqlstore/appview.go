@@ -74,8 +74,8 @@ func (v *userView) apply(p *page) {
 // reads only about a page of rows. Counting the whole, unfiltered view is
 // the exception: reading app_users first visits only the view's rows.
 const (
-	usersFirst     = "CROSS JOIN"
-	plannersChoice = "JOIN"
+	usersFirst     = " CROSS JOIN " // PostgreSQL: an inner join like any other
+	plannersChoice = ", "
 )
 
 // usersViewSQL is the derived users table of a view. A departed user is
@@ -92,7 +92,7 @@ func (s *Store) usersViewSQL(join string) string {
 	cols := viewColumns(usersTable, []string{"seq", "id", "owner", "display", "created", "last_modified", "version", "doc"}, "u", override)
 	cols = append(cols, "av.left_at AS left_at", "av.left_at IS NOT NULL AS departed")
 	return "(SELECT " + strings.Join(cols, ", ") +
-		" FROM users u " + join + " app_users av ON av.user_id = u.id WHERE av.app_id = ? AND " + inGrace + ") users"
+		" FROM users u" + join + "app_users av WHERE av.user_id = u.id AND av.app_id = ? AND " + inGrace + ") users"
 }
 
 // viewColumns is the select list of a derived table standing for t: the
