@@ -51,8 +51,9 @@ func (s *Store) newUserView(ctx context.Context, appID string) (*userView, error
 		return nil, err
 	}
 	cutoff := graceCutoff(s.now(), a)
+	tables := userViewTables[s.dialect.name]
 	return &userView{
-		from: s.usersViewSQL(usersFirst), whole: s.usersViewSQL(plannersChoice),
+		from: tables.page, whole: tables.whole,
 		args: []any{a.ID, cutoff}, appID: a.ID, cutoff: cutoff,
 	}, nil
 }
@@ -61,6 +62,7 @@ func (s *Store) newUserView(ctx context.Context, appID string) (*userView, error
 func (v *userView) apply(p *page) {
 	p.table, p.tableArgs = v.from, v.args
 	p.columns = userSelect + ", users.departed"
+	p.oneRow = uniqueLookup(p.q.Filter)
 	// The count of a view changes without a write only when a departed
 	// user's grace ends; the count cache keys it without the cutoff and
 	// checks the cutoff against the earliest departure it counted.
@@ -78,15 +80,25 @@ const (
 	plannersChoice = ", "
 )
 
+// userViewTables are the derived users tables of views by dialect name,
+// built once: building one per request was half the cost of a lookup.
+var userViewTables = func() map[string]struct{ page, whole string } {
+	out := map[string]struct{ page, whole string }{}
+	for _, d := range []dialect{sqliteDialect, postgresDialect} {
+		out[d.name] = struct{ page, whole string }{usersViewSQL(d, usersFirst), usersViewSQL(d, plannersChoice)}
+	}
+	return out
+}()
+
 // usersViewSQL is the derived users table of a view. A departed user is
 // inactive, last modified at the moment they left; a user in view is last
 // modified at the later of their own change and their joining. The
 // version adds the membership's bumps (one per join and leave), so the
 // ETag moves when the app's view of the user does.
-func (s *Store) usersViewSQL(join string) string {
+func usersViewSQL(d dialect, join string) string {
 	override := map[string]string{
 		"active":        "CASE WHEN av.left_at IS NULL THEN u.active ELSE FALSE END AS active",
-		"last_modified": "CASE WHEN av.left_at IS NULL THEN " + s.dialect.greatest + "(u.last_modified, av.changed) ELSE av.left_at END AS last_modified",
+		"last_modified": "CASE WHEN av.left_at IS NULL THEN " + d.greatest + "(u.last_modified, av.changed) ELSE av.left_at END AS last_modified",
 		"version":       "u.version + av.bumps AS version",
 	}
 	cols := viewColumns(usersTable, []string{"seq", "id", "owner", "display", "created", "last_modified", "version", "doc"}, "u", override)
@@ -124,4 +136,15 @@ func viewColumns(t resourceTable, base []string, alias string, override map[stri
 		add(c)
 	}
 	return out
+}
+
+// uniqueLookup reports whether f is an equality on a unique attribute (id,
+// userName): the lookup a single-resource read sends.
+func uniqueLookup(f storage.Expr) bool {
+	c, ok := f.(storage.Compare)
+	if !ok || c.Op != storage.OpEq {
+		return false
+	}
+	_, isString := c.Value.(string)
+	return isString && (c.Attr == storage.AttrID || c.Attr == storage.AttrUserName)
 }
