@@ -24,8 +24,11 @@ import (
 // reachable through nesting): lastModified is the latest of the group's
 // own and of those members' joins and leaves, and the version adds
 // bumps+1 for each, so it moves when one joins or leaves and when one
-// leaves the grace window. Nested groups entering or leaving the view do
-// not move it (they do not change the group's own record).
+// leaves the grace window. The last moves it down: in rare histories the
+// version can then repeat one the group had before with other members
+// (an ETag only as strong as the brief's formula). Nested groups entering
+// or leaving the view do not move it (they do not change the group's own
+// record).
 type groupView struct {
 	app    storage.App
 	d      dialect
