@@ -33,6 +33,8 @@ type groupView struct {
 	app    storage.App
 	d      dialect
 	cutoff int64
+	// metaInSQL: the page query computed the meta (see from).
+	metaInSQL bool
 }
 
 func (s *Store) newGroupView(ctx context.Context, q storage.Query) (*groupView, error) {
@@ -111,16 +113,22 @@ func (v *groupView) memberRows(t *sqlText) {
 		WHERE m.group_id = g.id AND m.member_type = 'user' AND av.app_id = ? AND `+inGrace, v.app.ID, v.cutoff)
 }
 
-// from builds the derived groups table of the view.
-func (v *groupView) from() (string, []any) {
+// from builds the derived groups table of the view. With metaInSQL the
+// table computes each group's meta as the app sees it, for a filter or
+// sort on lastModified; otherwise it carries the group's own, and
+// finishMeta adjusts the page's groups afterwards in one pass.
+func (v *groupView) from(metaInSQL bool) (string, []any) {
+	override := map[string]string{}
 	var lm, ver sqlText
-	lm.add(v.d.greatest + "(g.last_modified, COALESCE((SELECT MAX(av.changed)")
-	v.memberRows(&lm)
-	lm.add("), 0)) AS last_modified")
-	ver.add("g.version + COALESCE((SELECT CAST(SUM(av.bumps + 1) AS BIGINT)")
-	v.memberRows(&ver)
-	ver.add("), 0) AS version")
-	override := map[string]string{"last_modified": lm.sb.String(), "version": ver.sb.String()}
+	if metaInSQL {
+		lm.add(v.d.greatest + "(g.last_modified, COALESCE((SELECT MAX(av.changed)")
+		v.memberRows(&lm)
+		lm.add("), 0)) AS last_modified")
+		ver.add("g.version + COALESCE((SELECT CAST(SUM(av.bumps + 1) AS BIGINT)")
+		v.memberRows(&ver)
+		ver.add("), 0) AS version")
+		override["last_modified"], override["version"] = lm.sb.String(), ver.sb.String()
+	}
 	cols := viewColumns(groupsTable, []string{"seq", "id", "owner", "display", "created", "last_modified", "version", "doc"}, "g", override)
 	// The select list names last_modified before version (base order).
 	var t sqlText
@@ -132,7 +140,8 @@ func (v *groupView) from() (string, []any) {
 
 // apply makes p read the view.
 func (v *groupView) apply(p *page) {
-	p.table, p.tableArgs = v.from()
+	v.metaInSQL = p.q.SortBy == storage.AttrLastModified || namesAttr(p.q.Filter, storage.AttrLastModified)
+	p.table, p.tableArgs = v.from(v.metaInSQL)
 }
 
 // members loads the members of the given groups as the app sees them:
@@ -203,24 +212,28 @@ func (v *groupView) fillMembers(ctx context.Context, query queryFunc, groups []s
 // namesMembers reports whether filter f tests groups' members. A view
 // refuses such filters: they would run on the stored membership, so an
 // app could learn whether users outside its view belong to its groups.
-func namesMembers(f storage.Expr) bool {
+func namesMembers(f storage.Expr) bool { return namesAttr(f, storage.AttrMembers) }
+
+// namesAttr reports whether filter f tests attr (or a sub-attribute).
+func namesAttr(f storage.Expr, attr storage.Attr) bool {
+	in := func(x storage.Expr) bool { return namesAttr(x, attr) }
 	switch e := f.(type) {
 	case storage.And:
-		return namesMembers(e.Left) || namesMembers(e.Right)
+		return in(e.Left) || in(e.Right)
 	case storage.Or:
-		return namesMembers(e.Left) || namesMembers(e.Right)
+		return in(e.Left) || in(e.Right)
 	case storage.Not:
-		return namesMembers(e.X)
+		return in(e.X)
 	case storage.AllOf:
-		return slices.ContainsFunc(e.Xs, namesMembers)
+		return slices.ContainsFunc(e.Xs, in)
 	case storage.AnyOf:
-		return slices.ContainsFunc(e.Xs, namesMembers)
+		return slices.ContainsFunc(e.Xs, in)
 	case storage.ValuePath:
-		return e.Attr == storage.AttrMembers
+		return e.Attr == attr
 	case storage.Compare:
-		return e.Attr == storage.AttrMembers || strings.HasPrefix(string(e.Attr), string(storage.AttrMembers)+".")
+		return e.Attr == attr || strings.HasPrefix(string(e.Attr), string(attr)+".")
 	case storage.In:
-		return e.Attr == storage.AttrMembers
+		return e.Attr == attr
 	}
 	return false
 }

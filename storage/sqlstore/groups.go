@@ -440,6 +440,11 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 		}
 		out.Groups = sink.list
+		if view != nil {
+			if err := view.finishMeta(ctx, s.query, out.Groups); err != nil {
+				return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+			}
+		}
 		if withMembers && len(out.Groups) > 0 {
 			fill := s.fillMembers
 			if view != nil {
