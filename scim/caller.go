@@ -23,8 +23,8 @@ type Caller struct {
 	Owner string
 	// CanWrite is false for read-only tokens.
 	CanWrite bool
-	// App, for an application's token, is the app whose view every read
-	// answers from (appview.go); nil reads the whole directory.
+	// App, when set, is the application whose view the caller reads (an
+	// application's reader token); nil reads the whole directory.
 	App *storage.App
 }
 
