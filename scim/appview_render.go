@@ -300,15 +300,23 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 	switch b[i] {
 	case '"':
-		for j := i + 1; j < len(b); j++ {
-			switch b[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
+		// The closing quote is the first one not escaped, that is not
+		// preceded by an odd run of backslashes.
+		for j := i + 1; ; {
+			k := bytes.IndexByte(b[j:], '"')
+			if k < 0 {
+				return len(b), fmt.Errorf("unterminated JSON string")
 			}
+			q := j + k
+			n := 0
+			for p := q - 1; p > i && b[p] == '\\'; p-- {
+				n++
+			}
+			if n%2 == 0 {
+				return q + 1, nil
+			}
+			j = q + 1
 		}
-		return len(b), fmt.Errorf("unterminated JSON string")
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
