@@ -97,6 +97,10 @@ type Store struct {
 	// stats decides when PostgreSQL's statistics are refreshed after
 	// bulk inserts (see pg_analyze.go).
 	stats growthStats
+
+	// apps caches applications and their compiled view predicates
+	// (appcache.go).
+	apps appCache
 }
 
 var _ storage.Store = (*Store)(nil)

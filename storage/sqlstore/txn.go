@@ -28,6 +28,15 @@ type txn struct {
 	// counts the rows they insert, for PostgreSQL's planner statistics.
 	bulk  *bulkStatements
 	stats *growthStats
+
+	// touch records the users this transaction may have moved into or
+	// out of application views; refreshViews acts on it before COMMIT.
+	// apps is the store's app cache, preds the apps read once per
+	// transaction (apptouch.go).
+	touch       touchSet
+	apps        *appCache
+	preds       []*appPred
+	predsLoaded bool
 }
 
 // write runs fn in one serialised transaction on the write connection.
@@ -54,7 +63,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	orm.Statement.ConnPool = sqlTx
 	tx := &txn{
 		ctx: ctx, orm: orm, sql: sqlTx, dialect: s.dialect, now: s.now,
-		bulk: &s.bulk, stats: &s.stats,
+		bulk: &s.bulk, stats: &s.stats, apps: &s.apps,
 	}
 	if s.dialect.writeLock != "" {
 		if err := tx.exec(s.dialect.writeLock); err != nil {
@@ -63,6 +72,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	}
 	if err := fn(tx); err != nil {
 		return err
+	}
+	if err := refreshViews(tx); err != nil {
+		return fmt.Errorf("maintain application views: %w", err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return err

@@ -50,6 +50,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Audit", auditTests},
 		{"Leases", leaseTests},
 		{"Identity", identityTests},
+		{"Apps", appTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
