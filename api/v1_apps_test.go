@@ -283,7 +283,7 @@ func TestAppPreview(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tc.def["name"] = "preview"
 			a := e.call(t, "POST", "/api/v1/apps", e.Admin, tc.def).want(t, 201)
-			defer e.call(t, "DELETE", "/api/v1/apps/"+a.str("id"), e.Admin, nil).want(t, 204)
+			defer func() { e.call(t, "DELETE", "/api/v1/apps/"+a.str("id"), e.Admin, nil).want(t, 204) }()
 			p := e.call(t, "GET", "/api/v1/apps/"+a.str("name")+"/preview", e.Admin, nil).want(t, 200)
 			if p.num("users") != tc.users || p.num("groups") != tc.groups || p.num("departed") != 0 {
 				t.Errorf("counts: %s", p.Raw)
