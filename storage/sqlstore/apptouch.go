@@ -34,7 +34,7 @@ func (tx *txn) touchBelow(ids ...string) error {
 	addIDs(&tx.touch.moved, ids)
 	return chunks(ids, refreshChunk, func(chunk []string) error {
 		rows, err := tx.orm.Raw(`WITH RECURSIVE below(id) AS (
-				SELECT * FROM `+jsonValues(tx.dialect)+` AS start_ids
+				SELECT id FROM groups WHERE id IN `+jsonValues(tx.dialect)+`
 				UNION
 				SELECT m.member_id FROM group_members m JOIN below ON m.group_id = below.id
 				WHERE m.member_type = 'group')

@@ -95,7 +95,10 @@ func addMembers(tx *txn, groupID string, members []storage.Member) (bool, error)
 		}
 		added = added || res.RowsAffected > 0
 	}
-	return added, nil
+	if added {
+		return true, tx.touchBelow(ids...)
+	}
+	return false, nil
 }
 
 // resolveMembers returns the stored type ("user" or "group") of each id
@@ -310,6 +313,13 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 			return err
 		}
 		changed := !sameGroupAttrs(&next, &cur)
+		if changed || change.RemoveAll {
+			// A rename can move the group into or out of a scope named
+			// by displayName; removing every member moves them all.
+			if err := tx.touchBelow(id); err != nil {
+				return err
+			}
+		}
 		if change.RemoveAll {
 			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", id)
 			if res.Error != nil {
@@ -319,6 +329,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		for start := 0; start < len(change.Remove); start += insertBatch {
 			chunk := change.Remove[start:min(start+insertBatch, len(change.Remove))]
+			if err := tx.touchBelow(chunk...); err != nil {
+				return err
+			}
 			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", id, chunk)
 			if res.Error != nil {
 				return translate(res.Error)
@@ -372,6 +385,9 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 			}
 		}
 		if err := touchParentGroups(tx, id); err != nil {
+			return err
+		}
+		if err := tx.touchBelow(id); err != nil { // before the rows go
 			return err
 		}
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {

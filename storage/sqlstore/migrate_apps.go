@@ -1,5 +1,9 @@
 package sqlstore
 
+// appsVersion is the migration that adds applications; a store held at an
+// older schema (tests of old databases) has no apps to maintain.
+const appsVersion = 8
+
 // appsSchema is migration 8: applications and their maintained view
 // membership. An app's definition beyond its name is one JSON document
 // (def): the store reads it whole and compiles it once per version, so it

@@ -110,7 +110,10 @@ func addNewGroupsMembers(tx *txn, groupIDs []string, members [][]storage.Member)
 			args = append(args, groupIDs[i], m.Value, typ)
 		}
 	}
-	return bulkInsert(tx, membersBulk, args, nil)
+	if err := bulkInsert(tx, membersBulk, args, nil); err != nil {
+		return err
+	}
+	return tx.touchBelow(ids...)
 }
 
 // insertSyncedGroup inserts a group row (version 1) and returns its id.
@@ -157,6 +160,11 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 	next := cur
 	copyGroupAttrs(&next, &w.Group)
 	changed := !sameGroupAttrs(&next, &cur) || row.Owner != owner
+	if !sameGroupAttrs(&next, &cur) { // a rename can move it into or out of a scope
+		if err := tx.touchBelow(id); err != nil {
+			return false, err
+		}
+	}
 	doc, err := groupDoc(&next)
 	if err != nil {
 		return false, err
@@ -172,6 +180,9 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, error) {
 	changed := false
 	if c.RemoveAll {
+		if err := tx.touchBelow(groupID); err != nil {
+			return false, err
+		}
 		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", groupID)
 		if res.Error != nil {
 			return false, translate(res.Error)
@@ -179,6 +190,9 @@ func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, e
 		changed = res.RowsAffected > 0
 	}
 	err := chunks(c.Remove, keyChunk, func(chunk []string) error {
+		if err := tx.touchBelow(chunk...); err != nil {
+			return err
+		}
 		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", groupID, chunk)
 		changed = changed || res.RowsAffected > 0
 		return translate(res.Error)
@@ -228,7 +242,14 @@ func addKnownMembers(tx *txn, groupID string, members []storage.Member) (bool, e
 		res := tx.orm.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+
 			strings.Join(values, ", ")+" ON CONFLICT DO NOTHING", args...)
 		added = added || res.RowsAffected > 0
-		return translate(res.Error)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		ids := make([]string, len(chunk))
+		for i, r := range chunk {
+			ids[i] = r.id
+		}
+		return tx.touchBelow(ids...)
 	})
 	return added, err
 }
@@ -244,6 +265,9 @@ func deleteSyncedGroups(tx *txn, owner string, ids []string, now time.Time) erro
 		}
 		if len(owned) == 0 {
 			return nil
+		}
+		if err := tx.touchBelow(owned...); err != nil { // before the rows go
+			return err
 		}
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err

@@ -64,6 +64,8 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	tx := &txn{
 		ctx: ctx, orm: orm, sql: sqlTx, dialect: s.dialect, now: s.now,
 		bulk: &s.bulk, stats: &s.stats, apps: &s.apps,
+		// Before migration 8 there are no apps (and no table to read).
+		predsLoaded: s.schema > 0 && s.schema < appsVersion,
 	}
 	if s.dialect.writeLock != "" {
 		if err := tx.exec(s.dialect.writeLock); err != nil {

@@ -75,6 +75,9 @@ func insertUsers(tx *txn, rows []userRow) error {
 	if err != nil {
 		return err
 	}
+	for id := range seqs {
+		tx.touchCreated(id)
+	}
 	vals := args[:0] // the user values are no longer needed
 	for _, r := range rows {
 		seq := seqs[r.values[0].(string)]
@@ -149,6 +152,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 				return translate(err)
 			}
 		}
+		tx.touchChanged(id)
 		out = next
 		return nil
 	})

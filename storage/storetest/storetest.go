@@ -51,6 +51,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Leases", leaseTests},
 		{"Identity", identityTests},
 		{"Apps", appTests},
+		{"AppMembers", appMemberTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
