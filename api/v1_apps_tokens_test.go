@@ -53,12 +53,27 @@ func TestAppTokens(t *testing.T) {
 		t.Errorf("tokens: %s", all.Raw)
 	}
 
-	// The token reads SCIM, cannot write it, and is no admin.
-	e.call(t, "GET", "/scim/v2/Users", bearer, nil).want(t, 200)
+	// The token reads the app's view only: Ops holds u3 and u5, shown
+	// with the allowed attributes; a user outside the view is 404.
+	seen := e.call(t, "GET", "/scim/v2/Users?sortBy=userName", bearer, nil).want(t, 200)
+	var names []string
+	for _, x := range seen.Body["Resources"].([]any) {
+		u := x.(map[string]any)
+		names = append(names, u["userName"].(string))
+		if u["displayName"] != nil || u["title"] != nil {
+			t.Errorf("attributes outside the allow-list: %v", u)
+		}
+	}
+	if seen.num("totalResults") != 2 || strings.Join(names, ",") != "u3,u5" {
+		t.Errorf("the app's users: %s", seen.Raw)
+	}
+	e.call(t, "GET", "/scim/v2/Users/"+d.users["u3"].ID, bearer, nil).want(t, 200)
+	e.call(t, "GET", "/scim/v2/Users/"+d.users["u0"].ID, bearer, nil).want(t, 404)
+	e.call(t, "GET", "/scim/v2/Users/"+d.users["u0"].ID, e.Reader, nil).want(t, 200)
+	// The token cannot write SCIM, and is no admin.
 	e.call(t, "POST", "/scim/v2/Users", bearer, map[string]any{
 		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "new"}).want(t, 403)
 	e.call(t, "GET", "/api/v1/apps", bearer, nil).wantErr(t, 403, "forbidden")
-	_ = d
 
 	// Deleting the app revokes its tokens at once, and the audit says so.
 	e.call(t, "DELETE", "/api/v1/apps/"+id, e.Admin, nil).want(t, 204)
