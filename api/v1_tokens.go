@@ -78,7 +78,7 @@ func (s *Server) createToken(c echo.Context) error {
 	if in.App = strings.TrimSpace(in.App); in.App != "" {
 		if in.Role.Valid() && in.Role != storage.RoleReader {
 			return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Fields: map[string]string{"app": "only reader tokens belong to an application"},
-				Message: "a " + string(in.Role) + " token cannot belong to an application: application tokens are readers of its view, and writer tokens stay unscoped"}
+				Message: string(in.Role) + " tokens cannot belong to an application: application tokens are readers of its view, and writer tokens stay unscoped"}
 		}
 		a, err := s.cfg.Store.GetApp(c.Request().Context(), in.App)
 		if errors.Is(err, storage.ErrNotFound) {
