@@ -90,9 +90,9 @@ func newAppView(app storage.App) (*appView, error) {
 // cursor of one app's list is no cursor for another's.
 func (v *appView) resource(name string) string { return name + "\x00app\x00" + v.id }
 
-// hiddenAttr is the error for a filter or sortBy naming an attribute the
+// errHidden is the error for a filter or sortBy naming an attribute the
 // app may not see. It does not say whether the attribute exists.
-func hiddenAttr(what, path string) error {
+func errHidden(what, path string) error {
 	return Error(http.StatusBadRequest, scimerr.ScimTypeInvalidFilter,
 		fmt.Sprintf("%s names %q, which this application may not see", what, path))
 }
@@ -102,11 +102,11 @@ func hiddenAttr(what, path string) error {
 func (v *appView) checkUserQuery(q *storage.Query) error {
 	if v.allow != nil {
 		if path, hidden := v.hiddenIn(q.Filter, ""); hidden {
-			return hiddenAttr("the filter", path)
+			return errHidden("the filter", path)
 		}
 		if q.SortBy != "" {
 			if path, hidden := v.hiddenAttr(q.SortBy, ""); hidden {
-				return hiddenAttr("sortBy", path)
+				return errHidden("sortBy", path)
 			}
 		}
 	}
