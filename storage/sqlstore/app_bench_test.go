@@ -78,6 +78,17 @@ func benchmarkSyncWithApps(b *testing.B, apps int) {
 			}
 		}
 		groupsTime += time.Since(began)
+		if apps > 0 { // the views were maintained: app-00 holds two departments
+			b.StopTimer()
+			a, err := s.GetApp(b.Context(), "app-00")
+			if err != nil {
+				b.Fatalf("GetApp: %v", err)
+			}
+			if c, err := s.AppCounts(b.Context(), a.ID); err != nil || c.Users != 2*benchUsers/benchGroups {
+				b.Fatalf("AppCounts(app-00) = %+v, %v; want %d users", c, err, 2*benchUsers/benchGroups)
+			}
+			b.StartTimer()
+		}
 	}
 	b.ReportMetric(float64(b.N*benchUsers)/usersTime.Seconds(), "users/s")
 	b.ReportMetric(groupsTime.Seconds()/float64(b.N), "groups-s")

@@ -86,3 +86,19 @@ func (t *touchSet) ids() []string {
 	slices.Sort(out)
 	return out
 }
+
+// existing returns the users of chunk that may have memberships or rows
+// already: all but those created in this transaction and touched no other
+// way.
+func (t *touchSet) existing(chunk []string) []string {
+	out := make([]string, 0, len(chunk))
+	for _, id := range chunk {
+		_, created := t.created[id]
+		_, changed := t.changed[id]
+		_, moved := t.moved[id]
+		if !created || changed || moved {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -29,7 +29,7 @@ func refreshViews(tx *txn) error {
 	ids := t.ids()
 	eval := evaluation(tx.dialect, preds)
 	return chunks(ids, refreshChunk, func(chunk []string) error {
-		return refreshChunkOf(tx, preds, eval, chunk)
+		return refreshChunkOf(tx, preds, eval, chunk, t.existing(chunk))
 	})
 }
 
@@ -113,13 +113,14 @@ func inScope(p *appPred, groups [][2]string) bool {
 }
 
 // refreshChunkOf evaluates preds for one chunk of users and writes the
-// joins and leaves that follow.
-func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string) error {
-	arg := jsonArg(chunk)
+// joins and leaves that follow. Users created in this transaction and not touched otherwise have no
+// groups and no rows yet, so only existing (the others) are looked up.
+func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk, existing []string) error {
+	arg, existingArg := jsonArg(chunk), jsonArg(existing)
 	var groups map[string][][2]string
-	if eval.groups {
+	if eval.groups && len(existing) > 0 {
 		var err error
-		if groups, err = userGroups(tx, arg); err != nil {
+		if groups, err = userGroups(tx, existingArg); err != nil {
 			return err
 		}
 	}
@@ -153,27 +154,13 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string) e
 	for i, p := range preds {
 		appIndex[p.id] = i
 	}
-	// inView[app][user]: the user has a row for the app and has not left.
+	// hasRow[app][user] exists when the user has a row for the app, and
+	// is true while the user is in view.
 	hasRow := make([]map[string]bool, len(preds))
 	for i := range hasRow {
 		hasRow[i] = map[string]bool{}
 	}
-	rows, err = tx.queryPrepared("SELECT app_id, user_id, left_at IS NULL FROM app_users WHERE "+
-		tx.dialect.inJSONArray("user_id"), arg)
-	if err != nil {
-		return err
-	}
-	if err := scanRows(rows, func() error {
-		var app, user string
-		var in bool
-		if err := rows.Scan(&app, &user, &in); err != nil {
-			return translate(err)
-		}
-		if i, ok := appIndex[app]; ok {
-			hasRow[i][user] = in
-		}
-		return nil
-	}); err != nil {
+	if err := currentRows(tx, existing, existingArg, appIndex, hasRow); err != nil {
 		return err
 	}
 	var joins []any
@@ -236,4 +223,29 @@ func writeJoins(tx *txn, joins []any) error {
 		}
 	}
 	return nil
+}
+
+// currentRows records in hasRow[app][user] whether each of the users
+// (existing, and as a JSON array arg) has a row for the app, and whether
+// it is in view.
+func currentRows(tx *txn, existing []string, arg string, appIndex map[string]int, hasRow []map[string]bool) error {
+	if len(existing) == 0 {
+		return nil
+	}
+	rows, err := tx.queryPrepared("SELECT app_id, user_id, left_at IS NULL FROM app_users WHERE "+
+		tx.dialect.inJSONArray("user_id"), arg)
+	if err != nil {
+		return err
+	}
+	return scanRows(rows, func() error {
+		var app, user string
+		var in bool
+		if err := rows.Scan(&app, &user, &in); err != nil {
+			return translate(err)
+		}
+		if i, ok := appIndex[app]; ok {
+			hasRow[i][user] = in
+		}
+		return nil
+	})
 }

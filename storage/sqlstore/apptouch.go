@@ -59,6 +59,60 @@ func (tx *txn) touchBelow(ids ...string) error {
 	})
 }
 
+// touchMembers records the users a change of groupID's membership may
+// move: those below memberIDs, or, with no memberIDs, everyone below the
+// group (every member removed, or the group deleted). Only a group in the
+// closure of some app's scope groups matters; a change elsewhere moves no
+// one into or out of a view. Call it before removing and after adding.
+func (tx *txn) touchMembers(groupID string, memberIDs ...string) error {
+	inScope, err := tx.scopedGroups([]string{groupID})
+	if err != nil || len(inScope) == 0 {
+		return err
+	}
+	if len(memberIDs) == 0 {
+		return tx.touchBelow(groupID)
+	}
+	return tx.touchBelow(memberIDs...)
+}
+
+// scopedGroups returns those of ids that are in the closure of some app's
+// scope groups now. The closure is read anew each time: the same
+// transaction may have created, renamed or nested groups.
+func (tx *txn) scopedGroups(ids []string) ([]string, error) {
+	preds, err := tx.appPreds()
+	if err != nil || !anyHasGroups(preds) || len(ids) == 0 {
+		return nil, err
+	}
+	var scope []string
+	for _, p := range preds {
+		for id := range p.scopeIDs {
+			scope = append(scope, id)
+		}
+	}
+	closure := map[string]bool{}
+	rows, err := tx.queryPrepared(scopeClosure(tx.dialect)+"SELECT id FROM app_scope", scopeClosureArgs(scope)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := scanRows(rows, func() error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return translate(err)
+		}
+		closure[id] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if closure[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func anyHasGroups(preds []*appPred) bool {
 	for _, p := range preds {
 		if p.hasGroups {

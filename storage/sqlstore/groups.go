@@ -96,7 +96,7 @@ func addMembers(tx *txn, groupID string, members []storage.Member) (bool, error)
 		added = added || res.RowsAffected > 0
 	}
 	if added {
-		return true, tx.touchBelow(ids...)
+		return true, tx.touchMembers(groupID, ids...)
 	}
 	return false, nil
 }
@@ -313,10 +313,15 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 			return err
 		}
 		changed := !sameGroupAttrs(&next, &cur)
-		if changed || change.RemoveAll {
+		if renamed(&cur, &next) {
 			// A rename can move the group into or out of a scope named
-			// by displayName; removing every member moves them all.
+			// by displayName.
 			if err := tx.touchBelow(id); err != nil {
+				return err
+			}
+		}
+		if change.RemoveAll {
+			if err := tx.touchMembers(id); err != nil {
 				return err
 			}
 		}
@@ -329,7 +334,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		for start := 0; start < len(change.Remove); start += insertBatch {
 			chunk := change.Remove[start:min(start+insertBatch, len(change.Remove))]
-			if err := tx.touchBelow(chunk...); err != nil {
+			if err := tx.touchMembers(id, chunk...); err != nil {
 				return err
 			}
 			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", id, chunk)
@@ -387,7 +392,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 		if err := touchParentGroups(tx, id); err != nil {
 			return err
 		}
-		if err := tx.touchBelow(id); err != nil { // before the rows go
+		if err := tx.touchMembers(id); err != nil { // before the rows go
 			return err
 		}
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
@@ -404,7 +409,7 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 	var view *groupView
 	if q.View != "" {
 		var err error
-		if view, err = s.newGroupView(ctx, q.View); err != nil {
+		if view, err = s.newGroupView(ctx, q); err != nil {
 			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 		}
 	}
@@ -449,4 +454,10 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 	}
 	return out, nil
+}
+
+// renamed reports whether a group's displayName changes, which can move
+// it into or out of an app's scope named by displayName.
+func renamed(cur, next *storage.Group) bool {
+	return storage.FoldKey(cur.DisplayName) != storage.FoldKey(next.DisplayName)
 }

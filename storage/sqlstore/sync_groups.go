@@ -113,7 +113,24 @@ func addNewGroupsMembers(tx *txn, groupIDs []string, members [][]storage.Member)
 	if err := bulkInsert(tx, membersBulk, args, nil); err != nil {
 		return err
 	}
-	return tx.touchBelow(ids...)
+	// Only the members of groups in some app's scope can have moved.
+	scoped, err := tx.scopedGroups(groupIDs)
+	if err != nil || len(scoped) == 0 {
+		return err
+	}
+	in := make(map[string]bool, len(scoped))
+	for _, id := range scoped {
+		in[id] = true
+	}
+	var moved []string
+	for i, ms := range members {
+		if in[groupIDs[i]] {
+			for _, m := range ms {
+				moved = append(moved, m.Value)
+			}
+		}
+	}
+	return tx.touchBelow(moved...)
 }
 
 // insertSyncedGroup inserts a group row (version 1) and returns its id.
@@ -160,7 +177,7 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 	next := cur
 	copyGroupAttrs(&next, &w.Group)
 	changed := !sameGroupAttrs(&next, &cur) || row.Owner != owner
-	if !sameGroupAttrs(&next, &cur) { // a rename can move it into or out of a scope
+	if renamed(&cur, &next) { // it can move into or out of a scope
 		if err := tx.touchBelow(id); err != nil {
 			return false, err
 		}
@@ -180,7 +197,7 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, error) {
 	changed := false
 	if c.RemoveAll {
-		if err := tx.touchBelow(groupID); err != nil {
+		if err := tx.touchMembers(groupID); err != nil {
 			return false, err
 		}
 		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", groupID)
@@ -190,7 +207,7 @@ func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, e
 		changed = res.RowsAffected > 0
 	}
 	err := chunks(c.Remove, keyChunk, func(chunk []string) error {
-		if err := tx.touchBelow(chunk...); err != nil {
+		if err := tx.touchMembers(groupID, chunk...); err != nil {
 			return err
 		}
 		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", groupID, chunk)
@@ -249,7 +266,7 @@ func addKnownMembers(tx *txn, groupID string, members []storage.Member) (bool, e
 		for i, r := range chunk {
 			ids[i] = r.id
 		}
-		return tx.touchBelow(ids...)
+		return tx.touchMembers(groupID, ids...)
 	})
 	return added, err
 }
@@ -266,7 +283,11 @@ func deleteSyncedGroups(tx *txn, owner string, ids []string, now time.Time) erro
 		if len(owned) == 0 {
 			return nil
 		}
-		if err := tx.touchBelow(owned...); err != nil { // before the rows go
+		scoped, err := tx.scopedGroups(owned) // before the rows go
+		if err != nil {
+			return err
+		}
+		if err := tx.touchBelow(scoped...); err != nil {
 			return err
 		}
 		if err := removeMemberships(tx, owned, now); err != nil {

@@ -168,6 +168,19 @@ func testViewUsersPaging(t *testing.T, s storage.Store, clock *testClock) {
 	q.After, q.Before = nil, &second.Bounds.First
 	back := mustListUsers(t, s, q)
 	checkNames(t, "page before the second", docUserNames(t, back), want[:4])
+	// By lastModified as the app sees it: everyone joined when the app was
+	// created, after their own last change, so the keys tie and creation
+	// order breaks them.
+	q = storage.Query{View: app.ID, SortBy: storage.AttrLastModified, Descending: true, Limit: 4}
+	first = mustListUsers(t, s, q)
+	reversed := slices.Clone(want)
+	slices.Reverse(reversed)
+	checkNames(t, "first page by lastModified desc", docUserNames(t, first), reversed[:4])
+	if k, ok := first.Bounds.Last.Key.(int64); !ok || k != app.CreatedAt.UnixMilli() {
+		t.Errorf("keyset by lastModified: key %#v, want the join time %d", first.Bounds.Last.Key, app.CreatedAt.UnixMilli())
+	}
+	q.After = &first.Bounds.Last
+	checkNames(t, "second page by lastModified desc", docUserNames(t, mustListUsers(t, s, q)), reversed[4:])
 }
 
 func testViewUsersDeparture(t *testing.T, s storage.Store, clock *testClock) {
