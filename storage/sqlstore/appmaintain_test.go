@@ -150,7 +150,9 @@ func TestAppChangedByAnotherStore(t *testing.T) {
 	clock := sourcetest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	a, b := openClocked(t, path, clock), openClocked(t, path, clock)
 	ctx := t.Context()
-	eq := func(v string) storage.Expr { return storage.Compare{Attr: storage.AttrTitle, Op: storage.OpEq, Value: v} }
+	eq := func(v string) storage.Expr {
+		return storage.Compare{Attr: storage.AttrTitle, Op: storage.OpEq, Value: v}
+	}
 	app, err := a.CreateApp(ctx, storage.App{Name: "x", Scope: storage.AppScope{FilterExpr: eq("one"), IncludeInactive: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,14 @@ type appPred struct {
 	// users.*), with its arguments.
 	cond     string
 	condArgs []any
+	// attrCond is cond without the scope groups' part ("" when nothing
+	// else is asked), with attrArgs; scopeIDs and scopeNames (folded) are
+	// the scope groups as written, which the maintenance matches against
+	// the groups a user belongs to (apprefresh.go).
+	attrCond   string
+	attrArgs   []any
+	scopeIDs   map[string]bool
+	scopeNames map[string]bool
 	// graceMillis is LeaveGraceDays in milliseconds.
 	graceMillis int64
 }
@@ -80,6 +88,11 @@ func compileApp(d dialect, a *storage.App) (*appPred, error) {
 	var conds []string
 	if len(a.Scope.Groups) > 0 {
 		p.hasGroups = true
+		p.scopeIDs, p.scopeNames = map[string]bool{}, map[string]bool{}
+		for _, g := range a.Scope.Groups {
+			p.scopeIDs[g] = true
+			p.scopeNames[storage.FoldKey(g)] = true
+		}
 		p.with, p.withArgs = scopeClosure(d), scopeClosureArgs(a.Scope.Groups)
 		// Correlated per user: the member index answers it, where
 		// users.id IN (SELECT member_id ...) would build the whole
@@ -111,6 +124,11 @@ func compileApp(d dialect, a *storage.App) (*appPred, error) {
 		p.condArgs = append(p.condArgs, true)
 		p.attrDep = true
 	}
+	attrConds := conds
+	if p.hasGroups {
+		attrConds = conds[1:]
+	}
+	p.attrCond, p.attrArgs = strings.Join(attrConds, " AND "), p.condArgs
 	if len(conds) == 0 {
 		conds = append(conds, "1=1")
 	}

@@ -37,6 +37,11 @@ var appsSchema = []string{
 	)`,
 	`CREATE INDEX app_users_user ON app_users(user_id)`,
 	`CREATE INDEX app_users_changed ON app_users(app_id, changed)`,
+	// The nesting of groups alone, for the recursive closures of scope
+	// groups: without it each step reads every member row of a group to
+	// find the few that are groups.
+	`CREATE INDEX group_members_nested ON group_members(group_id, member_id) WHERE member_type = 'group'`,
+	`CREATE INDEX group_members_nested_up ON group_members(member_id, group_id) WHERE member_type = 'group'`,
 	// NULL: a token that reads the whole directory.
 	`ALTER TABLE tokens ADD COLUMN app_id TEXT REFERENCES apps(id) ON DELETE CASCADE`,
 	`CREATE INDEX tokens_app ON tokens(app_id)`,

@@ -100,7 +100,8 @@ type Store struct {
 
 	// apps caches applications and their compiled view predicates
 	// (appcache.go).
-	apps appCache
+	apps   appCache
+	wstmts writeStmts // appstmts.go
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -257,6 +258,7 @@ func (s *Store) Close() error {
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
 	s.bulk.close()
+	s.wstmts.close()
 	werr := s.writeDB.Close()
 	if err := s.sqlDB.Close(); err != nil {
 		return err

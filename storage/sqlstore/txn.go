@@ -35,6 +35,7 @@ type txn struct {
 	// transaction (apptouch.go).
 	touch       touchSet
 	apps        *appCache
+	wstmts      *writeStmts
 	preds       []*appPred
 	predsLoaded bool
 }
@@ -63,7 +64,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	orm.Statement.ConnPool = sqlTx
 	tx := &txn{
 		ctx: ctx, orm: orm, sql: sqlTx, dialect: s.dialect, now: s.now,
-		bulk: &s.bulk, stats: &s.stats, apps: &s.apps,
+		bulk: &s.bulk, stats: &s.stats, apps: &s.apps, wstmts: &s.wstmts,
 		// Before migration 8 there are no apps (and no table to read).
 		predsLoaded: s.schema > 0 && s.schema < appsVersion,
 	}
@@ -82,6 +83,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 		return err
 	}
 	committed = true
+	s.preparePending(ctx)
 	s.analyzeIfGrown(ctx)
 	return nil
 }
