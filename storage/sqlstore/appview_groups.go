@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/scimgate/scimgate/storage"
@@ -31,8 +32,11 @@ type groupView struct {
 	cutoff int64
 }
 
-func (s *Store) newGroupView(ctx context.Context, appID string) (*groupView, error) {
-	a, err := s.viewApp(ctx, appID)
+func (s *Store) newGroupView(ctx context.Context, q storage.Query) (*groupView, error) {
+	if namesMembers(q.Filter) {
+		return nil, storage.Invalid("an application's groups cannot be filtered by members")
+	}
+	a, err := s.viewApp(ctx, q.View)
 	if err != nil {
 		return nil, err
 	}
@@ -191,4 +195,29 @@ func (v *groupView) fillMembers(ctx context.Context, query queryFunc, groups []s
 		}
 	}
 	return nil
+}
+
+// namesMembers reports whether filter f tests groups' members. A view
+// refuses such filters: they would run on the stored membership, so an
+// app could learn whether users outside its view belong to its groups.
+func namesMembers(f storage.Expr) bool {
+	switch e := f.(type) {
+	case storage.And:
+		return namesMembers(e.Left) || namesMembers(e.Right)
+	case storage.Or:
+		return namesMembers(e.Left) || namesMembers(e.Right)
+	case storage.Not:
+		return namesMembers(e.X)
+	case storage.AllOf:
+		return slices.ContainsFunc(e.Xs, namesMembers)
+	case storage.AnyOf:
+		return slices.ContainsFunc(e.Xs, namesMembers)
+	case storage.ValuePath:
+		return e.Attr == storage.AttrMembers
+	case storage.Compare:
+		return e.Attr == storage.AttrMembers || strings.HasPrefix(string(e.Attr), string(storage.AttrMembers)+".")
+	case storage.In:
+		return e.Attr == storage.AttrMembers
+	}
+	return false
 }

@@ -40,6 +40,7 @@ type countEntry struct {
 type countGrace struct {
 	key    string
 	cutoff int64
+	whole  string // the table to count from when nothing is filtered
 }
 
 // covers reports whether e is still the count at g's cutoff.
@@ -94,7 +95,11 @@ func (s *Store) count(ctx context.Context, p page) (int, error) {
 	if p.grace != nil {
 		sel = "COUNT(*), MIN(users.left_at)"
 	}
-	rows, err := s.query(ctx, "SELECT "+sel+" FROM "+p.table+" WHERE "+p.where, args...)
+	table := p.table
+	if p.grace != nil && p.where == "1=1" {
+		table = p.grace.whole
+	}
+	rows, err := s.query(ctx, "SELECT "+sel+" FROM "+table+" WHERE "+p.where, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -404,7 +404,7 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 	var view *groupView
 	if q.View != "" {
 		var err error
-		if view, err = s.newGroupView(ctx, q.View); err != nil {
+		if view, err = s.newGroupView(ctx, q); err != nil {
 			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 		}
 	}

@@ -184,7 +184,10 @@ type page struct {
 	table     string // FROM
 	tableArgs []any  // the arguments of table's placeholders (an app's view)
 	// grace, for an app's view of users, lets its count be cached.
-	grace   *countGrace
+	grace *countGrace
+	// oneRow says the filter selects at most one row, so the page needs
+	// no ORDER BY (SQLite sorts a view's one row otherwise).
+	oneRow  bool
 	columns string // the resource's columns, selected after seq and the key
 	where   string // the compiled filter
 	args    []any
@@ -202,7 +205,7 @@ func (s *Store) read(ctx context.Context, p page, sink pageSink) (storage.PageBo
 	backward := false
 	if p.q.Offset > 0 && p.q.After == nil && p.q.Before == nil {
 		q := "SELECT " + selectList + " FROM " + p.table + " WHERE " + p.where +
-			" ORDER BY " + p.order.offsetClause() + " LIMIT ? OFFSET ?"
+			p.orderBy(p.order.offsetClause()) + " LIMIT ? OFFSET ?"
 		var err error
 		keys, err = s.scanPage(ctx, q, append(p.allArgs(), limit+1, p.q.Offset), p.order.col, sink, keys)
 		if err != nil {
@@ -225,7 +228,7 @@ func (s *Store) read(ctx context.Context, p page, sink pageSink) (storage.PageBo
 				where = "(" + where + ") AND " + r.cond
 				args = append(args, r.args...)
 			}
-			q := "SELECT " + selectList + " FROM " + p.table + " WHERE " + where + " ORDER BY " + r.order + " LIMIT ?"
+			q := "SELECT " + selectList + " FROM " + p.table + " WHERE " + where + p.orderBy(r.order) + " LIMIT ?"
 			if keys, err = s.scanPage(ctx, q, append(args, need), p.order.col, sink, keys); err != nil {
 				return storage.PageBounds{}, err
 			}
@@ -284,6 +287,14 @@ func (s *Store) total(ctx context.Context, p page, n int, b storage.PageBounds) 
 		return q.Offset + n, nil
 	}
 	return s.count(ctx, p)
+}
+
+// orderBy is the ORDER BY clause of a page query in order.
+func (p page) orderBy(order string) string {
+	if p.oneRow {
+		return ""
+	}
+	return " ORDER BY " + order
 }
 
 // allArgs are the arguments of a page query: the table's, then the filter's.

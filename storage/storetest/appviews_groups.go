@@ -142,6 +142,17 @@ func testViewGroupsMembers(t *testing.T, s storage.Store, clock *testClock) {
 		_, members, _ := f.viewGroups(t, s, storage.Query{View: app.ID})
 		checkMemberNames(t, c.what, members, c.want)
 	}
+	// Filtering by members would test the stored membership, users outside
+	// the view included: refused in a view, as it is not unscoped.
+	scoped := mustCreateApp(t, s, storage.App{Name: "members filter", Scope: storage.AppScope{Groups: []string{"A"}}})
+	byMember := storage.ValuePath{Attr: storage.AttrMembers, Filter: eq(storage.SubValue, f.users["u4"].ID)}
+	for _, filter := range []storage.Expr{byMember, storage.Or{Left: eq(storage.AttrDisplayName, "A"), Right: eq(storage.AttrMembers, f.users["u1"].ID)}} {
+		_, err := s.ListGroups(ctx(t), storage.Query{View: scoped.ID, Filter: filter, Limit: 10}, false)
+		wantErr(t, "a view's groups filtered by members", err, storage.ErrInvalid)
+	}
+	if page := mustListGroups(t, s, storage.Query{Filter: byMember, Limit: 10}, false); !slices.Equal(groupNames(page.Groups), []string{"D"}) {
+		t.Errorf("unscoped groups with member u4: %v, want [D]", groupNames(page.Groups))
+	}
 	// A user who leaves the view leaves the members at once, though still
 	// listed (departed) among the users.
 	app := mustCreateApp(t, s, storage.App{Name: "leaving", LeaveGraceDays: 3, Scope: storage.AppScope{Groups: []string{"A"}}})
