@@ -56,6 +56,9 @@ func AppAttributes(paths []string) ([]string, error) {
 type allowList struct {
 	core map[string]*allowedAttr // lower-cased core attribute name
 	ext  map[string]*allowedAttr // lower-cased enterprise attribute name
+	// exactCore and exactExt are the same entries by canonical name, the
+	// spelling of stored documents, for rendering without lower-casing.
+	exactCore, exactExt map[string]*allowedAttr
 	// paths are the canonical paths, as AppAttributes returns them.
 	paths []string
 }
@@ -66,6 +69,21 @@ type allowedAttr struct {
 	name  string // canonical
 	whole bool
 	subs  map[string]string // lower-cased -> canonical sub-attribute name
+	// exactSubs holds the canonical names, which stored documents use, so
+	// rendering finds them without lower-casing.
+	exactSubs map[string]bool
+}
+
+// allowsSub reports whether the sub-attribute named key is shown.
+func (a *allowedAttr) allowsSub(key []byte) bool {
+	if a.whole {
+		return true
+	}
+	if shown, known := a.exactSubs[string(key)]; known {
+		return shown
+	}
+	_, ok := a.subs[strings.ToLower(string(key))]
+	return ok
 }
 
 // impliedAttrs are always shown, whatever the list says.
@@ -99,6 +117,7 @@ func parseAllowList(paths []string) (*allowList, error) {
 	for _, name := range impliedAttrs {
 		l.core[name] = &allowedAttr{name: name, whole: true}
 	}
+	l.exactCore, l.exactExt = byCanonicalName(l.core, core.Attributes), byCanonicalName(l.ext, ext.Attributes)
 	return l, nil
 }
 
@@ -146,6 +165,26 @@ func (l *allowList) add(path string, core, ext schema.Schema) (string, error) {
 	return prefix + attr.Name() + "." + subAttr.Name(), nil
 }
 
+// byCanonicalName indexes entries by the canonical names of attrs, hidden
+// ones included (as nil, or false for sub-attributes), so that a stored
+// document's keys are all found without lower-casing.
+func byCanonicalName(entries map[string]*allowedAttr, attrs schema.Attributes) map[string]*allowedAttr {
+	out := make(map[string]*allowedAttr, len(attrs))
+	for _, a := range attrs {
+		e := entries[strings.ToLower(a.Name())]
+		out[a.Name()] = e
+		if e == nil {
+			continue
+		}
+		e.exactSubs = map[string]bool{}
+		for _, sub := range a.SubAttributes() {
+			_, ok := e.subs[strings.ToLower(sub.Name())]
+			e.exactSubs[sub.Name()] = e.whole || ok
+		}
+	}
+	return out
+}
+
 func findAttr(attrs schema.Attributes, name string) (schema.CoreAttribute, bool) {
 	for _, a := range attrs {
 		if strings.EqualFold(a.Name(), name) {
@@ -175,6 +214,19 @@ func (l *allowList) allows(ext, attr, sub string) bool {
 	}
 	_, ok := a.subs[strings.ToLower(sub)]
 	return sub != "" && ok
+}
+
+// entryOf is entry for a key of a stored document, by its canonical
+// spelling first.
+func (l *allowList) entryOf(ext bool, key []byte) *allowedAttr {
+	exact, table := l.exactCore, l.core
+	if ext {
+		exact, table = l.exactExt, l.ext
+	}
+	if e, known := exact[string(key)]; known {
+		return e
+	}
+	return table[strings.ToLower(string(key))]
 }
 
 // entry is the allowed entry of a top-level attribute, nil when hidden.

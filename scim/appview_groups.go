@@ -3,6 +3,9 @@ package scim
 import (
 	"bytes"
 	"net/http"
+	"slices"
+
+	scimerr "github.com/elimity-com/scim/errors"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -28,7 +31,10 @@ func (s *Server) listViewGroups(w http.ResponseWriter, r *http.Request, p *listP
 		s.fail(w, err, "groups")
 		return
 	}
-	q.View = v.id
+	if err := checkGroupQuery(&q, v); err != nil {
+		s.fail(w, err, "groups")
+		return
+	}
 	proj, err := parseProjection(p.attributes, p.excludedAttributes, groupSchema, nil)
 	if err != nil {
 		s.fail(w, badParam("%v", err), "groups")
@@ -118,4 +124,40 @@ func (s *Server) getViewGroup(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 	writeResource(w, http.StatusOK, g.Meta.Version, base+"/Groups/"+id, b.Bytes())
+}
+
+// checkGroupQuery scopes a group query to the view. A filter on members is
+// refused: the store evaluates it over the whole membership, so it would
+// tell an app which groups hold a user outside its view. (When the store
+// scopes member filters to the view, this check can go.)
+func checkGroupQuery(q *storage.Query, v *appView) error {
+	if namesAttr(q.Filter, storage.AttrMembers) {
+		return Error(http.StatusBadRequest, scimerr.ScimTypeInvalidFilter,
+			"an application's view cannot filter groups on members; list the groups (with their members) instead")
+	}
+	q.View = v.id
+	return nil
+}
+
+// namesAttr reports whether e names the attribute a (at its top level).
+func namesAttr(e storage.Expr, a storage.Attr) bool {
+	switch e := e.(type) {
+	case storage.Compare:
+		return e.Attr == a
+	case storage.ValuePath:
+		return e.Attr == a
+	case storage.In:
+		return e.Attr == a
+	case storage.And:
+		return namesAttr(e.Left, a) || namesAttr(e.Right, a)
+	case storage.Or:
+		return namesAttr(e.Left, a) || namesAttr(e.Right, a)
+	case storage.Not:
+		return namesAttr(e.X, a)
+	case storage.AllOf:
+		return slices.ContainsFunc(e.Xs, func(x storage.Expr) bool { return namesAttr(x, a) })
+	case storage.AnyOf:
+		return slices.ContainsFunc(e.Xs, func(x storage.Expr) bool { return namesAttr(x, a) })
+	}
+	return false
 }

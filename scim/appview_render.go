@@ -44,11 +44,11 @@ func (v *appView) appendViewUser(b, scratch *bytes.Buffer, d storage.UserDoc, ba
 // comma; a departed user's active is written false. hasExt reports that
 // enterprise attributes were written.
 func (v *appView) appendUserAttrs(b *bytes.Buffer, doc []byte, departed bool) (hasExt bool, err error) {
-	err = eachMember(doc, func(key string, val []byte) error {
-		if key == storage.EnterpriseSchema {
+	err = eachMember(doc, func(rawKey, key, val []byte) error {
+		if string(key) == storage.EnterpriseSchema {
 			n := b.Len()
-			writeKey(b, key)
-			written, err := v.appendAllowed(b, val, storage.EnterpriseSchema)
+			writeKey(b, rawKey)
+			written, err := v.appendAllowed(b, val)
 			if err != nil {
 				return err
 			}
@@ -58,48 +58,49 @@ func (v *appView) appendUserAttrs(b *bytes.Buffer, doc []byte, departed bool) (h
 			hasExt = hasExt || written
 			return nil
 		}
-		entry := v.entry("", key)
+		entry := v.entry(false, key)
 		switch {
 		case entry == nil:
-		case key == "active" && departed:
+		case departed && string(key) == "active":
 			b.WriteString(`,"active":false`)
 		case entry.whole:
-			writeKey(b, key)
+			writeKey(b, rawKey)
 			b.Write(val)
 		default:
-			return appendSubs(b, key, val, entry.subs)
+			return appendSubs(b, rawKey, val, entry)
 		}
 		return nil
 	})
 	return hasExt, err
 }
 
-// entry is the allow-list entry of a top-level attribute; everything is
-// whole without an allow-list.
-func (v *appView) entry(ext, attr string) *allowedAttr {
+// entry is the allow-list entry of a top-level attribute of the core
+// schema or (ext) the enterprise extension; everything is whole without
+// an allow-list.
+func (v *appView) entry(ext bool, key []byte) *allowedAttr {
 	if v.allow == nil {
 		return &wholeAttr
 	}
-	return v.allow.entry(ext, attr)
+	return v.allow.entryOf(ext, key)
 }
 
 var wholeAttr = allowedAttr{whole: true}
 
 // appendAllowed writes the extension object obj with only its allowed
 // members; written is false when none was.
-func (v *appView) appendAllowed(b *bytes.Buffer, obj []byte, ext string) (written bool, err error) {
+func (v *appView) appendAllowed(b *bytes.Buffer, obj []byte) (written bool, err error) {
 	start := b.Len()
-	err = eachMember(obj, func(key string, val []byte) error {
-		entry := v.entry(ext, key)
+	err = eachMember(obj, func(rawKey, key, val []byte) error {
+		entry := v.entry(true, key)
 		switch {
 		case entry == nil:
 			return nil
 		case entry.whole:
-			writeKey(b, key)
+			writeKey(b, rawKey)
 			b.Write(val)
 			return nil
 		}
-		return appendSubs(b, key, val, entry.subs)
+		return appendSubs(b, rawKey, val, entry)
 	})
 	if err != nil || b.Len() == start {
 		return false, err
@@ -111,16 +112,15 @@ func (v *appView) appendAllowed(b *bytes.Buffer, obj []byte, ext string) (writte
 	return true, nil
 }
 
-// appendSubs writes the attribute key with only the sub-attributes subs
-// (lower-cased names) of its value: an object's members, or each
-// element's of an array of objects. Nothing is written when nothing is
-// left.
-func appendSubs(b *bytes.Buffer, key string, val []byte, subs map[string]string) error {
+// appendSubs writes the attribute rawKey with only the sub-attributes
+// that entry allows of its value: an object's members, or each element's
+// of an array of objects. Nothing is written when nothing is left.
+func appendSubs(b *bytes.Buffer, rawKey, val []byte, entry *allowedAttr) error {
 	n := b.Len()
-	writeKey(b, key)
+	writeKey(b, rawKey)
 	switch firstByte(val) {
 	case '{':
-		if !appendSubObject(b, val, subs) {
+		if !appendSubObject(b, val, entry) {
 			b.Truncate(n)
 		}
 		return nil
@@ -135,7 +135,7 @@ func appendSubs(b *bytes.Buffer, key string, val []byte, subs map[string]string)
 			if wrote {
 				b.WriteByte(',')
 			}
-			if appendSubObject(b, el, subs) {
+			if appendSubObject(b, el, entry) {
 				wrote = true
 			} else {
 				b.Truncate(m)
@@ -157,21 +157,21 @@ func appendSubs(b *bytes.Buffer, key string, val []byte, subs map[string]string)
 	return nil
 }
 
-// appendSubObject writes obj with only the members named in subs and
+// appendSubObject writes obj with only the members entry allows and
 // reports whether any was.
-func appendSubObject(b *bytes.Buffer, obj []byte, subs map[string]string) bool {
+func appendSubObject(b *bytes.Buffer, obj []byte, entry *allowedAttr) bool {
 	n := b.Len()
 	b.WriteByte('{')
 	first := true
-	_ = eachMember(obj, func(key string, val []byte) error {
-		if _, ok := subs[lowerASCII(key)]; !ok {
+	_ = eachMember(obj, func(rawKey, key, val []byte) error {
+		if !entry.allowsSub(key) {
 			return nil
 		}
 		if !first {
 			b.WriteByte(',')
 		}
 		first = false
-		appendString(b, key)
+		b.Write(rawKey)
 		b.WriteByte(':')
 		b.Write(val)
 		return nil
@@ -184,20 +184,11 @@ func appendSubObject(b *bytes.Buffer, obj []byte, subs map[string]string) bool {
 	return true
 }
 
-// writeKey writes `,"key":`.
-func writeKey(b *bytes.Buffer, key string) {
+// writeKey writes a comma and the quoted key as the document has it.
+func writeKey(b *bytes.Buffer, rawKey []byte) {
 	b.WriteByte(',')
-	appendString(b, key)
+	b.Write(rawKey)
 	b.WriteByte(':')
-}
-
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return string(bytes.ToLower([]byte(s)))
-		}
-	}
-	return s
 }
 
 func firstByte(b []byte) byte {
@@ -208,9 +199,10 @@ func firstByte(b []byte) byte {
 	return b[0]
 }
 
-// eachMember calls fn with every member of the JSON object obj, the key
-// decoded and the value as raw bytes.
-func eachMember(obj []byte, fn func(key string, val []byte) error) error {
+// eachMember calls fn with every member of the JSON object obj: the key as
+// written (quoted, to copy), decoded, and the value as raw bytes. Nothing
+// is allocated unless a key has escapes.
+func eachMember(obj []byte, fn func(rawKey, key, val []byte) error) error {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return fmt.Errorf("not a JSON object")
@@ -227,7 +219,8 @@ func eachMember(obj []byte, fn func(key string, val []byte) error) error {
 		if err != nil {
 			return err
 		}
-		key, err := decodeKey(obj[i:end])
+		rawKey := obj[i:end]
+		key, err := decodeKey(rawKey)
 		if err != nil {
 			return err
 		}
@@ -239,7 +232,7 @@ func eachMember(obj []byte, fn func(key string, val []byte) error) error {
 		if end, err = skipValue(obj, start); err != nil {
 			return err
 		}
-		if err := fn(key, obj[start:end]); err != nil {
+		if err := fn(rawKey, key, obj[start:end]); err != nil {
 			return err
 		}
 		i = skipSpace(obj, end)
@@ -284,13 +277,13 @@ func eachElement(arr []byte, fn func(val []byte) error) error {
 	}
 }
 
-func decodeKey(raw []byte) (string, error) {
+func decodeKey(raw []byte) ([]byte, error) {
 	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
+		return raw[1 : len(raw)-1], nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)
-	return s, err
+	return []byte(s), err
 }
 
 func skipSpace(b []byte, i int) int {
@@ -307,15 +300,23 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 	switch b[i] {
 	case '"':
-		for j := i + 1; j < len(b); j++ {
-			switch b[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
+		// The closing quote is the first one not escaped, that is not
+		// preceded by an odd run of backslashes.
+		for j := i + 1; ; {
+			k := bytes.IndexByte(b[j:], '"')
+			if k < 0 {
+				return len(b), fmt.Errorf("unterminated JSON string")
 			}
+			q := j + k
+			n := 0
+			for p := q - 1; p > i && b[p] == '\\'; p-- {
+				n++
+			}
+			if n%2 == 0 {
+				return q + 1, nil
+			}
+			j = q + 1
 		}
-		return len(b), fmt.Errorf("unterminated JSON string")
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
