@@ -3,11 +3,13 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/scimgate/scimgate/storage"
+	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 const enterpriseDepartment = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
@@ -69,6 +71,18 @@ func seedAppDirectory(t *testing.T, e *apiEnv) appDirectory {
 	return d
 }
 
+// forEachAPIStore runs fn with a config API env on SQLite and, when
+// SCIMGATE_TEST_POSTGRES is set, on PostgreSQL.
+func forEachAPIStore(t *testing.T, fn func(t *testing.T, e *apiEnv)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newAPIEnv(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(pgtest.EnvDSN) == "" {
+			t.Skip(pgtest.EnvDSN + " is not set")
+		}
+		fn(t, newAPIEnvOn(t, pgtest.FreshSchema(t)))
+	})
+}
+
 func strList(v any) []string {
 	list, _ := v.([]any)
 	out := []string{}
@@ -79,8 +93,9 @@ func strList(v any) []string {
 	return out
 }
 
-func TestAppsCRUD(t *testing.T) {
-	e := newAPIEnv(t)
+func TestAppsCRUD(t *testing.T) { forEachAPIStore(t, testAppsCRUD) }
+
+func testAppsCRUD(t *testing.T, e *apiEnv) {
 	d := seedAppDirectory(t, e)
 
 	// Defaults: every user, groups "scope", inactive users included.
@@ -200,8 +215,9 @@ func TestAppsCRUD(t *testing.T) {
 	}
 }
 
-func TestAppsValidation(t *testing.T) {
-	e := newAPIEnv(t)
+func TestAppsValidation(t *testing.T) { forEachAPIStore(t, testAppsValidation) }
+
+func testAppsValidation(t *testing.T, e *apiEnv) {
 	seedAppDirectory(t, e)
 	e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{"name": "taken"}).want(t, 201)
 	for _, tc := range []struct {
@@ -262,8 +278,9 @@ func TestAppsValidation(t *testing.T) {
 	e.call(t, "GET", "/api/v1/apps", "", nil).wantErr(t, 401, "unauthorized")
 }
 
-func TestAppPreview(t *testing.T) {
-	e := newAPIEnv(t)
+func TestAppPreview(t *testing.T) { forEachAPIStore(t, testAppPreview) }
+
+func testAppPreview(t *testing.T, e *apiEnv) {
 	seedAppDirectory(t, e)
 	for _, tc := range []struct {
 		def            map[string]any

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-func TestAppTokens(t *testing.T) {
-	e := newAPIEnv(t)
+func TestAppTokens(t *testing.T) { forEachAPIStore(t, testAppTokens) }
+
+func testAppTokens(t *testing.T, e *apiEnv) {
 	d := seedAppDirectory(t, e)
 	app := e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{
 		"name": "crm-app", "scope": map[string]any{"groups": []string{"Ops"}}, "attributes": []string{"userName"},
