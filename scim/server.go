@@ -56,6 +56,9 @@ type Server struct {
 	// for validation and discovery; endpoints routes requests to them.
 	userType, groupType escim.ResourceType
 	endpoints           []endpoint
+
+	// views are the applications' views as served (appview.go).
+	views viewCache
 }
 
 // New builds the service provider over store.
@@ -170,7 +173,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 		s.schemas(w, r)
 		return
 	case strings.HasPrefix(path, "/Schemas/") && get:
-		s.schema(w, strings.TrimPrefix(path, "/Schemas/"))
+		s.schema(w, r, strings.TrimPrefix(path, "/Schemas/"))
 		return
 	case path == "/ResourceTypes" && get:
 		s.resourceTypes(w, r)
