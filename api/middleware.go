@@ -20,7 +20,7 @@ import (
 // row is read on each request, so a revoked token fails at once.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
+		r := s.withStamp(c.Request())
 		tok, d := s.admit(r, false)
 		if d != nil {
 			d.apply(c.Response().Header())

@@ -235,6 +235,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		}
 		p = &qp
 	}
+	cache := s.lookupPage(w, r, "User", p)
+	if cache.hit {
+		return
+	}
 	q, from, err := s.query(*p, s.users, "User")
 	if err != nil {
 		s.fail(w, err, "users")
@@ -279,6 +283,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		b.Write(out)
 	}
 	b.WriteString("]}")
+	s.storePage(cache, b.Bytes())
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
@@ -296,6 +301,10 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 			return
 		}
 		p = &qp
+	}
+	cache := s.lookupPage(w, r, "Group", p)
+	if cache.hit {
+		return
 	}
 	q, from, err := s.query(*p, s.groups, "Group")
 	if err != nil {
@@ -341,6 +350,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		b.Write(out)
 	}
 	b.WriteString("]}")
+	s.storePage(cache, b.Bytes())
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
