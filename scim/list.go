@@ -221,6 +221,12 @@ func (s *Server) head(p *listParams, resource string, from cursor, total, n int,
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams) {
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.listViewUsers(w, r, p, v)
+		}
+		return
+	}
 	if p == nil {
 		qp, err := s.queryParams(r)
 		if err != nil {
@@ -282,6 +288,12 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParams) {
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.listViewGroups(w, r, p, v)
+		}
+		return
+	}
 	if p == nil {
 		qp, err := s.queryParams(r)
 		if err != nil {

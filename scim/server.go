@@ -61,6 +61,9 @@ type Server struct {
 	userType, groupType escim.ResourceType
 	endpoints           []endpoint
 
+	// views are the applications' views as served (appview.go).
+	views viewCache
+
 	// pages caches rendered list responses until the next write (nil:
 	// off); stamper tells when that was.
 	pages   *pageCache
@@ -185,7 +188,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 		s.schemas(w, r)
 		return
 	case strings.HasPrefix(path, "/Schemas/") && get:
-		s.schema(w, strings.TrimPrefix(path, "/Schemas/"))
+		s.schema(w, r, strings.TrimPrefix(path, "/Schemas/"))
 		return
 	case path == "/ResourceTypes" && get:
 		s.resourceTypes(w, r)

@@ -95,7 +95,10 @@ func addMembers(tx *txn, groupID string, members []storage.Member) (bool, error)
 		}
 		added = added || res.RowsAffected > 0
 	}
-	return added, nil
+	if added {
+		return true, tx.touchMembers(groupID, ids...)
+	}
+	return false, nil
 }
 
 // resolveMembers returns the stored type ("user" or "group") of each id
@@ -310,6 +313,18 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 			return err
 		}
 		changed := !sameGroupAttrs(&next, &cur)
+		if renamed(&cur, &next) {
+			// A rename can move the group into or out of a scope named
+			// by displayName.
+			if err := tx.touchBelow(id); err != nil {
+				return err
+			}
+		}
+		if change.RemoveAll {
+			if err := tx.touchMembers(id); err != nil {
+				return err
+			}
+		}
 		if change.RemoveAll {
 			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", id)
 			if res.Error != nil {
@@ -319,6 +334,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		for start := 0; start < len(change.Remove); start += insertBatch {
 			chunk := change.Remove[start:min(start+insertBatch, len(change.Remove))]
+			if err := tx.touchMembers(id, chunk...); err != nil {
+				return err
+			}
 			res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", id, chunk)
 			if res.Error != nil {
 				return translate(res.Error)
@@ -374,6 +392,9 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 		if err := touchParentGroups(tx, id); err != nil {
 			return err
 		}
+		if err := tx.touchMembers(id); err != nil { // before the rows go
+			return err
+		}
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
@@ -385,6 +406,13 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 // ListGroups reads one page of groups, their members when asked, and
 // unless the page tells it, the count of matches.
 func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers bool) (storage.GroupPage, error) {
+	var view *groupView
+	if q.View != "" {
+		var err error
+		if view, err = s.newGroupView(ctx, q); err != nil {
+			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+		}
+	}
 	done, err := s.admit(ctx)
 	if err != nil {
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
@@ -395,6 +423,16 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 	}
 	p.columns = groupSelect
+	if view != nil {
+		if view.none() {
+			out := storage.GroupPage{Groups: []storage.Group{}}
+			if q.NoTotal {
+				out.Total = -1
+			}
+			return out, nil
+		}
+		view.apply(&p)
+	}
 	out := storage.GroupPage{Groups: []storage.Group{}}
 	if q.Limit > 0 {
 		sink := &groupSink{list: []storage.Group{}}
@@ -402,8 +440,17 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 		}
 		out.Groups = sink.list
+		if view != nil {
+			if err := view.finishMeta(ctx, s.query, out.Groups); err != nil {
+				return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+			}
+		}
 		if withMembers && len(out.Groups) > 0 {
-			if err := s.fillMembers(ctx, out.Groups); err != nil {
+			fill := s.fillMembers
+			if view != nil {
+				fill = func(ctx context.Context, gs []storage.Group) error { return view.fillMembers(ctx, s.query, gs) }
+			}
+			if err := fill(ctx, out.Groups); err != nil {
 				return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 			}
 		}
@@ -412,4 +459,10 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 	}
 	return out, nil
+}
+
+// renamed reports whether a group's displayName changes, which can move
+// it into or out of an app's scope named by displayName.
+func renamed(cur, next *storage.Group) bool {
+	return storage.FoldKey(cur.DisplayName) != storage.FoldKey(next.DisplayName)
 }

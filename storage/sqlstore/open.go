@@ -98,6 +98,10 @@ type Store struct {
 	// bulk inserts (see pg_analyze.go).
 	stats growthStats
 
+	// apps caches applications and their compiled view predicates
+	// (appcache.go).
+	apps   appCache
+	wstmts writeStmts // appstmts.go
 	// stamps is SQLite's connection for ReadStamp (stamp.go); nil on
 	// PostgreSQL.
 	stamps *stampReader
@@ -265,6 +269,7 @@ func (s *Store) Close() error {
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
 	s.bulk.close()
+	s.wstmts.close()
 	s.stamps.close()
 	werr := s.writeDB.Close()
 	if err := s.sqlDB.Close(); err != nil {

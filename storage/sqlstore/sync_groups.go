@@ -110,7 +110,27 @@ func addNewGroupsMembers(tx *txn, groupIDs []string, members [][]storage.Member)
 			args = append(args, groupIDs[i], m.Value, typ)
 		}
 	}
-	return bulkInsert(tx, membersBulk, args, nil)
+	if err := bulkInsert(tx, membersBulk, args, nil); err != nil {
+		return err
+	}
+	// Only the members of groups in some app's scope can have moved.
+	scoped, err := tx.scopedGroups(groupIDs)
+	if err != nil || len(scoped) == 0 {
+		return err
+	}
+	in := make(map[string]bool, len(scoped))
+	for _, id := range scoped {
+		in[id] = true
+	}
+	var moved []string
+	for i, ms := range members {
+		if in[groupIDs[i]] {
+			for _, m := range ms {
+				moved = append(moved, m.Value)
+			}
+		}
+	}
+	return tx.touchBelow(moved...)
 }
 
 // insertSyncedGroup inserts a group row (version 1) and returns its id.
@@ -157,6 +177,11 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 	next := cur
 	copyGroupAttrs(&next, &w.Group)
 	changed := !sameGroupAttrs(&next, &cur) || row.Owner != owner
+	if renamed(&cur, &next) { // it can move into or out of a scope
+		if err := tx.touchBelow(id); err != nil {
+			return false, err
+		}
+	}
 	doc, err := groupDoc(&next)
 	if err != nil {
 		return false, err
@@ -172,6 +197,9 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, error) {
 	changed := false
 	if c.RemoveAll {
+		if err := tx.touchMembers(groupID); err != nil {
+			return false, err
+		}
 		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ?", groupID)
 		if res.Error != nil {
 			return false, translate(res.Error)
@@ -179,6 +207,9 @@ func applyMemberChange(tx *txn, groupID string, c storage.MemberChange) (bool, e
 		changed = res.RowsAffected > 0
 	}
 	err := chunks(c.Remove, keyChunk, func(chunk []string) error {
+		if err := tx.touchMembers(groupID, chunk...); err != nil {
+			return err
+		}
 		res := tx.orm.Exec("DELETE FROM group_members WHERE group_id = ? AND member_id IN ?", groupID, chunk)
 		changed = changed || res.RowsAffected > 0
 		return translate(res.Error)
@@ -228,7 +259,14 @@ func addKnownMembers(tx *txn, groupID string, members []storage.Member) (bool, e
 		res := tx.orm.Exec("INSERT INTO group_members (group_id, member_id, member_type) VALUES "+
 			strings.Join(values, ", ")+" ON CONFLICT DO NOTHING", args...)
 		added = added || res.RowsAffected > 0
-		return translate(res.Error)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		ids := make([]string, len(chunk))
+		for i, r := range chunk {
+			ids[i] = r.id
+		}
+		return tx.touchMembers(groupID, ids...)
 	})
 	return added, err
 }
@@ -244,6 +282,13 @@ func deleteSyncedGroups(tx *txn, owner string, ids []string, now time.Time) erro
 		}
 		if len(owned) == 0 {
 			return nil
+		}
+		scoped, err := tx.scopedGroups(owned) // before the rows go
+		if err != nil {
+			return err
+		}
+		if err := tx.touchBelow(scoped...); err != nil {
+			return err
 		}
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err

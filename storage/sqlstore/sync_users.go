@@ -114,6 +114,7 @@ func createSyncedUsers(tx *txn, ws []syncedWrite) error {
 	values := make([]seqValues, len(ws))
 	for i, w := range ws {
 		values[i] = seqValues{seq: seqs[w.id], values: w.row.multi}
+		tx.touchCreated(w.id)
 	}
 	return insertUserValues(tx, values)
 }
@@ -195,6 +196,7 @@ func updateSyncedUsers(tx *txn, ws []syncedWrite) error {
 	rows := make([]seqValues, len(ws))
 	for i, w := range ws {
 		rows[i] = seqValues{seq: seqs[w.id], values: w.row.multi}
+		tx.touchChanged(w.id)
 	}
 	return insertUserValues(tx, rows)
 }
@@ -275,6 +277,7 @@ func deactivateUsers(tx *txn, owner string, ids []string, now time.Time) error {
 			if err := exec(false, string(doc), millis(now), millis(now), r.Seq); err != nil {
 				return err
 			}
+			tx.touchChanged(r.ID)
 		}
 		return nil
 	})
@@ -372,6 +375,7 @@ func setManager(tx *txn, seq int64, id, doc string, fix storage.ManagerFix, now 
 	if err != nil {
 		return fmt.Errorf("encode user %s: %w", id, err)
 	}
+	tx.touchChanged(id)
 	return tx.exec(`UPDATE users SET doc = ?, manager_id = ?, sync_hash = ?, version = version + 1, last_modified = ?
 		WHERE seq = ?`, string(next), exact(fix.ManagerID), fix.Hash, millis(now), seq)
 }

@@ -16,14 +16,15 @@ type tokenRow struct {
 	Hash     []byte
 	Created  int64
 	LastUsed sql.NullInt64
+	AppID    sql.NullString
 }
 
 // tokenSelect is the column list tokenRow scans.
-const tokenSelect = "id, name, role, hash, created, last_used"
+const tokenSelect = "id, name, role, hash, created, last_used, app_id"
 
 func (r tokenRow) token() storage.Token {
 	return storage.Token{ID: r.ID, Name: r.Name, Role: storage.Role(r.Role), Hash: r.Hash,
-		CreatedAt: fromMillis(r.Created), LastUsed: fromNullMillis(r.LastUsed)}
+		CreatedAt: fromMillis(r.Created), LastUsed: fromNullMillis(r.LastUsed), App: r.AppID.String}
 }
 
 // CreateToken stores a token.
@@ -35,9 +36,24 @@ func (s *Store) CreateToken(ctx context.Context, t storage.Token) (storage.Token
 	if !t.LastUsed.IsZero() {
 		t.LastUsed = t.LastUsed.UTC().Truncate(1e6)
 	}
+	var app any // NULL: the whole directory
+	if t.App != "" {
+		app = t.App
+	}
 	err := s.write(ctx, func(tx *txn) error {
-		return tx.exec("INSERT INTO tokens (id, name, role, hash, created, last_used) VALUES (?, ?, ?, ?, ?, ?)",
-			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed))
+		if t.App != "" {
+			// Checked here rather than left to the foreign key, whose
+			// failure would reach the caller as an internal error.
+			var n int64
+			if err := tx.orm.Raw("SELECT COUNT(*) FROM apps WHERE id = ?", t.App).Scan(&n).Error; err != nil {
+				return translate(err)
+			}
+			if n == 0 {
+				return fmt.Errorf("application %s: %w", t.App, storage.ErrNotFound)
+			}
+		}
+		return tx.exec("INSERT INTO tokens (id, name, role, hash, created, last_used, app_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			t.ID, t.Name, string(t.Role), t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsed), app)
 	})
 	if err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: create token %q: %w", t.Name, err)
@@ -60,7 +76,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 		return storage.Token{}, fmt.Errorf("sqlstore: token %s: %w", id, storage.ErrNotFound)
 	}
 	var r tokenRow
-	if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Hash, &r.Created, &r.LastUsed); err != nil {
+	if err := rows.Scan(&r.ID, &r.Name, &r.Role, &r.Hash, &r.Created, &r.LastUsed, &r.AppID); err != nil {
 		return storage.Token{}, fmt.Errorf("sqlstore: get token: %w", translate(err))
 	}
 	return r.token(), nil

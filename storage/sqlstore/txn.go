@@ -28,6 +28,16 @@ type txn struct {
 	// counts the rows they insert, for PostgreSQL's planner statistics.
 	bulk  *bulkStatements
 	stats *growthStats
+
+	// touch records the users this transaction may have moved into or
+	// out of application views; refreshViews acts on it before COMMIT.
+	// apps is the store's app cache, preds the apps read once per
+	// transaction (apptouch.go).
+	touch       touchSet
+	apps        *appCache
+	wstmts      *writeStmts
+	preds       []*appPred
+	predsLoaded bool
 }
 
 // write runs fn in one serialised transaction on the write connection.
@@ -54,7 +64,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	orm.Statement.ConnPool = sqlTx
 	tx := &txn{
 		ctx: ctx, orm: orm, sql: sqlTx, dialect: s.dialect, now: s.now,
-		bulk: &s.bulk, stats: &s.stats,
+		bulk: &s.bulk, stats: &s.stats, apps: &s.apps, wstmts: &s.wstmts,
+		// Before migration 8 there are no apps (and no table to read).
+		predsLoaded: s.schema > 0 && s.schema < appsVersion,
 	}
 	if s.dialect.writeLock != "" {
 		if err := tx.exec(s.dialect.writeLock); err != nil {
@@ -64,10 +76,14 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if err := refreshViews(tx); err != nil {
+		return fmt.Errorf("maintain application views: %w", err)
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return err
 	}
 	committed = true
+	s.preparePending(ctx)
 	s.analyzeIfGrown(ctx)
 	return nil
 }

@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/scimgate/scimgate/storage"
+)
+
+// appDef is the JSON document in apps.def: everything of a storage.App
+// except the columns (id, name, version, times).
+type appDef struct {
+	Description    string            `json:"description,omitempty"`
+	Scope          appScopeDef       `json:"scope"`
+	Groups         storage.GroupMode `json:"groups"`
+	FlattenGroups  bool              `json:"flattenGroups,omitempty"`
+	Attributes     []string          `json:"attributes,omitempty"`
+	LeaveGraceDays int               `json:"leaveGraceDays,omitempty"`
+}
+
+type appScopeDef struct {
+	Groups          []string        `json:"groups,omitempty"`
+	Filter          string          `json:"filter,omitempty"`
+	FilterExpr      json.RawMessage `json:"filterExpr,omitempty"`
+	Sources         []string        `json:"sources,omitempty"`
+	Owners          []string        `json:"owners,omitempty"`
+	IncludeInactive bool            `json:"includeInactive"`
+}
+
+// appColumns are the columns of apps that decodeApp takes, in order.
+const appColumns = "id, name, def, version, created, updated"
+
+// encodeAppDef returns a's def document.
+func encodeAppDef(a *storage.App) (string, error) {
+	expr, err := storage.MarshalExpr(a.Scope.FilterExpr)
+	if err != nil {
+		return "", err
+	}
+	if a.Scope.FilterExpr == nil {
+		expr = nil
+	}
+	d := appDef{
+		Description: a.Description,
+		Scope: appScopeDef{
+			Groups: a.Scope.Groups, Filter: a.Scope.Filter, FilterExpr: expr,
+			Sources: a.Scope.Sources, Owners: a.Scope.Owners, IncludeInactive: a.Scope.IncludeInactive,
+		},
+		Groups: a.Groups, FlattenGroups: a.FlattenGroups,
+		Attributes: a.Attributes, LeaveGraceDays: a.LeaveGraceDays,
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("encode application %s: %w", a.Name, err)
+	}
+	return string(out), nil
+}
+
+// decodeApp rebuilds a storage.App from its row.
+func decodeApp(id, name, def string, version, created, updated int64) (storage.App, error) {
+	var d appDef
+	if err := json.Unmarshal([]byte(def), &d); err != nil {
+		return storage.App{}, fmt.Errorf("decode application %s: %w", id, err)
+	}
+	expr, err := storage.UnmarshalExpr(d.Scope.FilterExpr)
+	if err != nil {
+		return storage.App{}, fmt.Errorf("decode application %s: %w", id, err)
+	}
+	return storage.App{
+		ID: id, Name: name, Description: d.Description,
+		Scope: storage.AppScope{
+			Groups: d.Scope.Groups, Filter: d.Scope.Filter, FilterExpr: expr,
+			Sources: d.Scope.Sources, Owners: d.Scope.Owners, IncludeInactive: d.Scope.IncludeInactive,
+		},
+		Groups: d.Groups, FlattenGroups: d.FlattenGroups,
+		Attributes: d.Attributes, LeaveGraceDays: d.LeaveGraceDays,
+		CreatedAt: fromMillis(created), UpdatedAt: fromMillis(updated), Version: version,
+	}, nil
+}
+
+// validateApp checks what the store relies on; the API checks the rest
+// (attribute names, sources) with better messages first.
+func validateApp(a *storage.App) error {
+	if strings.TrimSpace(a.Name) == "" {
+		return storage.Invalid("an application needs a name")
+	}
+	if a.Groups == "" {
+		a.Groups = storage.GroupsScope
+	}
+	if !a.Groups.Valid() {
+		return storage.Invalid(fmt.Sprintf("unknown groups mode %q (want scope, all or none)", a.Groups))
+	}
+	if a.LeaveGraceDays < 0 {
+		return storage.Invalid("leaveGraceDays cannot be negative")
+	}
+	return nil
+}
+
+// sameView reports whether a and b select the same users, so that an
+// update between them needs no recompute of the membership.
+func sameView(a, b *storage.App) bool {
+	ea, _ := storage.MarshalExpr(a.Scope.FilterExpr)
+	eb, _ := storage.MarshalExpr(b.Scope.FilterExpr)
+	return slices.Equal(a.Scope.Groups, b.Scope.Groups) && string(ea) == string(eb) &&
+		slices.Equal(a.Scope.Owners, b.Scope.Owners) && a.Scope.IncludeInactive == b.Scope.IncludeInactive
+}
+
+// sameShape reports whether a and b show a user in view the same way, so
+// that an update between them leaves what the app sees of its users as it
+// was.
+func sameShape(a, b *storage.App) bool {
+	return slices.Equal(a.Attributes, b.Attributes) && a.Groups == b.Groups && a.FlattenGroups == b.FlattenGroups
+}
