@@ -221,12 +221,6 @@ func (s *Server) head(p *listParams, resource string, from cursor, total, n int,
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams) {
-	if v, divert := s.divertToView(w, r); divert {
-		if v != nil {
-			s.listViewUsers(w, r, p, v)
-		}
-		return
-	}
 	if p == nil {
 		qp, err := s.queryParams(r)
 		if err != nil {
@@ -237,6 +231,12 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 	}
 	cache := s.lookupPage(w, r, "User", p)
 	if cache.hit {
+		return
+	}
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.viewPage(w, cache, func(w http.ResponseWriter) { s.listViewUsers(w, r, p, v) })
+		}
 		return
 	}
 	q, from, err := s.query(*p, s.users, "User")
@@ -288,12 +288,6 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParams) {
-	if v, divert := s.divertToView(w, r); divert {
-		if v != nil {
-			s.listViewGroups(w, r, p, v)
-		}
-		return
-	}
 	if p == nil {
 		qp, err := s.queryParams(r)
 		if err != nil {
@@ -304,6 +298,12 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 	}
 	cache := s.lookupPage(w, r, "Group", p)
 	if cache.hit {
+		return
+	}
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.viewPage(w, cache, func(w http.ResponseWriter) { s.listViewGroups(w, r, p, v) })
+		}
 		return
 	}
 	q, from, err := s.query(*p, s.groups, "Group")

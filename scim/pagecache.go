@@ -1,11 +1,13 @@
 package scim
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Stamper is implemented by a store that can say, cheaply, whether
@@ -36,9 +38,16 @@ const DefaultPageCacheBytes = 16 << 20
 type pageCache struct {
 	mu       sync.Mutex
 	stamp    string
-	entries  map[string][]byte
+	entries  map[string]cachedPage
 	bytes    int
 	maxBytes int
+}
+
+// cachedPage is one rendered page; a zero expires lasts until the next
+// write.
+type cachedPage struct {
+	body    []byte
+	expires time.Time
 }
 
 func newPageCache(maxBytes int) *pageCache {
@@ -48,19 +57,22 @@ func newPageCache(maxBytes int) *pageCache {
 	return &pageCache{maxBytes: maxBytes}
 }
 
-func (c *pageCache) get(stamp, key string) ([]byte, bool) {
+func (c *pageCache) get(stamp, key string, now time.Time) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stamp != stamp {
 		return nil, false
 	}
-	b, ok := c.entries[key]
-	return b, ok
+	e, ok := c.entries[key]
+	if !ok || (!e.expires.IsZero() && !now.Before(e.expires)) {
+		return nil, false
+	}
+	return e.body, true
 }
 
 // put stores a copy of body. A page of another stamp than the cache's
 // replaces them all: pages of an older stamp are never served again.
-func (c *pageCache) put(stamp, key string, body []byte) {
+func (c *pageCache) put(stamp, key string, body []byte, expires time.Time) {
 	size := len(body) + len(key)
 	if size > c.maxBytes/8 {
 		return // a huge group would push out everything else
@@ -69,10 +81,10 @@ func (c *pageCache) put(stamp, key string, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stamp != stamp || c.entries == nil {
-		c.stamp, c.entries, c.bytes = stamp, make(map[string][]byte), 0
+		c.stamp, c.entries, c.bytes = stamp, make(map[string]cachedPage), 0
 	}
 	if old, ok := c.entries[key]; ok {
-		c.bytes -= len(old) + len(key)
+		c.bytes -= len(old.body) + len(key)
 		delete(c.entries, key)
 	}
 	// Evict arbitrary entries (map order) until the page fits: cheap, and
@@ -81,10 +93,10 @@ func (c *pageCache) put(stamp, key string, body []byte) {
 		if c.bytes+size <= c.maxBytes {
 			break
 		}
-		c.bytes -= len(v) + len(k)
+		c.bytes -= len(v.body) + len(k)
 		delete(c.entries, k)
 	}
-	c.entries[key] = stored
+	c.entries[key] = cachedPage{body: stored, expires: expires}
 	c.bytes += size
 }
 
@@ -92,7 +104,8 @@ func (c *pageCache) put(stamp, key string, body []byte) {
 // stamp read before the query. The zero value caches nothing.
 type cachedList struct {
 	key, stamp string
-	hit        bool // answered from the cache already
+	expires    time.Time // zero: until the next write
+	hit        bool      // answered from the cache already
 }
 
 // lookupPage answers a list request from the page cache when it can. It
@@ -104,10 +117,7 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, resource str
 		return cachedList{}
 	}
 	caller, _ := callerFrom(r.Context())
-	view, ok := cacheView(caller)
-	if !ok {
-		return cachedList{}
-	}
+	view, ttl := cacheView(caller)
 	stamp, ok := StampFrom(r.Context())
 	if !ok {
 		var err error
@@ -119,24 +129,76 @@ func (s *Server) lookupPage(w http.ResponseWriter, r *http.Request, resource str
 		}
 	}
 	key := pageKey(resource, view, s.baseURL(r), p)
-	if body, hit := s.pages.get(stamp, key); hit {
+	now := s.now()
+	if body, hit := s.pages.get(stamp, key, now); hit {
 		writeBody(w, http.StatusOK, body)
 		return cachedList{hit: true}
 	}
-	return cachedList{key: key, stamp: stamp}
+	c := cachedList{key: key, stamp: stamp}
+	if ttl > 0 {
+		c.expires = now.Add(ttl)
+	}
+	return c
 }
 
-// store keeps a rendered page after a miss.
+// storePage keeps a rendered page after a miss.
 func (s *Server) storePage(c cachedList, body []byte) {
 	if c.key != "" {
-		s.pages.put(c.stamp, c.key, body)
+		s.pages.put(c.stamp, c.key, body, c.expires)
 	}
 }
 
 // cacheView is the part of the caller that decides what a list shows, as
-// a key; ok is false for a caller whose pages must not be cached.
-func cacheView(c Caller) (string, bool) {
-	return "", true
+// a key, and how long its pages may be served at most (0: until the next
+// write). An app's view also changes with time alone: a departed user
+// drops out when their leave grace ends, which no write marks; so its
+// pages live for viewPageTTL of the store's clock at most.
+func cacheView(c Caller) (key string, ttl time.Duration) {
+	if c.App == nil {
+		return "", 0
+	}
+	return "app\x00" + c.App.ID + "\x00" + strconv.FormatInt(c.App.Version, 10), viewPageTTL
+}
+
+// viewPageTTL bounds how long an app's page is served: a leave grace is
+// days, so a second late at its end is of no consequence, and a busy app
+// still reads its pages from the cache thousands of times a second.
+const viewPageTTL = time.Second
+
+// viewPage runs an app's list handler with a writer that keeps a copy of
+// a 200 answer for the page cache.
+func (s *Server) viewPage(w http.ResponseWriter, c cachedList, render func(http.ResponseWriter)) {
+	if c.key == "" {
+		render(w)
+		return
+	}
+	pw := &pageWriter{ResponseWriter: w}
+	render(pw)
+	if pw.status == http.StatusOK {
+		s.pages.put(c.stamp, c.key, pw.body.Bytes(), c.expires)
+	}
+}
+
+// pageWriter passes a response through and keeps its body.
+type pageWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (p *pageWriter) WriteHeader(status int) {
+	p.status = status
+	p.ResponseWriter.WriteHeader(status)
+}
+
+func (p *pageWriter) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	if p.status == http.StatusOK {
+		p.body.Write(b)
+	}
+	return p.ResponseWriter.Write(b)
 }
 
 // pageKey is the normalised request: everything that shapes the bytes of
