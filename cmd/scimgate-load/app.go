@@ -54,7 +54,8 @@ func createApp(ctx context.Context, addr, admin string, users int) (string, erro
 		"scope": map[string]any{
 			"filter": fmt.Sprintf(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber lt "E%06d"`, appViewSize(users)),
 		},
-		"attributes": appAttributes,
+		"attributes":     appAttributes,
+		"leaveGraceDays": 7, // the issue's example; its pages then live a minute at most
 	}
 	var created struct {
 		ID string `json:"id"`
