@@ -101,7 +101,7 @@ func (s *Server) tokenFor(r *http.Request, addr string, now time.Time) (storage.
 	if !ok {
 		return reject("malformed token", "")
 	}
-	tok, err := s.cfg.Store.GetToken(r.Context(), id)
+	tok, err := s.lookupToken(r.Context(), id)
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			s.log.Error("token lookup failed", "error", err)

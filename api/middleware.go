@@ -20,7 +20,7 @@ import (
 // row is read on each request, so a revoked token fails at once.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
+		r := s.withStamp(c.Request())
 		tok, d := s.admit(r, false)
 		if d != nil {
 			d.apply(c.Response().Header())
@@ -31,12 +31,40 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			scim.WriteError(c.Response(), scim.Error(http.StatusForbidden, "", "admin tokens are for the config API; use a reader or writer token for SCIM"))
 			return nil
 		}
-		s.touch(c, tok)
 		caller := scim.Caller{Owner: tok.Owner(), CanWrite: tok.Role == storage.RoleWriter}
+		if tok.App != "" {
+			app, ok := s.appOf(c, tok)
+			if !ok {
+				return nil
+			}
+			// An application token only ever reads its view.
+			caller.CanWrite, caller.App = false, &app
+		}
+		s.touch(c, tok)
 		c.SetRequest(r.WithContext(scim.WithCaller(r.Context(), caller)))
 		c.Set("token", tok.Name)
 		return next(c)
 	}
+}
+
+// appOf loads the application tok is bound to, answering the request
+// itself (and returning false) when it cannot. The store caches apps in
+// process, so this costs no query in the common case. An app deleted
+// since the token was read takes its tokens with it: 401, as for a
+// revoked token.
+func (s *Server) appOf(c echo.Context, tok storage.Token) (storage.App, bool) {
+	app, err := s.cfg.Store.GetApp(c.Request().Context(), tok.App)
+	if err == nil {
+		return app, true
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="scimgate"`)
+		scim.WriteError(c.Response(), scim.Error(http.StatusUnauthorized, "", errUnauthenticated.Error()))
+		return storage.App{}, false
+	}
+	s.log.Error("cannot load the application of a token", "token", tok.Name, "app", tok.App, "error", err)
+	scim.WriteError(c.Response(), scim.Error(http.StatusServiceUnavailable, "", "the token's application cannot be read now; retry"))
+	return storage.App{}, false
 }
 
 // limitBody reads at most MaxBodyBytes of the body up front so an

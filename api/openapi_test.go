@@ -227,6 +227,7 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 	o.do(t, "POST", "/api/v1/tokens", admin, map[string]any{"name": "", "role": "root"}, invalidRequest).wantErr(t, 422, "invalid")
 	o.do(t, "DELETE", "/api/v1/tokens/crm-2", admin, nil, validRequest).want(t, 204)
 	o.do(t, "DELETE", "/api/v1/tokens/crm-2", admin, nil, validRequest).wantErr(t, 404, "not_found")
+	exerciseApps(t, o, admin)
 	o.do(t, "GET", "/api/v1/audit?limit=50", admin, nil, validRequest).want(t, 200)
 	o.do(t, "DELETE", base, admin, nil, validRequest).want(t, 204)
 
@@ -238,6 +239,45 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 			}
 		}
 	}
+}
+
+// exerciseApps drives the applications API, with a source named hr and
+// the users of the first sync in place.
+func exerciseApps(t *testing.T, o *oasClient, admin string) {
+	t.Helper()
+	crm := o.do(t, "POST", "/api/v1/apps", admin, map[string]any{
+		"name": "crm", "description": "Sales CRM",
+		"scope":  map[string]any{"groups": []string{"Engineering", "GG-Later"}, "filter": `title sw "Eng"`, "sources": []string{"hr"}, "includeInactive": true},
+		"groups": "scope", "flattenGroups": false, "attributes": []string{"userName", "name", "active"}, "leaveGraceDays": 7,
+	}, validRequest).want(t, 201)
+	if crm.num("counts", "users") != 3 || len(crm.Body["warnings"].([]any)) != 1 {
+		t.Errorf("created app: %s", crm.Raw)
+	}
+	app := "/api/v1/apps/" + crm.str("id")
+	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "CRM"}, validRequest).wantErr(t, 409, "conflict")
+	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "scope": map[string]any{"filter": "title sw"}}, validRequest).wantErr(t, 400, "bad_request")
+	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "groups": "some"}, invalidRequest).wantErr(t, 400, "bad_request")
+	o.do(t, "GET", "/api/v1/apps", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/apps/crm", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/apps/nope", admin, nil, validRequest).wantErr(t, 404, "not_found")
+	o.do(t, "PATCH", app, admin, map[string]any{"scope": map[string]any{"filter": ""}, "groups": "all"}, validRequest).want(t, 200)
+	o.do(t, "PUT", app, admin, map[string]any{"name": "crm", "scope": map[string]any{"groups": []string{"Engineering"}}}, validRequest).want(t, 200)
+	o.do(t, "PUT", app, admin, map[string]any{"description": "no name"}, invalidRequest).wantErr(t, 400, "bad_request")
+	if p := o.do(t, "GET", app+"/preview", admin, nil, validRequest).want(t, 200); p.num("users") != 3 || p.num("groups") != 1 {
+		t.Errorf("preview: %s", p.Raw)
+	}
+	if tok := o.do(t, "POST", app+"/tokens", admin, map[string]any{"name": "crm-prod"}, validRequest).want(t, 201); tok.str("token") == "" || tok.str("app") == "" {
+		t.Errorf("app token: %s", tok.Raw)
+	}
+	o.do(t, "POST", app+"/tokens", admin, map[string]any{"name": "crm-prod"}, validRequest).wantErr(t, 409, "conflict")
+	o.do(t, "POST", "/api/v1/tokens", admin, map[string]any{"name": "crm-test", "role": "reader", "app": "crm"}, validRequest).want(t, 201)
+	o.do(t, "POST", "/api/v1/tokens", admin, map[string]any{"name": "crm-w", "role": "writer", "app": "crm"}, validRequest).wantErr(t, 400, "bad_request")
+	if list := o.do(t, "GET", app+"/tokens", admin, nil, validRequest).want(t, 200); len(list.Body["tokens"].([]any)) != 2 {
+		t.Errorf("app tokens: %s", list.Raw)
+	}
+	o.do(t, "GET", "/api/v1/tokens", admin, nil, validRequest).want(t, 200)
+	o.do(t, "DELETE", app, admin, nil, validRequest).want(t, 204)
+	o.do(t, "DELETE", app, admin, nil, validRequest).wantErr(t, 404, "not_found")
 }
 
 // echoParam matches Echo's :name path parameters.

@@ -57,6 +57,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed when
 	// finding the client address of a failed authentication; empty: none.
 	TrustedProxies []netip.Prefix
+	// PageCacheBytes bounds the SCIM layer's cache of rendered list pages
+	// (scim.Options.PageCacheBytes; 0: the default, negative: none).
+	PageCacheBytes int
 }
 
 // Server is the HTTP handler of scimgate.
@@ -71,6 +74,7 @@ type Server struct {
 	metrics       *metrics
 	authFails     *failureLimiter // nil: no limit
 	rates         *tokenBuckets   // nil: no limit
+	tokens        *tokenCache
 }
 
 // New builds the server.
@@ -84,11 +88,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Store.Now})
+	sp, err := scim.New(cfg.Store, scim.Options{Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Store.Now, PageCacheBytes: cfg.PageCacheBytes})
 	if err != nil {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}
-	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger)}
+	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger), tokens: newTokenCache(cfg.Store)}
 	if cfg.AuthFailuresPerMinute > 0 {
 		s.authFails = newFailureLimiter(cfg.AuthFailuresPerMinute)
 	}

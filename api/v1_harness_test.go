@@ -60,13 +60,16 @@ func (s *syncBuffer) String() string {
 
 const bootstrapToken = "bootstrap-admin-secret-for-tests"
 
-func newAPIEnv(t *testing.T) *apiEnv {
+func newAPIEnv(t *testing.T) *apiEnv { return newAPIEnvOn(t, "") }
+
+// newAPIEnvOn is newAPIEnv over the database dsn ("": a SQLite file).
+func newAPIEnvOn(t *testing.T, dsn string) *apiEnv {
 	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := &sourcetest.Dataset{}
 	app := apitest.New(t, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(fake)},
-		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken})
+		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken, DSN: dsn})
 	return &apiEnv{URL: app.URL, Store: app.Store, DBPath: app.DBPath, Runner: app.Runner, Fake: fake, Logs: logs,
 		Admin: app.Admin, Reader: app.Reader, Writer: app.Writer, Dir: filepath.Dir(app.DBPath), client: app.Client}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -17,8 +18,35 @@ type tokenJSON struct {
 	Role     storage.Role `json:"role"`
 	Created  time.Time    `json:"created"`
 	LastUsed *time.Time   `json:"lastUsed,omitempty"`
+	// App and AppName name the application whose view a reader token
+	// reads; absent for a token that reads the whole directory.
+	App     string `json:"app,omitempty"`
+	AppName string `json:"appName,omitempty"`
 	// Token is the bearer secret, present only in the create response.
 	Token string `json:"token,omitempty"`
+}
+
+// tokenViews renders toks, naming their apps.
+func (s *Server) tokenViews(ctx context.Context, toks []storage.Token) ([]tokenJSON, error) {
+	appNames := map[string]string{}
+	for _, t := range toks {
+		if t.App == "" {
+			continue
+		}
+		apps, err := s.cfg.Store.ListApps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range apps {
+			appNames[a.ID] = a.Name
+		}
+		break
+	}
+	out := make([]tokenJSON, len(toks))
+	for i, t := range toks {
+		out[i] = tokenJSON{Name: t.Name, Role: t.Role, Created: t.CreatedAt, LastUsed: optTime(t.LastUsed), App: t.App, AppName: appNames[t.App]}
+	}
+	return out, nil
 }
 
 func (s *Server) listTokens(c echo.Context) error {
@@ -26,48 +54,84 @@ func (s *Server) listTokens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]tokenJSON, len(toks))
-	for i, t := range toks {
-		out[i] = tokenJSON{Name: t.Name, Role: t.Role, Created: t.CreatedAt, LastUsed: optTime(t.LastUsed)}
+	out, err := s.tokenViews(c.Request().Context(), toks)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"tokens": out})
 }
 
+// tokenRequest is the body of POST /tokens; App (an application's id or
+// name) binds a reader token to that application's view.
+type tokenRequest struct {
+	Name string       `json:"name"`
+	Role storage.Role `json:"role"`
+	App  string       `json:"app"`
+}
+
 func (s *Server) createToken(c echo.Context) error {
-	var in struct {
-		Name string       `json:"name"`
-		Role storage.Role `json:"role"`
-	}
+	var in tokenRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	in.Name = strings.TrimSpace(in.Name)
+	var app *storage.App
+	if in.App = strings.TrimSpace(in.App); in.App != "" {
+		if in.Role.Valid() && in.Role != storage.RoleReader {
+			return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Fields: map[string]string{"app": "only reader tokens belong to an application"},
+				Message: string(in.Role) + " tokens cannot belong to an application: application tokens are readers of its view, and writer tokens stay unscoped"}
+		}
+		a, err := s.cfg.Store.GetApp(c.Request().Context(), in.App)
+		if errors.Is(err, storage.ErrNotFound) {
+			return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Fields: map[string]string{"app": "no such application"},
+				Message: "no application has the id or name " + in.App + "; GET /api/v1/apps lists them"}
+		}
+		if err != nil {
+			return err
+		}
+		app = &a
+	}
+	return s.issueToken(c, in.Name, in.Role, app)
+}
+
+// issueToken creates a token (bound to app when it is set), answers with
+// its secret, shown this once, and audits it.
+func (s *Server) issueToken(c echo.Context, name string, role storage.Role, app *storage.App) error {
+	name = strings.TrimSpace(name)
 	fields := map[string]string{}
-	if in.Name == "" {
+	if name == "" {
 		fields["name"] = "required"
-	} else if p := scim.IdentifierProblem(in.Name, scim.MaxNameChars); p != "" {
+	} else if p := scim.IdentifierProblem(name, scim.MaxNameChars); p != "" {
 		fields["name"] = "the name " + p
 	}
-	if !in.Role.Valid() {
+	if !role.Valid() {
 		fields["role"] = "must be reader, writer or admin"
 	}
 	if len(fields) > 0 {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: "the token request has problems; see fields", Fields: fields}
 	}
-	bearer, tok, err := NewToken(in.Name, in.Role, s.cfg.Store.Now())
+	bearer, tok, err := NewToken(name, role, s.cfg.Store.Now())
 	if err != nil {
 		return errBadRequest("%v", err)
+	}
+	detail := "role=" + string(role)
+	if app != nil {
+		tok.App = app.ID
+		detail += " app=" + app.ID
 	}
 	stored, err := s.cfg.Store.CreateToken(c.Request().Context(), tok)
 	if err != nil {
 		if errors.Is(err, storage.ErrConflict) {
-			return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "a token named " + in.Name + " already exists; revoke it first or pick another name",
+			return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "a token named " + name + " already exists; revoke it first or pick another name",
 				Fields: map[string]string{"name": "already taken"}}
 		}
 		return err
 	}
-	s.audit(c, "token.create", stored.Name, "role="+string(stored.Role))
-	return c.JSON(http.StatusCreated, tokenJSON{Name: stored.Name, Role: stored.Role, Created: stored.CreatedAt, Token: bearer})
+	s.audit(c, "token.create", stored.Name, detail)
+	out := tokenJSON{Name: stored.Name, Role: stored.Role, Created: stored.CreatedAt, Token: bearer}
+	if app != nil {
+		out.App, out.AppName = app.ID, app.Name
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (s *Server) revokeToken(c echo.Context) error {
@@ -127,6 +191,7 @@ func (s *Server) routesV1(e *echo.Echo) {
 	g.POST("/tokens", s.handle(s.createToken))
 	g.DELETE("/tokens/:name", s.handle(s.revokeToken))
 	g.GET("/audit", s.handle(s.listAudit))
+	s.routesApps(g)
 	if s.cfg.Sync == nil {
 		return
 	}

@@ -11,7 +11,11 @@
 // projection, sorting, paging, ETags and preconditions, ownership.
 package scim
 
-import "context"
+import (
+	"context"
+
+	"github.com/scimgate/scimgate/storage"
+)
 
 // Caller is the authenticated client of a request.
 type Caller struct {
@@ -19,6 +23,9 @@ type Caller struct {
 	Owner string
 	// CanWrite is false for read-only tokens.
 	CanWrite bool
+	// App, when set, is the application whose view the caller reads (an
+	// application's reader token); nil reads the whole directory.
+	App *storage.App
 }
 
 type callerKey struct{}

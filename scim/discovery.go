@@ -160,7 +160,11 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request) {
 	start, end := p.window(len(all))
 	var resources []any
 	for _, sc := range all[start:end] {
-		m := sc.ToMap()
+		m, err := s.schemaMap(r, sc)
+		if err != nil {
+			s.fail(w, err, "schemas")
+			return
+		}
 		if p.filter != nil && p.filter.PassesFilter(m) != nil {
 			continue
 		}
@@ -170,10 +174,15 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request) {
 }
 
 // schema serves GET /Schemas/{id}.
-func (s *Server) schema(w http.ResponseWriter, id string) {
+func (s *Server) schema(w http.ResponseWriter, r *http.Request, id string) {
 	for _, sc := range s.allSchemas() {
 		if sc.ID == id {
-			writeMarshaled(w, sc)
+			m, err := s.schemaMap(r, sc)
+			if err != nil {
+				s.fail(w, err, "schema")
+				return
+			}
+			writeMarshaled(w, m)
 			return
 		}
 	}

@@ -28,6 +28,12 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.getViewGroup(w, r, id, v)
+		}
+		return
+	}
 	proj, err := s.requestProjection(r, groupSchema, nil)
 	if err != nil {
 		s.fail(w, err, "group "+id)

@@ -221,6 +221,12 @@ func (s *Server) head(p *listParams, resource string, from cursor, total, n int,
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams) {
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.listViewUsers(w, r, p, v)
+		}
+		return
+	}
 	if p == nil {
 		qp, err := s.queryParams(r)
 		if err != nil {
@@ -228,6 +234,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 			return
 		}
 		p = &qp
+	}
+	cache := s.lookupPage(w, r, "User", p)
+	if cache.hit {
+		return
 	}
 	q, from, err := s.query(*p, s.users, "User")
 	if err != nil {
@@ -273,10 +283,17 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		b.Write(out)
 	}
 	b.WriteString("]}")
+	s.storePage(cache, b.Bytes())
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParams) {
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.listViewGroups(w, r, p, v)
+		}
+		return
+	}
 	if p == nil {
 		qp, err := s.queryParams(r)
 		if err != nil {
@@ -284,6 +301,10 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 			return
 		}
 		p = &qp
+	}
+	cache := s.lookupPage(w, r, "Group", p)
+	if cache.hit {
+		return
 	}
 	q, from, err := s.query(*p, s.groups, "Group")
 	if err != nil {
@@ -329,6 +350,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		b.Write(out)
 	}
 	b.WriteString("]}")
+	s.storePage(cache, b.Bytes())
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 

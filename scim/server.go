@@ -41,6 +41,10 @@ type Options struct {
 	// MaxPatchOperations caps the operations of one PATCH request
 	// (default DefaultMaxPatchOperations); more answer 400 tooMany.
 	MaxPatchOperations int
+	// PageCacheBytes bounds the cache of rendered list pages (default
+	// DefaultPageCacheBytes; negative: no cache). Pages are cached only
+	// when the store is a Stamper.
+	PageCacheBytes int
 }
 
 // Server is the SCIM service provider, an http.Handler for paths under
@@ -56,6 +60,14 @@ type Server struct {
 	// for validation and discovery; endpoints routes requests to them.
 	userType, groupType escim.ResourceType
 	endpoints           []endpoint
+
+	// views are the applications' views as served (appview.go).
+	views viewCache
+
+	// pages caches rendered list responses until the next write (nil:
+	// off); stamper tells when that was.
+	pages   *pageCache
+	stamper Stamper
 }
 
 // New builds the service provider over store.
@@ -80,6 +92,12 @@ func New(store Directory, opts Options) (*Server, error) {
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	s := &Server{store: store, opts: opts, log: opts.Logger}
+	if st, ok := store.(Stamper); ok {
+		if opts.PageCacheBytes == 0 {
+			opts.PageCacheBytes = DefaultPageCacheBytes
+		}
+		s.stamper, s.pages = st, newPageCache(opts.PageCacheBytes)
+	}
 	enterprise := schema.ExtensionEnterpriseUser()
 	s.userType = escim.ResourceType{
 		ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
@@ -170,7 +188,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 		s.schemas(w, r)
 		return
 	case strings.HasPrefix(path, "/Schemas/") && get:
-		s.schema(w, strings.TrimPrefix(path, "/Schemas/"))
+		s.schema(w, r, strings.TrimPrefix(path, "/Schemas/"))
 		return
 	case path == "/ResourceTypes" && get:
 		s.resourceTypes(w, r)

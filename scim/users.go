@@ -39,6 +39,12 @@ func (s *Server) renderUser(r *http.Request, u storage.User) ([]byte, error) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) {
+	if v, divert := s.divertToView(w, r); divert {
+		if v != nil {
+			s.getViewUser(w, r, id, v)
+		}
+		return
+	}
 	u, err := s.store.GetUser(r.Context(), id)
 	if err != nil {
 		s.fail(w, err, "user "+id)

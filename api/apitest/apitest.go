@@ -44,6 +44,9 @@ type Options struct {
 	Logger              *slog.Logger
 	Runner              engine.RunnerOptions
 	BootstrapAdminToken string
+	// DSN, when set, is the database to use (a PostgreSQL DSN, say)
+	// instead of a SQLite file in a temporary folder.
+	DSN string
 }
 
 // New starts an App; everything is stopped and removed when t ends.
@@ -51,7 +54,11 @@ func New(t testing.TB, kinds sources.Registry, opts Options) *App {
 	t.Helper()
 	dir := t.TempDir()
 	a := &App{DBPath: filepath.Join(dir, "scimgate.db"), Kinds: kinds}
-	st, err := sqlstore.Open(context.Background(), a.DBPath, sqlstore.Options{})
+	dsn := a.DBPath
+	if opts.DSN != "" {
+		dsn = opts.DSN
+	}
+	st, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@
 // in BENCHMARKS.md come from it.
 //
 //	go run ./cmd/scimgate-load -users 100000 -duration 10s -conns 64
+//	scripts/wrk.sh && go run ./cmd/scimgate-load -driver wrk -app   # issue 15's figures (wrk, app token)
 //	go run ./cmd/scimgate-load -users 1000000 -walk   # cursor walk of every user
 //	go run ./cmd/scimgate-load soak -duration 5m      # see soak.go
 package main
@@ -31,6 +32,8 @@ type options struct {
 	db        string // PostgreSQL DSN instead of a SQLite file in dir
 	replicas  int    // server processes on the database
 	rate      float64
+	pageCache int  // api.Config.PageCacheBytes of the server
+	app       bool // add the app-token scenarios (app.go)
 }
 
 func main() {
@@ -44,15 +47,20 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 0, "offer this many requests/s (open loop, latency from when each was due) instead of as many as the connections can send")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "duration of each scenario")
 	flag.StringVar(&o.dir, "dir", "", "working directory for the database (default: a temporary one)")
-	flag.StringVar(&o.driver, "driver", "go", "load generator: go (built in) or wrk (Debian package wrk)")
+	flag.StringVar(&o.driver, "driver", "go", "load generator: go (built in) or wrk (Debian package wrk; scripts/wrk.sh installs it)")
 	flag.BoolVar(&o.reuse, "reuse", false, "with -dir: use the database already there instead of loading users again")
 	flag.BoolVar(&o.walk, "walk", false, "instead of the load scenarios, walk every user with cursor paging (RFC 9865) and check each comes back once")
 	flag.IntVar(&o.pageSize, "page", 1000, "page size (count) of the -walk mode")
 	only := flag.String("scenarios", "bare,barepage,user,dept", "scenarios to run, comma-separated: bare (1 KB), barepage (a department page scimgate returned, served precomputed), user (userName eq), dept (100-user department page)")
 	flag.StringVar(&o.db, "db", "", "postgres://... DSN to load and serve instead of a SQLite file (the schema should be empty unless -reuse)")
 	flag.IntVar(&o.replicas, "replicas", 1, "scimgate server processes on the database; requests are spread over them by connection")
+	flag.IntVar(&o.pageCache, "pagecache", 0, "bytes of rendered list pages the server caches between writes (0: scimgate's default, -1: none, to measure the uncached path)")
+	flag.BoolVar(&o.app, "app", false, "also run appuser and appdept: the lookup and the department page through the token of an app that sees a fifth of the users, created with the config API (quoted as shares of user and dept)")
 	flag.Parse()
 	o.scenarios = strings.Split(*only, ",")
+	if o.app {
+		o.scenarios = append(o.scenarios, "appuser", "appdept")
+	}
 	if o.rate > 0 && o.driver != "go" {
 		fmt.Fprintln(os.Stderr, "scimgate-load: -rate needs the built-in driver (-driver go)")
 		os.Exit(2)
@@ -60,7 +68,7 @@ func main() {
 	ctx := context.Background()
 	var err error
 	if *serveDB != "" {
-		err = serve(ctx, *serveDB)
+		err = serve(ctx, *serveDB, o.pageCache)
 	} else {
 		err = run(ctx, o)
 	}

@@ -54,12 +54,18 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	var admin string
+	if o.app {
+		if admin, err = adminToken(ctx, db); err != nil {
+			return err
+		}
+	}
 
 	var scimAddrs []string
 	var child *exec.Cmd
 	var scimAddr, bareAddr string
 	for range max(o.replicas, 1) {
-		c, sa, ba, err := startServer(ctx, db)
+		c, sa, ba, err := startServer(ctx, db, o.pageCache)
 		if err != nil {
 			return err
 		}
@@ -85,6 +91,13 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("bare page: %w", err)
 		}
 	}
+	var appToken string
+	if o.app {
+		if appToken, err = createApp(ctx, scimAddr, admin, o.users); err != nil {
+			return err
+		}
+	}
+	view := appViewSize(o.users)
 	scenarios := []scenario{
 		{key: "bare", name: "bare Echo handler, fixed 1 KB JSON", addr: bareAddr, pathFmt: "/bare?%d", n: 1},
 		{key: "barepage", name: fmt.Sprintf("bare Echo handler, a department page scimgate returned (%d KB)", pageBytes>>10),
@@ -92,6 +105,10 @@ func run(ctx context.Context, o options) error {
 		{key: "user", name: `GET /Users?filter=userName eq "<random user>"`, addr: scimAddr, pathFmt: userFmt, n: o.users, auth: token, wantTotal: 1},
 		{key: "dept", name: `GET /Users?filter=<enterprise department> eq "<random>"&count=100`, addr: scimAddr, pathFmt: deptFmt, n: departments,
 			auth: token, wantItems: min(100, o.users/departments)},
+		{key: "appuser", name: fmt.Sprintf(`app token (%d of %d users): userName eq "<random user in view>"`, view, o.users), addr: scimAddr, pathFmt: userFmt,
+			n: view, auth: appToken, wantTotal: 1},
+		{key: "appdept", name: "app token: <enterprise department> eq \"<random>\"&count=100", addr: scimAddr, pathFmt: deptFmt, n: departments,
+			auth: appToken, wantItems: min(100, view/departments)},
 	}
 	if len(scimAddrs) > 1 {
 		for i := range scenarios {
@@ -108,7 +125,7 @@ func run(ctx context.Context, o options) error {
 	}
 	// The lookup is compared with the 1 KB bare answer, the department
 	// page with the bare page of its own bytes.
-	var bareRPS, barePageRPS float64
+	var bareRPS, barePageRPS, userRPS, deptRPS float64
 	for _, sc := range scenarios {
 		var res result
 		if o.driver == "wrk" {
@@ -119,16 +136,31 @@ func run(ctx context.Context, o options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
-		rel := ""
-		switch {
-		case sc.key == "bare":
+		switch sc.key {
+		case "bare":
 			bareRPS = res.rps
-		case sc.key == "barepage":
+		case "barepage":
 			barePageRPS = res.rps
-		case sc.key == "dept" && barePageRPS > 0:
-			rel = fmt.Sprintf(" (%.0f%% of bare page)", 100*res.rps/barePageRPS)
-		case bareRPS > 0:
-			rel = fmt.Sprintf(" (%.0f%% of bare)", 100*res.rps/bareRPS)
+		case "user":
+			userRPS = res.rps
+		case "dept":
+			deptRPS = res.rps
+		}
+		rel := ""
+		share := func(base float64, of string) {
+			if base > 0 {
+				rel = fmt.Sprintf(" (%.0f%% of %s)", 100*res.rps/base, of)
+			}
+		}
+		switch sc.key {
+		case "user":
+			share(bareRPS, "bare")
+		case "dept":
+			share(barePageRPS, "bare page")
+		case "appuser":
+			share(userRPS, "user")
+		case "appdept":
+			share(deptRPS, "dept")
 		}
 		fmt.Printf("%-75s %8.0f req/s%s  p50 %6.2f ms  p99 %6.2f ms  errors %d  server RSS %s\n",
 			sc.name, res.rps, rel, ms(res.p50), ms(res.p99), res.errors, rss(child.Process.Pid))
@@ -138,8 +170,8 @@ func run(ctx context.Context, o options) error {
 }
 
 // startServer starts one server child on db and returns its addresses.
-func startServer(ctx context.Context, db string) (*exec.Cmd, string, string, error) {
-	child := exec.CommandContext(ctx, os.Args[0], "-serve", db)
+func startServer(ctx context.Context, db string, pageCache int) (*exec.Cmd, string, string, error) {
+	child := exec.CommandContext(ctx, os.Args[0], "-serve", db, "-pagecache", strconv.Itoa(pageCache))
 	child.Stderr = os.Stderr
 	out, err := child.StdoutPipe()
 	if err != nil {

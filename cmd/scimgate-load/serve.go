@@ -26,7 +26,7 @@ var bareBody = []byte(`{"message":"` + strings.Repeat("x", 1024-14) + `"}`)
 
 // serve runs scimgate and the bare handler on loopback and prints
 // "scim=ADDR bare=ADDR" once both listen; it stops on SIGTERM.
-func serve(ctx context.Context, db string) error {
+func serve(ctx context.Context, db string, pageCache int) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	store, err := sqlstore.Open(ctx, db, sqlstore.Options{})
@@ -34,7 +34,7 @@ func serve(ctx context.Context, db string) error {
 		return err
 	}
 	defer store.Close()
-	srv, err := api.New(api.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := api.New(api.Config{Store: store, Logger: slog.New(slog.DiscardHandler), PageCacheBytes: pageCache})
 	if err != nil {
 		return err
 	}

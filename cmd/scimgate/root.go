@@ -40,6 +40,7 @@ Start with 'scimgate token create --name app --role reader' and
 		m.serveCommand(),
 		m.tokenCommand(),
 		m.sourceCommand(),
+		m.appCommand(),
 		m.healthcheckCommand(),
 		m.versionCommand(),
 	)

@@ -152,3 +152,54 @@ func TestTokenCreateRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenCreateForApp(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "scimgate.db")
+	s, err := sqlstore.Open(t.Context(), db, sqlstore.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := s.CreateApp(t.Context(), storage.App{Name: "crm", Groups: storage.GroupsScope, Scope: storage.AppScope{IncludeInactive: true}})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// By name or id, the token is a reader bound to the app.
+	for _, ref := range []string{"crm", app.ID} {
+		name := "crm-" + ref
+		out, hint, err := runCLI(t, nil, "token", "create", "--db", db, "--name", name, "--role", "reader", "--app", ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bearerLine.MatchString(strings.TrimSpace(out)) || !strings.Contains(hint, `for application "`+ref+`"`) {
+			t.Errorf("create --app %s: stdout %q, stderr %q", ref, out, hint)
+		}
+	}
+	toks := storedTokens(t, db)
+	if len(toks) != 2 || toks[0].App != app.ID || toks[1].App != app.ID || toks[0].Role != storage.RoleReader {
+		t.Fatalf("stored %+v", toks)
+	}
+	out, _, err := runCLI(t, nil, "token", "list", "--db", db)
+	if err != nil || !regexp.MustCompile(`(?m)^crm-crm\s+reader\s+[0-9a-f]{12}\s+\S+\s+never\s+crm$`).MatchString(out) {
+		t.Errorf("list = %q, %v", out, err)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--name", "w", "--role", "writer", "--app", "crm"}, "writer tokens cannot belong to an application"},
+		{[]string{"--name", "a", "--role", "admin", "--app", "crm"}, "admin tokens cannot belong to an application"},
+		{[]string{"--name", "r", "--role", "reader", "--app", "nope"}, `no application has the id or name "nope"`},
+	} {
+		out, _, err := runCLI(t, nil, append([]string{"token", "create", "--db", db}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || out != "" {
+			t.Errorf("%v: err = %v, stdout %q; want %q", tc.args, err, out, tc.want)
+		}
+	}
+	if toks := storedTokens(t, db); len(toks) != 2 {
+		t.Errorf("a refused create stored a token: %+v", toks)
+	}
+}

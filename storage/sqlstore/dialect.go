@@ -39,6 +39,9 @@ type dialect struct {
 	// largest cost of a first sync of 100,000 users. A failed statement's
 	// rows never commit: every write transaction rolls back on any error.
 	bulkInsert string
+	// greatest is the function that returns the larger of its arguments
+	// (SQLite's scalar max, PostgreSQL's GREATEST).
+	greatest string
 }
 
 var sqliteDialect = dialect{
@@ -55,6 +58,7 @@ var sqliteDialect = dialect{
 	inJSONArray: func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
 	cacheCounts: true,
 	bulkInsert:  "INSERT OR FAIL INTO ",
+	greatest:    "max",
 }
 
 // postgresDialect expects text columns declared COLLATE "C" (see
@@ -72,6 +76,7 @@ var postgresDialect = dialect{
 	inJSONArray: func(col string) string { return col + " IN (SELECT json_array_elements_text(CAST(? AS json)))" },
 	writeLock:   advisoryXactLock(advisoryWriteClass),
 	bulkInsert:  plainInsert,
+	greatest:    "GREATEST",
 }
 
 // advisoryClass is the first key of scimgate's PostgreSQL advisory locks;

@@ -406,6 +406,13 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 // ListGroups reads one page of groups, their members when asked, and
 // unless the page tells it, the count of matches.
 func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers bool) (storage.GroupPage, error) {
+	var view *groupView
+	if q.View != "" {
+		var err error
+		if view, err = s.newGroupView(ctx, q); err != nil {
+			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+		}
+	}
 	done, err := s.admit(ctx)
 	if err != nil {
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
@@ -416,6 +423,16 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 		return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 	}
 	p.columns = groupSelect
+	if view != nil {
+		if view.none() {
+			out := storage.GroupPage{Groups: []storage.Group{}}
+			if q.NoTotal {
+				out.Total = -1
+			}
+			return out, nil
+		}
+		view.apply(&p)
+	}
 	out := storage.GroupPage{Groups: []storage.Group{}}
 	if q.Limit > 0 {
 		sink := &groupSink{list: []storage.Group{}}
@@ -423,8 +440,17 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 			return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 		}
 		out.Groups = sink.list
+		if view != nil {
+			if err := view.finishMeta(ctx, s.query, out.Groups); err != nil {
+				return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
+			}
+		}
 		if withMembers && len(out.Groups) > 0 {
-			if err := s.fillMembers(ctx, out.Groups); err != nil {
+			fill := s.fillMembers
+			if view != nil {
+				fill = func(ctx context.Context, gs []storage.Group) error { return view.fillMembers(ctx, s.query, gs) }
+			}
+			if err := fill(ctx, out.Groups); err != nil {
 				return storage.GroupPage{}, fmt.Errorf("sqlstore: list groups: %w", err)
 			}
 		}

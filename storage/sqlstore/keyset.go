@@ -181,7 +181,13 @@ type pageSink interface {
 
 // page is one page query of a table.
 type page struct {
-	table   string // FROM
+	table     string // FROM
+	tableArgs []any  // the arguments of table's placeholders (an app's view)
+	// grace, for an app's view of users, lets its count be cached.
+	grace *countGrace
+	// oneRow says the filter selects at most one row, so the page needs
+	// no ORDER BY (SQLite sorts a view's one row otherwise).
+	oneRow  bool
 	columns string // the resource's columns, selected after seq and the key
 	where   string // the compiled filter
 	args    []any
@@ -199,9 +205,9 @@ func (s *Store) read(ctx context.Context, p page, sink pageSink) (storage.PageBo
 	backward := false
 	if p.q.Offset > 0 && p.q.After == nil && p.q.Before == nil {
 		q := "SELECT " + selectList + " FROM " + p.table + " WHERE " + p.where +
-			" ORDER BY " + p.order.offsetClause() + " LIMIT ? OFFSET ?"
+			p.orderBy(p.order.offsetClause()) + " LIMIT ? OFFSET ?"
 		var err error
-		keys, err = s.scanPage(ctx, q, append(slices.Clip(p.args), limit+1, p.q.Offset), p.order.col, sink, keys)
+		keys, err = s.scanPage(ctx, q, append(p.allArgs(), limit+1, p.q.Offset), p.order.col, sink, keys)
 		if err != nil {
 			return storage.PageBounds{}, err
 		}
@@ -217,12 +223,12 @@ func (s *Store) read(ctx context.Context, p page, sink pageSink) (storage.PageBo
 			if need <= 0 {
 				break
 			}
-			where, args := p.where, slices.Clip(p.args)
+			where, args := p.where, p.allArgs()
 			if r.cond != "" {
 				where = "(" + where + ") AND " + r.cond
 				args = append(args, r.args...)
 			}
-			q := "SELECT " + selectList + " FROM " + p.table + " WHERE " + where + " ORDER BY " + r.order + " LIMIT ?"
+			q := "SELECT " + selectList + " FROM " + p.table + " WHERE " + where + p.orderBy(r.order) + " LIMIT ?"
 			if keys, err = s.scanPage(ctx, q, append(args, need), p.order.col, sink, keys); err != nil {
 				return storage.PageBounds{}, err
 			}
@@ -280,7 +286,23 @@ func (s *Store) total(ctx context.Context, p page, n int, b storage.PageBounds) 
 	case q.Limit > 0 && !b.More && q.After == nil && q.Before == nil && (n > 0 || q.Offset == 0):
 		return q.Offset + n, nil
 	}
-	return s.count(ctx, p.table, p.where, p.args)
+	return s.count(ctx, p)
+}
+
+// orderBy is the ORDER BY clause of a page query in order.
+func (p page) orderBy(order string) string {
+	if p.oneRow {
+		return ""
+	}
+	return " ORDER BY " + order
+}
+
+// allArgs are the arguments of a page query: the table's, then the filter's.
+func (p page) allArgs() []any {
+	if len(p.tableArgs) == 0 {
+		return slices.Clip(p.args)
+	}
+	return append(slices.Clip(p.tableArgs), p.args...)
 }
 
 // isKeyset reports whether q asks for a keyset page, which must not also

@@ -102,6 +102,9 @@ type Store struct {
 	// (appcache.go).
 	apps   appCache
 	wstmts writeStmts // appstmts.go
+	// stamps is SQLite's connection for ReadStamp (stamp.go); nil on
+	// PostgreSQL.
+	stamps *stampReader
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -140,7 +143,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		writeDB.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
 	}
-	return start(ctx, newStore(gdb, sqlDB, wdb, writeDB, sqliteDialect, maxConns, opts))
+	stamps, err := openStampReader(ctx, dsn)
+	if err != nil {
+		writeDB.Close()
+		sqlDB.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dsn, err)
+	}
+	s := newStore(gdb, sqlDB, wdb, writeDB, sqliteDialect, maxConns, opts)
+	s.stamps = stamps
+	return start(ctx, s)
 }
 
 func newStore(gdb *gorm.DB, sqlDB *sql.DB, wdb *gorm.DB, writeDB *sql.DB, d dialect, maxConns int, opts Options) *Store {
@@ -259,6 +270,7 @@ func (s *Store) Close() error {
 	s.stmtMu.Unlock()
 	s.bulk.close()
 	s.wstmts.close()
+	s.stamps.close()
 	werr := s.writeDB.Close()
 	if err := s.sqlDB.Close(); err != nil {
 		return err

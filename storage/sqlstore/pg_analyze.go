@@ -26,7 +26,8 @@ const firstAnalyzeAt = 4000
 // analyzeIfGrown runs ANALYZE on the directory tables once enough rows
 // have been inserted since the last time. It runs after the write
 // transaction (holding the process's write turn, not the database lock)
-// and never fails the write: statistics are an optimisation.
+// and never fails the write: statistics are an optimisation. app_users
+// grows with users (apps' joins), and view reads join it to them.
 func (s *Store) analyzeIfGrown(ctx context.Context) {
 	if s.dialect.name != postgresDialect.name {
 		return
@@ -39,7 +40,7 @@ func (s *Store) analyzeIfGrown(ctx context.Context) {
 		return
 	}
 	s.stats.next.Store(next * 4)
-	if _, err := s.writeDB.ExecContext(context.WithoutCancel(ctx), "ANALYZE users, user_values, group_members"); err != nil {
+	if _, err := s.writeDB.ExecContext(context.WithoutCancel(ctx), "ANALYZE users, user_values, group_members, app_users"); err != nil {
 		s.log.Warn("cannot refresh PostgreSQL statistics", "error", err)
 	}
 }

@@ -152,7 +152,8 @@ func scanUserDoc(sc scanner) (storage.UserDoc, error) {
 // buffer: a page is read, rendered and dropped together, and one
 // allocation beats a hundred.
 type userSink struct {
-	rows  int // expected rows, to size the buffers
+	rows  int  // expected rows, to size the buffers
+	view  bool // an app's view: each row ends with its departed flag
 	list  []storage.UserDoc
 	ends  []int // end of each document in arena
 	arena []byte
@@ -162,7 +163,13 @@ type userSink struct {
 func (u *userSink) scan(rows *sql.Rows, seq *int64, key *any) error {
 	var d storage.UserDoc
 	var created, modified int64
-	if err := rows.Scan(seq, key, &d.ID, &d.Owner, &created, &modified, &d.Meta.Version, &u.raw); err != nil {
+	var err error
+	if u.view {
+		err = rows.Scan(seq, key, &d.ID, &d.Owner, &created, &modified, &d.Meta.Version, &u.raw, &d.Departed)
+	} else {
+		err = rows.Scan(seq, key, &d.ID, &d.Owner, &created, &modified, &d.Meta.Version, &u.raw)
+	}
+	if err != nil {
 		return err
 	}
 	d.Meta.Created, d.Meta.LastModified = fromMillis(created), fromMillis(modified)

@@ -225,6 +225,13 @@ func touchParentGroups(tx *txn, memberID string) error {
 // ListUsers reads one page and, unless the page tells it, counts the
 // matches; both use the same WHERE clause.
 func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPage, error) {
+	var view *userView
+	if q.View != "" {
+		var err error
+		if view, err = s.newUserView(ctx, q.View); err != nil {
+			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
+		}
+	}
 	done, err := s.admit(ctx)
 	if err != nil {
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
@@ -235,9 +242,12 @@ func (s *Store) ListUsers(ctx context.Context, q storage.Query) (storage.UserPag
 		return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 	}
 	p.columns = userSelect
+	if view != nil {
+		view.apply(&p)
+	}
 	out := storage.UserPage{Users: []storage.UserDoc{}}
 	if q.Limit > 0 {
-		sink := &userSink{rows: q.Limit}
+		sink := &userSink{rows: q.Limit, view: view != nil}
 		if out.Bounds, err = s.read(ctx, p, sink); err != nil {
 			return storage.UserPage{}, fmt.Errorf("sqlstore: list users: %w", err)
 		}

@@ -64,6 +64,27 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	}
 }
 
+// clockTest is a conformance check that moves the store's clock.
+type clockTest struct {
+	name string
+	run  func(t *testing.T, s storage.Store, clock *testClock)
+}
+
+// RunClockTests runs the checks that need the store's clock in hand
+// (applications' views: leave grace, meta as an app sees it). newStore
+// must return a new empty store whose clock is now; it should close the
+// store with t.Cleanup.
+func RunClockTests(t *testing.T, newStore func(t *testing.T, now func() time.Time) storage.Store) {
+	t.Run("AppViews", func(t *testing.T) {
+		for _, ct := range appViewTests {
+			t.Run(ct.name, func(t *testing.T) {
+				clock := &testClock{now: viewEpoch}
+				ct.run(t, newStore(t, clock.Now), clock)
+			})
+		}
+	})
+}
+
 // ---- helpers shared by the suite ----
 
 func ctx(t *testing.T) context.Context { return t.Context() }
