@@ -131,9 +131,9 @@ func (tx *txn) appPreds() ([]*appPred, error) {
 	if tx.predsLoaded {
 		return tx.preds, nil
 	}
-	rows, err := tx.orm.Raw("SELECT id, version FROM apps").Rows()
+	rows, err := tx.queryPrepared("SELECT id, version FROM apps")
 	if err != nil {
-		return nil, fmt.Errorf("read applications: %w", translate(err))
+		return nil, fmt.Errorf("read applications: %w", err)
 	}
 	type idVersion struct {
 		id      string
