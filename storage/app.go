@@ -38,8 +38,12 @@ type App struct {
 	// LeaveGraceDays keeps a user who left the view visible, inactive,
 	// for that many days.
 	LeaveGraceDays int
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Push, when set, makes scimgate provision the view into the app's
+	// own SCIM endpoint (storage/push.go). Changing it does not change
+	// the view, but it is part of the app's definition and bumps Version.
+	Push      *PushConfig
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Version grows by one on every update; it is part of the ETag of
 	// what the app sees.
 	Version int64
