@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -88,3 +89,9 @@ func (e *TargetError) Error() string {
 	}
 	return msg
 }
+
+// ErrOutcomeUnknown wraps the error of a create whose answer was lost (the
+// connection broke after the request was sent): the target may or may not
+// have applied it. The engine looks the object up by its match attributes
+// before it creates again, so a lost answer never duplicates an object.
+var ErrOutcomeUnknown = errors.New("outbound: the request was sent but its answer was lost")
