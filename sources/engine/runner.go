@@ -93,7 +93,7 @@ func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts R
 		engine: newEngine(store, opts.Logger, opts.BatchSize),
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
-		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
+		leases: leases, holder: storage.NewLeaseHolder(), leaseTTL: opts.LeaseTTL,
 		singleProcess: opts.SingleProcess, env: opts.Env,
 	}
 }
