@@ -196,7 +196,7 @@ func TestClientFind(t *testing.T) {
 	}{
 		{"userName", quoted, []string{id}},
 		{"userName", `O"BRIEN\x@EXAMPLE.COM`, []string{id}}, // userName is caseExact false
-		{"externalId", "E-1", []string{id}},                  // externalId is caseExact true
+		{"externalId", "E-1", []string{id}},                 // externalId is caseExact true
 		{"userName", "nobody@example.com", nil},
 	}
 	for _, tc := range cases {
