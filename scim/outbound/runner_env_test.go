@@ -215,4 +215,4 @@ func (nopTarget) Replace(context.Context, string, string, json.RawMessage) (outb
 	return outbound.Remote{}, errNop
 }
 func (nopTarget) Patch(context.Context, string, string, []outbound.PatchOp) error { return errNop }
-func (nopTarget) Delete(context.Context, string, string) error                   { return errNop }
+func (nopTarget) Delete(context.Context, string, string) error                    { return errNop }

@@ -58,7 +58,11 @@ func configCheck(app storage.App, openErr error) TestCheck {
 	if profile == "" {
 		profile = "generic"
 	}
-	return TestCheck{Name: "config", OK: true, Detail: fmt.Sprintf("secrets opened; profile %s, %s auth", profile, app.Push.Auth.Type)}
+	secrets := "no secrets"
+	if n := len(app.Push.Secrets); n > 0 {
+		secrets = fmt.Sprintf("%d secrets opened", n)
+	}
+	return TestCheck{Name: "config", OK: true, Detail: fmt.Sprintf("profile %s, %s auth, %s", profile, app.Push.Auth.Type, secrets)}
 }
 
 // reachTimeout bounds the reach check: an admin waits for the answer.
@@ -168,6 +172,9 @@ func capabilitiesCheck(ctx context.Context, app storage.App, target Target, list
 		return check
 	}
 	var notes []string
+	if caps.Patch && caps.Filter && len(caps.FilterAttrs) == 0 {
+		notes = append(notes, "the target supports PATCH and filtering")
+	}
 	if !caps.Patch {
 		notes = append(notes, "the target does not support PATCH: updates will be sent as PUT (the whole resource)")
 	}
@@ -190,7 +197,7 @@ func capabilitiesCheck(ctx context.Context, app storage.App, target Target, list
 		notes = append(notes, fmt.Sprintf("group membership is sent in batches of at most %d members", caps.MaxMembersPerPatch))
 	}
 	if len(notes) == 0 {
-		notes = append(notes, "the target supports PATCH and filtering: nothing to work around")
+		notes = append(notes, "the target supports PATCH and filtering on what the push matches on")
 	}
 	check.OK, check.Detail = true, strings.Join(notes, "; ")
 	return check

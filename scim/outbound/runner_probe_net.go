@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -37,7 +38,8 @@ func describeDialError(host string, err error, timeout time.Duration) string {
 		return fmt.Sprintf("TLS: the certificate of %s is not valid for that name (%v); check the URL's host", host, hostname)
 	case errors.As(err, &invalid):
 		return fmt.Sprintf("TLS: the certificate of %s is not valid (%v)", host, invalid)
-	case errors.As(err, &record):
+	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http turns the TLS record error into a plain one with this text.
 		return fmt.Sprintf("TLS: %s did not answer TLS (is it plain HTTP? then the URL must start with http://)", host)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		if timeout > 0 {
