@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,8 +61,9 @@ func configCheck(app storage.App, openErr error) TestCheck {
 		profile = "generic"
 	}
 	secrets := "no secrets"
-	if n := len(app.Push.Secrets); n > 0 {
-		secrets = fmt.Sprintf("%d secrets opened", n)
+	if len(app.Push.Secrets) > 0 {
+		names := slices.Sorted(maps.Keys(app.Push.Secrets))
+		secrets = "secrets opened: " + strings.Join(names, ", ")
 	}
 	return TestCheck{Name: "config", OK: true, Detail: fmt.Sprintf("profile %s, %s auth, %s", profile, app.Push.Auth.Type, secrets)}
 }
