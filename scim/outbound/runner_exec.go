@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -60,13 +61,29 @@ func (r *Runner) execute(app storage.App, run storage.Run, full bool, approved [
 	if c, ok := target.(io.Closer); ok {
 		defer c.Close()
 	}
-	out := r.pusher.Push(ctx, PushJob{App: app, Target: target, Run: run, Full: full, DryRun: run.DryRun, Approved: approved})
+	out := r.push(ctx, PushJob{App: app, Target: target, Run: run, Full: full, DryRun: run.DryRun, Approved: approved})
 	out.Run = r.settle(ctx, run, out.Run)
 	if out.Run.Status == storage.RunHeld {
 		r.hold(record, app, out, approved != nil)
 		return
 	}
 	r.finish(record, app, out.Run, out.SaveCursor && out.Run.Status == storage.RunSucceeded)
+}
+
+// push runs the Pusher; a panic in it fails the run instead of ending the
+// process (and the SCIM service with it).
+func (r *Runner) push(ctx context.Context, job PushJob) (out PushOutcome) {
+	err := sources.Recover(func() error {
+		out = r.pusher.Push(ctx, job)
+		return nil
+	})
+	var p *sources.PanicError
+	if errors.As(err, &p) {
+		r.log.Error("the push engine panicked", "app", job.App.Name, "run", job.Run.ID, "panic", p.Value, "stack", string(p.Stack))
+		out = PushOutcome{Run: job.Run}
+		out.Run.Status, out.Run.Error = storage.RunFailed, "internal error in the push engine (logged); the next push retries"
+	}
+	return out
 }
 
 // settle makes the Pusher's final run one the store can record: the run's

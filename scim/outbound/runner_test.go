@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,5 +299,31 @@ func TestRecoverInterruptedPushes(t *testing.T) {
 	}
 	if r := e.wait(t, restarted, next.ID); r.Status != storage.RunSucceeded {
 		t.Errorf("push after recovery = %+v", r)
+	}
+}
+
+func TestPanicInTheEngineFailsThePushOnly(t *testing.T) {
+	e := newEnv(t, storage.PushConfig{})
+	var mu sync.Mutex
+	var observed []storage.RunStatus
+	e.runner = e.newRunner(outbound.RunnerOptions{Observe: func(app storage.App, run storage.Run) {
+		mu.Lock()
+		defer mu.Unlock()
+		if app.ID == e.app.ID {
+			observed = append(observed, run.Status)
+		}
+	}})
+	t.Cleanup(func() { e.runner.Shutdown(context.Background()) })
+	e.pusher.set(func(outbound.PushJob) outbound.PushOutcome { panic("nil map in the planner") })
+	run := e.start(t, outbound.Trigger{})
+	if run.Status != storage.RunFailed || !strings.Contains(run.Error, "internal error in the push engine") {
+		t.Errorf("run = %+v", run)
+	}
+	e.pusher.set(nil)
+	e.start(t, outbound.Trigger{})
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(observed, []storage.RunStatus{storage.RunFailed, storage.RunSucceeded}) {
+		t.Errorf("observed %v", observed)
 	}
 }
