@@ -92,7 +92,10 @@ func (s *Scheduler) Tick(ctx context.Context) []string {
 		if !due || s.waiting(ctx, app, state, reason) {
 			continue
 		}
-		full := s.FullEvery > 0 && !state.Health.LastFullAt.IsZero() && now.Sub(state.Health.LastFullAt) >= s.FullEvery
+		// A push after a change stays incremental: it is there to carry a
+		// leaver to the target in seconds, not to read the whole target.
+		full := reason != "change" && s.FullEvery > 0 && !state.Health.LastFullAt.IsZero() &&
+			now.Sub(state.Health.LastFullAt) >= s.FullEvery
 		// stillDue: on several replicas each scheduler tries; the one that
 		// takes the app's lease pushes, and only if no other replica has
 		// pushed since this tick read the states.

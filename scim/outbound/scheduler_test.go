@@ -174,3 +174,32 @@ func (e *env) writeUser(t *testing.T, userName string) {
 		t.Fatal(err)
 	}
 }
+
+func TestSchedulerMakesADailyPushFullButNotAChangePush(t *testing.T) {
+	e := newEnv(t, storage.PushConfig{Schedule: "6h", AfterChangeSeconds: 5, Enabled: true})
+	s := e.scheduler()
+	if r := e.start(t, outbound.Trigger{Full: true}); r.Mode != "full" {
+		t.Fatalf("first push: %+v", r)
+	}
+	lastJob := func() outbound.PushJob { jobs := e.pusher.allJobs(); return jobs[len(jobs)-1] }
+	for _, step := range []struct {
+		advance time.Duration
+		write   bool
+		reason  string
+		full    bool
+	}{
+		{advance: 7 * time.Hour, reason: "schedule", full: false},
+		{advance: 18 * time.Hour, write: true, reason: "change", full: false}, // 25h after the full push
+		{advance: 7 * time.Hour, reason: "schedule", full: true},
+		{advance: 7 * time.Hour, reason: "schedule", full: false},
+	} {
+		if step.write {
+			e.writeUser(t, "user-"+e.clock.Now().Format("150405")+"@example.com")
+		}
+		e.clock.Advance(step.advance)
+		got := e.tick(t, s)
+		if !slices.Equal(got, []string{step.reason}) || lastJob().Full != step.full {
+			t.Errorf("after %s: started %v, full %v; want %s, full %v", e.clock.Now().Sub(epoch), got, lastJob().Full, step.reason, step.full)
+		}
+	}
+}
