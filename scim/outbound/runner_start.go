@@ -15,6 +15,11 @@ import (
 // Runner starts pushes, at most one per app at a time (across replicas
 // too: see runner_lease.go) and at most MaxConcurrent overall; it decides
 // held runs and stops runs cleanly on shutdown. It implements Pushes.
+//
+// Wiring (cmd): NewRunner(store, NewEngine(store, ...), RunnerOptions{
+// OpenTarget: a NewClient over the app's push, Opener: the sealer, ...});
+// RecoverInterrupted at start-up on SQLite; NewScheduler(store, runner,
+// log, store.Now).Run(ctx) in the background; Shutdown on the way out.
 type Runner struct {
 	store      RunnerStore
 	pusher     Pusher
