@@ -51,9 +51,12 @@ func newEnv(t *testing.T, push storage.PushConfig) *env {
 	if push.URL == "" {
 		push.URL = "https://app.example.com/scim/v2"
 	}
-	if push.Auth.Type == "" {
+	switch {
+	case push.Auth.Type == "":
 		push.Auth.Type = storage.PushAuthBearer
 		push.Secrets = map[string][]byte{storage.PushSecretToken: e.sealer.Seal(id, storage.PushSecretToken, "s3cret")}
+	case push.Auth.Type == storage.PushAuthOAuth2 && push.Secrets == nil:
+		push.Secrets = map[string][]byte{storage.PushSecretClientSecret: e.sealer.Seal(id, storage.PushSecretClientSecret, "client-s3cret")}
 	}
 	e.app, err = store.CreateApp(ctx, storage.App{ID: id, Name: "slack", Groups: storage.GroupsAll, Push: &push})
 	if err != nil {

@@ -100,6 +100,8 @@ func (r *Runner) reachCheck(ctx context.Context, base string) TestCheck {
 	check.OK = true
 	check.Detail = fmt.Sprintf("GET %s answered HTTP %d", spc, resp.StatusCode)
 	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		check.Detail += " without credentials (they are checked next)"
 	case resp.StatusCode == http.StatusNotFound:
 		check.Detail += ": is the URL the SCIM base (it usually ends in /scim/v2)?"
 	case resp.StatusCode >= 500:
@@ -123,6 +125,12 @@ func authCheck(ctx context.Context, app storage.App, target Target) (TestCheck, 
 		return check, nil
 	}
 	var te *TargetError
+	var tokenErr *authError
+	if errors.As(err, &tokenErr) {
+		check.Detail = fmt.Sprintf("the token endpoint %s did not issue a token (%v): %s",
+			app.Push.Auth.TokenURL, tokenErr.err, credentialsHint(app.Push.Auth))
+		return check, nil
+	}
 	if !errors.As(err, &te) {
 		host := app.Push.URL
 		if u, perr := url.Parse(app.Push.URL); perr == nil {
@@ -154,8 +162,8 @@ func authCheck(ctx context.Context, app storage.App, target Target) (TestCheck, 
 // credentialsHint says what to fix for refused credentials of each kind.
 func credentialsHint(a storage.PushAuth) string {
 	if a.Type == storage.PushAuthOAuth2 {
-		return fmt.Sprintf("the token from %s was not accepted; check that clientId %q and its secret belong to this target and that scope %q grants SCIM provisioning",
-			a.TokenURL, a.ClientID, a.Scope)
+		return fmt.Sprintf("check that clientId %q and its secret are right for this target and that scope %q grants SCIM provisioning",
+			a.ClientID, a.Scope)
 	}
 	return "set the app's push token again (it may be expired, revoked, or for another tenant)"
 }

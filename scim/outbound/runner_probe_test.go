@@ -23,7 +23,8 @@ func openClient(ctx context.Context, app storage.App, secrets map[string]string)
 	profile, _ := outbound.ProfileByName(app.Push.Profile)
 	return outbound.NewClient(outbound.ClientConfig{
 		BaseURL: app.Push.URL, Profile: profile,
-		Auth:  outbound.ClientAuth{PushAuth: app.Push.Auth, Token: secrets[storage.PushSecretToken]},
+		Auth: outbound.ClientAuth{PushAuth: app.Push.Auth, Token: secrets[storage.PushSecretToken],
+			ClientSecret: secrets[storage.PushSecretClientSecret]},
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 }
@@ -112,6 +113,7 @@ func TestTestReportSaysPreciselyWhatFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("%+v", rep.Checks)
 			var got []check
 			for _, c := range rep.Checks {
 				got = append(got, check{c.Name, c.OK})
@@ -137,4 +139,57 @@ func equalChecks[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+// tokenEndpoint is an OAuth 2.0 token endpoint (RFC 6749 §4.4, client
+// credentials) that issues token to client "cid" with secret
+// "client-s3cret" and answers 401 invalid_client (§5.2) otherwise.
+func tokenEndpoint(t *testing.T, token string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if id != "cid" || secret != "client-s3cret" || r.PostFormValue("grant_type") != "client_credentials" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+			return
+		}
+		io.WriteString(w, `{"access_token":"`+token+`","token_type":"Bearer","expires_in":3600}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/oauth2/token"
+}
+
+func TestTestReportForOAuth2Credentials(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		clientID string
+		ok       bool
+		detail   string
+	}{
+		{"a client the endpoint knows", "cid", true, "the target accepted the credentials"},
+		{"a client it does not know", "someone-else", false, "did not issue a token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tgt := targettest.New(t, targettest.Options{Token: "issued-token"})
+			e := newEnv(t, storage.PushConfig{URL: tgt.URL(), Auth: storage.PushAuth{Type: storage.PushAuthOAuth2,
+				TokenURL: tokenEndpoint(t, "issued-token"), ClientID: tc.clientID, Scope: "scim"}})
+			rep, err := e.newRunner(outbound.RunnerOptions{OpenTarget: openClient}).Test(context.Background(), e.app.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			auth := rep.Checks[len(rep.Checks)-1]
+			if tc.ok {
+				auth = rep.Checks[2]
+			}
+			if rep.OK != tc.ok || auth.Name != "auth" || !strings.Contains(auth.Detail, tc.detail) {
+				t.Errorf("report = %+v", rep)
+			}
+			if !tc.ok && !strings.Contains(auth.Detail, `clientId "someone-else"`) {
+				t.Errorf("auth detail does not name the client: %q", auth.Detail)
+			}
+		})
+	}
 }
