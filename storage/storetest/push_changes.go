@@ -14,6 +14,7 @@ func init() {
 	pushTests = append(pushTests,
 		clockTest{"FirstChangeUsers", testFirstChangeUsers},
 		clockTest{"FirstChangeSync", testFirstChangeSync},
+		clockTest{"FirstChangeGroupsOnlyScope", testFirstChangeGroupsOnlyScope},
 		clockTest{"FirstChangeGroups", testFirstChangeGroups},
 		clockTest{"FirstChangeDuringRun", testFirstChangeDuringRun},
 		clockTest{"FirstChangeAppUpdates", testFirstChangeAppUpdates},
@@ -278,5 +279,26 @@ func testFirstChangeAppUpdates(t *testing.T, s storage.Store, clock *testClock) 
 		{"scope changed", update(func(a *storage.App) { a.Scope.IncludeInactive = true }), []string{"app"}},
 		{"attributes changed", update(func(a *storage.App) { a.Attributes = []string{"userName"} }), []string{"app"}},
 		{"description changed", update(func(a *storage.App) { a.Description = "d" }), nil},
+	})
+}
+
+// testFirstChangeGroupsOnlyScope: an app whose scope reads no user
+// attribute (scope groups, inactive users included) still sees a change
+// of a user in view.
+func testFirstChangeGroupsOnlyScope(t *testing.T, s storage.Store, clock *testClock) {
+	in, out := mustCreateUser(t, s, user("in")), mustCreateUser(t, s, user("out"))
+	mustCreateGroup(t, s, storage.Group{DisplayName: "Sales", Members: []storage.Member{userMember(in.ID)}})
+	app := mustCreateApp(t, s, storage.App{Name: "app", Push: fullPush(), Groups: storage.GroupsNone,
+		Scope: storage.AppScope{Groups: []string{"Sales"}, IncludeInactive: true}})
+	runFirstChangeSteps(t, s, clock, []storage.App{app}, []firstChangeStep{
+		{"user outside changed", func(t *testing.T) {
+			mustUpdateUser(t, s, out.ID, func(u *storage.User) { u.Title = "t" })
+		}, nil},
+		{"user in view changed", func(t *testing.T) {
+			mustUpdateUser(t, s, in.ID, func(u *storage.User) { u.Title = "t" })
+		}, []string{"app"}},
+		{"user in view deactivated", func(t *testing.T) {
+			mustUpdateUser(t, s, in.ID, func(u *storage.User) { u.Active = false })
+		}, []string{"app"}},
 	})
 }
