@@ -24,16 +24,16 @@ func TestAppUserRendererAttributes(t *testing.T) {
 		want     map[string]any
 	}{
 		{name: "no allow-list", allow: nil, want: map[string]any{"userName": "ada", "active": true, "title": "Countess",
-			"name":   map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
-			"emails": []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
+			"name":                   map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
+			"emails":                 []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
 			storage.EnterpriseSchema: map[string]any{"department": "Maths", "costCenter": "42"}}},
 		{name: "allow-list with subs", allow: []string{"userName", "active", "name.givenName", storage.EnterpriseSchema + ":department"},
 			want: map[string]any{"userName": "ada", "active": true, "name": map[string]any{"givenName": "Ada"},
 				storage.EnterpriseSchema: map[string]any{"department": "Maths"}}},
 		{name: "departed", allow: []string{"userName", "active"}, departed: true, want: map[string]any{"userName": "ada", "active": false}},
 		{name: "departed without an allow-list", departed: true, want: map[string]any{"userName": "ada", "active": false, "title": "Countess",
-			"name":   map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
-			"emails": []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
+			"name":                   map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
+			"emails":                 []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
 			storage.EnterpriseSchema: map[string]any{"department": "Maths", "costCenter": "42"}}},
 		{name: "nothing allowed exists", allow: []string{"nickName"}, want: map[string]any{}},
 	}
