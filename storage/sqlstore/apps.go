@@ -100,6 +100,10 @@ func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*sto
 		next.Scope.Sources = append([]string(nil), cur.Scope.Sources...)
 		next.Scope.Owners = append([]string(nil), cur.Scope.Owners...)
 		next.Attributes = append([]string(nil), cur.Attributes...)
+		if cur.Push != nil {
+			push := clonePush(*cur.Push)
+			next.Push = &push
+		}
 		if err := update(&next); err != nil {
 			return err
 		}
