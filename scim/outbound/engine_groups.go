@@ -201,6 +201,11 @@ func (p *push) pushMembers(ctx context.Context, g storage.Group, po storage.Push
 		if err := p.recordMembers(ctx, g.ID, memberDiff{add: batch.add, remove: batch.remove}); err != nil {
 			return "", err
 		}
+		if p.unchangedGroups[g.ID] {
+			delete(p.unchangedGroups, g.ID)
+			p.rec.Counts.Unchanged--
+			p.rec.Counts.Updated++
+		}
 		p.logChange(storage.Change{Action: storage.ChangeUpdate, Kind: storage.MemberGroup, ResourceID: g.ID, Key: po.TargetID, Name: name,
 			Detail: p.detail(http.MethodPatch, path, http.StatusOK) + fmt.Sprintf(" (members: %d added, %d removed)", len(batch.add), len(batch.remove)),
 			After:  marshalOps(batch.ops)})

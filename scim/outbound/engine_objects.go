@@ -243,6 +243,9 @@ func (p *push) applyUpdate(ctx context.Context, st step) (*storage.PushObject, e
 	}
 	if d.empty() && !it.membersChanged {
 		p.rec.Counts.Unchanged++
+		if it.kind == storage.MemberGroup {
+			p.unchangedGroups[it.id] = true
+		}
 		if po.Hash == it.hash && po.State == storage.PushActive && po.Error == "" && st.remote == nil {
 			return nil, nil
 		}

@@ -104,13 +104,16 @@ type push struct {
 	// failed or creating; incremental runs take them up again.
 	retry   map[string][]string
 	claimed int
+	// unchangedGroups are groups counted unchanged whose membership may
+	// still change in this run (then they count as updated).
+	unchangedGroups map[string]bool
 	pending []storage.PendingDeletion
 	held    bool
 }
 
 func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
 	p := &push{e: e, job: job, app: job.App, t: job.Target, rec: job.Run, seq: job.Run.ChangeLogN,
-		dryTargets: map[string]string{}, retry: map[string][]string{}}
+		dryTargets: map[string]string{}, unchangedGroups: map[string]bool{}, retry: map[string][]string{}}
 	if job.App.Push == nil {
 		return p, ErrNoPush
 	}
