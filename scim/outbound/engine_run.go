@@ -107,8 +107,8 @@ type push struct {
 	// unchangedGroups are groups counted unchanged whose membership may
 	// still change in this run (then they count as updated).
 	unchangedGroups map[string]bool
-	pending []storage.PendingDeletion
-	held    bool
+	pending         []storage.PendingDeletion
+	held            bool
 }
 
 func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
