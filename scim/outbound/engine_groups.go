@@ -13,13 +13,20 @@ import (
 // groups first and then their membership, after every user: a group's
 // members exist in the target before it names them.
 func (p *push) pushGroups(ctx context.Context) error {
-	for _, q := range p.viewQueries(storage.MemberGroup) {
+	for _, vq := range p.viewQueries(storage.MemberGroup) {
+		q := vq.Query
 		for {
 			page, err := p.e.store.ListGroups(ctx, q, true)
 			if err != nil {
 				return fmt.Errorf("read the view's groups: %w", err)
 			}
-			if err := p.pushGroupPage(ctx, page.Groups); err != nil {
+			groups := page.Groups[:0:0]
+			for _, g := range page.Groups {
+				if !p.skip(vq, storage.MemberGroup, g.ID) {
+					groups = append(groups, g)
+				}
+			}
+			if err := p.pushGroupPage(ctx, groups); err != nil {
 				return err
 			}
 			if !page.Bounds.More || len(page.Groups) == 0 {

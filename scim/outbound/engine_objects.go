@@ -149,7 +149,7 @@ func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushOb
 	}
 	var r *Remote
 	if p.remote != nil || known {
-		if r, err = p.find(ctx, it.kind, it.b); err != nil {
+		if r, err = p.find(ctx, it.kind, it.b, false); err != nil {
 			return step{}, false, err
 		}
 	}
@@ -189,7 +189,7 @@ func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, e
 	r, err := p.sendCreate(ctx, it.kind, it.b, sent, it.id)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		// The target may have applied it: look before creating again.
-		found, ferr := p.find(ctx, it.kind, it.b)
+		found, ferr := p.find(ctx, it.kind, it.b, true)
 		if ferr != nil {
 			return &po, ferr
 		}
@@ -203,7 +203,7 @@ func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, e
 	if errors.As(err, &te) && te.Status == http.StatusConflict {
 		// Taken: the target holds it already (made by someone else, or by
 		// a create of ours whose record was lost). Claim it by matching.
-		found, ferr := p.find(ctx, it.kind, it.b)
+		found, ferr := p.find(ctx, it.kind, it.b, true)
 		if ferr != nil {
 			return &po, ferr
 		}

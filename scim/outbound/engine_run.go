@@ -103,6 +103,7 @@ type push struct {
 	// retry holds the local ids, by kind, of objects a previous run left
 	// failed or creating; incremental runs take them up again.
 	retry   map[string][]string
+	retried map[string]map[string]bool
 	claimed int
 	// unchangedGroups are groups counted unchanged whose membership may
 	// still change in this run (then they count as updated).

@@ -130,10 +130,11 @@ func (idx *remoteIndex) claim(kind string, attrs []string, b body) *Remote {
 
 // find looks b up in the target by its match attributes: for a create
 // whose answer was lost, or an object a create found taken. A full run
-// looks in what it read; others ask the target.
-func (p *push) find(ctx context.Context, kind string, b body) (*Remote, error) {
+// looks in what it read unless fresh (what it created since is not
+// there); others ask the target.
+func (p *push) find(ctx context.Context, kind string, b body, fresh bool) (*Remote, error) {
 	attrs := p.matchAttrs(kind)
-	if p.remote != nil {
+	if p.remote != nil && !fresh {
 		return p.remote.claim(kind, attrs, b), nil
 	}
 	for _, attr := range attrs {
