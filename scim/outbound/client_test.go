@@ -17,6 +17,8 @@ import (
 
 const testToken = "s3cret-token"
 
+var bearerAuth = storage.PushAuth{Type: storage.PushAuthBearer}
+
 // sleeps records the waits a client asked for and never waits.
 type sleeps struct {
 	mu    sync.Mutex

@@ -44,6 +44,9 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	path := strings.TrimPrefix(r.URL.Path, BasePath)
 	rec := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body)}
+	// The Date header is on the target's clock (Options.Now), so a
+	// Retry-After HTTP-date is measured against it.
+	w.Header().Set("Date", t.opts.Now().UTC().Format(http.TimeFormat))
 
 	f := t.takeFault(r.Method, path)
 	if f.latency > 0 {
