@@ -82,7 +82,7 @@ func TestClientRetries(t *testing.T) {
 		},
 		{
 			name: "POST not retried after 500", fault: targettest.Fault{Times: 1, Status: 500}, method: "POST",
-			wantErr: func(err error) bool { return errors.Is(err, outbound.ErrOutcomeUnknown) && isTargetError(500)(err) },
+			wantErr:   func(err error) bool { return errors.Is(err, outbound.ErrOutcomeUnknown) && isTargetError(500)(err) },
 			wantWaits: []time.Duration{}, requests: 1,
 		},
 	}
