@@ -180,6 +180,7 @@ func (c *Client) Capabilities(ctx context.Context) (Capabilities, error) {
 		MaxMembersPerPatch: p.MaxMembersPerPatch,
 		PathlessReplace:    p.PathlessReplace,
 		PageSize:           p.PageSize,
+		GroupMembersHidden: p.GroupMembersHidden,
 	}
 	if p.ReadSPC {
 		var spc struct {

@@ -63,6 +63,10 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body []b
 		if r.err != nil {
 			c.observe(method, OutcomeNetwork)
 			if ctxErr := ctx.Err(); ctxErr != nil {
+				if method == http.MethodPost && r.sent {
+					// Cancelled or timed out with the create on the wire.
+					return fmt.Errorf("%s %s: %w: %w", method, path, ErrOutcomeUnknown, ctxErr)
+				}
 				return fmt.Errorf("%s %s: %w", method, path, ctxErr)
 			}
 			var authErr *authError

@@ -212,3 +212,31 @@ func TestClientCancelledWhileWaiting(t *testing.T) {
 		t.Fatalf("target saw %d requests after the cancel, want 1", n)
 	}
 }
+
+func TestClientSlowTarget(t *testing.T) {
+	// The target takes far longer than the client waits: a read is tried
+	// again and gives up, a create sent on the wire is outcome unknown.
+	tgt := targettest.New(t, targettest.Options{Token: testToken})
+	tgt.Latency(time.Hour)
+	t.Cleanup(func() { tgt.Latency(0) })
+	c, s := newClient(t, tgt, "generic", func(cfg *outbound.ClientConfig) {
+		cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
+		cfg.MaxAttempts = 2
+	})
+	_, err := c.Get(context.Background(), outbound.KindUsers, "u-1")
+	if err == nil || errors.Is(err, outbound.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "2 attempts") || len(s.all()) != 1 {
+		t.Fatalf("slow GET: err = %v, waits %v", err, s.all())
+	}
+	_, err = c.Create(context.Background(), outbound.KindUsers, userBody("slow@example.com", ""))
+	if !errors.Is(err, outbound.ErrOutcomeUnknown) || len(s.all()) != 1 {
+		t.Fatalf("slow POST: err = %v, waits %v", err, s.all())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	c2, _ := newClient(t, tgt, "generic")
+	_, err = c2.Create(ctx, outbound.KindUsers, userBody("slow2@example.com", ""))
+	if !errors.Is(err, outbound.ErrOutcomeUnknown) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("POST past the context's deadline: err = %v, want outcome unknown and the deadline", err)
+	}
+}

@@ -154,6 +154,11 @@ func (t *Target) route(r *http.Request, path string, body []byte) answer {
 	case http.MethodGet:
 		return t.get(kind, id)
 	case http.MethodPut:
+		if t.opts.AWS && kind == "Groups" {
+			// AWS lists PutUser but no PutGroup; an unsupported operation
+			// is its ValidationException (400).
+			return fail(errorf(http.StatusBadRequest, "invalidSyntax", "ValidationException: PUT is not supported on groups"))
+		}
 		return t.put(kind, id, body)
 	case http.MethodPatch:
 		if t.opts.NoPatch {

@@ -243,6 +243,8 @@ func TestAWSLimits(t *testing.T) {
 		{"groups by displayName", "GET", "/Groups?filter=" + urlEscape(`displayName eq "G"`), "", 200},
 		{"group name taken", "POST", "/Groups", `{"displayName":"g"}`, 409},
 		{"create with 101 members", "POST", "/Groups", `{"displayName":"Big","members":` + members(users) + `}`, 400},
+		{"PUT of a group", "PUT", "/Groups/" + g, `{"displayName":"G2"}`, 400},
+		{"PUT of a user", "PUT", "/Users/" + users[0], `{"userName":"u0","displayName":"A"}`, 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
