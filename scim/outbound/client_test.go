@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,5 +216,31 @@ func TestClientFind(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("find %s %q = %v, want %v", tc.attr, tc.value, got, tc.want)
 		}
+	}
+}
+
+func TestClientReadsLenientResources(t *testing.T) {
+	// A target that sends a numeric id and active as a string, as some
+	// SaaS targets do; one such value must not fail the page.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"totalResults":3,"Resources":[
+			{"id":42,"userName":"a","active":"True"},
+			{"id":"u-2","userName":"b","active":false,"externalId":"x"},
+			{"id":"g-1","displayName":"G","members":[{"value":"42"},{"value":"u-2"}]}]}`)
+	}))
+	defer srv.Close()
+	c, err := outbound.NewClient(outbound.ClientConfig{BaseURL: srv.URL, HTTPClient: srv.Client(), Auth: outbound.ClientAuth{PushAuth: bearerAuth, Token: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []outbound.Remote
+	if err := c.List(context.Background(), outbound.KindUsers, func(rs []outbound.Remote) error { got = append(got, rs...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].ID != "42" || got[0].Active == nil || !*got[0].Active ||
+		got[1].Active == nil || *got[1].Active || got[1].ExternalID != "x" || got[2].Active != nil ||
+		!slices.Equal(got[2].Members, []string{"42", "u-2"}) || !strings.Contains(string(got[1].Raw), `"userName":"b"`) {
+		t.Fatalf("remotes = %+v", got)
 	}
 }
