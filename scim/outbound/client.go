@@ -225,3 +225,8 @@ func (c *Client) pageSize() int {
 	}
 	return c.profile.PageSize
 }
+
+// CloseIdleConnections releases the connections the client keeps for
+// reuse; whoever makes a client per run calls it when the run ends, so
+// a default HTTP client's idle connections do not outlive it.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }

@@ -55,6 +55,11 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 		case <-t.afterLatency(f.latency):
 		}
 	}
+	if f.drop {
+		t.log(rec)
+		hangUp(w)
+		return
+	}
 	if f.status != 0 {
 		if f.retryAfter != "" {
 			w.Header().Set("Retry-After", f.retryAfter)
@@ -75,13 +80,8 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 		// timeout or a reset.
 		rec.Status = 0
 		t.log(rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		hangUp(w)
+		return
 	}
 	rec.Status = a.status
 	t.log(rec)
@@ -99,6 +99,17 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentTypeSCIM)
 	w.WriteHeader(a.status)
 	_ = json.NewEncoder(w).Encode(a.body)
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func (t *Target) log(r Request) {

@@ -18,8 +18,9 @@
 //   - a target without PATCH (Options.NoPatch): RFC 7644 §4 (the SPC says
 //     patch.supported false) and 501 for the method.
 //   - bearer tokens (Options.Token): RFC 7644 §2, 401 otherwise.
-//   - 429 with Retry-After, 5xx, slow answers, and creates applied whose
-//     answer is lost on the wire: faults.go.
+//   - 429 with Retry-After, 5xx, slow answers, creates applied whose
+//     answer is lost on the wire, and a target that goes down mid-run:
+//     faults.go.
 //
 // The inspection methods (Users, Groups, Requests, Count) report what the
 // target holds and what clients sent; it is safe for concurrent use.

@@ -337,3 +337,37 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Fatalf("created %d, users %d, posts %d", created, len(tgt.Users()), tgt.Count("POST", "/Users"))
 	}
 }
+
+func TestFailAfter(t *testing.T) {
+	for _, status := range []int{0, 503} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			tgt := targettest.New(t, targettest.Options{Token: token})
+			tgt.FailAfter(2, status)
+			for i := range 2 {
+				if st, _ := call(t, tgt, "POST", "/Users", fmt.Sprintf(`{"userName":"u%d"}`, i)); st != 201 {
+					t.Fatalf("request %d before the target goes down: %d", i, st)
+				}
+			}
+			req, _ := http.NewRequest("POST", tgt.URL()+"/Users", strings.NewReader(`{"userName":"late"}`))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := tgt.Client().Do(req)
+			switch {
+			case status == 0 && err == nil:
+				resp.Body.Close()
+				t.Fatalf("a dropped connection answered %d", resp.StatusCode)
+			case status != 0 && (err != nil || resp.StatusCode != status):
+				t.Fatalf("down target: %v %v, want %d", resp, err, status)
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+			if _, ok := tgt.UserByName("late"); ok || len(tgt.Users()) != 2 {
+				t.Fatalf("a request to a down target was applied: %v", tgt.Users())
+			}
+			tgt.ResetFaults()
+			if st, _ := call(t, tgt, "POST", "/Users", `{"userName":"late"}`); st != 201 {
+				t.Fatalf("after ResetFaults: %d", st)
+			}
+		})
+	}
+}
