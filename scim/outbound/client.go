@@ -67,7 +67,19 @@ const (
 )
 
 // Client is a SCIM 2.0 client for one target; it implements Target and
-// is safe for concurrent use.
+// is safe for concurrent use. What its errors mean for the engine:
+//
+//   - *TargetError: the target's final answer about this request (a 4xx,
+//     or a 5xx that outlasted the retries; a 404 from Get, Replace or
+//     Patch means the object is gone from the target). 401 and 403 are
+//     about every request, not one object.
+//   - errors.Is(err, ErrOutcomeUnknown): a create that may or may not
+//     have been applied; look the object up before creating it again.
+//   - anything else (no answer after the retries, DNS, TLS, the oauth2
+//     token endpoint, a malformed answer, a cancelled context): the
+//     target cannot be worked with now.
+//
+// Delete treats 404 as done.
 type Client struct {
 	base    *url.URL
 	cfg     ClientConfig

@@ -52,6 +52,7 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 	if f.latency > 0 {
 		select {
 		case <-r.Context().Done():
+		case <-t.done:
 		case <-t.afterLatency(f.latency):
 		}
 	}

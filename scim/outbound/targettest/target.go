@@ -98,6 +98,7 @@ type Request struct {
 type Target struct {
 	srv  *httptest.Server
 	opts Options
+	done chan struct{} // closed when the test ends, to cut latency waits
 
 	mu       sync.Mutex
 	token    string
@@ -147,12 +148,15 @@ func New(tb testing.TB, opts Options) *Target {
 		at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 		opts.Now = func() time.Time { return at }
 	}
-	t := &Target{opts: opts, token: opts.Token, kinds: map[string]*collection{
+	t := &Target{opts: opts, token: opts.Token, done: make(chan struct{}), kinds: map[string]*collection{
 		"Users":  {byID: map[string]Resource{}},
 		"Groups": {byID: map[string]Resource{}},
 	}}
 	t.srv = httptest.NewServer(http.HandlerFunc(t.serve))
-	tb.Cleanup(t.srv.Close)
+	tb.Cleanup(func() {
+		close(t.done) // Close waits for handlers; none may sit in a latency wait
+		t.srv.Close()
+	})
 	return t
 }
 
