@@ -244,3 +244,43 @@ func TestClientReadsLenientResources(t *testing.T) {
 		t.Fatalf("remotes = %+v", got)
 	}
 }
+
+func TestClientRequestHeaders(t *testing.T) {
+	ctx := context.Background()
+	tgt := targettest.New(t, targettest.Options{Token: testToken})
+	c, _ := newClient(t, tgt, "generic")
+	u, err := c.Create(ctx, outbound.KindUsers, userBody("h@example.com", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Patch(ctx, outbound.KindUsers, u.ID, []outbound.PatchOp{{Op: "replace", Path: "active", Value: false}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, outbound.KindUsers, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tgt.Requests() {
+		if got := r.Header.Get("Authorization"); got != "Bearer "+testToken {
+			t.Errorf("%s %s: Authorization %q", r.Method, r.Path, got)
+		}
+		if got := r.Header.Get("Accept"); !strings.Contains(got, "application/scim+json") || !strings.Contains(got, "application/json") {
+			t.Errorf("%s %s: Accept %q, want both SCIM and plain JSON", r.Method, r.Path, got)
+		}
+		wantCT := "application/scim+json"
+		if r.Method == "GET" {
+			wantCT = ""
+		}
+		if got := r.Header.Get("Content-Type"); got != wantCT {
+			t.Errorf("%s %s: Content-Type %q, want %q", r.Method, r.Path, got, wantCT)
+		}
+	}
+	patch := tgt.Requests()[1]
+	var body struct {
+		Schemas    []string
+		Operations []map[string]any
+	}
+	if err := json.Unmarshal([]byte(patch.Body), &body); err != nil || !slices.Equal(body.Schemas, []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}) ||
+		len(body.Operations) != 1 || body.Operations[0]["value"] != false {
+		t.Fatalf("PATCH body %s", patch.Body)
+	}
+}

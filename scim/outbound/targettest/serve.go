@@ -43,7 +43,7 @@ type answer struct {
 func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	path := strings.TrimPrefix(r.URL.Path, BasePath)
-	rec := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body)}
+	rec := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), Header: r.Header.Clone()}
 	// The Date header is on the target's clock (Options.Now), so a
 	// Retry-After HTTP-date is measured against it.
 	w.Header().Set("Date", t.opts.Now().UTC().Format(http.TimeFormat))

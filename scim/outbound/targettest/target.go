@@ -91,7 +91,8 @@ type Request struct {
 	Path   string // below BasePath, e.g. /Users/u-3
 	Query  string // raw query
 	Body   string
-	Status int // 0 when the answer was lost on purpose
+	Header http.Header // as sent (Authorization included: tests' tokens only)
+	Status int         // 0 when the answer was lost on purpose
 }
 
 // Target is an emulated SCIM service provider.
