@@ -161,3 +161,32 @@ func TestNewClientRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestClientOAuth2TokenEndpointHiccup(t *testing.T) {
+	tokens := newTokenEndpoint(t, "scimgate", "client-secret")
+	fails := 2 // the oauth2 package tries two auth styles before it gives up
+	var mu sync.Mutex
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		down := fails > 0
+		fails--
+		mu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		tokens.srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(flaky.Close)
+	tgt := targettest.New(t, targettest.Options{Token: "tok-1"})
+	c, s := newClient(t, tgt, "generic", func(cfg *outbound.ClientConfig) {
+		cfg.Auth = outbound.ClientAuth{PushAuth: storage.PushAuth{Type: storage.PushAuthOAuth2, TokenURL: flaky.URL, ClientID: "scimgate"}, ClientSecret: "client-secret"}
+		cfg.HTTPClient = &http.Client{}
+	})
+	if _, err := c.Create(context.Background(), outbound.KindUsers, userBody("a@example.com", "")); err != nil {
+		t.Fatalf("create after a token endpoint 502: %v", err)
+	}
+	if len(s.all()) != 1 || tokens.count() != 1 || tgt.Count("POST", "/Users") != 1 {
+		t.Fatalf("waits %v, tokens %d, posts %d", s.all(), tokens.count(), tgt.Count("POST", "/Users"))
+	}
+}
