@@ -176,3 +176,22 @@ func TestClientListGuards(t *testing.T) {
 		}
 	})
 }
+
+func TestClientFindOnTargetWithoutFilters(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/scim+json")
+		fmt.Fprint(w, `{"patch":{"supported":true},"filter":{"supported":false,"maxResults":0}}`)
+	}))
+	defer srv.Close()
+	c, err := outbound.NewClient(outbound.ClientConfig{BaseURL: srv.URL, HTTPClient: srv.Client(), Auth: outbound.ClientAuth{PushAuth: bearerAuth, Token: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps, err := c.Capabilities(context.Background())
+	if err != nil || caps.Filter || !caps.Patch || caps.PageSize != 100 {
+		t.Fatalf("capabilities = %+v, %v", caps, err)
+	}
+	if _, err := c.Find(context.Background(), outbound.KindUsers, "userName", "a"); err == nil || !strings.Contains(err.Error(), "does not filter") {
+		t.Fatalf("find = %v, want a local refusal", err)
+	}
+}

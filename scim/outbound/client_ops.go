@@ -170,6 +170,12 @@ func (c *Client) Find(ctx context.Context, kind, attr, value string) ([]Remote, 
 	if !c.profile.canFilter(kind, attr) {
 		return nil, fmt.Errorf("find %s by %s: the %s profile filters %s only on %v", kind, attr, c.profile.Name, kind, c.profile.FilterAttrs[kind])
 	}
+	c.mu.Lock()
+	noFilter := c.caps != nil && !c.caps.Filter
+	c.mu.Unlock()
+	if noFilter {
+		return nil, fmt.Errorf("find %s by %s: the target's /ServiceProviderConfig says it does not filter", kind, attr)
+	}
 	if !validAttrPath(attr) {
 		return nil, fmt.Errorf("find %s: %q is not an attribute name", kind, attr)
 	}
