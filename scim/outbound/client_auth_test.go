@@ -34,17 +34,17 @@ func TestClientBearerRefused(t *testing.T) {
 	}
 }
 
-// tokenEndpoint is a tiny OAuth 2.0 token endpoint (RFC 6749 §4.4): it
+// tokenIssuer is a tiny OAuth 2.0 token endpoint (RFC 6749 §4.4): it
 // checks the client's credentials and issues tok-1, tok-2, ...
-type tokenEndpoint struct {
+type tokenIssuer struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	issued int
 	scopes []string
 }
 
-func newTokenEndpoint(t *testing.T, clientID, secret string) *tokenEndpoint {
-	e := &tokenEndpoint{}
+func newTokenIssuer(t *testing.T, clientID, secret string) *tokenIssuer {
+	e := &tokenIssuer{}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, sec, ok := r.BasicAuth()
 		if !ok {
@@ -67,7 +67,7 @@ func newTokenEndpoint(t *testing.T, clientID, secret string) *tokenEndpoint {
 	return e
 }
 
-func (e *tokenEndpoint) count() int {
+func (e *tokenIssuer) count() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.issued
@@ -87,7 +87,7 @@ func oauthClient(t *testing.T, tgt *targettest.Target, tokenURL, secret string) 
 
 func TestClientOAuth2(t *testing.T) {
 	ctx := context.Background()
-	tokens := newTokenEndpoint(t, "scimgate", "client-secret")
+	tokens := newTokenIssuer(t, "scimgate", "client-secret")
 	tgt := targettest.New(t, targettest.Options{Token: "tok-1"})
 	c := oauthClient(t, tgt, tokens.srv.URL+"/token", "client-secret")
 
@@ -122,7 +122,7 @@ func TestClientOAuth2(t *testing.T) {
 }
 
 func TestClientOAuth2Refused(t *testing.T) {
-	tokens := newTokenEndpoint(t, "scimgate", "client-secret")
+	tokens := newTokenIssuer(t, "scimgate", "client-secret")
 	tgt := targettest.New(t, targettest.Options{Token: "tok-1"})
 	c := oauthClient(t, tgt, tokens.srv.URL+"/token", "wrong-secret")
 	_, err := c.Get(context.Background(), outbound.KindUsers, "u-1")
@@ -163,7 +163,7 @@ func TestNewClientRefusesBadConfig(t *testing.T) {
 }
 
 func TestClientOAuth2TokenEndpointHiccup(t *testing.T) {
-	tokens := newTokenEndpoint(t, "scimgate", "client-secret")
+	tokens := newTokenIssuer(t, "scimgate", "client-secret")
 	fails := 2 // the oauth2 package tries two auth styles before it gives up
 	var mu sync.Mutex
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
