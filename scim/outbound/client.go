@@ -72,7 +72,9 @@ const (
 //   - *TargetError: the target's final answer about this request (a 4xx,
 //     or a 5xx that outlasted the retries; a 404 from Get, Replace or
 //     Patch means the object is gone from the target). 401 and 403 are
-//     about every request, not one object.
+//     about every request, not one object; so is a 429 or 503 with
+//     RetryAfter set (the target throttles past MaxRetryAfter or the
+//     attempts).
 //   - errors.Is(err, ErrOutcomeUnknown): a create that may or may not
 //     have been applied; look the object up before creating it again.
 //   - anything else (no answer after the retries, DNS, TLS, the oauth2
