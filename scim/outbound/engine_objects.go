@@ -144,7 +144,7 @@ func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushOb
 		}
 		return st, true, nil
 	}
-	if it.departed && !known {
+	if it.departed {
 		return step{}, false, nil // never provision someone who has left
 	}
 	var r *Remote
@@ -207,7 +207,10 @@ func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, e
 		if ferr != nil {
 			return &po, ferr
 		}
-		if found != nil {
+		// Only one that carries no externalId, or ours: one with another's
+		// is some other object of the target (or of another local
+		// object), never to be taken over.
+		if found != nil && (found.ExternalID == "" || found.ExternalID == it.b.str("externalId")) {
 			p.claimed++
 			po.TargetID, po.Origin, po.State = found.ID, storage.PushClaimed, storage.PushActive
 			return p.applyUpdate(ctx, step{it: it, po: po, remote: found})
@@ -234,7 +237,7 @@ func (p *push) applyUpdate(ctx context.Context, st step) (*storage.PushObject, e
 	var d diff
 	var err error
 	if st.remote != nil {
-		d, err = diffRemote(st.remote.Raw, it.b)
+		d, err = diffRemote(st.remote.Raw, it.b, po.Hash)
 	} else if po.Hash != it.hash || po.Error != "" {
 		d, err = diffHash(po.Hash, it.b)
 	}

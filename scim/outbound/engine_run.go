@@ -60,6 +60,10 @@ var _ Pusher = (*Engine)(nil)
 type pushCursor struct {
 	Version int       `json:"v"`
 	Since   time.Time `json:"since"`
+	// AppVersion is the app's version the run pushed: a later version
+	// (a new allow-list or mapping changes every body, though no object
+	// of the view changed) makes the next run a full one.
+	AppVersion int64 `json:"app"`
 }
 
 // Push runs one push of job's app.
@@ -138,6 +142,9 @@ func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
 		if err := json.Unmarshal(state.Cursor, &c); err != nil || c.Version != 1 || c.Since.IsZero() {
 			p.full = true
 			p.note("the saved cursor was unreadable: full run")
+		} else if c.AppVersion != job.App.Version {
+			p.full = true
+			p.note("the app's definition changed since the last push: full run")
 		} else {
 			p.since = c.Since
 		}
@@ -207,7 +214,7 @@ func (p *push) finish(ctx context.Context, err error) PushOutcome {
 	default:
 		out.Run.Status = storage.RunSucceeded
 		if !p.job.DryRun {
-			cursor, cerr := json.Marshal(pushCursor{Version: 1, Since: p.watermark})
+			cursor, cerr := json.Marshal(pushCursor{Version: 1, Since: p.watermark, AppVersion: p.app.Version})
 			if cerr == nil {
 				out.Run.Cursor = cursor
 				out.SaveCursor = true
