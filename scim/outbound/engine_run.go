@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/scimgate/scimgate/storage"
@@ -17,6 +18,8 @@ type EngineOptions struct {
 	// PageSize is how many view objects are read, pushed and committed
 	// together (default 100): a run killed mid-way loses at most a page.
 	PageSize int
+	// Concurrency bounds the requests in flight at once (default 4).
+	Concurrency int
 	// Overlap is subtracted from the store's clock when a run takes its
 	// watermark (default 2s), so a write that committed late, stamped
 	// before the watermark, is still seen; hashes make seeing it twice
@@ -39,6 +42,9 @@ type Engine struct {
 func NewEngine(store EngineStore, opts EngineOptions) *Engine {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
 	}
 	if opts.Overlap <= 0 {
 		opts.Overlap = 2 * time.Second
@@ -101,6 +107,8 @@ type push struct {
 	// removals collects what the removal phase applies (departed users
 	// noticed on the way, then orphans).
 	removals []removal
+	// mu guards dryTargets, which concurrent steps write.
+	mu sync.Mutex
 	// dryTargets stands in for the target ids a dry run's creates would
 	// get, so its membership requests can be shown.
 	dryTargets map[string]string
@@ -267,4 +275,36 @@ func (p *push) save(ctx context.Context, objs []storage.PushObject) error {
 		}
 	}
 	return p.flush(ctx)
+}
+
+// tally is what one step did: counts and change entries, merged into the
+// run by the one goroutine that runs it (merge), in step order.
+type tally struct {
+	counts          storage.RunCounts
+	changes         []storage.Change
+	claimed         int
+	unchangedGroups []string
+}
+
+func (t *tally) log(c storage.Change) { t.changes = append(t.changes, c) }
+
+// merge adds what a step did to the run.
+func (p *push) merge(t *tally) {
+	c, d := &p.rec.Counts, t.counts
+	c.Fetched += d.Fetched
+	c.Created += d.Created
+	c.Updated += d.Updated
+	c.Unchanged += d.Unchanged
+	c.Deactivated += d.Deactivated
+	c.Deleted += d.Deleted
+	c.Conflicts += d.Conflicts
+	c.Errors += d.Errors
+	for _, ch := range t.changes {
+		p.logChange(ch)
+	}
+	p.claimed += t.claimed
+	for _, id := range t.unchangedGroups {
+		p.unchangedGroups[id] = true
+	}
+	*t = tally{}
 }
