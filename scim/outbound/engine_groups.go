@@ -166,6 +166,8 @@ func (p *push) targetIDs(ctx context.Context, members []storage.Member) (map[str
 		}
 	}
 	if p.job.DryRun {
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		for _, m := range members {
 			if id, ok := p.dryTargets[m.Value]; ok {
 				out[m.Value] = id
@@ -182,6 +184,8 @@ func (p *push) pushMembers(ctx context.Context, g storage.Group, po storage.Push
 	if !p.caps.Patch || m.diff.empty() {
 		return "", nil
 	}
+	tl := &tally{}
+	defer p.merge(tl)
 	// Removed members the target no longer has (deleted with their
 	// object) need no request.
 	var gone []string
@@ -203,17 +207,17 @@ func (p *push) pushMembers(ctx context.Context, g storage.Group, po storage.Push
 	for _, batch := range memberBatches(memberDiff{add: m.diff.add, remove: known}, p.caps.MaxMembersPerPatch, m.targetIDs) {
 		err := p.sendPatch(ctx, storage.MemberGroup, po.TargetID, batch.ops)
 		if err != nil {
-			return errorText(err), p.objectError(err, storage.MemberGroup, g.ID, po.TargetID, name)
+			return errorText(err), p.objectError(tl, err, storage.MemberGroup, g.ID, po.TargetID, name)
 		}
 		if err := p.recordMembers(ctx, g.ID, memberDiff{add: batch.add, remove: batch.remove}); err != nil {
 			return "", err
 		}
 		if p.unchangedGroups[g.ID] {
 			delete(p.unchangedGroups, g.ID)
-			p.rec.Counts.Unchanged--
-			p.rec.Counts.Updated++
+			tl.counts.Unchanged--
+			tl.counts.Updated++
 		}
-		p.logChange(storage.Change{Action: storage.ChangeUpdate, Kind: storage.MemberGroup, ResourceID: g.ID, Key: po.TargetID, Name: name,
+		tl.log(storage.Change{Action: storage.ChangeUpdate, Kind: storage.MemberGroup, ResourceID: g.ID, Key: po.TargetID, Name: name,
 			Detail: p.detail(http.MethodPatch, path, http.StatusOK) + fmt.Sprintf(" (members: %d added, %d removed)", len(batch.add), len(batch.remove)),
 			After:  marshalOps(batch.ops)})
 	}

@@ -117,3 +117,39 @@ func TestPushDryRun(t *testing.T) {
 		t.Errorf("real run after the dry run: %s", counts(c))
 	}
 }
+
+// TestPushGroupsLeaving: a group that leaves the view is deleted from the
+// target only if scimgate created it; a claimed one is left there.
+func TestPushGroupsLeaving(t *testing.T) {
+	f := newPushFixture(t, fixtureOptions{})
+	us := f.users(2, "ivy")
+	ours := f.group("Ours", us[0].ID)
+	theirs := f.group("Theirs", us[1].ID)
+	f.target.AddGroup(t, map[string]any{"displayName": "theirs"})
+	first := f.mustRun(outbound.PushJob{})
+	if first.Run.Counts.Created != 3 {
+		t.Fatalf("first run: %s", counts(first.Run.Counts))
+	}
+	for _, g := range []storage.Group{ours, theirs} {
+		if err := f.store.DeleteGroup(t.Context(), g.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.target.ResetLog()
+	out := f.mustRun(outbound.PushJob{})
+	if w := f.writes(); w["DELETE"] != 1 || len(w) != 1 {
+		t.Errorf("writes %v, want one DELETE", w)
+	}
+	if out.Run.Counts.Deleted != 1 {
+		t.Errorf("counts %s", counts(out.Run.Counts))
+	}
+	if _, ok := f.target.GroupByName("Ours"); ok {
+		t.Error("the group scimgate created is still in the target")
+	}
+	if _, ok := f.target.GroupByName("theirs"); !ok {
+		t.Error("the claimed group was deleted from the target")
+	}
+	if objs, _ := f.store.PushObjects(t.Context(), f.app.ID, "Group", []string{ours.ID, theirs.ID}); len(objs) != 0 {
+		t.Errorf("bookkeeping kept %v", objs)
+	}
+}

@@ -16,7 +16,7 @@ import (
 // pushFixture is a real SQLite store holding a directory and an app whose
 // view is pushed into an emulated target over loopback HTTP.
 type pushFixture struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlstore.Store
 	clock  *sourcetest.Clock
 	target *targettest.Target
@@ -35,7 +35,7 @@ type fixtureOptions struct {
 	attrs  []string
 }
 
-func newPushFixture(t *testing.T, o fixtureOptions) *pushFixture {
+func newPushFixture(t testing.TB, o fixtureOptions) *pushFixture {
 	t.Helper()
 	clock := sourcetest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "push.db"), sqlstore.Options{Now: clock.Now})
@@ -49,7 +49,16 @@ func newPushFixture(t *testing.T, o fixtureOptions) *pushFixture {
 	o.target.Token = testToken
 	o.target.AWS = o.target.AWS || o.profile == "aws"
 	tgt := targettest.New(t, o.target)
-	client, _ := newClient(t, tgt, o.profile)
+	profile, ok := outbound.ProfileByName(o.profile)
+	if !ok {
+		t.Fatalf("no profile %q", o.profile)
+	}
+	client, err := outbound.NewClient(outbound.ClientConfig{BaseURL: tgt.URL(), Profile: profile, HTTPClient: tgt.Client(),
+		Auth:  outbound.ClientAuth{PushAuth: storage.PushAuth{Type: storage.PushAuthBearer}, Token: testToken},
+		Sleep: clock.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := &pushFixture{t: t, store: store, clock: clock, target: tgt, client: client,
 		engine: outbound.NewEngine(store, outbound.EngineOptions{PageSize: 7})}
 	push := o.push

@@ -1,6 +1,7 @@
 package outbound_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -13,14 +14,28 @@ import (
 // the requests of that change alone.
 func TestPushIncremental(t *testing.T) {
 	tests := []struct {
-		name   string
-		change func(f *pushFixture, us []storage.User)
-		writes map[string]int
-		counts string
-		check  func(t *testing.T, f *pushFixture, us []storage.User, ch []storage.Change)
+		name    string
+		onLeave string
+		mode    string // of the second run; default incremental
+		change  func(f *pushFixture, us []storage.User)
+		writes  map[string]int
+		counts  string
+		check   func(t *testing.T, f *pushFixture, us []storage.User, ch []storage.Change)
 	}{
 		{name: "nothing changed", change: func(*pushFixture, []storage.User) {},
 			writes: map[string]int{}, counts: "created 0 updated 0 unchanged 0 deactivated 0 deleted 0 errors 0"},
+		{name: "the app's allow-list changes: a full run updates everyone", change: func(f *pushFixture, _ []storage.User) {
+			if _, err := f.store.UpdateApp(t.Context(), f.app.ID, func(a *storage.App) error { a.Attributes = []string{"userName", "active"}; return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}, mode: "full", writes: map[string]int{"PATCH": 5}, counts: "created 0 updated 5 unchanged 1 deactivated 0 deleted 0 errors 0",
+			check: func(t *testing.T, f *pushFixture, us []storage.User, _ []storage.Change) {
+				for _, u := range us {
+					if r := f.targetUser(u.UserName); r["emails"] != nil || r["displayName"] != nil || r["active"] != true {
+						t.Errorf("%s in the target after the allow-list shrank: %v", u.UserName, r)
+					}
+				}
+			}},
 		{name: "a user joins", change: func(f *pushFixture, _ []storage.User) { f.user("newcomer") },
 			writes: map[string]int{"POST": 1, "PATCH": 1}, counts: "created 1 updated 1 unchanged 0 deactivated 0 deleted 0 errors 0",
 			check: func(t *testing.T, f *pushFixture, _ []storage.User, ch []storage.Change) {
@@ -60,8 +75,7 @@ func TestPushIncremental(t *testing.T) {
 					t.Errorf("change log %+v", ch)
 				}
 			}},
-		{name: "deleted user with onLeave delete", change: func(f *pushFixture, us []storage.User) {
-			f.setOnLeave(storage.OnLeaveDelete)
+		{name: "deleted user with onLeave delete", onLeave: storage.OnLeaveDelete, change: func(f *pushFixture, us []storage.User) {
 			if err := f.store.DeleteUser(t.Context(), us[0].ID, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -74,14 +88,14 @@ func TestPushIncremental(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newPushFixture(t, fixtureOptions{scoped: true})
+			f := newPushFixture(t, fixtureOptions{scoped: true, push: storage.PushConfig{OnLeave: tt.onLeave}})
 			us := f.users(5, "bob")
 			f.mustRun(outbound.PushJob{})
 			f.target.ResetLog()
 			tt.change(f, us)
 			out := f.mustRun(outbound.PushJob{})
-			if out.Run.Mode != "incremental" {
-				t.Errorf("mode %q", out.Run.Mode)
+			if want := cmp.Or(tt.mode, "incremental"); out.Run.Mode != want {
+				t.Errorf("mode %q, want %q", out.Run.Mode, want)
 			}
 			if got := f.writes(); !equalCounts(got, tt.writes) {
 				t.Errorf("writes %v, want %v; requests %v", got, tt.writes, f.target.Requests())
@@ -96,12 +110,5 @@ func TestPushIncremental(t *testing.T) {
 				t.Errorf("target has %d users", n)
 			}
 		})
-	}
-}
-
-func (f *pushFixture) setOnLeave(onLeave string) {
-	f.t.Helper()
-	if _, err := f.store.UpdateApp(f.t.Context(), f.app.ID, func(a *storage.App) error { a.Push.OnLeave = onLeave; return nil }); err != nil {
-		f.t.Fatal(err)
 	}
 }

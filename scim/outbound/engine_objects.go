@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -77,9 +78,11 @@ func (p *push) pushItems(ctx context.Context, kind string, items []item) (map[st
 	}
 	var steps []step
 	var creating []storage.PushObject
+	planned := &tally{}
 	for _, it := range items {
-		st, ok, err := p.plan(ctx, it, objs)
+		st, ok, err := p.plan(ctx, planned, it, objs)
 		if err != nil {
+			p.merge(planned)
 			return nil, err
 		}
 		if !ok {
@@ -90,6 +93,7 @@ func (p *push) pushItems(ctx context.Context, kind string, items []item) (map[st
 		}
 		steps = append(steps, st)
 	}
+	p.merge(planned)
 	// A create's object is on record before its POST is sent, so a run
 	// that dies after the POST looks it up before creating it again.
 	if len(creating) > 0 && !p.job.DryRun {
@@ -97,17 +101,18 @@ func (p *push) pushItems(ctx context.Context, kind string, items []item) (map[st
 			return nil, fmt.Errorf("save push bookkeeping: %w", err)
 		}
 	}
+	results, runErr := p.applyAll(ctx, steps)
 	var done []storage.PushObject
-	var runErr error
-	for _, st := range steps {
-		po, err := p.apply(ctx, st)
-		if err != nil {
-			runErr = err
-			break
+	for _, r := range results {
+		// Merged in step order, so the log reads the same however the
+		// requests interleaved.
+		p.merge(r.tally)
+		if r.po != nil {
+			objs[r.po.LocalID] = *r.po
+			done = append(done, *r.po)
 		}
-		if po != nil {
-			objs[po.LocalID] = *po
-			done = append(done, *po)
+		if r.err != nil && runErr == nil {
+			runErr = r.err
 		}
 	}
 	if err := p.save(ctx, done); err != nil && runErr == nil {
@@ -116,8 +121,55 @@ func (p *push) pushItems(ctx context.Context, kind string, items []item) (map[st
 	return objs, runErr
 }
 
+// stepResult is what applying one step gave.
+type stepResult struct {
+	po    *storage.PushObject
+	err   error
+	tally *tally
+}
+
+// applyAll applies steps with up to Concurrency requests in flight: the
+// objects of a page are independent of each other. After an error that
+// fails the run, steps not yet started are not started (those in flight
+// finish, so what they did is known), and that error is returned.
+func (p *push) applyAll(ctx context.Context, steps []step) ([]stepResult, error) {
+	results := make([]stepResult, len(steps))
+	sem := make(chan struct{}, p.e.opts.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed error
+	for i := range steps {
+		sem <- struct{}{}
+		mu.Lock()
+		stop := failed
+		mu.Unlock()
+		if stop != nil {
+			<-sem
+			results[i] = stepResult{tally: &tally{}}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			tl := &tally{}
+			po, err := p.apply(ctx, tl, steps[i])
+			if err != nil {
+				mu.Lock()
+				if failed == nil {
+					failed = err
+				}
+				mu.Unlock()
+			}
+			results[i] = stepResult{po: po, err: err, tally: tl}
+		}()
+	}
+	wg.Wait()
+	return results, failed
+}
+
 // plan decides what one item needs; ok false when nothing at all.
-func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushObject) (st step, ok bool, err error) {
+func (p *push) plan(ctx context.Context, tl *tally, it item, objs map[string]storage.PushObject) (st step, ok bool, err error) {
 	po, known := objs[it.id]
 	now := p.e.store.Now()
 	if known && po.TargetID != "" {
@@ -127,7 +179,7 @@ func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushOb
 				// its guard.
 				p.removals = append(p.removals, removal{kind: it.kind, po: po, name: it.name, action: storage.ChangeDeactivate, it: &it})
 			} else {
-				p.rec.Counts.Unchanged++
+				tl.counts.Unchanged++
 			}
 			return step{}, false, nil
 		}
@@ -144,12 +196,12 @@ func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushOb
 		}
 		return st, true, nil
 	}
-	if it.departed && !known {
+	if it.departed {
 		return step{}, false, nil // never provision someone who has left
 	}
 	var r *Remote
 	if p.remote != nil || known {
-		if r, err = p.find(ctx, it.kind, it.b, false); err != nil {
+		if r, err = p.find(ctx, tl, it.kind, it.b, false); err != nil {
 			return step{}, false, err
 		}
 	}
@@ -158,7 +210,7 @@ func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushOb
 		if known {
 			origin = po.Origin // a create whose answer was lost: it is ours
 		} else {
-			p.claimed++
+			tl.claimed++
 		}
 		st := step{it: it, remote: r, po: storage.PushObject{AppID: p.app.ID, Kind: it.kind, LocalID: it.id, TargetID: r.ID, Origin: origin, State: storage.PushActive, Updated: now}}
 		return st, true, nil
@@ -172,14 +224,14 @@ func (p *push) plan(ctx context.Context, it item, objs map[string]storage.PushOb
 
 // apply sends what a step needs and returns the object to record (nil:
 // nothing to record). Only errors that fail the run are returned.
-func (p *push) apply(ctx context.Context, st step) (*storage.PushObject, error) {
+func (p *push) apply(ctx context.Context, tl *tally, st step) (*storage.PushObject, error) {
 	if st.create {
-		return p.applyCreate(ctx, st)
+		return p.applyCreate(ctx, tl, st)
 	}
-	return p.applyUpdate(ctx, st)
+	return p.applyUpdate(ctx, tl, st)
 }
 
-func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, error) {
+func (p *push) applyCreate(ctx context.Context, tl *tally, st step) (*storage.PushObject, error) {
 	it, po := st.it, st.po
 	sent := it.raw
 	if it.full != nil {
@@ -189,7 +241,7 @@ func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, e
 	r, err := p.sendCreate(ctx, it.kind, it.b, sent, it.id)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		// The target may have applied it: look before creating again.
-		found, ferr := p.find(ctx, it.kind, it.b, true)
+		found, ferr := p.find(ctx, tl, it.kind, it.b, true)
 		if ferr != nil {
 			return &po, ferr
 		}
@@ -203,23 +255,26 @@ func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, e
 	if errors.As(err, &te) && te.Status == http.StatusConflict {
 		// Taken: the target holds it already (made by someone else, or by
 		// a create of ours whose record was lost). Claim it by matching.
-		found, ferr := p.find(ctx, it.kind, it.b, true)
+		found, ferr := p.find(ctx, tl, it.kind, it.b, true)
 		if ferr != nil {
 			return &po, ferr
 		}
-		if found != nil {
-			p.claimed++
+		// Only one that carries no externalId, or ours: one with another's
+		// is some other object of the target (or of another local
+		// object), never to be taken over.
+		if found != nil && (found.ExternalID == "" || found.ExternalID == it.b.str("externalId")) {
+			tl.claimed++
 			po.TargetID, po.Origin, po.State = found.ID, storage.PushClaimed, storage.PushActive
-			return p.applyUpdate(ctx, step{it: it, po: po, remote: found})
+			return p.applyUpdate(ctx, tl, step{it: it, po: po, remote: found})
 		}
 	}
 	if err != nil {
 		po.Error = errorText(err)
-		return &po, p.objectError(err, it.kind, it.id, "", it.name)
+		return &po, p.objectError(tl, err, it.kind, it.id, "", it.name)
 	}
 	po.TargetID, po.State, po.Hash, po.Error, po.Updated = r.ID, storage.PushActive, it.hash, "", p.e.store.Now()
-	p.rec.Counts.Created++
-	p.logChange(storage.Change{Action: storage.ChangeCreate, Kind: it.kind, ResourceID: it.id, Key: r.ID, Name: it.name,
+	tl.counts.Created++
+	tl.log(storage.Change{Action: storage.ChangeCreate, Kind: it.kind, ResourceID: it.id, Key: r.ID, Name: it.name,
 		Detail: p.detail(http.MethodPost, path, http.StatusCreated), After: sent})
 	if it.kind == storage.MemberGroup && it.full != nil {
 		if err := p.recordMembers(ctx, it.id, it.members); err != nil {
@@ -229,12 +284,12 @@ func (p *push) applyCreate(ctx context.Context, st step) (*storage.PushObject, e
 	return &po, nil
 }
 
-func (p *push) applyUpdate(ctx context.Context, st step) (*storage.PushObject, error) {
+func (p *push) applyUpdate(ctx context.Context, tl *tally, st step) (*storage.PushObject, error) {
 	it, po := st.it, st.po
 	var d diff
 	var err error
 	if st.remote != nil {
-		d, err = diffRemote(st.remote.Raw, it.b)
+		d, err = diffRemote(st.remote.Raw, it.b, po.Hash)
 	} else if po.Hash != it.hash || po.Error != "" {
 		d, err = diffHash(po.Hash, it.b)
 	}
@@ -242,9 +297,9 @@ func (p *push) applyUpdate(ctx context.Context, st step) (*storage.PushObject, e
 		return nil, fmt.Errorf("%s %s: %w", it.kind, it.id, err)
 	}
 	if d.empty() && !it.membersChanged {
-		p.rec.Counts.Unchanged++
+		tl.counts.Unchanged++
 		if it.kind == storage.MemberGroup {
-			p.unchangedGroups[it.id] = true
+			tl.unchangedGroups = append(tl.unchangedGroups, it.id)
 		}
 		if po.Hash == it.hash && po.State == storage.PushActive && po.Error == "" && st.remote == nil {
 			return nil, nil
@@ -274,15 +329,15 @@ func (p *push) applyUpdate(ctx context.Context, st step) (*storage.PushObject, e
 	}
 	if err != nil {
 		po.Error = errorText(err)
-		return &po, p.objectError(err, it.kind, it.id, po.TargetID, it.name)
+		return &po, p.objectError(tl, err, it.kind, it.id, po.TargetID, it.name)
 	}
 	action := storage.ChangeUpdate
 	if st.reactivate {
 		action = storage.ChangeReactivate
 	}
 	po.Hash, po.State, po.Error, po.Updated = it.hash, storage.PushActive, "", p.e.store.Now()
-	p.rec.Counts.Updated++
-	p.logChange(storage.Change{Action: action, Kind: it.kind, ResourceID: it.id, Key: po.TargetID, Name: it.name,
+	tl.counts.Updated++
+	tl.log(storage.Change{Action: action, Kind: it.kind, ResourceID: it.id, Key: po.TargetID, Name: it.name,
 		Detail: p.detail(method, path, http.StatusOK), After: sent})
 	if it.kind == storage.MemberGroup && it.full != nil && it.membersChanged {
 		if err := p.recordMembers(ctx, it.id, it.members); err != nil {

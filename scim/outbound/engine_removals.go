@@ -190,34 +190,36 @@ func (p *push) overLimits(ctx context.Context, n int) (bool, error) {
 // remove applies one removal and returns the object to record (nil when
 // it is forgotten or nothing changed).
 func (p *push) remove(ctx context.Context, r removal) (*storage.PushObject, error) {
+	tl := &tally{}
+	defer p.merge(tl)
 	po := r.po
 	path := "/" + targetKind(r.kind) + "/" + po.TargetID
 	if r.action == storage.ChangeDelete {
 		if err := p.sendDelete(ctx, r.kind, po.TargetID); err != nil {
 			po.Error = errorText(err)
-			return &po, p.objectError(err, r.kind, po.LocalID, po.TargetID, r.name)
+			return &po, p.objectError(tl, err, r.kind, po.LocalID, po.TargetID, r.name)
 		}
 		if !p.job.DryRun {
 			if err := p.e.store.DeletePushObjects(ctx, p.app.ID, r.kind, []string{po.LocalID}); err != nil {
 				return nil, fmt.Errorf("forget push objects: %w", err)
 			}
 		}
-		p.rec.Counts.Deleted++
-		p.logChange(storage.Change{Action: storage.ChangeDelete, Kind: r.kind, ResourceID: po.LocalID, Key: po.TargetID, Name: r.name,
+		tl.counts.Deleted++
+		tl.log(storage.Change{Action: storage.ChangeDelete, Kind: r.kind, ResourceID: po.LocalID, Key: po.TargetID, Name: r.name,
 			Detail: p.detail(http.MethodDelete, path, http.StatusNoContent)})
 		return nil, nil
 	}
-	method, sent, err := p.deactivate(ctx, r)
+	method, sent, err := p.deactivate(ctx, tl, r)
 	if err != nil {
 		po.Error = errorText(err)
-		return &po, p.objectError(err, r.kind, po.LocalID, po.TargetID, r.name)
+		return &po, p.objectError(tl, err, r.kind, po.LocalID, po.TargetID, r.name)
 	}
 	po.State, po.Error, po.Hash, po.Updated = storage.PushDeactivated, "", "", p.e.store.Now()
 	if r.it != nil {
 		po.Hash = r.it.hash
 	}
-	p.rec.Counts.Deactivated++
-	p.logChange(storage.Change{Action: storage.ChangeDeactivate, Kind: r.kind, ResourceID: po.LocalID, Key: po.TargetID, Name: r.name,
+	tl.counts.Deactivated++
+	tl.log(storage.Change{Action: storage.ChangeDeactivate, Kind: r.kind, ResourceID: po.LocalID, Key: po.TargetID, Name: r.name,
 		Detail: p.detail(method, path, http.StatusOK), After: sent})
 	return &po, nil
 }
@@ -225,7 +227,7 @@ func (p *push) remove(ctx context.Context, r removal) (*storage.PushObject, erro
 // deactivate sets a user's active false in the target: a PATCH, or a PUT
 // of the user as the view shows them (or as the target has them, for one
 // no longer in the view) where the target has no PATCH.
-func (p *push) deactivate(ctx context.Context, r removal) (method string, sent json.RawMessage, err error) {
+func (p *push) deactivate(ctx context.Context, tl *tally, r removal) (method string, sent json.RawMessage, err error) {
 	if p.caps.Patch {
 		ops := []PatchOp{{Op: "replace", Path: "active", Value: false}}
 		return http.MethodPatch, marshalOps(ops), p.sendPatch(ctx, r.kind, r.po.TargetID, ops)
@@ -238,7 +240,7 @@ func (p *push) deactivate(ctx context.Context, r removal) (method string, sent j
 		if err != nil {
 			return http.MethodPut, nil, err
 		}
-		p.rec.Counts.Fetched++
+		tl.counts.Fetched++
 		if b, err = decodeBody(remote.Raw); err != nil {
 			return http.MethodPut, nil, fmt.Errorf("the target's user %s: %w", r.po.TargetID, err)
 		}

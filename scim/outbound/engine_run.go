@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/scimgate/scimgate/storage"
@@ -17,6 +18,8 @@ type EngineOptions struct {
 	// PageSize is how many view objects are read, pushed and committed
 	// together (default 100): a run killed mid-way loses at most a page.
 	PageSize int
+	// Concurrency bounds the requests in flight at once (default 4).
+	Concurrency int
 	// Overlap is subtracted from the store's clock when a run takes its
 	// watermark (default 2s), so a write that committed late, stamped
 	// before the watermark, is still seen; hashes make seeing it twice
@@ -40,6 +43,9 @@ func NewEngine(store EngineStore, opts EngineOptions) *Engine {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
 	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
 	if opts.Overlap <= 0 {
 		opts.Overlap = 2 * time.Second
 	}
@@ -60,6 +66,10 @@ var _ Pusher = (*Engine)(nil)
 type pushCursor struct {
 	Version int       `json:"v"`
 	Since   time.Time `json:"since"`
+	// AppVersion is the app's version the run pushed: a later version
+	// (a new allow-list or mapping changes every body, though no object
+	// of the view changed) makes the next run a full one.
+	AppVersion int64 `json:"app"`
 }
 
 // Push runs one push of job's app.
@@ -97,6 +107,8 @@ type push struct {
 	// removals collects what the removal phase applies (departed users
 	// noticed on the way, then orphans).
 	removals []removal
+	// mu guards dryTargets, which concurrent steps write.
+	mu sync.Mutex
 	// dryTargets stands in for the target ids a dry run's creates would
 	// get, so its membership requests can be shown.
 	dryTargets map[string]string
@@ -138,6 +150,9 @@ func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
 		if err := json.Unmarshal(state.Cursor, &c); err != nil || c.Version != 1 || c.Since.IsZero() {
 			p.full = true
 			p.note("the saved cursor was unreadable: full run")
+		} else if c.AppVersion != job.App.Version {
+			p.full = true
+			p.note("the app's definition changed since the last push: full run")
 		} else {
 			p.since = c.Since
 		}
@@ -207,7 +222,7 @@ func (p *push) finish(ctx context.Context, err error) PushOutcome {
 	default:
 		out.Run.Status = storage.RunSucceeded
 		if !p.job.DryRun {
-			cursor, cerr := json.Marshal(pushCursor{Version: 1, Since: p.watermark})
+			cursor, cerr := json.Marshal(pushCursor{Version: 1, Since: p.watermark, AppVersion: p.app.Version})
 			if cerr == nil {
 				out.Run.Cursor = cursor
 				out.SaveCursor = true
@@ -260,4 +275,36 @@ func (p *push) save(ctx context.Context, objs []storage.PushObject) error {
 		}
 	}
 	return p.flush(ctx)
+}
+
+// tally is what one step did: counts and change entries, merged into the
+// run by the one goroutine that runs it (merge), in step order.
+type tally struct {
+	counts          storage.RunCounts
+	changes         []storage.Change
+	claimed         int
+	unchangedGroups []string
+}
+
+func (t *tally) log(c storage.Change) { t.changes = append(t.changes, c) }
+
+// merge adds what a step did to the run.
+func (p *push) merge(t *tally) {
+	c, d := &p.rec.Counts, t.counts
+	c.Fetched += d.Fetched
+	c.Created += d.Created
+	c.Updated += d.Updated
+	c.Unchanged += d.Unchanged
+	c.Deactivated += d.Deactivated
+	c.Deleted += d.Deleted
+	c.Conflicts += d.Conflicts
+	c.Errors += d.Errors
+	for _, ch := range t.changes {
+		p.logChange(ch)
+	}
+	p.claimed += t.claimed
+	for _, id := range t.unchangedGroups {
+		p.unchangedGroups[id] = true
+	}
+	*t = tally{}
 }

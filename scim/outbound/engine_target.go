@@ -132,7 +132,7 @@ func (idx *remoteIndex) claim(kind string, attrs []string, b body) *Remote {
 // whose answer was lost, or an object a create found taken. A full run
 // looks in what it read unless fresh (what it created since is not
 // there); others ask the target.
-func (p *push) find(ctx context.Context, kind string, b body, fresh bool) (*Remote, error) {
+func (p *push) find(ctx context.Context, tl *tally, kind string, b body, fresh bool) (*Remote, error) {
 	attrs := p.matchAttrs(kind)
 	if p.remote != nil && !fresh {
 		return p.remote.claim(kind, attrs, b), nil
@@ -160,7 +160,7 @@ func (p *push) find(ctx context.Context, kind string, b body, fresh bool) (*Remo
 				return nil, fmt.Errorf("list the target's %s: %w", targetKind(kind), err)
 			}
 		}
-		p.rec.Counts.Fetched += len(found)
+		tl.counts.Fetched += len(found)
 		key := matchKey(attr, v)
 		for i := range found {
 			if matchKey(attr, remoteValue(&found[i], attr)) == key {
@@ -181,7 +181,9 @@ func (p *push) canFilter(attr string) bool {
 func (p *push) sendCreate(ctx context.Context, kind string, b body, raw json.RawMessage, localID string) (Remote, error) {
 	if p.job.DryRun {
 		id := "dry-run:" + localID
+		p.mu.Lock()
 		p.dryTargets[localID] = id
+		p.mu.Unlock()
 		return Remote{ID: id}, nil
 	}
 	return p.t.Create(ctx, targetKind(kind), raw)
@@ -237,13 +239,13 @@ func targetErrorDetail(te *TargetError) string {
 
 // objectError records a target's refusal of one object; any other error
 // is returned, to fail the run.
-func (p *push) objectError(err error, kind, localID, targetID, name string) error {
+func (p *push) objectError(tl *tally, err error, kind, localID, targetID, name string) error {
 	var te *TargetError
 	if !errors.As(err, &te) {
 		return err
 	}
-	p.rec.Counts.Errors++
-	p.logChange(storage.Change{Action: storage.ChangeError, Kind: kind, ResourceID: localID, Key: targetID, Name: name,
+	tl.counts.Errors++
+	tl.log(storage.Change{Action: storage.ChangeError, Kind: kind, ResourceID: localID, Key: targetID, Name: name,
 		Detail: te.Method + " " + te.Path + ": " + targetErrorDetail(te)})
 	return nil
 }

@@ -123,9 +123,10 @@ func diffHash(old string, b body) (diff, error) {
 }
 
 // diffRemote compares b with a target's document (a claimed object, or
-// one a full run re-reads). What the target has beyond b is left alone:
-// scimgate does not send it, so it is not scimgate's to remove.
-func diffRemote(raw json.RawMessage, b body) (diff, error) {
+// one a full run re-reads). What the target has beyond b is left alone,
+// unless scimgate pushed it before (it is in oldHash): what scimgate did
+// not send is not scimgate's to remove.
+func diffRemote(raw json.RawMessage, b body, oldHash string) (diff, error) {
 	remote, err := decodeBody(raw)
 	if err != nil {
 		return diff{}, fmt.Errorf("the target's document: %w", err)
@@ -144,6 +145,12 @@ func diffRemote(raw json.RawMessage, b body) (diff, error) {
 		}
 		if have[l.path] != h {
 			d.changed = append(d.changed, l)
+		}
+		delete(have, l.path)
+	}
+	for _, path := range sortedNames(parseHash(oldHash)) {
+		if _, there := have[path]; there {
+			d.removed = append(d.removed, path)
 		}
 	}
 	return d, nil

@@ -192,16 +192,19 @@ func TestHashAndPatch(t *testing.T) {
 func TestDiffRemote(t *testing.T) {
 	next := body{"userName": "ada", "active": true, "name": map[string]any{"givenName": "Ada"}, "externalId": "u1"}
 	tests := []struct {
-		name   string
-		remote string
-		paths  []string
+		name    string
+		remote  string
+		oldHash string
+		paths   []string
 	}{
 		{name: "same, extra attributes left alone", remote: `{"id":"t1","userName":"ada","active":true,"name":{"givenName":"Ada","familyName":"L"},"externalId":"u1","title":"x","meta":{}}`},
+		{name: "what scimgate pushed before is removed", remote: `{"userName":"ada","active":true,"name":{"givenName":"Ada","familyName":"L"},"externalId":"u1","title":"x"}`,
+			oldHash: "h1;title=0;name.familyName=0;nickName=0", paths: []string{"name.familyName", "title"}},
 		{name: "differs", remote: `{"id":"t1","userName":"Ada","active":false,"name":{"givenName":"Ada"}}`, paths: []string{"active", "externalId", "userName"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := diffRemote(json.RawMessage(tt.remote), next)
+			d, err := diffRemote(json.RawMessage(tt.remote), next, tt.oldHash)
 			if err != nil {
 				t.Fatal(err)
 			}
