@@ -32,14 +32,14 @@ type env struct {
 
 var epoch = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, push storage.PushConfig) *env {
+func newEnv(t testing.TB, push storage.PushConfig) *env {
 	t.Helper()
 	return newEnvAt(t, filepath.Join(t.TempDir(), "push.db"), push)
 }
 
 // newEnvAt is newEnv on the database at dsn (a SQLite path or a
 // PostgreSQL DSN).
-func newEnvAt(t *testing.T, dsn string, push storage.PushConfig) *env {
+func newEnvAt(t testing.TB, dsn string, push storage.PushConfig) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{clock: sourcetest.NewClock(epoch), pusher: &fakePusher{}}
@@ -69,7 +69,7 @@ func newEnvAt(t *testing.T, dsn string, push storage.PushConfig) *env {
 }
 
 // openStore opens another store on dsn with e's clock (a replica).
-func (e *env) openStore(t *testing.T, dsn string) *sqlstore.Store {
+func (e *env) openStore(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
 	store, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Now: e.clock.Now})
 	if err != nil {
@@ -110,7 +110,7 @@ func (e *env) start(t *testing.T, trig outbound.Trigger) storage.Run {
 
 // wait polls until the run is finished or held and the runner is done
 // with it; it asserts nothing about how long that takes.
-func (e *env) wait(t *testing.T, r *outbound.Runner, runID string) storage.Run {
+func (e *env) wait(t testing.TB, r *outbound.Runner, runID string) storage.Run {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
