@@ -94,7 +94,7 @@ func TestClientCRUD(t *testing.T) {
 		t.Fatalf("get = %+v, %v", got, err)
 	}
 
-	grp, err := c.Create(ctx, outbound.KindGroups, json.RawMessage(`{"displayName":"Engineering","members":[{"value":"`+ann.ID+`"}]}`))
+	grp, err := c.Create(ctx, outbound.KindGroups, json.RawMessage(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Engineering","members":[{"value":"`+ann.ID+`"}]}`))
 	if err != nil {
 		t.Fatalf("create group: %v", err)
 	}

@@ -18,6 +18,9 @@ func decode(body []byte) (Resource, *scimError) {
 
 func (t *Target) post(kind string, body []byte) answer {
 	doc, e := decode(body)
+	if e == nil {
+		e = checkSchemas(kind, doc)
+	}
 	if e != nil {
 		return fail(e)
 	}
@@ -138,14 +141,14 @@ func (t *Target) put(kind, id string, body []byte) answer {
 		return notFound(kind, id)
 	}
 	doc, e := decode(body)
+	if e == nil {
+		e = checkSchemas(kind, doc)
+	}
 	if e != nil {
 		return fail(e)
 	}
 	doc["id"] = id
 	doc["meta"] = old["meta"]
-	if _, ok := doc["schemas"]; !ok {
-		doc["schemas"] = old["schemas"]
-	}
 	if e := t.check(kind, doc, id); e != nil {
 		return fail(e)
 	}
@@ -182,4 +185,18 @@ func removeMembers(g Resource, match func(string) bool) int {
 		g["members"] = out
 	}
 	return n
+}
+
+// checkSchemas requires the resource's core schema in a POST or PUT body
+// (RFC 7643 §3: schemas is REQUIRED; scimgate's own server refuses a body
+// without it, 400 invalidSyntax).
+func checkSchemas(kind string, doc Resource) *scimError {
+	want := map[string]string{"Users": schemaUser, "Groups": schemaGroup}[kind]
+	list, _ := doc["schemas"].([]any)
+	for _, s := range list {
+		if s == want {
+			return nil
+		}
+	}
+	return errorf(http.StatusBadRequest, "invalidSyntax", "schemas must contain %s", want)
 }

@@ -4,6 +4,8 @@
 // of real targets a push client has to get right switched on by Options
 // and fault methods. Each one cites what it models:
 //
+//   - schemas required in POST and PUT bodies: RFC 7643 §3 (400
+//     invalidSyntax, as scimgate's own server answers).
 //   - userName unique case-insensitively, 409 scimType uniqueness: RFC 7643
 //     §4.1.1 (userName caseExact false, uniqueness server) and RFC 7644
 //     §3.3 (409 for a duplicate).

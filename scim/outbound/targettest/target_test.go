@@ -67,20 +67,23 @@ func TestAuth(t *testing.T) {
 	if st, _ := call(t, tgt, "GET", "/Users", ""); st != http.StatusOK {
 		t.Fatalf("with the token: %d", st)
 	}
+	if st, doc := call(t, tgt, "POST", "/Users", `{"userName":"no-schemas"}`); st != http.StatusBadRequest || doc["scimType"] != "invalidSyntax" {
+		t.Fatalf("a body without schemas: %d %v, want 400 invalidSyntax", st, doc)
+	}
 }
 
 func TestUsersAndFilters(t *testing.T) {
 	tgt := targettest.New(t, targettest.Options{Token: token})
-	st, ann := call(t, tgt, "POST", "/Users", `{"userName":"Ann@Example.com","externalId":"E-1","emails":[{"value":"ann@example.com","type":"work"}]}`)
+	st, ann := call(t, tgt, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Ann@Example.com","externalId":"E-1","emails":[{"value":"ann@example.com","type":"work"}]}`)
 	if st != http.StatusCreated || ann["id"] == "" || ann["meta"].(map[string]any)["location"] == "" {
 		t.Fatalf("create: %d %v", st, ann)
 	}
 	annID := ann["id"].(string)
-	st, dup := call(t, tgt, "POST", "/Users", `{"userName":"ann@example.com"}`)
+	st, dup := call(t, tgt, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@example.com"}`)
 	if st != http.StatusConflict || dup["scimType"] != "uniqueness" || dup["status"] != "409" {
 		t.Fatalf("duplicate userName in another case: %d %v", st, dup)
 	}
-	call(t, tgt, "POST", "/Users", `{"userName":"bob@example.com","externalId":"e-1"}`)
+	call(t, tgt, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@example.com","externalId":"e-1"}`)
 	cases := []struct {
 		filter string
 		status int
@@ -241,10 +244,10 @@ func TestAWSLimits(t *testing.T) {
 		{"path-less replace of one attribute", "PATCH", "/Users/" + users[0], patchBody(`{"op":"replace","value":{"id":"` + users[0] + `","displayName":"A"}}`), 204},
 		{"users by displayName", "GET", "/Users?filter=" + urlEscape(`displayName eq "A"`), "", 400},
 		{"groups by displayName", "GET", "/Groups?filter=" + urlEscape(`displayName eq "G"`), "", 200},
-		{"group name taken", "POST", "/Groups", `{"displayName":"g"}`, 409},
-		{"create with 101 members", "POST", "/Groups", `{"displayName":"Big","members":` + members(users) + `}`, 400},
-		{"PUT of a group", "PUT", "/Groups/" + g, `{"displayName":"G2"}`, 400},
-		{"PUT of a user", "PUT", "/Users/" + users[0], `{"userName":"u0","displayName":"A"}`, 200},
+		{"group name taken", "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g"}`, 409},
+		{"create with 101 members", "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Big","members":` + members(users) + `}`, 400},
+		{"PUT of a group", "PUT", "/Groups/" + g, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G2"}`, 400},
+		{"PUT of a user", "PUT", "/Users/" + users[0], `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u0","displayName":"A"}`, 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,7 +280,7 @@ func TestNoPatch(t *testing.T) {
 	if st, _ := call(t, tgt, "PATCH", "/Users/"+u, patchBody(`{"op":"replace","path":"active","value":false}`)); st != http.StatusNotImplemented {
 		t.Fatalf("PATCH: %d, want 501", st)
 	}
-	if st, doc := call(t, tgt, "PUT", "/Users/"+u, `{"userName":"a","active":false}`); st != 200 || doc["active"] != false {
+	if st, doc := call(t, tgt, "PUT", "/Users/"+u, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","active":false}`); st != 200 || doc["active"] != false {
 		t.Fatalf("PUT: %d %v", st, doc)
 	}
 }
@@ -292,11 +295,11 @@ func TestFaults(t *testing.T) {
 	if st, _ := call(t, tgt, "GET", "/Users", ""); st != 200 {
 		t.Fatalf("second GET: %d", st)
 	}
-	if st, _ := call(t, tgt, "POST", "/Users", `{"userName":"a"}`); st != 503 || len(tgt.Users()) != 0 {
+	if st, _ := call(t, tgt, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a"}`); st != 503 || len(tgt.Users()) != 0 {
 		t.Fatalf("POST with the 503 fault: %d, users %v", st, tgt.Users())
 	}
 	tgt.LoseCreateResponses(1)
-	req, _ := http.NewRequest("POST", tgt.URL()+"/Users", strings.NewReader(`{"userName":"lost"}`))
+	req, _ := http.NewRequest("POST", tgt.URL()+"/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"lost"}`))
 	req.Header.Set("Authorization", "Bearer "+token)
 	if resp, err := tgt.Client().Do(req); err == nil {
 		resp.Body.Close()
@@ -305,7 +308,7 @@ func TestFaults(t *testing.T) {
 	if _, ok := tgt.UserByName("lost"); !ok {
 		t.Fatal("the create whose answer was lost was not applied")
 	}
-	if st, _ := call(t, tgt, "POST", "/Users", `{"userName":"kept"}`); st != 201 {
+	if st, _ := call(t, tgt, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"kept"}`); st != 201 {
 		t.Fatalf("the next create: %d", st)
 	}
 	reqs := tgt.Requests()
@@ -323,7 +326,7 @@ func TestConcurrentCreates(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// Two writers per name: exactly one of each pair wins.
-			statuses[i], _ = call(t, tgt, "POST", "/Users", fmt.Sprintf(`{"userName":"u%d"}`, i/2))
+			statuses[i], _ = call(t, tgt, "POST", "/Users", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u%d"}`, i/2))
 		}()
 	}
 	wg.Wait()
@@ -344,11 +347,11 @@ func TestFailAfter(t *testing.T) {
 			tgt := targettest.New(t, targettest.Options{Token: token})
 			tgt.FailAfter(2, status)
 			for i := range 2 {
-				if st, _ := call(t, tgt, "POST", "/Users", fmt.Sprintf(`{"userName":"u%d"}`, i)); st != 201 {
+				if st, _ := call(t, tgt, "POST", "/Users", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u%d"}`, i)); st != 201 {
 					t.Fatalf("request %d before the target goes down: %d", i, st)
 				}
 			}
-			req, _ := http.NewRequest("POST", tgt.URL()+"/Users", strings.NewReader(`{"userName":"late"}`))
+			req, _ := http.NewRequest("POST", tgt.URL()+"/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"late"}`))
 			req.Header.Set("Authorization", "Bearer "+token)
 			resp, err := tgt.Client().Do(req)
 			switch {
@@ -365,7 +368,7 @@ func TestFailAfter(t *testing.T) {
 				t.Fatalf("a request to a down target was applied: %v", tgt.Users())
 			}
 			tgt.ResetFaults()
-			if st, _ := call(t, tgt, "POST", "/Users", `{"userName":"late"}`); st != 201 {
+			if st, _ := call(t, tgt, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"late"}`); st != 201 {
 				t.Fatalf("after ResetFaults: %d", st)
 			}
 		})
