@@ -50,7 +50,7 @@ func TestPushIncremental(t *testing.T) {
 			}},
 		{name: "an attribute edit is one PATCH", change: func(f *pushFixture, us []storage.User) {
 			f.editUser(us[2].ID, func(u *storage.User) { u.Title = "Engineer" })
-		}, writes: map[string]int{"PATCH": 1}, counts: "created 0 updated 1 unchanged 0 deactivated 0 deleted 0 errors 0",
+		}, writes: map[string]int{"PATCH": 1}, counts: "created 0 updated 1 unchanged 1 deactivated 0 deleted 0 errors 0", // the user's group is looked at
 			check: func(t *testing.T, f *pushFixture, us []storage.User, ch []storage.Change) {
 				if got := f.targetUser(us[2].UserName).Str("title"); got != "Engineer" {
 					t.Errorf("title in the target %q", got)
