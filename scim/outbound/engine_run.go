@@ -114,7 +114,7 @@ type push struct {
 	dryTargets map[string]string
 	// retry holds the local ids, by kind, of objects a previous run left
 	// failed or creating; incremental runs take them up again.
-	retry   map[string][]string
+	retry map[string][]string
 	// done holds, in incremental runs, the ids of what this run pushed.
 	done map[string]map[string]bool
 	// touched are the users an incremental run pushed or saw leave.
