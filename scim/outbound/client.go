@@ -67,7 +67,21 @@ const (
 )
 
 // Client is a SCIM 2.0 client for one target; it implements Target and
-// is safe for concurrent use.
+// is safe for concurrent use. What its errors mean for the engine:
+//
+//   - *TargetError: the target's final answer about this request (a 4xx,
+//     or a 5xx that outlasted the retries; a 404 from Get, Replace or
+//     Patch means the object is gone from the target). 401 and 403 are
+//     about every request, not one object; so is a 429 or 503 with
+//     RetryAfter set (the target throttles past MaxRetryAfter or the
+//     attempts).
+//   - errors.Is(err, ErrOutcomeUnknown): a create that may or may not
+//     have been applied; look the object up before creating it again.
+//   - anything else (no answer after the retries, DNS, TLS, the oauth2
+//     token endpoint, a malformed answer, a cancelled context): the
+//     target cannot be worked with now.
+//
+// Delete treats 404 as done.
 type Client struct {
 	base    *url.URL
 	cfg     ClientConfig
@@ -180,6 +194,7 @@ func (c *Client) Capabilities(ctx context.Context) (Capabilities, error) {
 		MaxMembersPerPatch: p.MaxMembersPerPatch,
 		PathlessReplace:    p.PathlessReplace,
 		PageSize:           p.PageSize,
+		GroupMembersHidden: p.GroupMembersHidden,
 	}
 	if p.ReadSPC {
 		var spc struct {
@@ -224,3 +239,8 @@ func (c *Client) pageSize() int {
 	}
 	return c.profile.PageSize
 }
+
+// CloseIdleConnections releases the connections the client keeps for
+// reuse; whoever makes a client per run calls it when the run ends, so
+// a default HTTP client's idle connections do not outlive it.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }

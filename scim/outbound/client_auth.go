@@ -23,8 +23,9 @@ type authorizer interface {
 	invalidate()
 }
 
-// authError is a failure to obtain credentials (the token endpoint
-// refused or could not be reached); it is not retried as the target's.
+// authError is the token endpoint's refusal (a 4xx such as
+// invalid_client): final, not retried. Its network errors and 5xx are
+// retried like the target's.
 type authError struct{ err error }
 
 func (e *authError) Error() string { return "oauth2 token: " + e.err.Error() }
@@ -84,8 +85,15 @@ func (o *oauth2Auth) authorize(ctx context.Context, req *http.Request) error {
 	defer o.mu.Unlock()
 	if !o.tok.Valid() {
 		tok, err := o.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, o.http))
-		if err != nil {
-			return &authError{err}
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500:
+			// The identity provider's own hiccup: retried like the target's.
+			return fmt.Errorf("oauth2 token: %w", err)
+		case errors.As(err, &re):
+			return &authError{err} // refused credentials: final
+		case err != nil:
+			return fmt.Errorf("oauth2 token: %w", err) // network: retried
 		}
 		o.tok = tok
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,13 +62,18 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body []b
 		r := c.attempt(ctx, method, target, body)
 		last := attempt >= c.cfg.MaxAttempts
 		if r.err != nil {
-			c.observe(method, OutcomeNetwork)
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return fmt.Errorf("%s %s: %w", method, path, ctxErr)
-			}
 			var authErr *authError
 			if errors.As(r.err, &authErr) {
+				// Nothing went to the target: the token endpoint failed.
 				return fmt.Errorf("%s %s: %w", method, path, r.err)
+			}
+			c.observe(method, OutcomeNetwork)
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				if method == http.MethodPost && r.sent {
+					// Cancelled or timed out with the create on the wire.
+					return fmt.Errorf("%s %s: %w: %w", method, path, ErrOutcomeUnknown, ctxErr)
+				}
+				return fmt.Errorf("%s %s: %w", method, path, ctxErr)
 			}
 			if method == http.MethodPost && r.sent {
 				return fmt.Errorf("%s %s: %w: %w", method, path, ErrOutcomeUnknown, r.err)
@@ -90,7 +96,11 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body []b
 				return nil
 			}
 			if err := json.Unmarshal(r.body, out); err != nil {
-				return fmt.Errorf("%s %s: HTTP %d with a body that is not SCIM JSON: %w", method, path, s, err)
+				err = fmt.Errorf("%s %s: HTTP %d with a body that is not SCIM JSON: %w", method, path, s, err)
+				if method == http.MethodPost {
+					err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err) // created, but which id?
+				}
+				return err
 			}
 			return nil
 		case s == http.StatusUnauthorized && c.auth.refreshable() && !refreshed:
@@ -138,13 +148,14 @@ func (c *Client) do(ctx context.Context, method, path, rawQuery string, body []b
 }
 
 // attempt sends the request once and reads the whole answer.
-func (c *Client) attempt(ctx context.Context, method, target string, body []byte) reply {
-	var r reply
+func (c *Client) attempt(ctx context.Context, method, target string, body []byte) (r reply) {
+	var sent atomic.Bool // set on the transport's goroutine
+	defer func() { r.sent = r.sent || sent.Load() }()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { r.sent = true }}
+	trace := &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, target, rd)
 	if err != nil {
 		r.err = err

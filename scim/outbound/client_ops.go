@@ -9,17 +9,20 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 const schemaPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
-// wireResource is the part of a SCIM resource the engine reads.
+// wireResource is the part of a SCIM resource the engine reads. id and
+// active are read leniently: some targets send a numeric id or active as
+// the string "True", and one such value must not fail a whole page.
 type wireResource struct {
-	ID          string `json:"id"`
-	ExternalID  string `json:"externalId"`
-	UserName    string `json:"userName"`
-	DisplayName string `json:"displayName"`
-	Active      *bool  `json:"active"`
+	ID          json.RawMessage `json:"id"`
+	ExternalID  string          `json:"externalId"`
+	UserName    string          `json:"userName"`
+	DisplayName string          `json:"displayName"`
+	Active      json.RawMessage `json:"active"`
 	Members     []struct {
 		Value string `json:"value"`
 	} `json:"members"`
@@ -28,18 +31,37 @@ type wireResource struct {
 func toRemote(raw json.RawMessage) (Remote, error) {
 	var w wireResource
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return Remote{}, fmt.Errorf("the target sent a resource that is not a JSON object: %w", err)
+		return Remote{}, fmt.Errorf("the target sent a resource that is not a SCIM object: %w", err)
 	}
-	if w.ID == "" {
+	id := scalarString(w.ID)
+	if id == "" {
 		return Remote{}, errors.New("the target sent a resource without an id")
 	}
-	r := Remote{ID: w.ID, ExternalID: w.ExternalID, UserName: w.UserName, DisplayName: w.DisplayName, Active: w.Active, Raw: raw}
+	r := Remote{ID: id, ExternalID: w.ExternalID, UserName: w.UserName, DisplayName: w.DisplayName, Raw: raw}
+	switch a := strings.ToLower(scalarString(w.Active)); a {
+	case "true", "false":
+		v := a == "true"
+		r.Active = &v
+	}
 	for _, m := range w.Members {
 		if m.Value != "" {
 			r.Members = append(r.Members, m.Value)
 		}
 	}
 	return r, nil
+}
+
+// scalarString is a JSON string's value, or a number's or boolean's text.
+func scalarString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	t := strings.TrimSpace(string(raw))
+	if t == "null" || strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+		return ""
+	}
+	return t
 }
 
 func checkKind(kind string) error {
@@ -147,6 +169,12 @@ func (c *Client) Find(ctx context.Context, kind, attr, value string) ([]Remote, 
 	}
 	if !c.profile.canFilter(kind, attr) {
 		return nil, fmt.Errorf("find %s by %s: the %s profile filters %s only on %v", kind, attr, c.profile.Name, kind, c.profile.FilterAttrs[kind])
+	}
+	c.mu.Lock()
+	noFilter := c.caps != nil && !c.caps.Filter
+	c.mu.Unlock()
+	if noFilter {
+		return nil, fmt.Errorf("find %s by %s: the target's /ServiceProviderConfig says it does not filter", kind, attr)
 	}
 	if !validAttrPath(attr) {
 		return nil, fmt.Errorf("find %s: %q is not an attribute name", kind, attr)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +19,8 @@ import (
 )
 
 const testToken = "s3cret-token"
+
+var bearerAuth = storage.PushAuth{Type: storage.PushAuthBearer}
 
 // sleeps records the waits a client asked for and never waits.
 type sleeps struct {
@@ -196,7 +201,7 @@ func TestClientFind(t *testing.T) {
 	}{
 		{"userName", quoted, []string{id}},
 		{"userName", `O"BRIEN\x@EXAMPLE.COM`, []string{id}}, // userName is caseExact false
-		{"externalId", "E-1", []string{id}},                  // externalId is caseExact true
+		{"externalId", "E-1", []string{id}},                 // externalId is caseExact true
 		{"userName", "nobody@example.com", nil},
 	}
 	for _, tc := range cases {
@@ -211,5 +216,71 @@ func TestClientFind(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("find %s %q = %v, want %v", tc.attr, tc.value, got, tc.want)
 		}
+	}
+}
+
+func TestClientReadsLenientResources(t *testing.T) {
+	// A target that sends a numeric id and active as a string, as some
+	// SaaS targets do; one such value must not fail the page.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"totalResults":3,"Resources":[
+			{"id":42,"userName":"a","active":"True"},
+			{"id":"u-2","userName":"b","active":false,"externalId":"x"},
+			{"id":"g-1","displayName":"G","members":[{"value":"42"},{"value":"u-2"}]}]}`)
+	}))
+	defer srv.Close()
+	c, err := outbound.NewClient(outbound.ClientConfig{BaseURL: srv.URL, HTTPClient: srv.Client(), Auth: outbound.ClientAuth{PushAuth: bearerAuth, Token: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []outbound.Remote
+	if err := c.List(context.Background(), outbound.KindUsers, func(rs []outbound.Remote) error { got = append(got, rs...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].ID != "42" || got[0].Active == nil || !*got[0].Active ||
+		got[1].Active == nil || *got[1].Active || got[1].ExternalID != "x" || got[2].Active != nil ||
+		!slices.Equal(got[2].Members, []string{"42", "u-2"}) || !strings.Contains(string(got[1].Raw), `"userName":"b"`) {
+		t.Fatalf("remotes = %+v", got)
+	}
+}
+
+func TestClientRequestHeaders(t *testing.T) {
+	ctx := context.Background()
+	tgt := targettest.New(t, targettest.Options{Token: testToken})
+	c, _ := newClient(t, tgt, "generic")
+	u, err := c.Create(ctx, outbound.KindUsers, userBody("h@example.com", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Patch(ctx, outbound.KindUsers, u.ID, []outbound.PatchOp{{Op: "replace", Path: "active", Value: false}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, outbound.KindUsers, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tgt.Requests() {
+		if got := r.Header.Get("Authorization"); got != "Bearer "+testToken {
+			t.Errorf("%s %s: Authorization %q", r.Method, r.Path, got)
+		}
+		if got := r.Header.Get("Accept"); !strings.Contains(got, "application/scim+json") || !strings.Contains(got, "application/json") {
+			t.Errorf("%s %s: Accept %q, want both SCIM and plain JSON", r.Method, r.Path, got)
+		}
+		wantCT := "application/scim+json"
+		if r.Method == "GET" {
+			wantCT = ""
+		}
+		if got := r.Header.Get("Content-Type"); got != wantCT {
+			t.Errorf("%s %s: Content-Type %q, want %q", r.Method, r.Path, got, wantCT)
+		}
+	}
+	patch := tgt.Requests()[1]
+	var body struct {
+		Schemas    []string
+		Operations []map[string]any
+	}
+	if err := json.Unmarshal([]byte(patch.Body), &body); err != nil || !slices.Equal(body.Schemas, []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}) ||
+		len(body.Operations) != 1 || body.Operations[0]["value"] != false {
+		t.Fatalf("PATCH body %s", patch.Body)
 	}
 }

@@ -170,3 +170,14 @@ func clonePush(p storage.PushConfig) storage.PushConfig {
 	p.Mapping.Group = maps.Clone(p.Mapping.Group)
 	return p
 }
+
+// pushChanged reports whether an update from a to b gives b's push
+// something new to push: the push was just added, or who is in view, what
+// the app sees of them, or the mapping to the target changed.
+func pushChanged(a, b *storage.App) bool {
+	if b.Push == nil {
+		return false
+	}
+	return a.Push == nil || !sameView(a, b) || !sameShape(a, b) ||
+		!maps.Equal(a.Push.Mapping.User, b.Push.Mapping.User) || !maps.Equal(a.Push.Mapping.Group, b.Push.Mapping.Group)
+}

@@ -44,6 +44,8 @@ var pushSchema = []string{
 		change_log_n INTEGER NOT NULL
 	)`,
 	`CREATE INDEX push_runs_app_queued ON push_runs(app_id, queued)`,
+	// Every write to a pushed view looks for the app's running push.
+	`CREATE INDEX push_runs_app_status ON push_runs(app_id, status, started)`,
 	`CREATE TABLE push_changes (
 		run_id TEXT NOT NULL REFERENCES push_runs(id) ON DELETE CASCADE,
 		seq INTEGER NOT NULL,

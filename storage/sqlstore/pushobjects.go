@@ -91,19 +91,32 @@ func (s *Store) EachPushObject(ctx context.Context, appID, kind string, fn func(
 }
 
 // SavePushObjects upserts objs in one transaction; a zero Updated becomes
-// now. ErrNotFound if an object names an app that does not exist;
-// ErrInvalid if one lacks its app, kind or local id.
+// now, and of two objects with one key the later wins. ErrNotFound if an
+// object names an app that does not exist; ErrInvalid if one lacks its
+// app, kind or local id.
 func (s *Store) SavePushObjects(ctx context.Context, objs []storage.PushObject) error {
 	if len(objs) == 0 {
 		return nil
 	}
 	apps := map[string]bool{}
-	for _, o := range objs {
+	// PostgreSQL refuses an upsert that names one row twice.
+	last := make(map[[3]string]int, len(objs))
+	for i, o := range objs {
 		if o.AppID == "" || o.Kind == "" || o.LocalID == "" {
 			return fmt.Errorf("sqlstore: save push objects: %w",
 				storage.Invalid(fmt.Sprintf("a push object needs an app, a kind and a local id (got %q, %q, %q)", o.AppID, o.Kind, o.LocalID)))
 		}
 		apps[o.AppID] = true
+		last[[3]string{o.AppID, o.Kind, o.LocalID}] = i
+	}
+	if len(last) < len(objs) {
+		unique := make([]storage.PushObject, 0, len(last))
+		for i, o := range objs {
+			if last[[3]string{o.AppID, o.Kind, o.LocalID}] == i {
+				unique = append(unique, o)
+			}
+		}
+		objs = unique
 	}
 	now := millis(s.now())
 	err := s.write(ctx, func(tx *txn) error {

@@ -69,7 +69,9 @@ func testPushObjects(t *testing.T, s storage.Store, clock *testClock) {
 	changed.TargetID, changed.Origin, changed.Hash, changed.Error, changed.Updated = "T-2", storage.PushClaimed, "", "404 not found", at
 	creating := pushObject(app.ID, "User", "new", storage.PushCreating)
 	creating.TargetID = ""
-	mustSavePushObjects(t, s, changed, creating)
+	stale := changed
+	stale.Hash = "stale"
+	mustSavePushObjects(t, s, stale, creating, changed) // the later of one key wins
 	got, err := s.PushObjects(ctx(t), app.ID, "User", []string{"u00002", "new", "u00003", "unknown"})
 	if err != nil {
 		t.Fatalf("PushObjects: %v", err)

@@ -18,6 +18,8 @@ import (
 //     userName, externalId (and id); ListGroups on displayName,
 //     externalId, members.value (and id).
 //   - CreateGroup: 409 ConflictException "Group already exists".
+//   - Supported operations list PutUser but no PutGroup: PUT on a group
+//     is a 400 ValidationException.
 //   - ListUsers/ListGroups: startIndex not supported; at most 100
 //     results a page, cursor paging (list.go).
 //   - This project's reading of the PatchUser constraints, as the issue

@@ -20,13 +20,20 @@ type Fault struct {
 }
 
 type faults struct {
-	queue   []Fault
-	lose    int // creates still to apply and then lose
-	latency time.Duration
+	queue []Fault
+	// after counts requests still answered before the target goes down
+	// (-1 or unset: never); downStatus is what it answers then, 0 for a
+	// dropped connection.
+	after      int
+	afterSet   bool
+	downStatus int
+	lose       int // creates still to apply and then lose
+	latency    time.Duration
 }
 
 // fault is what takeFault decided for one request.
 type fault struct {
+	drop       bool // close the connection without applying or answering
 	status     int
 	retryAfter string
 	loseCreate bool
@@ -78,6 +85,16 @@ func (t *Target) LoseCreateResponses(n int) {
 	t.faults.lose = n
 }
 
+// FailAfter answers the next n requests normally and every later one
+// with status, until ResetFaults: a target that goes down in the middle
+// of a run. status 0 drops the connection instead, unanswered and
+// unapplied, as a crashed server or a broken network does.
+func (t *Target) FailAfter(n, status int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.faults.after, t.faults.afterSet, t.faults.downStatus = max(n, 0), true, status
+}
+
 // ResetFaults drops every pending fault and the latency.
 func (t *Target) ResetFaults() {
 	t.mu.Lock()
@@ -89,6 +106,13 @@ func (t *Target) takeFault(method, path string) fault {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := fault{latency: t.faults.latency}
+	if t.faults.afterSet {
+		if t.faults.after == 0 {
+			out.status, out.drop = t.faults.downStatus, t.faults.downStatus == 0
+			return out
+		}
+		t.faults.after--
+	}
 	for i := range t.faults.queue {
 		f := &t.faults.queue[i]
 		if (f.Method != "" && f.Method != method) || !strings.HasPrefix(path, f.PathPrefix) {

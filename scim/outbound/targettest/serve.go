@@ -43,14 +43,23 @@ type answer struct {
 func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	path := strings.TrimPrefix(r.URL.Path, BasePath)
-	rec := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body)}
+	rec := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(body), Header: r.Header.Clone()}
+	// The Date header is on the target's clock (Options.Now), so a
+	// Retry-After HTTP-date is measured against it.
+	w.Header().Set("Date", t.opts.Now().UTC().Format(http.TimeFormat))
 
 	f := t.takeFault(r.Method, path)
 	if f.latency > 0 {
 		select {
 		case <-r.Context().Done():
+		case <-t.done:
 		case <-t.afterLatency(f.latency):
 		}
+	}
+	if f.drop {
+		t.log(rec)
+		hangUp(w)
+		return
 	}
 	if f.status != 0 {
 		if f.retryAfter != "" {
@@ -72,13 +81,8 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 		// timeout or a reset.
 		rec.Status = 0
 		t.log(rec)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		hangUp(w)
+		return
 	}
 	rec.Status = a.status
 	t.log(rec)
@@ -96,6 +100,17 @@ func (t *Target) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentTypeSCIM)
 	w.WriteHeader(a.status)
 	_ = json.NewEncoder(w).Encode(a.body)
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func (t *Target) log(r Request) {
@@ -151,6 +166,11 @@ func (t *Target) route(r *http.Request, path string, body []byte) answer {
 	case http.MethodGet:
 		return t.get(kind, id)
 	case http.MethodPut:
+		if t.opts.AWS && kind == "Groups" {
+			// AWS lists PutUser but no PutGroup; an unsupported operation
+			// is its ValidationException (400).
+			return fail(errorf(http.StatusBadRequest, "invalidSyntax", "ValidationException: PUT is not supported on groups"))
+		}
 		return t.put(kind, id, body)
 	case http.MethodPatch:
 		if t.opts.NoPatch {

@@ -18,8 +18,9 @@
 //   - a target without PATCH (Options.NoPatch): RFC 7644 §4 (the SPC says
 //     patch.supported false) and 501 for the method.
 //   - bearer tokens (Options.Token): RFC 7644 §2, 401 otherwise.
-//   - 429 with Retry-After, 5xx, slow answers, and creates applied whose
-//     answer is lost on the wire: faults.go.
+//   - 429 with Retry-After, 5xx, slow answers, creates applied whose
+//     answer is lost on the wire, and a target that goes down mid-run:
+//     faults.go.
 //
 // The inspection methods (Users, Groups, Requests, Count) report what the
 // target holds and what clients sent; it is safe for concurrent use.
@@ -90,13 +91,15 @@ type Request struct {
 	Path   string // below BasePath, e.g. /Users/u-3
 	Query  string // raw query
 	Body   string
-	Status int // 0 when the answer was lost on purpose
+	Header http.Header // as sent (Authorization included: tests' tokens only)
+	Status int         // 0 when the answer was lost on purpose
 }
 
 // Target is an emulated SCIM service provider.
 type Target struct {
 	srv  *httptest.Server
 	opts Options
+	done chan struct{} // closed when the test ends, to cut latency waits
 
 	mu       sync.Mutex
 	token    string
@@ -146,12 +149,15 @@ func New(tb testing.TB, opts Options) *Target {
 		at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 		opts.Now = func() time.Time { return at }
 	}
-	t := &Target{opts: opts, token: opts.Token, kinds: map[string]*collection{
+	t := &Target{opts: opts, token: opts.Token, done: make(chan struct{}), kinds: map[string]*collection{
 		"Users":  {byID: map[string]Resource{}},
 		"Groups": {byID: map[string]Resource{}},
 	}}
 	t.srv = httptest.NewServer(http.HandlerFunc(t.serve))
-	tb.Cleanup(t.srv.Close)
+	tb.Cleanup(func() {
+		close(t.done) // Close waits for handlers; none may sit in a latency wait
+		t.srv.Close()
+	})
 	return t
 }
 
