@@ -28,7 +28,9 @@ func (p *push) removeLeavers(ctx context.Context) error {
 		return nil
 	}
 	todo := p.removals
-	if len(p.job.Approved) > 0 {
+	// Approved, even empty, is an admin's decision on the held list: no
+	// guard again.
+	if p.job.Approved != nil {
 		approved := map[string]bool{}
 		for _, a := range p.job.Approved {
 			approved[a.Kind+"\x00"+a.ID] = true
