@@ -98,10 +98,10 @@ func (f *pushFixture) user(userName string, mod ...func(*storage.User)) storage.
 	return u
 }
 
-func (f *pushFixture) users(n int, prefix string) []storage.User {
+func (f *pushFixture) users(n int, prefix string, mod ...func(*storage.User)) []storage.User {
 	out := make([]storage.User, n)
 	for i := range out {
-		out[i] = f.user(fmt.Sprintf("%s%03d", prefix, i))
+		out[i] = f.user(fmt.Sprintf("%s%03d", prefix, i), mod...)
 	}
 	return out
 }
