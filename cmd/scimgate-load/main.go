@@ -8,6 +8,7 @@
 //	scripts/wrk.sh && go run ./cmd/scimgate-load -driver wrk -app   # issue 15's figures (wrk, app token)
 //	go run ./cmd/scimgate-load -users 1000000 -walk   # cursor walk of every user
 //	go run ./cmd/scimgate-load soak -duration 5m      # see soak.go
+//	go run ./cmd/scimgate-load -push                  # outbound push (issue 16), see push.go
 package main
 
 import (
@@ -56,7 +57,28 @@ func main() {
 	flag.IntVar(&o.replicas, "replicas", 1, "scimgate server processes on the database; requests are spread over them by connection")
 	flag.IntVar(&o.pageCache, "pagecache", 0, "bytes of rendered list pages the server caches between writes (0: scimgate's default, -1: none, to measure the uncached path)")
 	flag.BoolVar(&o.app, "app", false, "also run appuser and appdept: the lookup and the department page through the token of an app that sees a fifth of the users, created with the config API (quoted as shares of user and dept)")
+	var po pushOptions
+	push := flag.Bool("push", false, "instead of the load scenarios, measure outbound push into a second scimgate (push.go); -users defaults to 10000 then")
+	flag.IntVar(&po.groups, "groups", 200, "with -push: groups in the directory")
+	flag.IntVar(&po.members, "members", 50, "with -push: members per group on average")
+	flag.IntVar(&po.concurrency, "push-conc", 0, "with -push: requests in flight, for the engine and the baseline alike (0: the engine's default)")
+	flag.IntVar(&po.afterChange, "after-change", 2, "with -push: the app's afterChangeSeconds for the leaver scenario")
+	flag.BoolVar(&po.freshTransport, "push-fresh-transport", false, "with -push: every run's SCIM client makes its own HTTP client (the client's default) instead of sharing one")
+	flag.StringVar(&po.pprofDir, "pprof", "", "with -push: write CPU profiles into this directory: engine.pprof (this process, first push) and target.pprof (the target)")
 	flag.Parse()
+	if *push {
+		po.users, po.dir = 10000, o.dir
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "users" {
+				po.users = o.users
+			}
+		})
+		if _, err := pushMain(context.Background(), po, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "scimgate-load -push:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o.scenarios = strings.Split(*only, ",")
 	if o.app {
 		o.scenarios = append(o.scenarios, "appuser", "appdept")

@@ -171,7 +171,16 @@ func run(ctx context.Context, o options) error {
 
 // startServer starts one server child on db and returns its addresses.
 func startServer(ctx context.Context, db string, pageCache int) (*exec.Cmd, string, string, error) {
+	return startServerEnv(ctx, db, pageCache, nil)
+}
+
+// startServerEnv is startServer with extra environment variables for the
+// child (e.g. SCIMGATE_LOAD_CPUPROFILE for one of several children).
+func startServerEnv(ctx context.Context, db string, pageCache int, env []string) (*exec.Cmd, string, string, error) {
 	child := exec.CommandContext(ctx, os.Args[0], "-serve", db, "-pagecache", strconv.Itoa(pageCache))
+	if env != nil {
+		child.Env = append(os.Environ(), env...)
+	}
 	child.Stderr = os.Stderr
 	out, err := child.StdoutPipe()
 	if err != nil {
