@@ -126,7 +126,11 @@ func pushMain(ctx context.Context, o pushOptions, w io.Writer) (pushFigures, err
 	if err != nil {
 		return fig, err
 	}
+	if stopProf, err = startCPUProfile(prof("incremental.pprof")); err != nil {
+		return fig, err
+	}
 	_, fig.incrWall, err = src.push(ctx, false)
+	stopProf()
 	if err != nil {
 		return fig, fmt.Errorf("incremental push: %w", err)
 	}
