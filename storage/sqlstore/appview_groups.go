@@ -109,8 +109,10 @@ func (v *groupView) memberRows(t *sqlText) {
 			v.app.ID, v.cutoff)
 		return
 	}
-	t.add(` FROM group_members m JOIN app_users av ON av.user_id = m.member_id
-		WHERE m.group_id = g.id AND m.member_type = 'user' AND av.app_id = ? AND `+inGrace, v.app.ID, v.cutoff)
+	// The group's member rows drive the join (CROSS JOIN fixes SQLite's
+	// order, as in finishMeta), not the app's every user.
+	t.add(` FROM group_members m CROSS JOIN app_users av
+		WHERE m.group_id = g.id AND m.member_type = 'user' AND av.app_id = ? AND av.user_id = m.member_id AND `+inGrace, v.app.ID, v.cutoff)
 }
 
 // from builds the derived groups table of the view. With metaInSQL the
