@@ -25,11 +25,11 @@ type pushOptions struct {
 	// (0: the engine's default).
 	concurrency int
 	afterChange int // the app's afterChangeSeconds for the leaver
-	// freshTransport gives every run's SCIM client its own HTTP client (the
-	// SCIM client's default), instead of one shared across runs.
-	freshTransport bool
-	dir            string // working directory (default: a temporary one)
-	pprofDir       string // CPU profiles of the first push (engine, target)
+	// sharedTransport gives every run's SCIM client one HTTP client,
+	// instead of each its own (the SCIM client's default).
+	sharedTransport bool
+	dir             string // working directory (default: a temporary one)
+	pprofDir        string // CPU profiles of the first push (engine, target)
 }
 
 // engineDefaultConcurrency is outbound.EngineOptions' default Concurrency,

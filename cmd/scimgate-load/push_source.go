@@ -23,8 +23,9 @@ type pushSource struct {
 	users  []storage.User  // as stored, in load order
 	groups []storage.Group // as stored, with their members
 	runner *outbound.Runner
-	// httpClient is shared by every run's SCIM client (connection reuse
-	// across runs), unless the -push-fresh-transport flag asks for one per run.
+	// httpClient, with -push-shared-transport, is shared by every run's
+	// SCIM client (connections reused across runs); nil lets each client
+	// make its default, as serve's wiring does. Both measured the same.
 	httpClient *http.Client
 }
 
@@ -65,7 +66,7 @@ func openPushSource(ctx context.Context, dir string, o pushOptions, target *push
 		store.Close()
 		return nil, fmt.Errorf("create the app: %w", err)
 	}
-	if !o.freshTransport {
+	if o.sharedTransport {
 		s.httpClient = pushHTTPClient()
 	}
 	token := target.token
