@@ -62,6 +62,7 @@ func main() {
 	flag.IntVar(&po.groups, "groups", 200, "with -push: groups in the directory")
 	flag.IntVar(&po.members, "members", 50, "with -push: members per group on average")
 	flag.IntVar(&po.concurrency, "push-conc", 0, "with -push: requests in flight, for the engine and the baseline alike (0: the engine's default)")
+	flag.IntVar(&po.pageSize, "push-page", 0, "with -push: objects the engine reads, pushes and commits together (0: the engine's default)")
 	flag.IntVar(&po.afterChange, "after-change", 2, "with -push: the app's afterChangeSeconds for the leaver scenario")
 	flag.BoolVar(&po.sharedTransport, "push-shared-transport", false, "with -push: every run's SCIM client shares one HTTP client instead of making its own (the client's default)")
 	flag.StringVar(&po.pprofDir, "pprof", "", "with -push: write CPU profiles into this directory: engine.pprof (this process, first push), incremental.pprof (this process, the incremental push) and target.pprof (the target)")

@@ -24,6 +24,7 @@ type pushOptions struct {
 	// concurrency is the engine's and the baseline's requests in flight
 	// (0: the engine's default).
 	concurrency int
+	pageSize    int // the engine's page (0: its default)
 	afterChange int // the app's afterChangeSeconds for the leaver
 	// sharedTransport gives every run's SCIM client one HTTP client,
 	// instead of each its own (the SCIM client's default).

@@ -70,7 +70,7 @@ func openPushSource(ctx context.Context, dir string, o pushOptions, target *push
 		s.httpClient = pushHTTPClient()
 	}
 	token := target.token
-	s.runner = outbound.NewRunner(store, outbound.NewEngine(store, outbound.EngineOptions{Concurrency: o.concurrency}),
+	s.runner = outbound.NewRunner(store, outbound.NewEngine(store, outbound.EngineOptions{Concurrency: o.concurrency, PageSize: o.pageSize}),
 		outbound.RunnerOptions{SingleProcess: true, OpenTarget: func(_ context.Context, app storage.App, _ map[string]string) (outbound.Target, error) {
 			profile, ok := outbound.ProfileByName(app.Push.Profile)
 			if !ok {
