@@ -63,6 +63,11 @@ func pushMain(ctx context.Context, o pushOptions, w io.Writer) (pushFigures, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fig, err
 	}
+	if o.pprofDir != "" {
+		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
+			return fig, err
+		}
+	}
 	prof := func(name string) string {
 		if o.pprofDir == "" {
 			return ""
