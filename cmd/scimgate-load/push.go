@@ -48,6 +48,14 @@ type pushFigures struct {
 
 func pushMain(ctx context.Context, o pushOptions, w io.Writer) (pushFigures, error) {
 	var fig pushFigures
+	switch {
+	case o.users < 2:
+		return fig, fmt.Errorf("-users %d: the push needs at least 2 users (one of them leaves)", o.users)
+	case o.groups < 0 || o.members < 1:
+		return fig, fmt.Errorf("-groups %d -members %d: want 0 or more groups of 1 or more members", o.groups, o.members)
+	case o.afterChange < 1:
+		return fig, fmt.Errorf("-after-change %d: want 1 second or more (0 turns the after-change push off)", o.afterChange)
+	}
 	if o.concurrency <= 0 {
 		o.concurrency = engineDefaultConcurrency
 	}

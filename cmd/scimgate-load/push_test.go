@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -62,5 +63,25 @@ func TestPushShort(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPushRefusesOptionsItCannotRun checks the options before anything
+// starts, with an error naming the flag.
+func TestPushRefusesOptionsItCannotRun(t *testing.T) {
+	for _, tt := range []struct {
+		o    pushOptions
+		want string
+	}{
+		{pushOptions{users: 1, groups: 1, members: 1, afterChange: 1}, "-users 1"},
+		{pushOptions{users: 10, groups: -1, members: 1, afterChange: 1}, "-groups -1"},
+		{pushOptions{users: 10, groups: 1, members: 0, afterChange: 1}, "-members 0"},
+		{pushOptions{users: 10, groups: 1, members: 1, afterChange: 0}, "-after-change 0"},
+	} {
+		tt.o.dir = t.TempDir()
+		_, err := pushMain(t.Context(), tt.o, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: error %v, want one naming %q", tt.o, err, tt.want)
+		}
 	}
 }
