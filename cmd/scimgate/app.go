@@ -19,7 +19,10 @@ type appView struct {
 	Groups   string   `json:"groups"`
 	Version  int64    `json:"version"`
 	Warnings []string `json:"warnings"`
-	Counts   *struct {
+	Push     *struct {
+		RunningRunID string `json:"runningRunId"`
+	} `json:"push"`
+	Counts *struct {
 		Users    int `json:"users"`
 		Groups   int `json:"groups"`
 		Departed int `json:"departed"`
@@ -35,17 +38,22 @@ func (m *Main) appCommand() *cobra.Command {
 		Long: `Create and inspect applications through a running server's config API
 (/api/v1/apps) with an admin token. An application is a downstream consumer
 with its own view of the directory (scope groups, a filter, sources, an
-attribute allow-list) and its own reader tokens.
+attribute allow-list) and its own reader tokens; with "push" set, scimgate
+also provisions the view into the application's own SCIM endpoint (test,
+sync, runs, approve and reject work as for sources).
 
 The server is --server or ` + envServer + ` (default ` + defaultServer + `); the
 token is --token or ` + envToken + `. An application is named by its name or id.`,
 		Example: `  scimgate app create --file crm.json
   scimgate app preview crm
+  scimgate app test slack && scimgate app sync slack --full --wait
   CRM_TOKEN=$(scimgate app token crm --name crm-prod)`,
 	}
 	addClientFlags(cmd)
 	cmd.AddCommand(m.appListCommand(), m.appShowCommand(), m.appWriteCommand(true), m.appWriteCommand(false),
-		m.appDeleteCommand(), m.appPreviewCommand(), m.appTokenCommand())
+		m.appDeleteCommand(), m.appPreviewCommand(), m.appTokenCommand(),
+		m.appTestCommand(), m.appSyncCommand(), m.runsCommand(appRuns),
+		m.decideCommand(appRuns, true, "apply the removals it holds"), m.decideCommand(appRuns, false, ""))
 	return cmd
 }
 
@@ -125,7 +133,11 @@ func (m *Main) appWriteCommand(create bool) *cobra.Command {
 The file is a JSON object in the API's shape (GET /api/v1/openapi.json,
 AppInput): name, description, scope {groups, filter, sources,
 includeInactive}, groups (scope|all|none), flattenGroups, attributes,
-leaveGraceDays. --name overrides the file's name.`,
+leaveGraceDays, push {url, auth {type bearer|oauth2, token | tokenURL,
+clientId, clientSecret, scope}, schedule, afterChangeSeconds, profile,
+match, onLeave, deletion, mapping, enabled}; "push": null removes the push.
+Secrets are sealed by the server and never shown again; an update that
+does not resend them keeps them. --name overrides the file's name.`,
 		Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := appBody(file)
