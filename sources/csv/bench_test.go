@@ -106,46 +106,85 @@ func (e *benchEnv) run(b *testing.B) storage.Run {
 	}
 }
 
-// BenchmarkFullSync100k syncs 100,000 users into an empty directory.
+// BenchmarkFullSync100k syncs 100,000 users into an empty directory, with
+// no applications and with 20 whose views the sync maintains.
 func BenchmarkFullSync100k(b *testing.B) {
-	for range b.N {
-		b.StopTimer()
-		path := filepath.Join(b.TempDir(), "users.csv")
-		writeUsersFile(b, path, benchUsers, nil)
-		e := newBenchEnv(b, path)
-		b.StartTimer()
-		start := time.Now()
-		r := e.run(b)
-		el := time.Since(start)
-		if r.Counts.Created != benchUsers {
-			b.Fatalf("created %d", r.Counts.Created)
-		}
-		b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
+	for _, apps := range []int{0, 20} {
+		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				path := filepath.Join(b.TempDir(), "users.csv")
+				writeUsersFile(b, path, benchUsers, nil)
+				e := newBenchEnv(b, path)
+				createBenchApps(b, e, apps)
+				b.StartTimer()
+				start := time.Now()
+				r := e.run(b)
+				el := time.Since(start)
+				if r.Counts.Created != benchUsers {
+					b.Fatalf("created %d", r.Counts.Created)
+				}
+				b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
+			}
+			b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
+		})
 	}
-	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
 }
 
 // BenchmarkResync100kOnePercent re-runs the same source after 1% of the
-// users changed.
+// users changed (the scheduled sync of a directory already in place),
+// with no applications and with 20.
 func BenchmarkResync100kOnePercent(b *testing.B) {
-	for range b.N {
-		b.StopTimer()
-		path := filepath.Join(b.TempDir(), "users.csv")
-		writeUsersFile(b, path, benchUsers, nil)
-		e := newBenchEnv(b, path)
-		e.run(b)
-		writeUsersFile(b, path, benchUsers, func(i int) bool { return i%100 == 7 })
-		b.StartTimer()
-		start := time.Now()
-		r := e.run(b)
-		el := time.Since(start)
-		if r.Counts.Updated != benchUsers/100 || r.Counts.Unchanged != benchUsers-benchUsers/100 {
-			b.Fatalf("counts %+v", r.Counts)
-		}
-		b.ReportMetric(el.Seconds(), "resync-s")
-		b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
+	for _, apps := range []int{0, 20} {
+		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				path := filepath.Join(b.TempDir(), "users.csv")
+				writeUsersFile(b, path, benchUsers, nil)
+				e := newBenchEnv(b, path)
+				createBenchApps(b, e, apps)
+				e.run(b)
+				writeUsersFile(b, path, benchUsers, func(i int) bool { return i%100 == 7 })
+				b.StartTimer()
+				start := time.Now()
+				r := e.run(b)
+				el := time.Since(start)
+				if r.Counts.Updated != benchUsers/100 || r.Counts.Unchanged != benchUsers-benchUsers/100 {
+					b.Fatalf("counts %+v", r.Counts)
+				}
+				b.ReportMetric(el.Seconds(), "resync-s")
+				b.ReportMetric(float64(benchUsers)/el.Seconds(), "users/s")
+			}
+			b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
+		})
 	}
-	b.ReportMetric(apitest.PeakRSSMB(), "peak-rss-MB")
+}
+
+// createBenchApps creates n applications of the kinds an installation has
+// side by side: a department by filter, a title (which the resync
+// changes) within a department, the whole source, the source's active
+// users only, and scope groups (which a csv of users alone never fills).
+func createBenchApps(b *testing.B, e *benchEnv, n int) {
+	b.Helper()
+	for i := range n {
+		a := storage.App{Name: fmt.Sprintf("app-%02d", i), LeaveGraceDays: 7, Scope: storage.AppScope{IncludeInactive: true}}
+		dept := storage.Compare{Attr: storage.AttrDepartment, Op: storage.OpEq, Value: fmt.Sprintf("dept%02d", i)}
+		switch i % 5 {
+		case 0:
+			a.Scope.FilterExpr = dept
+		case 1:
+			a.Scope.FilterExpr = storage.And{Left: dept, Right: storage.Compare{Attr: storage.AttrTitle, Op: storage.OpSw, Value: "Senior"}}
+		case 2:
+			a.Scope.Owners = []string{e.src.Owner()}
+		case 3:
+			a.Scope.Owners, a.Scope.IncludeInactive = []string{e.src.Owner()}, false
+		case 4:
+			a.Scope.Groups = []string{fmt.Sprintf("GG-App-%02d", i)}
+		}
+		if _, err := e.store.CreateApp(context.Background(), a); err != nil {
+			b.Fatalf("CreateApp: %v", err)
+		}
+	}
 }
 
 // benchDB is a fresh SQLite file, or with SCIMGATE_BENCH_POSTGRES=1 a fresh

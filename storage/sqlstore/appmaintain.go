@@ -87,17 +87,40 @@ func (t *touchSet) ids() []string {
 	return out
 }
 
-// existing returns the users of chunk that may have memberships or rows
-// already: all but those created in this transaction and touched no other
-// way.
-func (t *touchSet) existing(chunk []string) []string {
-	out := make([]string, 0, len(chunk))
-	for _, id := range chunk {
-		_, created := t.created[id]
+// split returns, sorted, the users created in this transaction and
+// touched no other way, and the others.
+func (t *touchSet) split() (created, rest []string) {
+	for _, id := range t.ids() {
 		_, changed := t.changed[id]
 		_, moved := t.moved[id]
-		if !created || changed || moved {
-			out = append(out, id)
+		if _, c := t.created[id]; c && !changed && !moved {
+			created = append(created, id)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	return created, rest
+}
+
+// relevant returns the apps whose answer for some user of chunk (none of
+// them created-only) can have changed: every app for a created user, apps
+// whose predicate reads attributes for a changed one, apps with scope
+// groups for one whose memberships moved.
+func (t *touchSet) relevant(preds []*appPred, chunk []string) []*appPred {
+	var created, changed, moved bool
+	for _, id := range chunk {
+		_, c := t.created[id]
+		_, ch := t.changed[id]
+		_, m := t.moved[id]
+		created, changed, moved = created || c, changed || ch, moved || m
+	}
+	if created {
+		return preds
+	}
+	var out []*appPred
+	for _, p := range preds {
+		if (changed && p.attrDep) || (moved && p.hasGroups) {
+			out = append(out, p)
 		}
 	}
 	return out

@@ -24,13 +24,50 @@ func refreshViews(tx *txn) error {
 	if err != nil || len(preds) == 0 {
 		return err
 	}
-	// Every touched user is evaluated for every app: an app that did not
-	// need to look at a user gets the answer it already has.
-	ids := t.ids()
-	eval := evaluation(tx.dialect, preds)
-	return chunks(ids, refreshChunk, func(chunk []string) error {
-		return refreshChunkOf(tx, preds, eval, chunk, t.existing(chunk))
+	created, rest := t.split()
+	// Users created in this transaction and touched no other way belong
+	// to no group and have no rows yet: only apps without scope groups
+	// can hold them, and nothing needs reading back.
+	var flat []*appPred
+	for _, p := range preds {
+		if !p.hasGroups {
+			flat = append(flat, p)
+		}
+	}
+	if len(flat) > 0 {
+		eval := evaluation(tx.dialect, flat)
+		if err := chunks(created, refreshChunk, func(chunk []string) error {
+			return refreshChunkOf(tx, flat, eval, chunk, true)
+		}); err != nil {
+			return err
+		}
+	}
+	// A user is evaluated for the apps its changes can move it in or out
+	// of; the others would only give the answer they already have.
+	evals := map[string]evaluated{}
+	return chunks(rest, refreshChunk, func(chunk []string) error {
+		sub := t.relevant(preds, chunk)
+		if len(sub) == 0 {
+			return nil
+		}
+		key := predsKey(sub)
+		eval, ok := evals[key]
+		if !ok {
+			eval = evaluation(tx.dialect, sub)
+			evals[key] = eval
+		}
+		return refreshChunkOf(tx, sub, eval, chunk, false)
 	})
+}
+
+// predsKey names a subset of apps, for reusing its folded evaluation.
+func predsKey(preds []*appPred) string {
+	var sb strings.Builder
+	for _, p := range preds {
+		sb.WriteString(p.id)
+		sb.WriteByte(',')
+	}
+	return sb.String()
 }
 
 // evaluated is the folded attribute query of a set of apps.
@@ -113,14 +150,14 @@ func inScope(p *appPred, groups [][2]string) bool {
 }
 
 // refreshChunkOf evaluates preds for one chunk of users and writes the
-// joins and leaves that follow. Users created in this transaction and not touched otherwise have no
-// groups and no rows yet, so only existing (the others) are looked up.
-func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk, existing []string) error {
-	arg, existingArg := jsonArg(chunk), jsonArg(existing)
+// joins and leaves that follow. fresh users (created in this transaction,
+// touched no other way) have no memberships and no rows to read.
+func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, fresh bool) error {
+	arg := jsonArg(chunk)
 	var groups map[string][][2]string
-	if eval.groups && len(existing) > 0 {
+	if eval.groups && !fresh {
 		var err error
-		if groups, err = userGroups(tx, existingArg); err != nil {
+		if groups, err = userGroups(tx, arg); err != nil {
 			return err
 		}
 	}
@@ -160,10 +197,12 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk, existing [
 	for i := range hasRow {
 		hasRow[i] = map[string]bool{}
 	}
-	if err := currentRows(tx, existing, existingArg, appIndex, hasRow); err != nil {
-		return err
+	if !fresh {
+		if err := currentRows(tx, chunk, arg, appIndex, hasRow); err != nil {
+			return err
+		}
 	}
-	var joins []any
+	joins := make([][]string, len(preds))
 	leaves := make([][]string, len(preds))
 	now := millis(tx.now())
 	for _, user := range chunk {
@@ -171,18 +210,23 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk, existing [
 		if !exists {
 			continue // deleted in this transaction: its rows went with it
 		}
-		for i, p := range preds {
+		for i := range preds {
 			in, row := hasRow[i][user]
 			switch {
 			case m[i] && !(row && in):
-				joins = append(joins, p.id, user, now, now)
+				joins[i] = append(joins[i], user)
 			case !m[i] && row && in:
 				leaves[i] = append(leaves[i], user)
 			}
 		}
 	}
-	if err := writeJoins(tx, joins); err != nil {
-		return err
+	for i, users := range joins {
+		if len(users) == 0 {
+			continue
+		}
+		if err := writeJoins(tx, preds[i].id, users, now, fresh); err != nil {
+			return err
+		}
 	}
 	for i, users := range leaves {
 		if len(users) == 0 {
@@ -206,23 +250,20 @@ func countColumns(column []int) int {
 	return n
 }
 
-// joinRows is how many joins one statement writes.
-const joinRows = 500
-
-// writeJoins inserts or revives membership rows; joins holds app id, user
-// id, joined and changed for each.
-func writeJoins(tx *txn, joins []any) error {
-	const width = 4
-	for start := 0; start < len(joins); start += width * joinRows {
-		chunk := joins[start:min(start+width*joinRows, len(joins))]
-		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, NULL, ?, 1), ", len(chunk)/width), ", ")
-		if err := tx.execPrepared(`INSERT INTO app_users (app_id, user_id, joined, left_at, changed, bumps) VALUES `+values+`
-			ON CONFLICT (app_id, user_id) DO UPDATE SET joined = excluded.joined, left_at = NULL,
-				changed = excluded.changed, bumps = app_users.bumps + 1`, chunk...); err != nil {
-			return err
-		}
+// writeJoins inserts or revives the rows of users joining app, in one
+// statement that carries the ids as one JSON array: binding four values
+// per row cost more than writing the rows. fresh users have no rows, so
+// theirs are plain inserts.
+func writeJoins(tx *txn, app string, users []string, now int64, fresh bool) error {
+	q := `INSERT INTO app_users (app_id, user_id, joined, left_at, changed, bumps)
+		SELECT ?, touched.id, ?, NULL, ?, 1 FROM ` + touchedTable(tx.dialect)
+	if !fresh {
+		// WHERE true: SQLite reads an upsert after INSERT ... SELECT only
+		// when the SELECT has a WHERE clause.
+		q += ` WHERE true ON CONFLICT (app_id, user_id) DO UPDATE SET joined = excluded.joined, left_at = NULL,
+			changed = excluded.changed, bumps = app_users.bumps + 1`
 	}
-	return nil
+	return tx.execPrepared(q, app, now, now, jsonArg(users))
 }
 
 // currentRows records in hasRow[app][user] whether each of the users
