@@ -198,12 +198,21 @@ func loopbackHost(host string) bool {
 }
 
 // checkPushMapping compiles the per-app templates with the sources'
-// template language. They override an identity mapping of the view's
-// userName and displayName, so a mapping that sets only "title" is
-// complete, and "" for userName (removing it) is refused.
+// template language, each problem named by its path. A template that
+// yields "" (or is "") leaves the view's own value, so the identity
+// mapping of userName and displayName underneath stands for what a
+// mapping does not set.
+// TODO(pushengine): outbound.CompilePushMapping once it is on main, so
+// the API checks exactly what the engine compiles.
 func checkPushMapping(bad fieldProblems, m storage.SourceMapping) {
-	user := sources.Mapping{"userName": "{userName}"}.Merge(m.User)
-	group := sources.Mapping{"displayName": "{displayName}"}.Merge(m.Group)
+	user, group := sources.Mapping{"userName": "{userName}"}, sources.Mapping{"displayName": "{displayName}"}
+	for dst, src := range map[*sources.Mapping]map[string]string{&user: m.User, &group: m.Group} {
+		for target, tmpl := range src {
+			if tmpl != "" {
+				(*dst)[target] = tmpl
+			}
+		}
+	}
 	_, errs := sources.CompileMappings(user, group)
 	for field, msg := range errs {
 		bad.add("push."+field, "%s", msg)

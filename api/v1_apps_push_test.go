@@ -73,8 +73,6 @@ func TestAppPushInputProblems(t *testing.T) {
 			[]string{"push.mapping.user.shoeSize"}},
 		{"mapping that does not compile", with(goodPush(), "mapping", map[string]any{"user": map[string]any{"title": "{title"}}),
 			[]string{"push.mapping.user.title"}},
-		{"mapping that removes userName", with(goodPush(), "mapping", map[string]any{"user": map[string]any{"userName": ""}}),
-			[]string{"push.mapping.user.userName"}},
 		{"everything at once", map[string]any{"url": "http://api.example.com", "auth": map[string]any{"type": "oauth2"},
 			"profile": "x", "onLeave": "x", "schedule": "x"},
 			[]string{"push.url", "push.profile", "push.onLeave", "push.schedule"}},
