@@ -212,6 +212,13 @@ func (s *Server) deleteApp(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "application "+id)
 	}
+	if s.cfg.Pushes != nil {
+		// Its push would go on writing bookkeeping the delete removes.
+		if runID, busy := s.cfg.Pushes.Running(a.ID); busy {
+			return &apiError{Status: http.StatusConflict, Code: "run_in_progress", RunID: runID,
+				Message: "the application has a push in progress; wait for it or disable its push first"}
+		}
+	}
 	toks, err := s.appTokens(ctx, a.ID)
 	if err != nil {
 		return err

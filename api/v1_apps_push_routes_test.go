@@ -58,6 +58,9 @@ func testAppPushRoutes(t *testing.T, e *apiEnv) {
 	if g := e.call(t, "GET", base, admin, nil).want(t, 200); g.str("push", "runningRunId") != "run-in-flight" {
 		t.Errorf("the app does not show its run in progress: %s", g.Raw)
 	}
+	if del := e.call(t, "DELETE", base, admin, nil).wantErr(t, 409, "run_in_progress"); del["runId"] != "run-in-flight" {
+		t.Errorf("delete while pushing: %v", del)
+	}
 	e.Pushes.setRunning(id, "")
 
 	runs := e.call(t, "GET", "/api/v1/apps/crm/runs", admin, nil).want(t, 200)
