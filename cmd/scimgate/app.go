@@ -20,7 +20,9 @@ type appView struct {
 	Version  int64    `json:"version"`
 	Warnings []string `json:"warnings"`
 	Push     *struct {
-		RunningRunID string `json:"runningRunId"`
+		Enabled      bool       `json:"enabled"`
+		Health       healthView `json:"health"`
+		RunningRunID string     `json:"runningRunId"`
 	} `json:"push"`
 	Counts *struct {
 		Users    int `json:"users"`
@@ -74,17 +76,33 @@ func (m *Main) appListCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tID\tUSERS\tGROUPS\tDEPARTED\tVERSION")
+			fmt.Fprintln(tw, "NAME\tID\tUSERS\tGROUPS\tDEPARTED\tVERSION\tPUSH")
 			for _, a := range out.Apps {
 				users, groups, departed := "?", "?", "?"
 				if a.Counts != nil {
 					users, groups, departed = fmt.Sprint(a.Counts.Users), fmt.Sprint(a.Counts.Groups), fmt.Sprint(a.Counts.Departed)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", a.Name, a.ID, users, groups, departed, a.Version)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Name, a.ID, users, groups, departed, a.Version, pushText(a))
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// pushText is an app's push in one word or two: none, its health, or
+// disabled (scheduled and after-change pushes off).
+func pushText(a appView) string {
+	switch p := a.Push; {
+	case p == nil:
+		return "-"
+	case p.RunningRunID != "":
+		return "running"
+	case p.Health.Unhealthy || p.Health.ConsecutiveFailures > 0:
+		return healthText(p.Health)
+	case !p.Enabled:
+		return "disabled"
+	}
+	return "ok"
 }
 
 func (m *Main) appShowCommand() *cobra.Command {

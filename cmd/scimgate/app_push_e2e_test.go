@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -111,6 +112,10 @@ func TestAppPushIntoAnotherScimgate(t *testing.T) {
 	res, _ := gone["Resources"].([]any)
 	if len(res) != 1 || res[0].(map[string]any)["active"] != false {
 		t.Errorf("the leaver in the target: %v", gone)
+	}
+	out, _, err = s.cli(t, "app", "list")
+	if err != nil || !regexp.MustCompile(`(?m)^slack\s.*\sok$`).MatchString(out) {
+		t.Errorf("list = %q, %v", out, err)
 	}
 	out, _, err = s.cli(t, "app", "runs", "slack")
 	if err != nil {

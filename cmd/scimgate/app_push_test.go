@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,8 @@ func (p *pushStub) handler() http.Handler {
 			"counts": map[string]int{"fetched": 0, "created": 2, "pending": 3}}
 	}
 	mux := http.NewServeMux()
-	app := map[string]any{"id": "a1", "name": "slack", "push": map[string]any{"url": "https://slack.example.com/scim/v2"}}
+	app := map[string]any{"id": "a1", "name": "slack", "push": map[string]any{"url": "https://slack.example.com/scim/v2", "enabled": true,
+		"health": map[string]any{"consecutiveFailures": 2}}}
 	mux.HandleFunc("GET /api/v1/apps", func(w http.ResponseWriter, _ *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"apps": []any{map[string]any{"id": "a0", "name": "crm"}, app}})
 	})
@@ -77,7 +79,15 @@ func TestAppPushCommands(t *testing.T) {
 	t.Cleanup(srv.Close)
 	env := map[string]string{envServer: srv.URL, envToken: "t"}
 
-	out, _, err := runCLI(t, env, "app", "test", "slack")
+	out, _, err := runCLI(t, env, "app", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^crm\s+a0\s+\?\s+\?\s+\?\s+0\s+-$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^slack\s+a1\s+.*\s+failing \(2\)$`).MatchString(out) {
+		t.Errorf("list = %q", out)
+	}
+	out, _, err = runCLI(t, env, "app", "test", "slack")
 	if err == nil || !strings.Contains(err.Error(), "app slack: the push target failed check auth") {
 		t.Errorf("test with a failed check = %v", err)
 	}
