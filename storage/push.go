@@ -112,6 +112,10 @@ type PushState struct {
 	// FirstChange is when the view first changed after the last push
 	// started (zero: nothing waiting); the store sets it on every write
 	// that changes an app's view and clears it in FinishRun on success.
+	// A change while a push is running (status running, Started set)
+	// moves it to that change, so the run's FinishRun keeps it. Creating
+	// an app with a push, adding one, or changing its scope, attributes,
+	// group rules or mapping sets it too. Dry runs never clear it.
 	// It drives the after-change debounce and the push lag metric.
 	FirstChange time.Time
 }
@@ -128,7 +132,9 @@ type PushStore interface {
 	// GetPushState returns an app's push state (zero values, not an error,
 	// before the first run). ErrNotFound if there is no such app.
 	GetPushState(ctx context.Context, appID string) (PushState, error)
-	// ListPushStates returns the push state of every app that has one.
+	// ListPushStates returns the push state of every app that has one (a
+	// row exists once an app pushed or its view changed while it had a
+	// push; an app whose push was removed may keep its row).
 	ListPushStates(ctx context.Context) ([]PushState, error)
 
 	// PushObjects returns the objects of kind an app's target holds for
@@ -138,9 +144,12 @@ type PushStore interface {
 	// without holding them all in memory.
 	EachPushObject(ctx context.Context, appID, kind string, fn func(PushObject) error) error
 	// SavePushObjects inserts or replaces objects (by app, kind, local id)
-	// in one transaction.
+	// in one transaction; a zero Updated is stamped now. ErrNotFound for an
+	// unknown app, ErrInvalid for an object without app, kind or local id.
 	SavePushObjects(ctx context.Context, objs []PushObject) error
-	// DeletePushObjects forgets objects (the target no longer has them).
+	// DeletePushObjects forgets objects (the target no longer has them),
+	// and with them their pushed memberships: a group's members, and the
+	// objects' places as members of pushed groups.
 	DeletePushObjects(ctx context.Context, appID, kind string, localIDs []string) error
 	// PushOrphans returns the objects of kind scimgate manages in the
 	// target (state active or creating) whose local resource is no longer

@@ -171,6 +171,7 @@ type Store interface {
 	SyncStore
 	AuditStore
 	AppStore
+	PushStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

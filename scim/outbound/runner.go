@@ -29,6 +29,10 @@ type Trigger struct {
 	Reason string // manual, schedule, change, retry
 	Full   bool
 	DryRun bool
+	// stillDue, set by the Scheduler, is asked again with the app and its
+	// push state as stored once this replica holds the app's lease; false
+	// makes Start refuse with errNotDue (another replica just pushed).
+	stillDue func(storage.App, storage.PushState) bool
 }
 
 // BusyError says the app has a push in progress (HTTP 409).

@@ -49,6 +49,10 @@ type Capabilities struct {
 	PathlessReplace bool
 	// PageSize is the count asked for when listing.
 	PageSize int
+	// GroupMembersHidden: the target answers groups without their members
+	// (AWS IAM Identity Center), so Remote.Members of a group is empty
+	// whatever it holds; membership is known only from what was pushed.
+	GroupMembersHidden bool
 }
 
 // Target is an app's SCIM endpoint as the push engine uses it. The client

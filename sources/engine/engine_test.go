@@ -320,7 +320,7 @@ func TestFailedRunKeepsCursorAndBacksOff(t *testing.T) {
 	e.ds.SetUsers(tenUsers()...)
 	e.run(t, engine.Trigger{})
 	e.ds.Fail(errors.New("upstream said 503"))
-	for i := 1; i <= engine.UnhealthyAfter; i++ {
+	for i := 1; i <= sources.UnhealthyAfter; i++ {
 		r := e.run(t, engine.Trigger{})
 		wantStatus(t, r, storage.RunFailed)
 		if r.Error != "upstream said 503" {

@@ -92,7 +92,7 @@ func ApplyInput(reg sources.Registry, sealer *Sealer, src *storage.Source, in So
 		src.Schedule = ""
 	}
 	if src.Schedule != "" {
-		if _, err := ParseSchedule(src.Schedule); err != nil {
+		if _, err := sources.ParseSchedule(src.Schedule); err != nil {
 			errs.Add("schedule", "%v", err)
 		}
 	}

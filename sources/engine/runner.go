@@ -93,7 +93,7 @@ func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts R
 		engine: newEngine(store, opts.Logger, opts.BatchSize),
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		ctx:    ctx, stop: stop, active: map[string]string{},
-		leases: leases, holder: newHolder(), leaseTTL: opts.LeaseTTL,
+		leases: leases, holder: storage.NewLeaseHolder(), leaseTTL: opts.LeaseTTL,
 		singleProcess: opts.SingleProcess, env: opts.Env,
 	}
 }
@@ -283,8 +283,8 @@ func (r *Runner) finish(ctx context.Context, src storage.Source, run storage.Run
 		if failed {
 			h.ConsecutiveFailures++
 			h.LastError = run.Error
-			h.BackoffUntil = now.Add(Backoff(h.ConsecutiveFailures))
-			h.Unhealthy = h.ConsecutiveFailures >= UnhealthyAfter
+			h.BackoffUntil = now.Add(sources.Backoff(h.ConsecutiveFailures))
+			h.Unhealthy = h.ConsecutiveFailures >= sources.UnhealthyAfter
 			return
 		}
 		h.ConsecutiveFailures, h.LastError, h.Unhealthy = 0, "", false
@@ -312,25 +312,6 @@ func (r *Runner) observe(src storage.Source, run storage.Run) {
 	if r.Observe != nil {
 		r.Observe(src, run)
 	}
-}
-
-// UnhealthyAfter is how many failed runs in a row mark a source unhealthy.
-const UnhealthyAfter = 3
-
-// Backoff is how long the scheduler waits after the n-th failure in a
-// row: minutes for the first retries, then hours, like Entra's quarantine,
-// so a broken upstream is not hammered.
-func Backoff(n int) time.Duration {
-	switch {
-	case n <= 0:
-		return 0
-	case n == 1:
-		return time.Minute
-	case n == 2:
-		return 10 * time.Minute
-	}
-	d := time.Hour << min(n-3, 4) // 1h, 2h, 4h, 8h, 16h
-	return min(d, 12*time.Hour)
 }
 
 // precedence looks other owners up among the sources; push clients

@@ -2,11 +2,8 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/scimgate/scimgate/storage"
@@ -30,15 +27,6 @@ const DefaultLeaseTTL = 30 * time.Second
 // lease is taken, finds the source no longer due: another replica ran it
 // since the scheduler looked.
 var ErrNotDue = errors.New("the source is no longer due")
-
-// newHolder names this runner in leases: host, process and a random part,
-// so two runners in one process (tests) are different holders too.
-func newHolder() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
-}
 
 // takeLease claims the source for this replica. Without a lease store it
 // always succeeds. When another replica holds the lease, the error is a

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -57,7 +53,7 @@ func (r *Runner) recoverSource(ctx context.Context, src storage.Source) error {
 		return err
 	}
 	if !ok {
-		if holderAlive(holder) {
+		if storage.LeaseHolderAlive(holder) {
 			r.log.Warn("another scimgate process on this host holds a source; leaving its runs alone",
 				"source", src.Name, "holder", holder)
 			return nil
@@ -75,26 +71,4 @@ func (r *Runner) recoverSource(ctx context.Context, src storage.Source) error {
 		r.observe(src, run)
 	}
 	return nil
-}
-
-// holderAlive reports whether a lease holder ("host/pid/random", see
-// newHolder) may be a live process other than this one. A holder on
-// another host counts as dead: a SQLite file is served by one host. The
-// same pid as ours is an earlier incarnation (pid 1 in a container).
-func holderAlive(holder string) bool {
-	parts := strings.Split(holder, "/")
-	if len(parts) != 3 {
-		return false
-	}
-	host, _ := os.Hostname()
-	pid, err := strconv.Atoi(parts[1])
-	if parts[0] != host || err != nil || pid <= 0 || pid == os.Getpid() {
-		return false
-	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -3,64 +3,13 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/storage"
 )
-
-// Schedule says when a source runs next.
-type Schedule interface {
-	// Next returns the first run time after last for the source.
-	Next(last time.Time, sourceID string) time.Time
-}
-
-// ParseSchedule accepts an interval ("15m", "1h30m"; at least one minute)
-// or a cron expression ("0 */6 * * *", "@daily"; five fields, UTC).
-func ParseSchedule(s string) (Schedule, error) {
-	s = strings.TrimSpace(s)
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < time.Minute {
-			return nil, fmt.Errorf("an interval must be at least 1m, not %s", s)
-		}
-		return interval(d), nil
-	}
-	sched, err := cron.ParseStandard(s)
-	if err != nil {
-		return nil, fmt.Errorf("%q is neither an interval such as 15m nor a cron expression such as \"0 */6 * * *\" (%v)", s, err)
-	}
-	return cronSchedule{sched}, nil
-}
-
-type interval time.Duration
-
-// Next spreads sources with the same interval apart: each gets a fixed
-// offset of up to a tenth of the interval (at most five minutes), derived
-// from its id, so they don't all hit the network at once.
-func (i interval) Next(last time.Time, sourceID string) time.Time {
-	d := time.Duration(i)
-	return last.Add(d + jitter(sourceID, min(d/10, 5*time.Minute)))
-}
-
-type cronSchedule struct{ s cron.Schedule }
-
-func (c cronSchedule) Next(last time.Time, sourceID string) time.Time {
-	return c.s.Next(last.UTC()).Add(jitter(sourceID, 30*time.Second))
-}
-
-func jitter(id string, max time.Duration) time.Duration {
-	if max <= 0 {
-		return 0
-	}
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return time.Duration(h.Sum64() % uint64(max))
-}
 
 // Starter starts runs; *Runner is one.
 type Starter interface {
@@ -154,7 +103,7 @@ func (s *Scheduler) due(src storage.Source, now time.Time) (string, bool) {
 	if h.ConsecutiveFailures > 0 && !h.BackoffUntil.IsZero() {
 		return "retry", true
 	}
-	sched, err := ParseSchedule(src.Schedule)
+	sched, err := sources.ParseSchedule(src.Schedule)
 	if err != nil {
 		return "", false // rejected on write; a stored bad one just never runs
 	}

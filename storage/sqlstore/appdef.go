@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -18,6 +19,45 @@ type appDef struct {
 	FlattenGroups  bool              `json:"flattenGroups,omitempty"`
 	Attributes     []string          `json:"attributes,omitempty"`
 	LeaveGraceDays int               `json:"leaveGraceDays,omitempty"`
+	Push           *appPushDef       `json:"push,omitempty"`
+}
+
+// appPushDef is storage.PushConfig in the def document. Secrets are the
+// sealed bytes (base64 in JSON); the store never opens them.
+type appPushDef struct {
+	URL                string                 `json:"url"`
+	Auth               storage.PushAuth       `json:"auth"`
+	Secrets            map[string][]byte      `json:"secrets,omitempty"`
+	Schedule           string                 `json:"schedule,omitempty"`
+	AfterChangeSeconds int                    `json:"afterChangeSeconds,omitempty"`
+	Profile            string                 `json:"profile,omitempty"`
+	Match              []string               `json:"match,omitempty"`
+	OnLeave            string                 `json:"onLeave,omitempty"`
+	Deletion           storage.DeletionLimits `json:"deletion"`
+	Mapping            storage.SourceMapping  `json:"mapping"`
+	Enabled            bool                   `json:"enabled"`
+}
+
+func encodePushDef(p *storage.PushConfig) *appPushDef {
+	if p == nil {
+		return nil
+	}
+	return &appPushDef{
+		URL: p.URL, Auth: p.Auth, Secrets: p.Secrets, Schedule: p.Schedule,
+		AfterChangeSeconds: p.AfterChangeSeconds, Profile: p.Profile, Match: p.Match,
+		OnLeave: p.OnLeave, Deletion: p.Deletion, Mapping: p.Mapping, Enabled: p.Enabled,
+	}
+}
+
+func decodePushDef(d *appPushDef) *storage.PushConfig {
+	if d == nil {
+		return nil
+	}
+	return &storage.PushConfig{
+		URL: d.URL, Auth: d.Auth, Secrets: d.Secrets, Schedule: d.Schedule,
+		AfterChangeSeconds: d.AfterChangeSeconds, Profile: d.Profile, Match: d.Match,
+		OnLeave: d.OnLeave, Deletion: d.Deletion, Mapping: d.Mapping, Enabled: d.Enabled,
+	}
 }
 
 type appScopeDef struct {
@@ -49,6 +89,7 @@ func encodeAppDef(a *storage.App) (string, error) {
 		},
 		Groups: a.Groups, FlattenGroups: a.FlattenGroups,
 		Attributes: a.Attributes, LeaveGraceDays: a.LeaveGraceDays,
+		Push: encodePushDef(a.Push),
 	}
 	out, err := json.Marshal(d)
 	if err != nil {
@@ -75,6 +116,7 @@ func decodeApp(id, name, def string, version, created, updated int64) (storage.A
 		},
 		Groups: d.Groups, FlattenGroups: d.FlattenGroups,
 		Attributes: d.Attributes, LeaveGraceDays: d.LeaveGraceDays,
+		Push:      decodePushDef(d.Push),
 		CreatedAt: fromMillis(created), UpdatedAt: fromMillis(updated), Version: version,
 	}, nil
 }
@@ -111,4 +153,31 @@ func sameView(a, b *storage.App) bool {
 // was.
 func sameShape(a, b *storage.App) bool {
 	return slices.Equal(a.Attributes, b.Attributes) && a.Groups == b.Groups && a.FlattenGroups == b.FlattenGroups
+}
+
+// clonePush copies p deeply enough that an update closure can edit it
+// without touching the original.
+func clonePush(p storage.PushConfig) storage.PushConfig {
+	p.Match = slices.Clone(p.Match)
+	if p.Secrets != nil {
+		secrets := make(map[string][]byte, len(p.Secrets))
+		for k, v := range p.Secrets {
+			secrets[k] = slices.Clone(v)
+		}
+		p.Secrets = secrets
+	}
+	p.Mapping.User = maps.Clone(p.Mapping.User)
+	p.Mapping.Group = maps.Clone(p.Mapping.Group)
+	return p
+}
+
+// pushChanged reports whether an update from a to b gives b's push
+// something new to push: the push was just added, or who is in view, what
+// the app sees of them, or the mapping to the target changed.
+func pushChanged(a, b *storage.App) bool {
+	if b.Push == nil {
+		return false
+	}
+	return a.Push == nil || !sameView(a, b) || !sameShape(a, b) ||
+		!maps.Equal(a.Push.Mapping.User, b.Push.Mapping.User) || !maps.Equal(a.Push.Mapping.Group, b.Push.Mapping.Group)
 }

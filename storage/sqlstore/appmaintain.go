@@ -105,7 +105,9 @@ func (t *touchSet) split() (created, rest []string) {
 // relevant returns the apps whose answer for some user of chunk (none of
 // them created-only) can have changed: every app for a created user, apps
 // whose predicate reads attributes for a changed one, apps with scope
-// groups for one whose memberships moved.
+// groups for one whose memberships moved. Apps that push are evaluated
+// for changed users too: a change in view is what they wait for
+// (apppush.go).
 func (t *touchSet) relevant(preds []*appPred, chunk []string) []*appPred {
 	var created, changed, moved bool
 	for _, id := range chunk {
@@ -119,7 +121,7 @@ func (t *touchSet) relevant(preds []*appPred, chunk []string) []*appPred {
 	}
 	var out []*appPred
 	for _, p := range preds {
-		if (changed && p.attrDep) || (moved && p.hasGroups) {
+		if (changed && (p.attrDep || p.push)) || (moved && p.hasGroups) {
 			out = append(out, p)
 		}
 	}

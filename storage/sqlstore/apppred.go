@@ -37,6 +37,10 @@ type appPred struct {
 	scopeNames map[string]bool
 	// graceMillis is LeaveGraceDays in milliseconds.
 	graceMillis int64
+	// push: the app pushes its view (apppush.go); groups is its groups
+	// mode.
+	push   bool
+	groups storage.GroupMode
 }
 
 const dayMillis = 24 * 60 * 60 * 1000
@@ -84,7 +88,8 @@ func scopeClosureArgs(groups []string) []any {
 // compileApp compiles a's view predicate. A filter the compiler rejects is
 // ErrInvalid.
 func compileApp(d dialect, a *storage.App) (*appPred, error) {
-	p := &appPred{id: a.ID, version: a.Version, graceMillis: int64(a.LeaveGraceDays) * dayMillis}
+	p := &appPred{id: a.ID, version: a.Version, graceMillis: int64(a.LeaveGraceDays) * dayMillis,
+		push: a.Push != nil, groups: a.Groups}
 	var conds []string
 	if len(a.Scope.Groups) > 0 {
 		p.hasGroups = true

@@ -210,13 +210,18 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 		if !exists {
 			continue // deleted in this transaction: its rows went with it
 		}
-		for i := range preds {
+		_, changed := tx.touch.changed[user]
+		for i, p := range preds {
 			in, row := hasRow[i][user]
 			switch {
 			case m[i] && !(row && in):
 				joins[i] = append(joins[i], user)
+				tx.markPush(p)
 			case !m[i] && row && in:
 				leaves[i] = append(leaves[i], user)
+				tx.markPush(p)
+			case changed && m[i]:
+				tx.markPush(p) // changed in view
 			}
 		}
 	}

@@ -34,6 +34,7 @@ func (s *Store) CreateApp(ctx context.Context, a storage.App) (storage.App, erro
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, storage.FoldKey(a.Name), a.Version, millis(now), millis(now), def); err != nil {
 			return err
 		}
+		tx.markPush(p) // a new push has the whole view to push
 		return recomputeApp(tx, p)
 	})
 	if err != nil {
@@ -100,6 +101,10 @@ func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*sto
 		next.Scope.Sources = append([]string(nil), cur.Scope.Sources...)
 		next.Scope.Owners = append([]string(nil), cur.Scope.Owners...)
 		next.Attributes = append([]string(nil), cur.Attributes...)
+		if cur.Push != nil {
+			push := clonePush(*cur.Push)
+			next.Push = &push
+		}
 		if err := update(&next); err != nil {
 			return err
 		}
@@ -130,6 +135,9 @@ func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*sto
 			if err := recomputeApp(tx, p); err != nil {
 				return err
 			}
+		}
+		if pushChanged(&cur, &next) {
+			tx.markPush(p)
 		}
 		out, outPred = next, p
 		return nil

@@ -91,7 +91,9 @@ const (
 // schema until the transaction ends. COALESCE: a NULL key would make the
 // function return without locking.
 func advisoryXactLock(class string) string {
-	return "SELECT pg_advisory_xact_lock(" + class + ", hashtext(COALESCE(current_schema(), '')))"
+	// The write notification (stamp_postgres.go) rides on the same
+	// statement: it is sent only if the transaction commits.
+	return "SELECT pg_advisory_xact_lock(" + class + ", hashtext(COALESCE(current_schema(), ''))), " + notifyWrite
 }
 
 // pattern wraps an escaped literal in the wildcard wild for op: a prefix

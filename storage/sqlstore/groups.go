@@ -46,8 +46,10 @@ func (s *Store) CreateGroup(ctx context.Context, g storage.Group) (storage.Group
 			append(args, g.DisplayName, millis(now), millis(now), 1, doc)...); err != nil {
 			return err
 		}
-		_, err := addMembers(tx, g.ID, g.Members)
-		return err
+		if _, err := addMembers(tx, g.ID, g.Members); err != nil {
+			return err
+		}
+		return tx.touchGroups(g.ID)
 	})
 	if err != nil {
 		return storage.Group{}, wrapOp("create group", err)
@@ -359,6 +361,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
+		if err := tx.touchGroups(id); err != nil {
+			return err
+		}
 		return tx.exec(`UPDATE groups SET `+groupAttrSet+`, display = ?, last_modified = ?, version = version + 1, doc = ?
 			WHERE id = ?`, append(groupAttrValues(&next), next.DisplayName, millis(now), doc, id)...)
 	})
@@ -393,6 +398,9 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, check storage.Check)
 			return err
 		}
 		if err := tx.touchMembers(id); err != nil { // before the rows go
+			return err
+		}
+		if err := tx.touchGroups(id); err != nil {
 			return err
 		}
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {

@@ -106,6 +106,7 @@ var migrations = []migration{
 	{version: 6, name: "source mappings split into user and group", backfill: backfillSourceMappings},
 	{version: 7, name: "every case-insensitive column in NFC", backfill: backfillFoldValues},
 	{version: appsVersion, name: "applications and their view membership", sqlite: appsSchema},
+	{version: pushVersion, name: "outbound push", sqlite: pushSchema},
 }
 
 // migrate applies every migration newer than the recorded version, in one

@@ -105,6 +105,9 @@ type Store struct {
 	// stamps is SQLite's connection for ReadStamp (stamp.go); nil on
 	// PostgreSQL.
 	stamps *stampReader
+	// pgStamps hears PostgreSQL's write notifications for ReadStamp
+	// (stamp_postgres.go); nil on SQLite.
+	pgStamps *pgStamps
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -271,6 +274,7 @@ func (s *Store) Close() error {
 	s.bulk.close()
 	s.wstmts.close()
 	s.stamps.close()
+	s.pgStamps.close()
 	werr := s.writeDB.Close()
 	if err := s.sqlDB.Close(); err != nil {
 		return err

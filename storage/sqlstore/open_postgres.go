@@ -56,7 +56,12 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
 	}
-	return start(ctx, newStore(gdb, sqlDB, wdb, writeDB, postgresDialect, maxConns, opts))
+	s, err := start(ctx, newStore(gdb, sqlDB, wdb, writeDB, postgresDialect, maxConns, opts))
+	if err != nil {
+		return nil, err
+	}
+	s.pgStamps = listenStamps(ctx, dsn, opts.Logger)
+	return s, nil
 }
 
 func openPostgresPool(dsn string, conns int, lifetime time.Duration) (*sql.DB, *gorm.DB, error) {

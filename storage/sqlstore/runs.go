@@ -14,8 +14,22 @@ import (
 
 var _ storage.RunStore = (*Store)(nil)
 
-const runSelect = `SELECT id, source_id, status, trigger, mode, dry_run, queued, started, finished,
-	counts, error, notes, cursor, decided_by, change_log_n FROM runs`
+// The run history is one implementation over a table set (runtables.go):
+// sources' runs and apps' pushes share every statement, only their tables
+// and the state their FinishRun saves differ.
+
+// runStore is the run history of one table set.
+type runStore struct {
+	s *Store
+	t *runTables
+}
+
+var _ storage.RunStore = runStore{}
+
+func (t *runTables) selectRuns() string {
+	return `SELECT id, ` + t.owner + `, status, trigger, mode, dry_run, queued, started, finished,
+	counts, error, notes, cursor, decided_by, change_log_n FROM ` + t.runs
+}
 
 func scanRun(sc scanner) (storage.Run, error) {
 	var r storage.Run
@@ -54,12 +68,15 @@ func runValues(r storage.Run) ([]any, error) {
 		counts, r.Error, notes, r.Cursor, r.DecidedBy, r.ChangeLogN}, nil
 }
 
-const runUpdate = `UPDATE runs SET status = ?, trigger = ?, mode = ?, dry_run = ?, queued = ?, started = ?, finished = ?,
+func (t *runTables) updateRun() string {
+	return `UPDATE ` + t.runs + ` SET status = ?, trigger = ?, mode = ?, dry_run = ?, queued = ?, started = ?, finished = ?,
 	counts = ?, error = ?, notes = ?, cursor = ?, decided_by = ?, change_log_n = ? WHERE id = ?`
+}
 
 // CreateRun stores r with a new id; a zero Queued becomes now and an empty
-// Status queued. ErrNotFound if the source does not exist.
-func (s *Store) CreateRun(ctx context.Context, r storage.Run) (storage.Run, error) {
+// Status queued. ErrNotFound if the source (or app) does not exist.
+func (rs runStore) CreateRun(ctx context.Context, r storage.Run) (storage.Run, error) {
+	s, t := rs.s, rs.t
 	r.ID = newID()
 	if r.Queued.IsZero() {
 		r.Queued = s.now()
@@ -74,18 +91,18 @@ func (s *Store) CreateRun(ctx context.Context, r storage.Run) (storage.Run, erro
 	var out storage.Run
 	err = s.write(ctx, func(tx *txn) error {
 		var n int64
-		if err := tx.orm.Raw("SELECT COUNT(*) FROM sources WHERE id = ?", r.SourceID).Scan(&n).Error; err != nil {
+		if err := tx.orm.Raw("SELECT COUNT(*) FROM "+t.ownerTable+" WHERE id = ?", r.SourceID).Scan(&n).Error; err != nil {
 			return translate(err)
 		}
 		if n == 0 {
-			return fmt.Errorf("source %s: %w", r.SourceID, storage.ErrNotFound)
+			return fmt.Errorf("%s %s: %w", t.what, r.SourceID, storage.ErrNotFound)
 		}
-		if err := tx.orm.Exec(`INSERT INTO runs (id, source_id, status, trigger, mode, dry_run, queued, started, finished,
+		if err := tx.orm.Exec(`INSERT INTO `+t.runs+` (id, `+t.owner+`, status, trigger, mode, dry_run, queued, started, finished,
 			counts, error, notes, cursor, decided_by, change_log_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{r.ID, r.SourceID}, vals...)...).Error; err != nil {
 			return translate(err)
 		}
-		out, err = getRun(tx.orm, "", r.ID)
+		out, err = t.getRun(tx.orm, "", r.ID)
 		return err
 	})
 	if err != nil {
@@ -96,10 +113,10 @@ func (s *Store) CreateRun(ctx context.Context, r storage.Run) (storage.Run, erro
 
 // getRun reads a run through db (maybe a transaction); sourceID, when set,
 // must match.
-func getRun(db *gorm.DB, sourceID, runID string) (storage.Run, error) {
-	q, args := runSelect+" WHERE id = ?", []any{runID}
+func (t *runTables) getRun(db *gorm.DB, sourceID, runID string) (storage.Run, error) {
+	q, args := t.selectRuns()+" WHERE id = ?", []any{runID}
 	if sourceID != "" {
-		q, args = q+" AND source_id = ?", append(args, sourceID)
+		q, args = q+" AND "+t.owner+" = ?", append(args, sourceID)
 	}
 	rows, err := db.Raw(q, args...).Rows()
 	if err != nil {
@@ -122,17 +139,17 @@ func getRun(db *gorm.DB, sourceID, runID string) (storage.Run, error) {
 }
 
 // GetRun returns a run of a source.
-func (s *Store) GetRun(ctx context.Context, sourceID, runID string) (storage.Run, error) {
+func (rs runStore) GetRun(ctx context.Context, sourceID, runID string) (storage.Run, error) {
 	if sourceID == "" {
 		return storage.Run{}, fmt.Errorf("sqlstore: run %s: %w", runID, storage.ErrNotFound)
 	}
-	r, err := getRun(s.db.WithContext(ctx), sourceID, runID)
+	r, err := rs.t.getRun(rs.s.db.WithContext(ctx), sourceID, runID)
 	return r, wrapOp("get run", err)
 }
 
 // ListRuns returns a source's latest runs, newest first.
-func (s *Store) ListRuns(ctx context.Context, sourceID string, limit int) ([]storage.Run, error) {
-	db, err := s.reader(ctx)
+func (rs runStore) ListRuns(ctx context.Context, sourceID string, limit int) ([]storage.Run, error) {
+	db, err := rs.s.reader(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +157,7 @@ func (s *Store) ListRuns(ctx context.Context, sourceID string, limit int) ([]sto
 	if limit <= 0 {
 		return out, nil
 	}
-	rows, err := db.Raw(runSelect+" WHERE source_id = ? ORDER BY queued DESC, seq DESC LIMIT ?", sourceID, limit).Rows()
+	rows, err := db.Raw(rs.t.selectRuns()+" WHERE "+rs.t.owner+" = ? ORDER BY queued DESC, seq DESC LIMIT ?", sourceID, limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list runs: %w", translate(err))
 	}
@@ -157,10 +174,11 @@ func (s *Store) ListRuns(ctx context.Context, sourceID string, limit int) ([]sto
 
 // UpdateRun is read-modify-write in one transaction; ID and SourceID
 // cannot be changed.
-func (s *Store) UpdateRun(ctx context.Context, runID string, update func(*storage.Run) error) (storage.Run, error) {
+func (rs runStore) UpdateRun(ctx context.Context, runID string, update func(*storage.Run) error) (storage.Run, error) {
+	t := rs.t
 	var out storage.Run
-	err := s.write(ctx, func(tx *txn) error {
-		cur, err := getRun(tx.orm, "", runID)
+	err := rs.s.write(ctx, func(tx *txn) error {
+		cur, err := t.getRun(tx.orm, "", runID)
 		if err != nil {
 			return err
 		}
@@ -169,10 +187,10 @@ func (s *Store) UpdateRun(ctx context.Context, runID string, update func(*storag
 			return err
 		}
 		next.ID, next.SourceID = cur.ID, cur.SourceID
-		if err := storeRun(tx, next); err != nil {
+		if err := t.storeRun(tx, next); err != nil {
 			return err
 		}
-		out, err = getRun(tx.orm, "", runID)
+		out, err = t.getRun(tx.orm, "", runID)
 		return err
 	})
 	if err != nil {
@@ -181,12 +199,12 @@ func (s *Store) UpdateRun(ctx context.Context, runID string, update func(*storag
 	return out, nil
 }
 
-func storeRun(tx *txn, r storage.Run) error {
+func (t *runTables) storeRun(tx *txn, r storage.Run) error {
 	vals, err := runValues(r)
 	if err != nil {
 		return err
 	}
-	res := tx.orm.Exec(runUpdate, append(vals, r.ID)...)
+	res := tx.orm.Exec(t.updateRun(), append(vals, r.ID)...)
 	if res.Error != nil {
 		return translate(res.Error)
 	}
@@ -217,29 +235,30 @@ func saveProgress(tx *txn, p *storage.RunProgress) error {
 	return nil
 }
 
-// FinishRun stores the run's outcome and the source state that goes with
-// it in one transaction. The run's source is the stored one, whatever
-// r.SourceID says.
-func (s *Store) FinishRun(ctx context.Context, r storage.Run, saveCursor bool, health func(*storage.SourceHealth)) (storage.Run, error) {
+// FinishRun stores the run's outcome and the source (or app) state that
+// goes with it in one transaction. The run's owner is the stored one,
+// whatever r.SourceID says.
+func (rs runStore) FinishRun(ctx context.Context, r storage.Run, saveCursor bool, health func(*storage.SourceHealth)) (storage.Run, error) {
+	t := rs.t
 	var out storage.Run
-	err := s.write(ctx, func(tx *txn) error {
-		cur, err := getRun(tx.orm, "", r.ID)
+	err := rs.s.write(ctx, func(tx *txn) error {
+		cur, err := t.getRun(tx.orm, "", r.ID)
 		if err != nil {
 			return err
 		}
 		r.SourceID = cur.SourceID
-		if err := storeRun(tx, r); err != nil {
+		if err := t.storeRun(tx, r); err != nil {
 			return err
 		}
-		if err := setSourceState(tx, r.SourceID, r.Cursor, saveCursor, health); err != nil {
+		if err := t.saveState(tx, r, saveCursor, health); err != nil {
 			return err
 		}
 		if r.Status.Finished() {
-			if err := tx.orm.Exec("DELETE FROM run_pending WHERE run_id = ?", r.ID).Error; err != nil {
+			if err := tx.orm.Exec("DELETE FROM "+t.pending+" WHERE run_id = ?", r.ID).Error; err != nil {
 				return translate(err)
 			}
 		}
-		out, err = getRun(tx.orm, "", r.ID)
+		out, err = t.getRun(tx.orm, "", r.ID)
 		return err
 	})
 	if err != nil {
@@ -249,9 +268,9 @@ func (s *Store) FinishRun(ctx context.Context, r storage.Run, saveCursor bool, h
 }
 
 // runExists fails with ErrNotFound unless the run exists.
-func runExists(tx *txn, runID string) error {
+func (t *runTables) runExists(tx *txn, runID string) error {
 	var n int64
-	if err := tx.orm.Raw("SELECT COUNT(*) FROM runs WHERE id = ?", runID).Scan(&n).Error; err != nil {
+	if err := tx.orm.Raw("SELECT COUNT(*) FROM "+t.runs+" WHERE id = ?", runID).Scan(&n).Error; err != nil {
 		return translate(err)
 	}
 	if n == 0 {
@@ -262,12 +281,13 @@ func runExists(tx *txn, runID string) error {
 
 // AddChanges appends change log entries. ErrConflict if a Seq is already
 // logged for the run, ErrNotFound if the run does not exist.
-func (s *Store) AddChanges(ctx context.Context, runID string, changes []storage.Change) error {
+func (rs runStore) AddChanges(ctx context.Context, runID string, changes []storage.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *txn) error {
-		if err := runExists(tx, runID); err != nil {
+	t := rs.t
+	err := rs.s.write(ctx, func(tx *txn) error {
+		if err := t.runExists(tx, runID); err != nil {
 			return err
 		}
 		const perStatement = 200 // 10 variables each
@@ -279,7 +299,7 @@ func (s *Store) AddChanges(ctx context.Context, runID string, changes []storage.
 				args = append(args, runID, c.Seq, c.Action, c.Kind, c.ResourceID, c.Key, c.Name, c.Detail,
 					rawJSON(c.Before), rawJSON(c.After))
 			}
-			return tx.exec(`INSERT INTO run_changes (run_id, seq, action, kind, resource_id, source_key, name, detail, before, after)
+			return tx.exec(`INSERT INTO `+t.changes+` (run_id, seq, action, kind, resource_id, source_key, name, detail, before, after)
 				VALUES `+strings.Join(values, ", "), args...)
 		})
 	})
@@ -295,13 +315,13 @@ func rawJSON(m json.RawMessage) any {
 }
 
 // ListChanges pages through a run's change log in Seq order.
-func (s *Store) ListChanges(ctx context.Context, runID string, offset, limit int) ([]storage.Change, int, error) {
-	db, err := s.reader(ctx)
+func (rs runStore) ListChanges(ctx context.Context, runID string, offset, limit int) ([]storage.Change, int, error) {
+	db, err := rs.s.reader(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	var total int
-	if err := db.Raw("SELECT COUNT(*) FROM run_changes WHERE run_id = ?", runID).Scan(&total).Error; err != nil {
+	if err := db.Raw("SELECT COUNT(*) FROM "+rs.t.changes+" WHERE run_id = ?", runID).Scan(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list changes: %w", translate(err))
 	}
 	out := []storage.Change{}
@@ -309,7 +329,7 @@ func (s *Store) ListChanges(ctx context.Context, runID string, offset, limit int
 		return out, total, nil
 	}
 	rows, err := db.Raw(`SELECT seq, action, kind, resource_id, source_key, name, detail, before, after
-		FROM run_changes WHERE run_id = ? ORDER BY seq LIMIT ? OFFSET ?`, runID, limit, max(offset, 0)).Rows()
+		FROM `+rs.t.changes+` WHERE run_id = ? ORDER BY seq LIMIT ? OFFSET ?`, runID, limit, max(offset, 0)).Rows()
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list changes: %w", translate(err))
 	}
@@ -335,12 +355,13 @@ func (s *Store) ListChanges(ctx context.Context, runID string, offset, limit int
 }
 
 // SetPending replaces a run's pending deletions, keeping their order.
-func (s *Store) SetPending(ctx context.Context, runID string, p []storage.PendingDeletion) error {
-	err := s.write(ctx, func(tx *txn) error {
-		if err := runExists(tx, runID); err != nil {
+func (rs runStore) SetPending(ctx context.Context, runID string, p []storage.PendingDeletion) error {
+	t := rs.t
+	err := rs.s.write(ctx, func(tx *txn) error {
+		if err := t.runExists(tx, runID); err != nil {
 			return err
 		}
-		if err := tx.orm.Exec("DELETE FROM run_pending WHERE run_id = ?", runID).Error; err != nil {
+		if err := tx.orm.Exec("DELETE FROM "+t.pending+" WHERE run_id = ?", runID).Error; err != nil {
 			return translate(err)
 		}
 		const perStatement = 500 // 7 variables each
@@ -353,7 +374,7 @@ func (s *Store) SetPending(ctx context.Context, runID string, p []storage.Pendin
 				args = append(args, runID, pos, d.Kind, d.ID, d.Key, d.Name, d.Action)
 				pos++
 			}
-			return tx.exec(`INSERT INTO run_pending (run_id, pos, kind, resource_id, source_key, name, action)
+			return tx.exec(`INSERT INTO `+t.pending+` (run_id, pos, kind, resource_id, source_key, name, action)
 				VALUES `+strings.Join(values, ", "), args...)
 		})
 	})
@@ -362,20 +383,20 @@ func (s *Store) SetPending(ctx context.Context, runID string, p []storage.Pendin
 
 // ListPending pages through a run's pending deletions in the order they
 // were set.
-func (s *Store) ListPending(ctx context.Context, runID string, offset, limit int) ([]storage.PendingDeletion, int, error) {
-	db, err := s.reader(ctx)
+func (rs runStore) ListPending(ctx context.Context, runID string, offset, limit int) ([]storage.PendingDeletion, int, error) {
+	db, err := rs.s.reader(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	var total int
-	if err := db.Raw("SELECT COUNT(*) FROM run_pending WHERE run_id = ?", runID).Scan(&total).Error; err != nil {
+	if err := db.Raw("SELECT COUNT(*) FROM "+rs.t.pending+" WHERE run_id = ?", runID).Scan(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list pending: %w", translate(err))
 	}
 	out := []storage.PendingDeletion{}
 	if limit <= 0 || offset >= total {
 		return out, total, nil
 	}
-	rows, err := db.Raw(`SELECT kind, resource_id, source_key, name, action FROM run_pending
+	rows, err := db.Raw(`SELECT kind, resource_id, source_key, name, action FROM `+rs.t.pending+`
 		WHERE run_id = ? ORDER BY pos LIMIT ? OFFSET ?`, runID, limit, max(offset, 0)).Rows()
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list pending: %w", translate(err))

@@ -71,3 +71,31 @@ func openForTest(t *testing.T, dsn string) *sqlstore.Store {
 		return s
 	}
 }
+
+// TestConformancePush runs the outbound push's bookkeeping checks on
+// SQLite and, when SCIMGATE_TEST_POSTGRES names a server, PostgreSQL.
+func TestConformancePush(t *testing.T) {
+	open := func(t *testing.T, dsn string, now func() time.Time) storage.Store {
+		s, err := sqlstore.Open(t.Context(), dsn, sqlstore.Options{Now: now})
+		if err != nil {
+			t.Fatalf("sqlstore.Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return s
+	}
+	t.Run("SQLite", func(t *testing.T) {
+		storetest.RunPushTests(t, func(t *testing.T, now func() time.Time) storage.Store {
+			return open(t, filepath.Join(t.TempDir(), "test.db"), now)
+		})
+	})
+	t.Run("Postgres", func(t *testing.T) {
+		pgtest.DSN(t)
+		storetest.RunPushTests(t, func(t *testing.T, now func() time.Time) storage.Store {
+			return open(t, pgtest.FreshSchema(t), now)
+		})
+	})
+}

@@ -15,10 +15,12 @@ import (
 // On SQLite it is PRAGMA data_version of a connection that never writes:
 // it changes when any other connection commits, this store's writer or
 // another process on the same file (the token CLI), and costs no table
-// read. On PostgreSQL, written by other replicas too, it is the current
-// snapshot (xmin:xmax:in-progress transactions): a transaction that
-// commits anywhere changes it, and two equal snapshots see the same rows.
-// Either is cheaper than the page or the token it saves.
+// read. On PostgreSQL, written by other replicas too, it counts the
+// notifications every write transaction sends (stamp_postgres.go), and
+// while those cannot be heard it is the current snapshot
+// (xmin:xmax:in-progress transactions): a transaction that commits
+// anywhere changes it, and two equal snapshots see the same rows. Either
+// is cheaper than the page or the token it saves.
 func (s *Store) ReadStamp(ctx context.Context) (string, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return "", false, err
@@ -30,21 +32,10 @@ func (s *Store) ReadStamp(ctx context.Context) (string, bool, error) {
 		}
 		return strconv.FormatInt(v, 10), true, nil
 	}
-	rows, err := s.query(ctx, "SELECT CAST(pg_current_snapshot() AS text)")
-	if err != nil {
-		return "", false, fmt.Errorf("sqlstore: read stamp: %w", err)
+	if st, ok := s.pgStamps.stamp(s.gen.Load()); ok {
+		return st, true, nil
 	}
-	defer rows.Close()
-	var snap string
-	if rows.Next() {
-		if err := rows.Scan(&snap); err != nil {
-			return "", false, fmt.Errorf("sqlstore: read stamp: %w", translate(err))
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", false, fmt.Errorf("sqlstore: read stamp: %w", translate(err))
-	}
-	return snap, snap != "", nil
+	return s.snapshotStamp(ctx)
 }
 
 // stampReader is one read-only SQLite connection kept for data_version,

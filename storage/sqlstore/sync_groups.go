@@ -70,6 +70,9 @@ func (s *Store) ApplyGroups(ctx context.Context, owner string, b storage.GroupBa
 		if err := addNewGroupsMembers(tx, created, members); err != nil {
 			return err
 		}
+		if err := tx.touchGroups(append(bump, created...)...); err != nil {
+			return err
+		}
 		return saveProgress(tx, b.Progress)
 	})
 	return wrapOp("apply groups", err)
@@ -288,6 +291,9 @@ func deleteSyncedGroups(tx *txn, owner string, ids []string, now time.Time) erro
 			return err
 		}
 		if err := tx.touchBelow(scoped...); err != nil {
+			return err
+		}
+		if err := tx.touchGroups(owned...); err != nil {
 			return err
 		}
 		if err := removeMemberships(tx, owned, now); err != nil {

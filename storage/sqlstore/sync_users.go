@@ -297,6 +297,9 @@ func deleteSyncedUsers(tx *txn, owner string, ids []string, now time.Time) error
 			owned = append(owned, id)
 			rowNums = append(rowNums, seq)
 		}
+		if err := tx.touchDeletedUsers(owned...); err != nil {
+			return err
+		}
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err
 		}

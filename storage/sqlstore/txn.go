@@ -38,6 +38,10 @@ type txn struct {
 	wstmts      *writeStmts
 	preds       []*appPred
 	predsLoaded bool
+	// pushed are the apps with a push whose view this transaction changed;
+	// noPush: the schema predates push (apppush.go).
+	pushed map[string]struct{}
+	noPush bool
 }
 
 // write runs fn in one serialised transaction on the write connection.
@@ -67,6 +71,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 		bulk: &s.bulk, stats: &s.stats, apps: &s.apps, wstmts: &s.wstmts,
 		// Before migration 8 there are no apps (and no table to read).
 		predsLoaded: s.schema > 0 && s.schema < appsVersion,
+		noPush:      s.schema > 0 && s.schema < pushVersion,
 	}
 	if s.dialect.writeLock != "" {
 		if err := tx.exec(s.dialect.writeLock); err != nil {
@@ -78,6 +83,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 	}
 	if err := refreshViews(tx); err != nil {
 		return fmt.Errorf("maintain application views: %w", err)
+	}
+	if err := savePushChanges(tx); err != nil {
+		return fmt.Errorf("record changes to pushed views: %w", err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return err
