@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -10,8 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/sources"
-	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -24,15 +25,11 @@ const (
 	// defaultPushMaxPercent is the deletion guard of a push that sets
 	// none, as for sources: hold a run that would remove more than a fifth.
 	defaultPushMaxPercent = 20
-	defaultPushProfile    = "generic"
+	defaultPushProfile    = outbound.DefaultProfile
 	// secretSet is how the API shows a secret that is stored; sent back
 	// unchanged (a GET edited and PUT back) it keeps the stored secret.
 	secretSet = "set"
 )
-
-// pushProfiles are the target profiles an app may name.
-// TODO(pushclient): replace with outbound.ProfileByName once it is on main.
-var pushProfiles = []string{"aws", "generic"}
 
 // pushMatchAttrs are the attributes that may claim existing target users.
 var pushMatchAttrs = []string{"userName", "externalId"}
@@ -121,8 +118,7 @@ func checkPushInput(bad fieldProblems, in *pushInput) {
 	}
 	if in.Schedule != nil {
 		if s := strings.TrimSpace(*in.Schedule); s != "" {
-			// TODO(pushrunner): sources.ParseSchedule once it moves there.
-			if _, err := engine.ParseSchedule(s); err != nil {
+			if _, err := sources.ParseSchedule(s); err != nil {
 				bad.add("push.schedule", "%v", err)
 			}
 		}
@@ -130,8 +126,10 @@ func checkPushInput(bad fieldProblems, in *pushInput) {
 	if in.AfterChangeSeconds != nil && (*in.AfterChangeSeconds < 0 || *in.AfterChangeSeconds > maxPushAfterChangeSeconds) {
 		bad.add("push.afterChangeSeconds", "must be between 0 (no push after changes) and %d seconds, not %d", maxPushAfterChangeSeconds, *in.AfterChangeSeconds)
 	}
-	if in.Profile != nil && !slices.Contains(pushProfiles, strings.TrimSpace(*in.Profile)) {
-		bad.add("push.profile", "must be one of %s, not %q", strings.Join(pushProfiles, ", "), *in.Profile)
+	if in.Profile != nil {
+		if _, ok := outbound.ProfileByName(strings.TrimSpace(*in.Profile)); !ok {
+			bad.add("push.profile", "must be one of %s, not %q", strings.Join(outbound.ProfileNames(), ", "), *in.Profile)
+		}
 	}
 	if in.Match != nil {
 		for i, m := range *in.Match {
@@ -197,25 +195,18 @@ func loopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkPushMapping compiles the per-app templates with the sources'
-// template language, each problem named by its path. A template that
-// yields "" (or is "") leaves the view's own value, so the identity
-// mapping of userName and displayName underneath stands for what a
-// mapping does not set.
-// TODO(pushengine): outbound.CompilePushMapping once it is on main, so
-// the API checks exactly what the engine compiles.
+// checkPushMapping compiles the per-app templates as the push engine
+// does, which names each problem by its path (push.mapping.user.title).
 func checkPushMapping(bad fieldProblems, m storage.SourceMapping) {
-	user, group := sources.Mapping{"userName": "{userName}"}, sources.Mapping{"displayName": "{displayName}"}
-	for dst, src := range map[*sources.Mapping]map[string]string{&user: m.User, &group: m.Group} {
-		for target, tmpl := range src {
-			if tmpl != "" {
-				(*dst)[target] = tmpl
-			}
+	_, err := outbound.CompilePushMapping(m)
+	var inv *sources.InvalidConfigError
+	switch {
+	case errors.As(err, &inv):
+		for field, msg := range inv.Fields {
+			bad.add(field, "%s", msg)
 		}
-	}
-	_, errs := sources.CompileMappings(user, group)
-	for field, msg := range errs {
-		bad.add("push."+field, "%s", msg)
+	case err != nil:
+		bad.add("push.mapping", "%v", err)
 	}
 }
 

@@ -1,7 +1,3 @@
-//go:build pushwiring
-
-// TODO(lead, at merge): remove this build constraint with serve_push.go's.
-
 package main
 
 import (

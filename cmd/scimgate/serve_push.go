@@ -1,9 +1,3 @@
-//go:build pushwiring
-
-// TODO(lead, at merge): remove this build constraint and delete
-// serve_push_pending.go once scim/outbound's engine, client, runner and
-// scheduler (NewEngine, NewClient, NewRunner, NewScheduler) are on main.
-
 package main
 
 import (
