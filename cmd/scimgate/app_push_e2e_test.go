@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // httpJSON sends a JSON request with a bearer token and decodes the
@@ -120,4 +122,56 @@ func TestAppPushIntoAnotherScimgate(t *testing.T) {
 	if n := strings.Count(out, " succeeded "); n != 2 {
 		t.Errorf("runs list has %d succeeded runs:\n%s", n, out)
 	}
+
+	// The server's push metrics come from the client's and the runner's
+	// hooks as serve wired them.
+	metrics := scrapeText(t, s.URL)
+	mustContain(t, "metrics", metrics, `scimgate_push_objects_total{action="created",app="slack"} 5`,
+		`scimgate_push_runs_total{app="slack",status="succeeded"} 2`, `scimgate_push_unhealthy{app="slack"} 0`)
+	if !regexp.MustCompile(`scimgate_push_requests_total\{app="slack",outcome="ok"\} [1-9]`).MatchString(metrics) {
+		t.Errorf("no ok push requests counted:\n%s", metrics)
+	}
+
+	// With afterChangeSeconds, serve's scheduler pushes a change by itself.
+	patch := s.writeFile(t, "debounce.json", `{"push": {"afterChangeSeconds": 1}}`)
+	if _, errOut, err := s.cli(t, "app", "update", "slack", "--file", patch); err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	s.writeFile(t, "users.csv", usersFile(3))
+	if out, errOut, err := s.cli(t, "source", "sync", "hr", "--wait"); err != nil {
+		t.Fatalf("%v\n%s%s", err, out, errOut)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		u := httpJSON(t, "GET", target.URL+`/scim/v2/Users?filter=userName%20eq%20%22user03@example.com%22`, token, nil, 200)
+		if res, _ := u["Resources"].([]any); len(res) == 1 && res[0].(map[string]any)["active"] == false {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the change was not pushed by the scheduler: %v\nruns:\n%s", u, mustCLI(t, s, "app", "runs", "slack"))
+		}
+	}
+}
+
+// scrapeText GETs /metrics as text.
+func scrapeText(t *testing.T, base string) string {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustCLI(t *testing.T, s *testServer, args ...string) string {
+	t.Helper()
+	out, errOut, err := s.cli(t, args...)
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, errOut)
+	}
+	return out
 }
