@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -53,10 +54,35 @@ func (f *pushField) UnmarshalJSON(b []byte) error {
 	dec.DisallowUnknownFields()
 	var in pushInput
 	if err := dec.Decode(&in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			if te.Field == "" {
+				return fmt.Errorf("push must be an object or null, not %s", te.Value)
+			}
+			return fmt.Errorf("push.%s must be %s, not %s", te.Field, jsonKind(te.Type), te.Value)
+		}
 		return fmt.Errorf("push: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	f.In = &in
 	return nil
+}
+
+// jsonKind names the JSON a Go type decodes from, for messages that
+// speak of the request, not of our types.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
 }
 
 // pushInput is an app's push as an admin writes it; nil fields were not

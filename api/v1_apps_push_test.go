@@ -100,6 +100,17 @@ func TestAppPushInputProblems(t *testing.T) {
 			t.Errorf("no problem named %s in %s", f, r.Raw)
 		}
 	}
+	// The wrong JSON type is named by its path, in the request's terms.
+	for body, want := range map[string]string{
+		`{"name": "crm", "push": 5}`:                        "push must be an object or null, not number",
+		`{"name": "crm", "push": {"auth": {"type": true}}}`: "push.auth.type must be a string, not bool",
+		`{"name": "crm", "push": {"match": "userName"}}`:    "push.match must be a list, not string",
+	} {
+		r := e.call(t, "POST", "/api/v1/apps", e.Admin, body)
+		if msg, _ := r.wantErr(t, 400, "bad_request")["message"].(string); !strings.Contains(msg, want) {
+			t.Errorf("%s: message %q lacks %q", body, msg, want)
+		}
+	}
 	// An unknown member of push is a typo, not ignored.
 	r = e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{"name": "crm", "push": with(goodPush(), "urll", "x")})
 	if msg := r.wantErr(t, 400, "bad_request")["message"].(string); !strings.Contains(msg, "urll") {
