@@ -13,7 +13,11 @@ import (
 // groups first and then their membership, after every user: a group's
 // members exist in the target before it names them.
 func (p *push) pushGroups(ctx context.Context) error {
-	for _, vq := range p.viewQueries(storage.MemberGroup) {
+	touched, err := p.touchedGroups(ctx)
+	if err != nil {
+		return err
+	}
+	for _, vq := range append(p.byIDs(touched), p.viewQueries(storage.MemberGroup)...) {
 		q := vq.Query
 		for {
 			page, err := p.e.store.ListGroups(ctx, q, true)
@@ -22,7 +26,7 @@ func (p *push) pushGroups(ctx context.Context) error {
 			}
 			groups := page.Groups[:0:0]
 			for _, g := range page.Groups {
-				if !p.skip(vq, storage.MemberGroup, g.ID) {
+				if !p.skip(storage.MemberGroup, g.ID) {
 					groups = append(groups, g)
 				}
 			}
@@ -37,6 +41,41 @@ func (p *push) pushGroups(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// touchedGroups are, for an incremental run, the groups scimgate manages
+// that hold a user this run pushed or that left the view: their members
+// in the target may have to change though the groups did not.
+func (p *push) touchedGroups(ctx context.Context) ([]string, error) {
+	if p.full || len(p.touched) == 0 {
+		return nil, nil
+	}
+	found := map[string]bool{}
+	for ids := p.touched; len(ids) > 0; {
+		n := min(len(ids), 100)
+		q := storage.Query{Filter: storage.ValuePath{Attr: storage.AttrMembers, Filter: storage.In{Attr: storage.SubValue, Values: ids[:n]}},
+			Limit: p.e.opts.PageSize, NoTotal: true}
+		for {
+			page, err := p.e.store.ListGroups(ctx, q, false)
+			if err != nil {
+				return nil, fmt.Errorf("read the groups of changed users: %w", err)
+			}
+			for _, g := range page.Groups {
+				found[g.ID] = true
+			}
+			if !page.Bounds.More || len(page.Groups) == 0 {
+				break
+			}
+			last := page.Bounds.Last
+			q.After = &last
+		}
+		ids = ids[n:]
+	}
+	managed, err := p.e.store.PushObjects(ctx, p.app.ID, storage.MemberGroup, sortedNames(found))
+	if err != nil {
+		return nil, fmt.Errorf("read push bookkeeping: %w", err)
+	}
+	return sortedNames(managed), nil
 }
 
 // groupMembers is a group's membership as the target must have it.

@@ -32,6 +32,8 @@ type fixtureOptions struct {
 	push    storage.PushConfig
 	// scoped makes the app's view the members of the group "Scope".
 	scoped bool
+	// filter, when set, is the app's scope filter (in its parsed form).
+	filter storage.Expr
 	attrs  []string
 }
 
@@ -64,6 +66,9 @@ func newPushFixture(t testing.TB, o fixtureOptions) *pushFixture {
 	push := o.push
 	push.URL, push.Profile = tgt.URL(), o.profile
 	app := storage.App{Name: "target-app", Groups: storage.GroupsAll, Attributes: o.attrs, Push: &push}
+	if o.filter != nil {
+		app.Scope.Filter, app.Scope.FilterExpr = "(test filter)", o.filter
+	}
 	if o.scoped {
 		f.scope = f.group("Scope")
 		app.Scope.Groups = []string{"Scope"}
@@ -93,10 +98,10 @@ func (f *pushFixture) user(userName string, mod ...func(*storage.User)) storage.
 	return u
 }
 
-func (f *pushFixture) users(n int, prefix string) []storage.User {
+func (f *pushFixture) users(n int, prefix string, mod ...func(*storage.User)) []storage.User {
 	out := make([]storage.User, n)
 	for i := range out {
-		out[i] = f.user(fmt.Sprintf("%s%03d", prefix, i))
+		out[i] = f.user(fmt.Sprintf("%s%03d", prefix, i), mod...)
 	}
 	return out
 }

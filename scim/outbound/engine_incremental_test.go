@@ -50,7 +50,7 @@ func TestPushIncremental(t *testing.T) {
 			}},
 		{name: "an attribute edit is one PATCH", change: func(f *pushFixture, us []storage.User) {
 			f.editUser(us[2].ID, func(u *storage.User) { u.Title = "Engineer" })
-		}, writes: map[string]int{"PATCH": 1}, counts: "created 0 updated 1 unchanged 0 deactivated 0 deleted 0 errors 0",
+		}, writes: map[string]int{"PATCH": 1}, counts: "created 0 updated 1 unchanged 1 deactivated 0 deleted 0 errors 0", // the user's group is looked at
 			check: func(t *testing.T, f *pushFixture, us []storage.User, ch []storage.Change) {
 				if got := f.targetUser(us[2].UserName).Str("title"); got != "Engineer" {
 					t.Errorf("title in the target %q", got)
@@ -108,6 +108,52 @@ func TestPushIncremental(t *testing.T) {
 			}
 			if n := len(f.target.Users()); n < 5 && !strings.Contains(tt.name, "delete") {
 				t.Errorf("target has %d users", n)
+			}
+		})
+	}
+}
+
+// TestPushLeaveGrace: a user who leaves a view with a leave grace is in
+// it still, inactive: the target gets them deactivated (or deleted, with
+// onLeave delete) at once, with the rest of their attributes as they are.
+func TestPushLeaveGrace(t *testing.T) {
+	tests := []struct {
+		onLeave string
+		writes  map[string]int
+	}{
+		{onLeave: storage.OnLeaveDeactivate, writes: map[string]int{"PATCH": 2}},
+		{onLeave: storage.OnLeaveDelete, writes: map[string]int{"PATCH": 1, "DELETE": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.onLeave, func(t *testing.T) {
+			f := newPushFixture(t, fixtureOptions{scoped: true, push: storage.PushConfig{OnLeave: tt.onLeave}})
+			us := f.users(3, "kim")
+			if _, err := f.store.UpdateApp(t.Context(), f.app.ID, func(a *storage.App) error { a.LeaveGraceDays = 7; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			f.mustRun(outbound.PushJob{})
+			f.target.ResetLog()
+			f.removeMembers(f.scope, us[0].ID)
+			out := f.mustRun(outbound.PushJob{})
+			if w := f.writes(); !equalCounts(w, tt.writes) {
+				t.Errorf("writes %v, want %v", w, tt.writes)
+			}
+			r, there := f.target.UserByName(us[0].UserName)
+			switch tt.onLeave {
+			case storage.OnLeaveDelete:
+				if there || out.Run.Counts.Deleted != 1 {
+					t.Errorf("deleted %d, in the target %v", out.Run.Counts.Deleted, there)
+				}
+			default:
+				if r["active"] != false || out.Run.Counts.Deactivated != 1 {
+					t.Errorf("deactivated %d, in the target %v", out.Run.Counts.Deactivated, r)
+				}
+			}
+			// Nothing more to do while they stay departed.
+			f.target.ResetLog()
+			f.mustRun(outbound.PushJob{})
+			if w := f.writes(); len(w) != 0 {
+				t.Errorf("next run wrote %v", w)
 			}
 		})
 	}

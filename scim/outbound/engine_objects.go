@@ -176,8 +176,13 @@ func (p *push) plan(ctx context.Context, tl *tally, it item, objs map[string]sto
 		if it.departed {
 			if po.State == storage.PushActive {
 				// Leaving is a removal: it waits for the removal phase and
-				// its guard.
-				p.removals = append(p.removals, removal{kind: it.kind, po: po, name: it.name, action: storage.ChangeDeactivate, it: &it})
+				// its guard. With onLeave delete it is deleted at once, leave
+				// grace or not: a deactivated object is not looked at again.
+				action := storage.ChangeDeactivate
+				if p.cfg.OnLeave == storage.OnLeaveDelete {
+					action = storage.ChangeDelete
+				}
+				p.removals = append(p.removals, removal{kind: it.kind, po: po, name: it.name, action: action, it: &it})
 			} else {
 				tl.counts.Unchanged++
 			}

@@ -24,14 +24,13 @@ type removal struct {
 // removeLeavers is the last phase: what left the view leaves the target,
 // unless it is more than the app's deletion limits allow.
 func (p *push) removeLeavers(ctx context.Context) error {
-	if err := p.collectOrphans(ctx); err != nil {
-		return err
-	}
 	if len(p.removals) == 0 {
 		return nil
 	}
 	todo := p.removals
-	if len(p.job.Approved) > 0 {
+	// Approved, even empty, is an admin's decision on the held list: no
+	// guard again.
+	if p.job.Approved != nil {
 		approved := map[string]bool{}
 		for _, a := range p.job.Approved {
 			approved[a.Kind+"\x00"+a.ID] = true
@@ -115,6 +114,9 @@ func (p *push) collectOrphans(ctx context.Context) error {
 			return err
 		}
 		for _, o := range leaving {
+			if kind == storage.MemberUser && !p.full {
+				p.touched = append(p.touched, o.LocalID)
+			}
 			action := storage.ChangeDelete
 			if kind == storage.MemberUser && p.cfg.OnLeave != storage.OnLeaveDelete {
 				action = storage.ChangeDeactivate

@@ -114,8 +114,11 @@ type push struct {
 	dryTargets map[string]string
 	// retry holds the local ids, by kind, of objects a previous run left
 	// failed or creating; incremental runs take them up again.
-	retry   map[string][]string
-	retried map[string]map[string]bool
+	retry map[string][]string
+	// done holds, in incremental runs, the ids of what this run pushed.
+	done map[string]map[string]bool
+	// touched are the users an incremental run pushed or saw leave.
+	touched []string
 	claimed int
 	// unchangedGroups are groups counted unchanged whose membership may
 	// still change in this run (then they count as updated).
@@ -126,7 +129,7 @@ type push struct {
 
 func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
 	p := &push{e: e, job: job, app: job.App, t: job.Target, rec: job.Run, seq: job.Run.ChangeLogN,
-		dryTargets: map[string]string{}, unchangedGroups: map[string]bool{}, retry: map[string][]string{}}
+		dryTargets: map[string]string{}, unchangedGroups: map[string]bool{}, retry: map[string][]string{}, done: map[string]map[string]bool{}}
 	if job.App.Push == nil {
 		return p, ErrNoPush
 	}
@@ -182,6 +185,11 @@ func (p *push) run(ctx context.Context) error {
 		return err
 	}
 	if err := p.pushUsers(ctx); err != nil {
+		return err
+	}
+	// What left the view is read before the groups are pushed, so that
+	// the groups the leavers were in lose them first.
+	if err := p.collectOrphans(ctx); err != nil {
 		return err
 	}
 	if err := p.pushGroups(ctx); err != nil {

@@ -23,15 +23,12 @@ func (p *push) collectRetries(ctx context.Context) error {
 			return fmt.Errorf("read push bookkeeping: %w", err)
 		}
 	}
-	p.indexRetries()
 	return nil
 }
 
-// viewQuery is a query whose pages a run pushes; retry marks the
-// queries of retried objects, which later queries skip.
+// viewQuery is a query whose pages a run pushes.
 type viewQuery struct {
 	storage.Query
-	retry bool
 }
 
 // viewQueries are the queries whose pages a run pushes: the whole view
@@ -41,36 +38,39 @@ func (p *push) viewQueries(kind string) []viewQuery {
 	if p.full {
 		return []viewQuery{{Query: base}}
 	}
-	var qs []viewQuery
-	retry := p.retry[kind]
-	for len(retry) > 0 {
-		n := min(len(retry), p.e.opts.PageSize)
-		q := base
-		q.Filter = storage.In{Attr: storage.AttrID, Values: slices.Clone(retry[:n])}
-		qs = append(qs, viewQuery{Query: q, retry: true})
-		retry = retry[n:]
-	}
+	qs := p.byIDs(p.retry[kind])
 	changed := base
 	changed.Filter = storage.Compare{Attr: storage.AttrLastModified, Op: storage.OpGt, Value: p.since}
 	return append(qs, viewQuery{Query: changed})
 }
 
-// skip reports whether a query's object was pushed already, by a
-// retry query of this run.
-func (p *push) skip(vq viewQuery, kind, id string) bool {
-	return !vq.retry && p.retried[kind][id]
+// skip reports whether an incremental run pushed the object already (an
+// object can match several of its queries), and notes it pushed when not.
+// What it holds grows with the changes, not with the view.
+func (p *push) skip(kind, id string) bool {
+	if p.full {
+		return false
+	}
+	if p.done[kind] == nil {
+		p.done[kind] = map[string]bool{}
+	}
+	if p.done[kind][id] {
+		return true
+	}
+	p.done[kind][id] = true
+	return false
 }
 
-// indexRetries indexes the retried ids, once collected.
-func (p *push) indexRetries() {
-	p.retried = map[string]map[string]bool{}
-	for kind, ids := range p.retry {
-		set := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			set[id] = true
-		}
-		p.retried[kind] = set
+// byIDs are view queries of the objects with the given ids.
+func (p *push) byIDs(ids []string) []viewQuery {
+	var qs []viewQuery
+	for len(ids) > 0 {
+		n := min(len(ids), p.e.opts.PageSize)
+		qs = append(qs, viewQuery{Query: storage.Query{View: p.app.ID, Limit: p.e.opts.PageSize, NoTotal: true,
+			Filter: storage.In{Attr: storage.AttrID, Values: slices.Clone(ids[:n])}}})
+		ids = ids[n:]
 	}
+	return qs
 }
 
 // pushUsers pushes the users of the view, a page at a time.
@@ -84,8 +84,11 @@ func (p *push) pushUsers(ctx context.Context) error {
 			}
 			items := make([]item, 0, len(page.Users))
 			for _, d := range page.Users {
-				if p.skip(vq, storage.MemberUser, d.ID) {
+				if p.skip(storage.MemberUser, d.ID) {
 					continue
+				}
+				if !p.full {
+					p.touched = append(p.touched, d.ID)
 				}
 				b, err := p.r.user(d)
 				if err != nil {

@@ -32,16 +32,19 @@ type env struct {
 
 var epoch = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, push storage.PushConfig) *env {
+func newEnv(t testing.TB, push storage.PushConfig) *env {
+	t.Helper()
+	return newEnvAt(t, filepath.Join(t.TempDir(), "push.db"), push)
+}
+
+// newEnvAt is newEnv on the database at dsn (a SQLite path or a
+// PostgreSQL DSN).
+func newEnvAt(t testing.TB, dsn string, push storage.PushConfig) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{clock: sourcetest.NewClock(epoch), pusher: &fakePusher{}}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "push.db"), sqlstore.Options{Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	e.store = store
+	e.store = e.openStore(t, dsn)
+	var err error
 	if e.sealer, err = engine.NewSealer(make([]byte, 32)); err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +61,22 @@ func newEnv(t *testing.T, push storage.PushConfig) *env {
 	case push.Auth.Type == storage.PushAuthOAuth2 && push.Secrets == nil:
 		push.Secrets = map[string][]byte{storage.PushSecretClientSecret: e.sealer.Seal(id, storage.PushSecretClientSecret, "client-s3cret")}
 	}
-	e.app, err = store.CreateApp(ctx, storage.App{ID: id, Name: "slack", Groups: storage.GroupsAll, Push: &push})
+	e.app, err = e.store.CreateApp(ctx, storage.App{ID: id, Name: "slack", Groups: storage.GroupsAll, Push: &push})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// openStore opens another store on dsn with e's clock (a replica).
+func (e *env) openStore(t testing.TB, dsn string) *sqlstore.Store {
+	t.Helper()
+	store, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }
 
 // newRunner makes a runner on e's store (a second one is another replica).
@@ -96,7 +110,7 @@ func (e *env) start(t *testing.T, trig outbound.Trigger) storage.Run {
 
 // wait polls until the run is finished or held and the runner is done
 // with it; it asserts nothing about how long that takes.
-func (e *env) wait(t *testing.T, r *outbound.Runner, runID string) storage.Run {
+func (e *env) wait(t testing.TB, r *outbound.Runner, runID string) storage.Run {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -327,3 +327,26 @@ func TestPanicInTheEngineFailsThePushOnly(t *testing.T) {
 		t.Errorf("observed %v", observed)
 	}
 }
+
+func TestPushThatLosesItsLeaseStops(t *testing.T) {
+	e := newEnv(t, storage.PushConfig{})
+	ctx := context.Background()
+	e.runner = e.newRunner(outbound.RunnerOptions{LeaseTTL: 300 * time.Millisecond})
+	t.Cleanup(func() { e.runner.Shutdown(context.Background()) })
+	e.pusher.gate, e.pusher.started = make(chan struct{}), make(chan string, 1)
+	run, err := e.runner.Start(ctx, e.app.ID, outbound.Trigger{Reason: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-e.pusher.started
+	// The store's clock passes the lease's expiry and another replica
+	// takes the app over: the next renewal fails and the push stops.
+	e.clock.Advance(time.Hour)
+	if ok, _, err := e.store.AcquireLease(ctx, "push:"+e.app.ID, "other-host/1/cafe", time.Hour); err != nil || !ok {
+		t.Fatalf("take over: %v %v", ok, err)
+	}
+	got := e.wait(t, e.runner, run.ID)
+	if got.Status != storage.RunFailed || !strings.Contains(got.Error, "another replica (other-host/1/cafe) took the app over") {
+		t.Errorf("run = %+v", got)
+	}
+}

@@ -95,12 +95,18 @@ func benchmarkSyncWithApps(b *testing.B, apps int) {
 }
 
 // BenchmarkUpdateUserWithApps is one SCIM UpdateUser (a title change) on a
-// directory of 20,000 users in 50 groups, with no apps and with 20.
+// directory of 20,000 users in 50 groups, with no apps, with 20, and with
+// 20 that all push (each write then also records the pushed views it
+// changed).
 //
 //	go test -run '^$' -bench UpdateUserWithApps ./storage/sqlstore
 func BenchmarkUpdateUserWithApps(b *testing.B) {
-	for _, apps := range []int{0, 20} {
-		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
+	for _, bc := range []struct {
+		apps int
+		push bool
+	}{{0, false}, {20, false}, {20, true}} {
+		apps := bc.apps
+		b.Run(fmt.Sprintf("apps=%d/push=%v", apps, bc.push), func(b *testing.B) {
 			const users = 20_000
 			s := openBenchStore(b)
 			ids := seedSyncedUsers(b, s, users)
@@ -114,6 +120,9 @@ func BenchmarkUpdateUserWithApps(b *testing.B) {
 				}
 			}
 			createBenchApps(b, s, apps)
+			if bc.push {
+				pushAll(b, s)
+			}
 			round := 0
 			for b.Loop() {
 				round++
@@ -126,5 +135,22 @@ func BenchmarkUpdateUserWithApps(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// pushAll gives every app a push.
+func pushAll(b *testing.B, s *sqlstore.Store) {
+	b.Helper()
+	apps, err := s.ListApps(b.Context())
+	if err != nil {
+		b.Fatalf("ListApps: %v", err)
+	}
+	for _, a := range apps {
+		if _, err := s.UpdateApp(b.Context(), a.ID, func(a *storage.App) error {
+			a.Push = &storage.PushConfig{URL: "https://app.example.com/scim/v2", Auth: storage.PushAuth{Type: storage.PushAuthBearer}}
+			return nil
+		}); err != nil {
+			b.Fatalf("UpdateApp: %v", err)
+		}
 	}
 }

@@ -361,11 +361,17 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, loadMembers bool, up
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		out.Meta.LastModified, out.Meta.Version = now, cur.Meta.Version+1
-		if err := tx.touchGroups(id); err != nil {
+		if err := tx.touchGroups(id); err != nil { // under its old name
 			return err
 		}
-		return tx.exec(`UPDATE groups SET `+groupAttrSet+`, display = ?, last_modified = ?, version = version + 1, doc = ?
-			WHERE id = ?`, append(groupAttrValues(&next), next.DisplayName, millis(now), doc, id)...)
+		if err := tx.exec(`UPDATE groups SET `+groupAttrSet+`, display = ?, last_modified = ?, version = version + 1, doc = ?
+			WHERE id = ?`, append(groupAttrValues(&next), next.DisplayName, millis(now), doc, id)...); err != nil {
+			return err
+		}
+		if renamed(&cur, &next) { // a rename can bring it into a scope
+			return tx.touchGroups(id)
+		}
+		return nil
 	})
 	if err != nil {
 		return storage.Group{}, wrapOp("update group", err)

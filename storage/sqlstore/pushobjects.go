@@ -158,7 +158,7 @@ func (s *Store) DeletePushObjects(ctx context.Context, appID, kind string, local
 				tx.dialect.inJSONArray("local_id"), appID, kind, arg); err != nil {
 				return err
 			}
-			if kind == "Group" {
+			if kind == storage.MemberGroup {
 				if err := tx.exec("DELETE FROM push_members WHERE app_id = ? AND "+
 					tx.dialect.inJSONArray("group_id"), appID, arg); err != nil {
 					return err
@@ -185,10 +185,10 @@ func (s *Store) PushOrphans(ctx context.Context, appID, kind string) ([]storage.
 	t.add("SELECT "+pushObjectColumns+` FROM push_objects po
 		WHERE po.app_id = ? AND po.kind = ? AND po.state IN (?, ?) AND `, a.ID, kind, storage.PushActive, storage.PushCreating)
 	switch kind {
-	case "User":
+	case storage.MemberUser:
 		t.add(`NOT EXISTS (SELECT 1 FROM app_users av
 			WHERE av.app_id = po.app_id AND av.user_id = po.local_id AND `+inGrace+")", graceCutoff(s.now(), a))
-	case "Group":
+	case storage.MemberGroup:
 		v := groupView{app: a, d: s.dialect}
 		t.add("NOT (EXISTS (SELECT 1 FROM groups g WHERE g.id = po.local_id) AND ")
 		v.inView(&t, "po.local_id")

@@ -184,6 +184,10 @@ func updateSyncedGroup(tx *txn, owner string, w storage.GroupWrite) (bool, error
 		if err := tx.touchBelow(id); err != nil {
 			return false, err
 		}
+		// Under its old name; ApplyGroups touches it again under the new.
+		if err := tx.touchGroups(id); err != nil {
+			return false, err
+		}
 	}
 	doc, err := groupDoc(&next)
 	if err != nil {

@@ -193,6 +193,7 @@ func testFirstChangeGroups(t *testing.T, s storage.Store, clock *testClock) {
 	sales := mustCreateGroup(t, s, storage.Group{DisplayName: "Sales", Members: []storage.Member{userMember(u.ID)}})
 	emea := mustCreateGroup(t, s, storage.Group{DisplayName: "EMEA"})
 	other := mustCreateGroup(t, s, storage.Group{DisplayName: "Other"})
+	emptyGroup := mustCreateGroup(t, s, storage.Group{DisplayName: "Empty"})
 	mustUpdateMembers(t, s, sales.ID, storage.MemberChange{Add: []storage.Member{groupMember(emea.ID)}})
 	scoped := mustCreateApp(t, s, storage.App{Name: "scoped", Push: fullPush(), Scope: storage.AppScope{Groups: []string{"Sales"}}})
 	everyone := mustCreateApp(t, s, storage.App{Name: "everyone", Push: fullPush()})
@@ -221,6 +222,9 @@ func testFirstChangeGroups(t *testing.T, s storage.Store, clock *testClock) {
 			}
 		}, []string{"scoped", "everyone"}},
 		{"unchanged group write", rename(other.ID, "Other-2"), nil},
+		{"group outside the scope renamed to another name outside", rename(other.ID, "Sales-Old"), []string{"everyone"}},
+		{"scope group renamed away", rename(sales.ID, "Sales-Gone"), []string{"scoped", "everyone"}},
+		{"empty group renamed into the scope's name", rename(emptyGroup.ID, "Sales"), []string{"scoped", "everyone"}},
 	})
 }
 
