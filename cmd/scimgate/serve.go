@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -251,8 +252,12 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	stopScheduler()
 	<-schedDone
 	<-pushDone
-	runner.Shutdown(sctx)
-	pushes.shutdown(sctx)
+	// Syncs and pushes share the grace period rather than take turns.
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); runner.Shutdown(sctx) }()
+	go func() { defer wg.Done(); pushes.shutdown(sctx) }()
+	wg.Wait()
 	logger.Info("stopped")
 	return nil
 }
