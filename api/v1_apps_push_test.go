@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"maps"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/storage"
+	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
 // goodPush is a valid push with a bearer token, which tests change field
@@ -118,6 +122,34 @@ func TestAppPushInputProblems(t *testing.T) {
 	}
 	if list := e.call(t, "GET", "/api/v1/apps", e.Admin, nil).want(t, 200); len(list.Body["apps"].([]any)) != 0 {
 		t.Errorf("a refused app was stored: %s", list.Raw)
+	}
+	// A PATCH that gives an app its first push must say where and how.
+	e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{"name": "bare"}).want(t, 201)
+	r = e.call(t, "PATCH", "/api/v1/apps/bare", e.Admin, map[string]any{"push": map[string]any{"schedule": "15m"}})
+	if f, _ := r.wantErr(t, 400, "bad_request")["fields"].(map[string]any); f["push.url"] == nil || f["push.auth.type"] == nil {
+		t.Errorf("first push by PATCH without url and auth: %s", r.Raw)
+	}
+}
+
+// TestAppPushWithoutSecretKey: a server without a secret key refuses a
+// push secret by name instead of storing it in the clear.
+func TestAppPushWithoutSecretKey(t *testing.T) {
+	st, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "scimgate.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := api.New(api.Config{Store: st, BootstrapAdminToken: bootstrapToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	e := &apiEnv{URL: ts.URL, Store: st, client: ts.Client()}
+	r := e.call(t, "POST", "/api/v1/apps", bootstrapToken, map[string]any{"name": "crm", "push": goodPush()})
+	f, _ := r.wantErr(t, 400, "bad_request")["fields"].(map[string]any)
+	if msg, _ := f["push.auth.token"].(string); !strings.Contains(msg, "no secret key") {
+		t.Errorf("push without a secret key: %s", r.Raw)
 	}
 }
 
