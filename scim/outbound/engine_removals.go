@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -212,6 +213,16 @@ func (p *push) remove(ctx context.Context, r removal) (*storage.PushObject, erro
 		return nil, nil
 	}
 	method, sent, err := p.deactivate(ctx, tl, r)
+	if te := (*TargetError)(nil); errors.As(err, &te) && te.Status == http.StatusNotFound {
+		// The target has no such user any more: nothing left to deactivate.
+		if !p.job.DryRun {
+			if err := p.e.store.DeletePushObjects(ctx, p.app.ID, r.kind, []string{po.LocalID}); err != nil {
+				return nil, fmt.Errorf("forget push objects: %w", err)
+			}
+		}
+		p.vanished++
+		return nil, nil
+	}
 	if err != nil {
 		po.Error = errorText(err)
 		return &po, p.objectError(tl, err, r.kind, po.LocalID, po.TargetID, r.name)

@@ -75,7 +75,9 @@ func (p *push) readTarget(ctx context.Context) (*remoteIndex, error) {
 		byID, byKey := map[string]*Remote{}, map[string]*Remote{}
 		err = p.t.List(ctx, targetKind(kind), func(page []Remote) error {
 			for i := range page {
-				r := &page[i]
+				// A copy: the Target may reuse its page.
+				rc := page[i]
+				r := &rc
 				p.rec.Counts.Fetched++
 				byID[r.ID] = r
 				if ids[r.ID] {
