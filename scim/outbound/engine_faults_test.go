@@ -138,3 +138,35 @@ func TestPushObjectErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPushThrottled: throttling the client waited out is invisible;
+// throttling that outlasts its attempts fails the run, which the next
+// run picks up from.
+func TestPushThrottled(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int // 429s in a row
+		status storage.RunStatus
+	}{
+		{name: "waited out", n: 2, status: storage.RunSucceeded},
+		{name: "outlasting the retries", n: 50, status: storage.RunFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newPushFixture(t, fixtureOptions{})
+			f.users(3, "max")
+			f.mustRun(outbound.PushJob{}) // reads the capabilities once: the faults hit writes
+			f.users(3, "new")
+			f.target.Inject(targettest.Fault{Times: tt.n, Status: 429, RetryAfter: "1", Method: "POST"})
+			out := f.run(outbound.PushJob{})
+			if out.Run.Status != tt.status {
+				t.Fatalf("status %s (%s), want %s", out.Run.Status, out.Run.Error, tt.status)
+			}
+			f.target.ResetFaults()
+			f.mustRun(outbound.PushJob{})
+			if got := len(f.target.Users()); got != 6 {
+				t.Errorf("%d users in the target, want 6", got)
+			}
+		})
+	}
+}

@@ -243,7 +243,9 @@ func targetErrorDetail(te *TargetError) string {
 // is returned, to fail the run.
 func (p *push) objectError(tl *tally, err error, kind, localID, targetID, name string) error {
 	var te *TargetError
-	if !errors.As(err, &te) {
+	// Throttling that outlasted the client's waits is about the target,
+	// not the object: going on would only be throttled again.
+	if !errors.As(err, &te) || te.Status == http.StatusTooManyRequests {
 		return err
 	}
 	tl.counts.Errors++
