@@ -170,3 +170,26 @@ func TestPushThrottled(t *testing.T) {
 		})
 	}
 }
+
+// TestPushLostCreateOfALeaver: a create whose answer was lost, for a user
+// who left the view before the next run, is found by its externalId and
+// removed like any leaver, not left behind in the target.
+func TestPushLostCreateOfALeaver(t *testing.T) {
+	f := newPushFixture(t, fixtureOptions{scoped: true})
+	us := f.users(2, "oz")
+	f.mustRun(outbound.PushJob{})
+	late := f.user("late")
+	f.target.AddUser(t, map[string]any{"userName": "late", "externalId": late.ID, "active": true})
+	if err := f.store.SavePushObjects(t.Context(), []storage.PushObject{{AppID: f.app.ID, Kind: "User", LocalID: late.ID,
+		Origin: storage.PushCreated, State: storage.PushCreating}}); err != nil {
+		t.Fatal(err)
+	}
+	f.removeMembers(f.scope, late.ID)
+	out := f.mustRun(outbound.PushJob{})
+	if r := f.targetUser("late"); r["active"] != false || out.Run.Counts.Deactivated != 1 {
+		t.Errorf("the leaver whose create was lost: %v, counts %s", r, counts(out.Run.Counts))
+	}
+	if r := f.targetUser(us[0].UserName); r["active"] != true {
+		t.Errorf("a user in view: %v", r)
+	}
+}
