@@ -92,7 +92,8 @@ func (p *push) pushGroupPage(ctx context.Context, groups []storage.Group) error 
 	for _, g := range groups {
 		b, err := p.r.group(g)
 		if err != nil {
-			return err
+			p.renderError(storage.MemberGroup, g.ID, err)
+			continue
 		}
 		it, err := newItem(storage.MemberGroup, g.ID, b)
 		if err != nil {

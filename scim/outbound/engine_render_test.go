@@ -1,6 +1,7 @@
 package outbound_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/scimgate/scimgate/scim/outbound"
@@ -45,5 +46,25 @@ func TestPushRepresentation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPushMappingErrors: a user the mapping cannot render is an error of
+// that user; the others are pushed.
+func TestPushMappingErrors(t *testing.T) {
+	f := newPushFixture(t, fixtureOptions{push: storage.PushConfig{Mapping: storage.SourceMapping{User: map[string]string{"active": "{title}"}}}})
+	f.user("ok1", func(u *storage.User) { u.Title = "true" })
+	bad := f.user("bad", func(u *storage.User) { u.Title = "sometimes" })
+	f.user("ok2", func(u *storage.User) { u.Title = "false" })
+	out := f.mustRun(outbound.PushJob{})
+	if out.Run.Counts.Errors != 1 || out.Run.Counts.Created != 2 {
+		t.Errorf("counts %s", counts(out.Run.Counts))
+	}
+	ch := f.changes(out.Run)
+	if len(ch) == 0 || ch[0].Action != storage.ChangeError || ch[0].ResourceID != bad.ID || !strings.Contains(ch[0].Detail, "sometimes") {
+		t.Errorf("change log %+v", ch)
+	}
+	if r := f.targetUser("ok2"); r["active"] != false {
+		t.Errorf("ok2 active %v, want false from the mapping", r["active"])
 	}
 }

@@ -214,3 +214,21 @@ func TestDiffRemote(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderLeaverStaysInactive(t *testing.T) {
+	app := storage.App{ID: "app", Push: &storage.PushConfig{Mapping: storage.SourceMapping{User: map[string]string{"active": "{nickName}"}}}}
+	r, err := newRenderer(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := storage.User{UserName: "ada", NickName: "true", Active: true}
+	for _, departed := range []bool{false, true} {
+		b, err := r.user(userDoc(t, "u1", u, departed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b["active"]; got != !departed {
+			t.Errorf("departed %v: active %v", departed, got)
+		}
+	}
+}
