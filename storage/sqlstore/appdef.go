@@ -181,3 +181,14 @@ func pushChanged(a, b *storage.App) bool {
 	return a.Push == nil || !sameView(a, b) || !sameShape(a, b) ||
 		!maps.Equal(a.Push.Mapping.User, b.Push.Mapping.User) || !maps.Equal(a.Push.Mapping.Group, b.Push.Mapping.Group)
 }
+
+// detachedApp returns a with its push copied, so that a caller who edits
+// what the store handed out (say, clears the secrets before showing it)
+// does not edit the app cache's copy.
+func detachedApp(a storage.App) storage.App {
+	if a.Push != nil {
+		p := clonePush(*a.Push)
+		a.Push = &p
+	}
+	return a
+}

@@ -41,7 +41,7 @@ func (s *Store) CreateApp(ctx context.Context, a storage.App) (storage.App, erro
 		return storage.App{}, wrapOp("create application "+a.Name, err)
 	}
 	s.apps.put(a, p)
-	return a, nil
+	return detachedApp(a), nil
 }
 
 // GetApp returns an app by id or, failing that, by name. By id it is
@@ -49,7 +49,7 @@ func (s *Store) CreateApp(ctx context.Context, a storage.App) (storage.App, erro
 func (s *Store) GetApp(ctx context.Context, idOrName string) (storage.App, error) {
 	a, _, err := s.cachedApp(ctx, idOrName)
 	if err == nil {
-		return a, nil
+		return detachedApp(a), nil
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
 		return storage.App{}, err
@@ -146,7 +146,7 @@ func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*sto
 		return storage.App{}, wrapOp("update application "+idOrName, err)
 	}
 	s.apps.put(out, outPred)
-	return out, nil
+	return detachedApp(out), nil
 }
 
 // DeleteApp removes an app; its membership rows and bound tokens go by

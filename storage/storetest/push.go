@@ -72,6 +72,14 @@ func testPushConfigRoundTrip(t *testing.T, s storage.Store, _ *testClock) {
 		t.Fatalf("GetApp: %v", err)
 	}
 	checkPush(t, "GetApp by id", got.Push, fullPush())
+	// What the store hands out is the caller's to edit.
+	got.Push.Secrets[storage.PushSecretToken][0] = 'X'
+	clear(got.Push.Secrets)
+	got.Push.Match[0] = "edited"
+	created.Push.URL = "edited"
+	if again, _ := s.GetApp(ctx(t), created.ID); true {
+		checkPush(t, "GetApp after the caller edited an earlier result", again.Push, fullPush())
+	}
 	if got, _ = s.GetApp(ctx(t), "SLACK"); true {
 		checkPush(t, "GetApp by name", got.Push, fullPush())
 	}
