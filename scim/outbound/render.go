@@ -70,11 +70,12 @@ func (r *renderer) user(d storage.UserDoc) (body, error) {
 			delete(b, storage.EnterpriseSchema)
 		}
 	}
-	if d.Departed {
-		b["active"] = false
-	}
 	if err := r.mapping.user.apply(b, d.ID); err != nil {
 		return nil, fmt.Errorf("user %s: push mapping: %w", d.ID, err)
+	}
+	// After the mapping, which must not make a leaver active again.
+	if d.Departed {
+		b["active"] = false
 	}
 	schemas := []any{userSchemaURN}
 	if _, ok := b[storage.EnterpriseSchema]; ok {
