@@ -172,6 +172,7 @@ func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
 		return p, fmt.Errorf("read the target's capabilities: %w", err)
 	}
 	p.caps = caps
+	p.r.singleValues, p.r.unsupported = caps.SingleValues, caps.UnsupportedUserAttrs
 	return p, nil
 }
 
