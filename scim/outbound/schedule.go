@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
@@ -143,26 +142,18 @@ func pushDue(app storage.App, st storage.PushState, now time.Time) (string, bool
 	if p == nil || !p.Enabled {
 		return "", false
 	}
-	h := st.Health
-	if now.Before(h.BackoffUntil) {
+	switch wait, retry := sources.RetryDue(st.Health, now); {
+	case wait:
 		return "", false
-	}
-	if h.ConsecutiveFailures > 0 && !h.BackoffUntil.IsZero() {
+	case retry:
 		return "retry", true
 	}
 	if p.AfterChangeSeconds > 0 && !st.FirstChange.IsZero() &&
 		!now.Before(st.FirstChange.Add(time.Duration(p.AfterChangeSeconds)*time.Second)) {
 		return "change", true
 	}
-	if strings.TrimSpace(p.Schedule) == "" {
+	if !sources.ScheduleDue(p.Schedule, st.Health.LastRunAt, app.ID, now) {
 		return "", false
 	}
-	sched, err := sources.ParseSchedule(p.Schedule)
-	if err != nil {
-		return "", false // rejected on write; a stored bad one just never runs
-	}
-	if h.LastRunAt.IsZero() {
-		return "schedule", true
-	}
-	return "schedule", !now.Before(sched.Next(h.LastRunAt, app.ID))
+	return "schedule", true
 }
