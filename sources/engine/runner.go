@@ -280,19 +280,7 @@ func (r *Runner) finish(ctx context.Context, src storage.Source, run storage.Run
 		if run.DryRun {
 			return
 		}
-		if failed {
-			h.ConsecutiveFailures++
-			h.LastError = run.Error
-			h.BackoffUntil = now.Add(sources.Backoff(h.ConsecutiveFailures))
-			h.Unhealthy = h.ConsecutiveFailures >= sources.UnhealthyAfter
-			return
-		}
-		h.ConsecutiveFailures, h.LastError, h.Unhealthy = 0, "", false
-		h.BackoffUntil = time.Time{}
-		h.LastSuccessAt = now
-		if run.Mode == "full" {
-			h.LastFullAt = now
-		}
+		sources.RecordOutcome(h, sources.Outcome{Failed: failed, Error: run.Error, Full: run.Mode == "full"}, now)
 	})
 	if err != nil {
 		r.log.Error("cannot record run outcome", "source", src.ID, "run", run.ID, "error", err)
@@ -406,11 +394,7 @@ func (r *Runner) decide(ctx context.Context, sourceID, runID, actor string, appr
 	applied.Notes = append(applied.Notes, "approved by "+actor)
 	now := r.now()
 	out, err := r.store.FinishRun(ctx, applied, true, func(h *storage.SourceHealth) {
-		h.ConsecutiveFailures, h.LastError, h.Unhealthy, h.BackoffUntil = 0, "", false, time.Time{}
-		h.LastSuccessAt = now
-		if applied.Mode == "full" {
-			h.LastFullAt = now
-		}
+		sources.RecordOutcome(h, sources.Outcome{Full: applied.Mode == "full"}, now)
 	})
 	if err == nil {
 		r.observe(src, out)
