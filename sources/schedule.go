@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -90,4 +91,19 @@ func ScheduleDue(schedule string, last time.Time, id string, now time.Time) bool
 		return true
 	}
 	return !now.Before(sched.Next(last, id))
+}
+
+// Every calls tick at once and then every poll until ctx ends: the loop
+// of the sync and push schedulers.
+func Every(ctx context.Context, poll time.Duration, tick func(context.Context)) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -99,6 +99,22 @@ func (l Lease) Keep(ctx context.Context, retrying func(error), lost func(reason 
 	}
 }
 
+// Hold keeps the lease for a run: it returns a context derived from
+// parent that is canceled, with the reason as its cause, when the lease
+// is lost (lost, when set, is told first: another replica may run the
+// thing now, so the run must stop), and stop, which ends the keeping.
+// Releasing the lease stays the caller's, once the outcome is stored.
+func (l Lease) Hold(parent context.Context, retrying func(error), lost func(reason string)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	go l.Keep(ctx, retrying, func(reason string) {
+		if lost != nil {
+			lost(reason)
+		}
+		cancel(errors.New(reason))
+	})
+	return ctx, func() { cancel(nil) }
+}
+
 // RunInProgress returns the id of ownerID's latest run when it is queued
 // or running (so a refusal can name it), or "" (also when runs cannot be
 // read: the id only decorates the refusal).

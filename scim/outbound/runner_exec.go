@@ -21,12 +21,10 @@ func (r *Runner) execute(app storage.App, run storage.Run, full bool, approved [
 	// The lease is held from Start until the outcome is stored; losing it
 	// cancels the push, as another replica may be pushing the app.
 	defer r.releaseLease(context.WithoutCancel(r.runs.Context()), app.ID)
-	ctx, cancel := context.WithCancelCause(r.runs.Context())
-	defer cancel(nil)
-	go r.keepLease(ctx, app.ID, func(reason string) {
+	ctx, stop := r.holdLease(r.runs.Context(), app.ID, func(reason string) {
 		r.log.Error("push canceled: this replica lost its claim on the app", "app", app.Name, "run", run.ID, "reason", reason)
-		cancel(errors.New(reason))
 	})
+	defer stop()
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled push is recorded.
 	record := context.WithoutCancel(ctx)

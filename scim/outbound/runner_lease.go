@@ -65,10 +65,11 @@ func (r *Runner) releaseLease(ctx context.Context, appID string) {
 	}
 }
 
-// keepLease renews the app's lease until ctx ends; when the lease is
-// lost, lost is called and the push must stop.
-func (r *Runner) keepLease(ctx context.Context, appID string, lost func(reason string)) {
-	r.lease(appID).Keep(ctx, func(err error) {
+// holdLease keeps the app's lease during a push: the context it returns
+// ends, with the reason, when the lease is lost (lost is told first), as
+// the push must then stop.
+func (r *Runner) holdLease(parent context.Context, appID string, lost func(reason string)) (context.Context, func()) {
+	return r.lease(appID).Hold(parent, func(err error) {
 		r.log.Warn("cannot renew an app's push lease; retrying", "app", appID, "error", err)
 	}, lost)
 }

@@ -55,16 +55,7 @@ func NewScheduler(store SchedulerStore, runner Starter, log *slog.Logger, now fu
 
 // Run ticks until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
-	t := time.NewTicker(s.Poll)
-	defer t.Stop()
-	for {
-		s.Tick(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	sources.Every(ctx, s.Poll, func(ctx context.Context) { s.Tick(ctx) })
 }
 
 // Tick starts every push that is due and returns the apps' ids.

@@ -186,12 +186,10 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 	// The lease is held from Start until the outcome is stored; losing it
 	// cancels the run, as another replica may be running the source.
 	defer r.releaseLease(context.WithoutCancel(r.runs.Context()), src.ID)
-	ctx, cancel := context.WithCancelCause(r.runs.Context())
-	defer cancel(nil)
-	go r.keepLease(ctx, src.ID, func(reason string) {
+	ctx, stop := r.holdLease(r.runs.Context(), src.ID, func(reason string) {
 		r.log.Error("run canceled: this replica lost its claim on the source", "source", src.Name, "run", run.ID, "reason", reason)
-		cancel(errors.New(reason))
 	})
+	defer stop()
 	env := r.sourceEnv(src)
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.

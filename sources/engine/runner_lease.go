@@ -74,11 +74,11 @@ func (r *Runner) releaseLease(ctx context.Context, sourceID string) {
 	}
 }
 
-// keepLease renews the source's lease until ctx ends; when the lease is
-// lost, lost is called: another replica may run the source now, so this
-// run must stop.
-func (r *Runner) keepLease(ctx context.Context, sourceID string, lost func(reason string)) {
-	r.lease(sourceID).Keep(ctx, func(err error) {
+// holdLease keeps the source's lease during a run: the context it
+// returns ends, with the reason, when the lease is lost (lost is told
+// first): another replica may run the source now, so this run must stop.
+func (r *Runner) holdLease(parent context.Context, sourceID string, lost func(reason string)) (context.Context, func()) {
+	return r.lease(sourceID).Hold(parent, func(err error) {
 		r.log.Warn("cannot renew source lease; retrying", "source", sourceID, "error", err)
 	}, lost)
 }

@@ -44,16 +44,7 @@ func NewScheduler(store storage.SourceStore, runner Starter, log *slog.Logger, n
 
 // Run ticks until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
-	t := time.NewTicker(s.Poll)
-	defer t.Stop()
-	for {
-		s.Tick(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	sources.Every(ctx, s.Poll, func(ctx context.Context) { s.Tick(ctx) })
 }
 
 // Tick starts every source that is due and returns their ids.
