@@ -91,8 +91,9 @@ func TestAppViewLeaveGrace(t *testing.T) {
 	})
 }
 
-// A departed user is inactive even when the app may not filter on active:
-// the allow-list without active simply leaves it out.
+// A departed user is inactive even when the app's allow-list leaves
+// active out: an app that pulls incrementally must learn of every
+// departure. Filtering on active stays refused to it.
 func TestAppViewDepartedWithoutActive(t *testing.T) {
 	forEachViewStore(t, func(t *testing.T, e *viewEnv) {
 		ids := e.users(t, viewUser{userName: "hal"})
@@ -103,8 +104,8 @@ func TestAppViewDepartedWithoutActive(t *testing.T) {
 		e.members(t, team, storage.MemberChange{RemoveAll: true})
 		r := e.do(t, "GET", "/Users/"+ids["hal"], token, nil)
 		wantJSON(t, r, http.StatusOK)
-		if got := keys(r.JSON); !slices.Equal(got, []string{"id", "meta", "schemas", "userName"}) {
-			t.Errorf("departed hal = %v", got)
+		if got := keys(r.JSON); !slices.Equal(got, []string{"active", "id", "meta", "schemas", "userName"}) || r.get("active") != false {
+			t.Errorf("departed hal = %v (keys %v), want active false among them", r.JSON, got)
 		}
 		wantError(t, e.do(t, "GET", "/Users?filter="+url.QueryEscape(`active eq false`), token, nil), http.StatusBadRequest, "invalidFilter")
 	})

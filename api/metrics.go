@@ -52,6 +52,7 @@ type metrics struct {
 	upstream    *prometheus.CounterVec
 	httpReqs    *prometheus.CounterVec
 	httpSeconds *prometheus.HistogramVec
+	push        pushMetrics // registered only with a push store
 
 	mu sync.Mutex
 	// heldCounted remembers the counts already added for a held run, so
@@ -115,6 +116,12 @@ func (m *metrics) observeRun(source string, run storage.Run, now time.Time) {
 	if run.DryRun {
 		return // nothing changed
 	}
+	m.countObjects(m.objects, source, run)
+}
+
+// countObjects adds what run changed to vec under owner. A held run's
+// counts are remembered, so its approval adds only the removals.
+func (m *metrics) countObjects(vec *prometheus.CounterVec, owner string, run storage.Run) {
 	m.mu.Lock()
 	prev := m.heldCounted[run.ID]
 	if run.Status == storage.RunHeld {
@@ -136,7 +143,7 @@ func (m *metrics) observeRun(source string, run storage.Run, now time.Time) {
 		{"errors", cur.Errors, prev.Errors},
 	} {
 		if d := a.cur - a.prev; d > 0 {
-			m.objects.WithLabelValues(source, a.action).Add(float64(d))
+			vec.WithLabelValues(owner, a.action).Add(float64(d))
 		}
 	}
 }

@@ -21,9 +21,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
 	"github.com/scimgate/scimgate/sources/engine"
+	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
 
@@ -228,6 +230,7 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 	o.do(t, "DELETE", "/api/v1/tokens/crm-2", admin, nil, validRequest).want(t, 204)
 	o.do(t, "DELETE", "/api/v1/tokens/crm-2", admin, nil, validRequest).wantErr(t, 404, "not_found")
 	exerciseApps(t, o, admin)
+	exercisePush(t, o, admin)
 	o.do(t, "GET", "/api/v1/audit?limit=50", admin, nil, validRequest).want(t, 200)
 	o.do(t, "DELETE", base, admin, nil, validRequest).want(t, 204)
 
@@ -280,6 +283,54 @@ func exerciseApps(t *testing.T, o *oasClient, admin string) {
 	o.do(t, "DELETE", app, admin, nil, validRequest).wantErr(t, 404, "not_found")
 }
 
+// exercisePush drives an app's push routes (with the fake push runner
+// over the real store) and a push on the app itself.
+func exercisePush(t *testing.T, o *oasClient, admin string) {
+	t.Helper()
+	if o.env.Pushes == nil {
+		t.Fatal("the store keeps no push bookkeeping (storage.PushStore)")
+	}
+	push := map[string]any{"url": "http://127.0.0.1:9/scim/v2", "auth": map[string]any{"type": "bearer", "token": "t0ken"},
+		"schedule": "15m", "afterChangeSeconds": 30, "profile": "aws", "match": []string{"userName", "externalId"}, "onLeave": "deactivate",
+		"deletion": map[string]any{"maxPercent": 20, "maxCount": 500}, "mapping": map[string]any{"user": map[string]any{"userName": "{userName}"}}, "enabled": true}
+	app := o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "slack", "push": push}, validRequest).want(t, 201)
+	if app.str("push", "auth", "token") != "set" {
+		t.Errorf("created app with push: %s", app.Raw)
+	}
+	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "push": map[string]any{"url": "http://example.com"}}, validRequest).wantErr(t, 400, "bad_request")
+	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "push": map[string]any{"profile": "okta"}}, invalidRequest).wantErr(t, 400, "bad_request")
+	base := "/api/v1/apps/" + app.str("id")
+	o.do(t, "PATCH", base, admin, map[string]any{"push": map[string]any{"auth": map[string]any{"type": "oauth2", "tokenURL": "https://login.example.com/token",
+		"clientId": "scimgate", "clientSecret": "s3cret", "scope": "scim"}}}, validRequest).want(t, 200)
+	o.do(t, "GET", base, admin, nil, validRequest).want(t, 200)
+	if r := o.do(t, "POST", base+"/test", admin, nil, validRequest).want(t, 200); r.Body["ok"] != false {
+		t.Errorf("test: %s", r.Raw)
+	}
+	run := o.do(t, "POST", base+"/sync?mode=full&dryRun=true", admin, nil, validRequest).want(t, 202)
+	o.do(t, "POST", base+"/sync?mode=fast", admin, nil, invalidRequest).wantErr(t, 400, "bad_request")
+	o.do(t, "GET", base+"/runs?limit=5", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", base+"/runs/"+run.str("id"), admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", base+"/runs/nope", admin, nil, validRequest).wantErr(t, 404, "not_found")
+	o.do(t, "GET", base+"/runs/"+run.str("id")+"/changes?offset=0&limit=5", admin, nil, validRequest).want(t, 200)
+	id := app.str("id")
+	held, err := o.env.Pushes.holdRun(t.Context(), id, []storage.PendingDeletion{{Kind: "User", ID: "u1", Name: "ann", Action: "deactivate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.do(t, "POST", base+"/sync", admin, nil, validRequest).wantErr(t, 409, "run_held")
+	o.do(t, "GET", base+"/runs/"+held.ID+"/pending", admin, nil, validRequest).want(t, 200)
+	o.do(t, "POST", base+"/runs/"+held.ID+"/approve", admin, nil, validRequest).want(t, 200)
+	o.do(t, "POST", base+"/runs/"+held.ID+"/approve", admin, nil, validRequest).wantErr(t, 409, "not_held")
+	if held, err = o.env.Pushes.holdRun(t.Context(), id, nil); err != nil {
+		t.Fatal(err)
+	}
+	o.do(t, "POST", base+"/runs/"+held.ID+"/reject", admin, nil, validRequest).want(t, 200)
+	o.do(t, "PATCH", base, admin, map[string]any{"push": nil}, validRequest).want(t, 200)
+	o.do(t, "POST", base+"/sync", admin, nil, validRequest).wantErr(t, 400, "no_push")
+	o.do(t, "POST", base+"/test", admin, nil, validRequest).wantErr(t, 400, "no_push")
+	o.do(t, "DELETE", base, admin, nil, validRequest).want(t, 204)
+}
+
 // echoParam matches Echo's :name path parameters.
 var echoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
@@ -295,7 +346,11 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	kinds := sources.Registry{"csv": csv.Kind()}
 	runner := engine.NewRunner(st, kinds, nil, engine.RunnerOptions{})
 	t.Cleanup(func() { runner.Shutdown(context.Background()) })
-	srv, err := api.New(api.Config{Store: st, Sync: runner, Kinds: kinds})
+	var pushes outbound.Pushes
+	if f := newFakePushes(st); f != nil {
+		pushes = f
+	}
+	srv, err := api.New(api.Config{Store: st, Sync: runner, Kinds: kinds, Pushes: pushes})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scimgate/scimgate/scim"
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
@@ -41,6 +42,11 @@ type Config struct {
 	// against them and seals their secrets.
 	Kinds  sources.Registry
 	Sealer *engine.Sealer
+	// Pushes runs apps' outbound pushes (an *outbound.Runner); without it
+	// apps may still be given a push, but the push routes are not mounted.
+	Pushes outbound.Pushes
+	// PushStore keeps the push bookkeeping; nil: Store, when it does.
+	PushStore storage.PushStore
 	// BootstrapAdminToken, when set (SCIMGATE_ADMIN_TOKEN), is accepted as
 	// an admin token, so the first real one can be created over the API.
 	BootstrapAdminToken string
@@ -93,6 +99,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: scim: %w", err)
 	}
 	s := &Server{cfg: cfg, scim: sp, log: cfg.Logger, metrics: newMetrics(cfg.Store, cfg.Logger), tokens: newTokenCache(cfg.Store)}
+	s.metrics.push = newPushMetrics()
+	if ps := s.pushStore(); ps != nil {
+		s.metrics.registerPush(cfg.Store, cfg.Store, ps)
+	}
 	if cfg.AuthFailuresPerMinute > 0 {
 		s.authFails = newFailureLimiter(cfg.AuthFailuresPerMinute)
 	}

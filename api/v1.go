@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/scim/strictjson"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/engine"
@@ -63,8 +64,18 @@ func (s *Server) writeAPIError(c echo.Context, err error) error {
 	var inv *sources.InvalidConfigError
 	var busy *engine.BusyError
 	var held *engine.HeldError
+	var pushBusy *outbound.BusyError
+	var pushHeld *outbound.HeldError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &pushBusy):
+		ae = &apiError{Status: http.StatusConflict, Code: "run_in_progress", Message: pushBusy.Error(), RunID: pushBusy.RunID}
+	case errors.As(err, &pushHeld):
+		ae = &apiError{Status: http.StatusConflict, Code: "run_held", Message: pushHeld.Error(), RunID: pushHeld.RunID}
+	case errors.Is(err, outbound.ErrNoPush):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "no_push", Message: outbound.ErrNoPush.Error()}
+	case errors.Is(err, outbound.ErrNotHeld):
+		ae = &apiError{Status: http.StatusConflict, Code: "not_held", Message: err.Error()}
 	case errors.As(err, &inv):
 		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_config",
 			Message: "the source configuration has problems; see fields", Fields: inv.Fields}

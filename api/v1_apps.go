@@ -23,6 +23,7 @@ type appJSON struct {
 	FlattenGroups  bool              `json:"flattenGroups"`
 	Attributes     []string          `json:"attributes"`
 	LeaveGraceDays int               `json:"leaveGraceDays"`
+	Push           *pushJSON         `json:"push,omitempty"`
 	Counts         *appCountsJSON    `json:"counts,omitempty"`
 	Warnings       []string          `json:"warnings,omitempty"`
 	CreatedAt      time.Time         `json:"createdAt"`
@@ -53,6 +54,7 @@ func (s *Server) appView(ctx context.Context, a storage.App) appJSON {
 		Groups: a.Groups, FlattenGroups: a.FlattenGroups, Attributes: nonNil(a.Attributes),
 		LeaveGraceDays: a.LeaveGraceDays, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Version: a.Version,
 	}
+	v.Push = s.pushView(ctx, a)
 	if c, err := s.cfg.Store.AppCounts(ctx, a.ID); err == nil {
 		v.Counts = &appCountsJSON{Users: c.Users, Groups: c.Groups, Departed: c.Departed}
 	} else {
@@ -133,12 +135,18 @@ func (s *Server) createApp(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.prepareApp(ctx, in, true)
+	p, bad, err := s.prepareApp(ctx, in, true)
 	if err != nil {
 		return err
 	}
-	var a storage.App
+	// The id is taken before the store sees the app: push secrets are
+	// sealed for it.
+	a := storage.App{ID: storage.NewID()}
 	p.apply(&a, true)
+	a.Push = mergePush(bad, nil, in.Push, true, s.pushSealerFor(a.ID))
+	if err := bad.err(); err != nil {
+		return err
+	}
 	created, err := s.cfg.Store.CreateApp(ctx, a)
 	if err != nil {
 		return appWriteError(err, a.Name)
@@ -163,14 +171,21 @@ func (s *Server) updateApp(replace bool) func(echo.Context) error {
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
-		p, err := s.prepareApp(ctx, in, replace)
+		p, bad, err := s.prepareApp(ctx, in, replace)
 		if err != nil {
+			return err
+		}
+		if err := bad.err(); err != nil {
 			return err
 		}
 		id := c.Param("id")
 		updated, err := s.cfg.Store.UpdateApp(ctx, id, func(a *storage.App) error {
 			p.apply(a, replace)
-			return nil
+			// What the push must have depends on the stored one (its
+			// secrets stay unless replaced); the callback does no I/O.
+			more := fieldProblems{}
+			a.Push = mergePush(more, a.Push, in.Push, replace, s.pushSealerFor(a.ID))
+			return more.err()
 		})
 		if err != nil {
 			name := id
@@ -196,6 +211,13 @@ func (s *Server) deleteApp(c echo.Context) error {
 	a, err := s.cfg.Store.GetApp(ctx, id)
 	if err != nil {
 		return notFoundAs(err, "application "+id)
+	}
+	if s.cfg.Pushes != nil {
+		// Its push would go on writing bookkeeping the delete removes.
+		if runID, busy := s.cfg.Pushes.Running(a.ID); busy {
+			return &apiError{Status: http.StatusConflict, Code: "run_in_progress", RunID: runID,
+				Message: "the application has a push in progress; wait for it or disable its push first"}
+		}
 	}
 	toks, err := s.appTokens(ctx, a.ID)
 	if err != nil {

@@ -34,6 +34,9 @@ type appInput struct {
 	FlattenGroups  *bool              `json:"flattenGroups"`
 	Attributes     *[]string          `json:"attributes"`
 	LeaveGraceDays *int               `json:"leaveGraceDays"`
+	// Push is checked here on its own (checkPushInput) and merged with the
+	// stored push where the stored app is known (mergePush).
+	Push pushField `json:"push"`
 }
 
 // appScopeInput is the scope part of appInput; PATCH merges it field by
@@ -83,11 +86,12 @@ func (f fieldProblems) err() error {
 
 // prepareApp checks what in carries on its own and resolves it: names,
 // bounds, the filter (parsed as the Users list parses filters), the
-// attribute allow-list and scope.sources. replace (POST, PUT) requires a
-// name.
-func (s *Server) prepareApp(ctx context.Context, in appInput, replace bool) (preparedApp, error) {
-	p := preparedApp{in: in}
-	bad := fieldProblems{}
+// attribute allow-list, scope.sources and the push's own fields. replace
+// (POST, PUT) requires a name. The problems come back in bad, for the
+// caller to add those of the merged push to; err is a failure to resolve.
+func (s *Server) prepareApp(ctx context.Context, in appInput, replace bool) (p preparedApp, bad fieldProblems, err error) {
+	p = preparedApp{in: in}
+	bad = fieldProblems{}
 	if in.Name == nil && replace {
 		bad.add("name", "required")
 	}
@@ -149,13 +153,16 @@ func (s *Server) prepareApp(ctx context.Context, in appInput, replace bool) (pre
 				case errors.As(err, &unknown):
 					bad.add("scope.sources", "%s", unknown)
 				case err != nil:
-					return preparedApp{}, err
+					return preparedApp{}, nil, err
 				}
 				p.owners = owners
 			}
 		}
 	}
-	return p, bad.err()
+	if in.Push.In != nil {
+		checkPushInput(bad, in.Push.In)
+	}
+	return p, bad, nil
 }
 
 // checkScopeList checks the entries of a scope list; true when they are
@@ -319,5 +326,5 @@ func sentAppFields(in appInput) []string {
 	add(in.FlattenGroups != nil, "flattenGroups")
 	add(in.Attributes != nil, "attributes")
 	add(in.LeaveGraceDays != nil, "leaveGraceDays")
-	return f
+	return append(f, sentPushFields(in.Push)...)
 }

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimgate/scimgate/api"
 	"github.com/scimgate/scimgate/api/apitest"
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
 	"github.com/scimgate/scimgate/sources/engine"
@@ -30,7 +32,10 @@ type apiEnv struct {
 	Store   *sqlstore.Store
 	DBPath  string
 	Runner  *engine.Runner
+	Pushes  *fakePushes // the push runner the server was given; nil without a push store
 	Fake    *sourcetest.Dataset
+	Sealer  *engine.Sealer
+	Server  *api.Server
 	Logs    *syncBuffer
 	Admin   string
 	Reader  string
@@ -68,9 +73,16 @@ func newAPIEnvOn(t *testing.T, dsn string) *apiEnv {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := &sourcetest.Dataset{}
+	var pushes *fakePushes
 	app := apitest.New(t, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(fake)},
-		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken, DSN: dsn})
-	return &apiEnv{URL: app.URL, Store: app.Store, DBPath: app.DBPath, Runner: app.Runner, Fake: fake, Logs: logs,
+		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken, DSN: dsn,
+			Pushes: func(st *sqlstore.Store, _ *engine.Sealer) outbound.Pushes {
+				if pushes = newFakePushes(st); pushes == nil {
+					return nil
+				}
+				return pushes
+			}})
+	return &apiEnv{URL: app.URL, Store: app.Store, DBPath: app.DBPath, Runner: app.Runner, Pushes: pushes, Sealer: app.Sealer, Server: app.Server, Fake: fake, Logs: logs,
 		Admin: app.Admin, Reader: app.Reader, Writer: app.Writer, Dir: filepath.Dir(app.DBPath), client: app.Client}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -85,73 +86,128 @@ func runOutcome(r storage.Run) string {
 	return string(r.Status) + " with " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
-func (s *Server) listRuns(c echo.Context) error {
-	id := c.Param("id")
-	limit, err := intParam(c, "limit", 20, 200)
-	if err != nil {
-		return err
-	}
-	if limit == 0 {
-		limit = 20
-	}
-	if _, err := s.cfg.Store.GetSource(c.Request().Context(), id); err != nil {
-		return notFoundAs(err, "source "+id)
-	}
-	runs, err := s.cfg.Store.ListRuns(c.Request().Context(), id, limit)
-	if err != nil {
-		return err
-	}
-	out := make([]runJSON, len(runs))
-	for i, r := range runs {
-		out[i] = runView(r)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"runs": out})
+// runOwner is what a set of runs belongs to: a source (its sync runs, in
+// the store) or an application (its push runs, in PushRuns). One set of
+// handlers serves both, so their runs look and page alike.
+type runOwner struct {
+	noun string // "source", "application": for messages
+	// audit prefixes the decision's audit action ("run", "app.run").
+	audit string
+	runs  storage.RunStore
+	// resolve returns the id the runs are kept under for the path's id
+	// (an app may be named by its name); ErrNotFound if there is none.
+	resolve func(ctx context.Context, id string) (string, error)
+	decide  func(ctx context.Context, ownerID, runID, actor string, approve bool) (storage.Run, error)
 }
 
-func (s *Server) getRun(c echo.Context) error {
-	r, err := s.cfg.Store.GetRun(c.Request().Context(), c.Param("id"), c.Param("runId"))
+// sourceRuns is the runOwner of sources' sync runs.
+func (s *Server) sourceRuns() runOwner {
+	return runOwner{noun: "source", audit: "run", runs: s.cfg.Store,
+		resolve: func(ctx context.Context, id string) (string, error) {
+			src, err := s.cfg.Store.GetSource(ctx, id)
+			return src.ID, err
+		},
+		decide: func(ctx context.Context, id, runID, actor string, approve bool) (storage.Run, error) {
+			if approve {
+				return s.cfg.Sync.Approve(ctx, id, runID, actor)
+			}
+			return s.cfg.Sync.Reject(ctx, id, runID, actor)
+		}}
+}
+
+// ownerRun finds the owner and its run named by the path, or says which
+// of them does not exist.
+func (s *Server) ownerRun(c echo.Context, o runOwner) (string, storage.Run, error) {
+	id, runID := c.Param("id"), c.Param("runId")
+	ownerID, err := o.resolve(c.Request().Context(), id)
 	if err != nil {
-		return notFoundAs(err, "run "+c.Param("runId")+" of source "+c.Param("id"))
+		return "", storage.Run{}, notFoundAs(err, o.noun+" "+id)
 	}
-	return c.JSON(http.StatusOK, runView(r))
+	r, err := o.runs.GetRun(c.Request().Context(), ownerID, runID)
+	if err != nil {
+		return "", storage.Run{}, notFoundAs(err, "run "+runID+" of "+o.noun+" "+id)
+	}
+	return ownerID, r, nil
+}
+
+func (s *Server) listRuns(o runOwner) func(echo.Context) error {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		limit, err := intParam(c, "limit", 20, 200)
+		if err != nil {
+			return err
+		}
+		if limit == 0 {
+			limit = 20
+		}
+		ownerID, err := o.resolve(c.Request().Context(), id)
+		if err != nil {
+			return notFoundAs(err, o.noun+" "+id)
+		}
+		runs, err := o.runs.ListRuns(c.Request().Context(), ownerID, limit)
+		if err != nil {
+			return err
+		}
+		out := make([]runJSON, len(runs))
+		for i, r := range runs {
+			out[i] = runView(r)
+		}
+		return c.JSON(http.StatusOK, map[string]any{"runs": out})
+	}
+}
+
+func (s *Server) getRun(o runOwner) func(echo.Context) error {
+	return func(c echo.Context) error {
+		_, r, err := s.ownerRun(c, o)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, runView(r))
+	}
 }
 
 // listChanges pages through a run's change log.
-func (s *Server) listChanges(c echo.Context) error {
-	offset, limit, err := page(c)
-	if err != nil {
-		return err
+func (s *Server) listChanges(o runOwner) func(echo.Context) error {
+	return func(c echo.Context) error {
+		offset, limit, err := page(c)
+		if err != nil {
+			return err
+		}
+		_, r, err := s.ownerRun(c, o)
+		if err != nil {
+			return err
+		}
+		changes, total, err := o.runs.ListChanges(c.Request().Context(), r.ID, offset, limit)
+		if err != nil {
+			return err
+		}
+		if changes == nil {
+			changes = []storage.Change{}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "changes": changes})
 	}
-	if _, err := s.cfg.Store.GetRun(c.Request().Context(), c.Param("id"), c.Param("runId")); err != nil {
-		return notFoundAs(err, "run "+c.Param("runId")+" of source "+c.Param("id"))
-	}
-	changes, total, err := s.cfg.Store.ListChanges(c.Request().Context(), c.Param("runId"), offset, limit)
-	if err != nil {
-		return err
-	}
-	if changes == nil {
-		changes = []storage.Change{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "changes": changes})
 }
 
 // listPending shows what a held run would remove.
-func (s *Server) listPending(c echo.Context) error {
-	offset, limit, err := page(c)
-	if err != nil {
-		return err
+func (s *Server) listPending(o runOwner) func(echo.Context) error {
+	return func(c echo.Context) error {
+		offset, limit, err := page(c)
+		if err != nil {
+			return err
+		}
+		_, r, err := s.ownerRun(c, o)
+		if err != nil {
+			return err
+		}
+		p, total, err := o.runs.ListPending(c.Request().Context(), r.ID, offset, limit)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			p = []storage.PendingDeletion{}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "pending": p})
 	}
-	if _, err := s.cfg.Store.GetRun(c.Request().Context(), c.Param("id"), c.Param("runId")); err != nil {
-		return notFoundAs(err, "run "+c.Param("runId")+" of source "+c.Param("id"))
-	}
-	p, total, err := s.cfg.Store.ListPending(c.Request().Context(), c.Param("runId"), offset, limit)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		p = []storage.PendingDeletion{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "pending": p})
 }
 
 func page(c echo.Context) (int, int, error) {
@@ -163,24 +219,22 @@ func page(c echo.Context) (int, int, error) {
 	return offset, limit, err
 }
 
-func (s *Server) decideRun(approve bool) func(echo.Context) error {
+func (s *Server) decideRun(o runOwner, approve bool) func(echo.Context) error {
 	return func(c echo.Context) error {
 		id, runID := c.Param("id"), c.Param("runId")
-		var r storage.Run
-		var err error
-		if approve {
-			r, err = s.cfg.Sync.Approve(c.Request().Context(), id, runID, actor(c))
-		} else {
-			r, err = s.cfg.Sync.Reject(c.Request().Context(), id, runID, actor(c))
-		}
+		ownerID, err := o.resolve(c.Request().Context(), id)
 		if err != nil {
-			return notFoundAs(err, "run "+runID+" of source "+id)
+			return notFoundAs(err, o.noun+" "+id)
 		}
-		action := "run.reject"
+		r, err := o.decide(c.Request().Context(), ownerID, runID, actor(c), approve)
+		if err != nil {
+			return notFoundAs(err, "run "+runID+" of "+o.noun+" "+id)
+		}
+		action := o.audit + ".reject"
 		if approve {
-			action = "run.approve"
+			action = o.audit + ".approve"
 		}
-		s.audit(c, action, id, "run="+runID)
+		s.audit(c, action, ownerID, "run="+runID)
 		return c.JSON(http.StatusOK, runView(r))
 	}
 }
@@ -191,4 +245,14 @@ func notFoundAs(err error, what string) error {
 		return errNotFound(what)
 	}
 	return err
+}
+
+// routesRuns mounts the run routes of one kind of owner under prefix.
+func (s *Server) routesRuns(g *echo.Group, prefix string, o runOwner) {
+	g.GET(prefix+"/runs", s.handle(s.listRuns(o)))
+	g.GET(prefix+"/runs/:runId", s.handle(s.getRun(o)))
+	g.GET(prefix+"/runs/:runId/changes", s.handle(s.listChanges(o)))
+	g.GET(prefix+"/runs/:runId/pending", s.handle(s.listPending(o)))
+	g.POST(prefix+"/runs/:runId/approve", s.handle(s.decideRun(o, true)))
+	g.POST(prefix+"/runs/:runId/reject", s.handle(s.decideRun(o, false)))
 }

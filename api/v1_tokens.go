@@ -192,6 +192,7 @@ func (s *Server) routesV1(e *echo.Echo) {
 	g.DELETE("/tokens/:name", s.handle(s.revokeToken))
 	g.GET("/audit", s.handle(s.listAudit))
 	s.routesApps(g)
+	s.routesPush(g)
 	if s.cfg.Sync == nil {
 		return
 	}
@@ -204,12 +205,7 @@ func (s *Server) routesV1(e *echo.Echo) {
 	g.DELETE("/sources/:id", s.handle(s.deleteSource))
 	g.POST("/sources/:id/test", s.handle(s.testSource))
 	g.POST("/sources/:id/sync", s.handle(s.syncSource))
-	g.GET("/sources/:id/runs", s.handle(s.listRuns))
-	g.GET("/sources/:id/runs/:runId", s.handle(s.getRun))
-	g.GET("/sources/:id/runs/:runId/changes", s.handle(s.listChanges))
-	g.GET("/sources/:id/runs/:runId/pending", s.handle(s.listPending))
-	g.POST("/sources/:id/runs/:runId/approve", s.handle(s.decideRun(true)))
-	g.POST("/sources/:id/runs/:runId/reject", s.handle(s.decideRun(false)))
+	s.routesRuns(g, "/sources/:id", s.sourceRuns())
 }
 
 // limitAPIBody caps config API bodies.

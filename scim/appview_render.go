@@ -41,7 +41,8 @@ func (v *appView) appendViewUser(b, scratch *bytes.Buffer, d storage.UserDoc, ba
 }
 
 // appendUserAttrs writes the allowed members of doc, each preceded by a
-// comma; a departed user's active is written false. hasExt reports that
+// comma; a departed user's active is written false, allowed or not.
+// hasExt reports that
 // enterprise attributes were written.
 func (v *appView) appendUserAttrs(b *bytes.Buffer, doc []byte, departed bool) (hasExt bool, err error) {
 	err = eachMember(doc, func(rawKey, key, val []byte) error {
@@ -60,9 +61,12 @@ func (v *appView) appendUserAttrs(b *bytes.Buffer, doc []byte, departed bool) (h
 		}
 		entry := v.entry(false, key)
 		switch {
-		case entry == nil:
+		// Before the allow-list: leaving is what every app must learn, so
+		// a departed user carries active false even where the app is not
+		// shown active otherwise.
 		case departed && string(key) == "active":
 			b.WriteString(`,"active":false`)
+		case entry == nil:
 		case entry.whole:
 			writeKey(b, rawKey)
 			b.Write(val)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
@@ -47,6 +48,9 @@ type Options struct {
 	// DSN, when set, is the database to use (a PostgreSQL DSN, say)
 	// instead of a SQLite file in a temporary folder.
 	DSN string
+	// Pushes, when set, makes the outbound push runner the server uses
+	// (a fake in API tests) over the store and the sealer.
+	Pushes func(st *sqlstore.Store, sealer *engine.Sealer) outbound.Pushes
 }
 
 // New starts an App; everything is stopped and removed when t ends.
@@ -76,7 +80,11 @@ func New(t testing.TB, kinds sources.Registry, opts Options) *App {
 	}
 	a.Runner = engine.NewRunner(st, kinds, a.Sealer, opts.Runner)
 	t.Cleanup(func() { a.Runner.Shutdown(context.Background()) })
-	a.Server, err = api.New(api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, Kinds: kinds, Sealer: a.Sealer, BootstrapAdminToken: opts.BootstrapAdminToken})
+	cfg := api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, Kinds: kinds, Sealer: a.Sealer, BootstrapAdminToken: opts.BootstrapAdminToken}
+	if opts.Pushes != nil {
+		cfg.Pushes = opts.Pushes(st, a.Sealer)
+	}
+	a.Server, err = api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,12 @@ type appView struct {
 	Groups   string   `json:"groups"`
 	Version  int64    `json:"version"`
 	Warnings []string `json:"warnings"`
-	Counts   *struct {
+	Push     *struct {
+		Enabled      bool       `json:"enabled"`
+		Health       healthView `json:"health"`
+		RunningRunID string     `json:"runningRunId"`
+	} `json:"push"`
+	Counts *struct {
 		Users    int `json:"users"`
 		Groups   int `json:"groups"`
 		Departed int `json:"departed"`
@@ -35,17 +40,22 @@ func (m *Main) appCommand() *cobra.Command {
 		Long: `Create and inspect applications through a running server's config API
 (/api/v1/apps) with an admin token. An application is a downstream consumer
 with its own view of the directory (scope groups, a filter, sources, an
-attribute allow-list) and its own reader tokens.
+attribute allow-list) and its own reader tokens; with "push" set, scimgate
+also provisions the view into the application's own SCIM endpoint (test,
+sync, runs, approve and reject work as for sources).
 
 The server is --server or ` + envServer + ` (default ` + defaultServer + `); the
 token is --token or ` + envToken + `. An application is named by its name or id.`,
 		Example: `  scimgate app create --file crm.json
   scimgate app preview crm
+  scimgate app test slack && scimgate app sync slack --full --wait
   CRM_TOKEN=$(scimgate app token crm --name crm-prod)`,
 	}
 	addClientFlags(cmd)
 	cmd.AddCommand(m.appListCommand(), m.appShowCommand(), m.appWriteCommand(true), m.appWriteCommand(false),
-		m.appDeleteCommand(), m.appPreviewCommand(), m.appTokenCommand())
+		m.appDeleteCommand(), m.appPreviewCommand(), m.appTokenCommand(),
+		m.appTestCommand(), m.appSyncCommand(), m.runsCommand(appRuns),
+		m.decideCommand(appRuns, true, "apply the removals it holds"), m.decideCommand(appRuns, false, ""))
 	return cmd
 }
 
@@ -66,17 +76,33 @@ func (m *Main) appListCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tID\tUSERS\tGROUPS\tDEPARTED\tVERSION")
+			fmt.Fprintln(tw, "NAME\tID\tUSERS\tGROUPS\tDEPARTED\tVERSION\tPUSH")
 			for _, a := range out.Apps {
 				users, groups, departed := "?", "?", "?"
 				if a.Counts != nil {
 					users, groups, departed = fmt.Sprint(a.Counts.Users), fmt.Sprint(a.Counts.Groups), fmt.Sprint(a.Counts.Departed)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", a.Name, a.ID, users, groups, departed, a.Version)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Name, a.ID, users, groups, departed, a.Version, pushText(a))
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// pushText is an app's push in one word or two: none, its health, or
+// disabled (scheduled and after-change pushes off).
+func pushText(a appView) string {
+	switch p := a.Push; {
+	case p == nil:
+		return "-"
+	case p.RunningRunID != "":
+		return "running"
+	case p.Health.Unhealthy || p.Health.ConsecutiveFailures > 0:
+		return healthText(p.Health)
+	case !p.Enabled:
+		return "disabled"
+	}
+	return "ok"
 }
 
 func (m *Main) appShowCommand() *cobra.Command {
@@ -125,7 +151,11 @@ func (m *Main) appWriteCommand(create bool) *cobra.Command {
 The file is a JSON object in the API's shape (GET /api/v1/openapi.json,
 AppInput): name, description, scope {groups, filter, sources,
 includeInactive}, groups (scope|all|none), flattenGroups, attributes,
-leaveGraceDays. --name overrides the file's name.`,
+leaveGraceDays, push {url, auth {type bearer|oauth2, token | tokenURL,
+clientId, clientSecret, scope}, schedule, afterChangeSeconds, profile,
+match, onLeave, deletion, mapping, enabled}; "push": null removes the push.
+Secrets are sealed by the server and never shown again; an update that
+does not resend them keeps them. --name overrides the file's name.`,
 		Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := appBody(file)

@@ -33,7 +33,7 @@ func TestAppCommandsAgainstARunningServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^crm\s+` + id + `\s+3\s+1\s+0\s+1$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^crm\s+` + id + `\s+3\s+1\s+0\s+1\s+-$`).MatchString(out) {
 		t.Errorf("list = %q", out)
 	}
 	out, _, err = s.cli(t, "app", "preview", "crm")

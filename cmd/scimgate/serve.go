@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/scim/outbound"
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/engine"
 	"github.com/scimgate/scimgate/storage"
@@ -68,6 +70,57 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 	return cmd
 }
 
+// pushHooks carry the push's metrics to the server.
+type pushHooks struct {
+	run     func(storage.App, storage.Run)
+	request func(app, outcome string)
+}
+
+// pushService is the outbound push as serve runs it: the runner (which
+// the config API starts and decides pushes with) and its scheduler. A nil
+// *pushService is a server without push.
+type pushService struct {
+	runner interface {
+		outbound.Pushes
+		RecoverInterrupted(ctx context.Context) error
+		Shutdown(ctx context.Context)
+	}
+	scheduler interface{ Run(ctx context.Context) }
+}
+
+// pushes is the runner for the config API; nil without push.
+func (p *pushService) pushes() outbound.Pushes {
+	if p == nil {
+		return nil
+	}
+	return p.runner
+}
+
+// start fails pushes a stopped process left running and runs the
+// scheduler until schedCtx ends; the channel closes when it has stopped.
+func (p *pushService) start(ctx, schedCtx context.Context, logger *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	if p == nil {
+		close(done)
+		return done
+	}
+	if err := p.runner.RecoverInterrupted(ctx); err != nil {
+		logger.Warn("cannot mark interrupted pushes failed; they will be once their leases expire", "error", err)
+	}
+	go func() {
+		defer close(done)
+		p.scheduler.Run(schedCtx)
+	}()
+	return done
+}
+
+// shutdown lets running pushes finish within ctx, then cancels them.
+func (p *pushService) shutdown(ctx context.Context) {
+	if p != nil {
+		p.runner.Shutdown(ctx)
+	}
+}
+
 // serve runs the server until ctx is done or SIGINT/SIGTERM arrives, then
 // shuts it down gracefully and closes the store.
 func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
@@ -97,9 +150,19 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		MaxConcurrent: int(cfg.MaxConcurrentRuns), Logger: logger,
 		LeaseTTL: time.Duration(cfg.SyncLeaseSeconds) * time.Second, SingleProcess: servedAlone(cfg),
 	})
+	// The push's hooks reach the server, which is built after the runner
+	// it is given; no run starts before it exists.
+	var srv *api.Server
+	pushes, err := newPushes(store, sealer, logger, cfg, pushHooks{
+		run:     func(a storage.App, r storage.Run) { srv.ObservePushRun(a, r) },
+		request: func(app, outcome string) { srv.ObservePushRequest(app, outcome) },
+	})
+	if err != nil {
+		return fmt.Errorf("outbound push: %w", err)
+	}
 	adminToken, _ := m.LookupEnv(envAdminToken)
 	trustedProxies, _ := parseTrustedProxies(cfg.TrustedProxies) // checked by Validate
-	srv, err := api.New(api.Config{
+	srv, err = api.New(api.Config{
 		Store:               store,
 		Logger:              logger,
 		BaseURL:             cfg.BaseURL,
@@ -107,6 +170,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		Sync:                runner,
 		Kinds:               reg,
 		Sealer:              sealer,
+		Pushes:              pushes.pushes(),
 		BootstrapAdminToken: adminToken,
 
 		AuthFailuresPerMinute:  int(cfg.AuthFailuresPerMinute),
@@ -127,6 +191,7 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 		defer close(schedDone)
 		engine.NewScheduler(store, runner, logger, store.Now).Run(schedCtx)
 	}()
+	pushDone := pushes.start(ctx, schedCtx, logger)
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
@@ -186,7 +251,13 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	// and are canceled after it (their cursors are not saved).
 	stopScheduler()
 	<-schedDone
-	runner.Shutdown(sctx)
+	<-pushDone
+	// Syncs and pushes share the grace period rather than take turns.
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); runner.Shutdown(sctx) }()
+	go func() { defer wg.Done(); pushes.shutdown(sctx) }()
+	wg.Wait()
 	logger.Info("stopped")
 	return nil
 }

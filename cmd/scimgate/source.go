@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,9 +37,9 @@ with the problem of every field, and the command exits 1.`,
 		m.sourceShowCommand(),
 		m.sourceTestCommand(),
 		m.sourceSyncCommand(),
-		m.sourceRunsCommand(),
-		m.sourceDecideCommand(true),
-		m.sourceDecideCommand(false),
+		m.runsCommand(sourceRuns),
+		m.decideCommand(sourceRuns, true, "apply the deletions it holds"),
+		m.decideCommand(sourceRuns, false, ""),
 	)
 	return cmd
 }
@@ -261,38 +258,6 @@ func (m *Main) sourceTestCommand() *cobra.Command {
 	}
 }
 
-func (m *Main) sourceRunsCommand() *cobra.Command {
-	var limit int
-	cmd := &cobra.Command{
-		Use:   "runs NAME|ID",
-		Short: "List a source's runs, newest first",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, src, err := m.clientAndSource(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			var list struct {
-				Runs []runView `json:"runs"`
-			}
-			q := url.Values{"limit": {strconv.Itoa(limit)}}
-			if err := c.call(cmd.Context(), http.MethodGet, sourcePath(src.ID, "runs"), q, nil, &list); err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tSTATUS\tTRIGGER\tMODE\tQUEUED\tDURATION\tFETCHED\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tCONFLICTS\tERRORS")
-			for _, r := range list.Runs {
-				n := r.Counts
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.Status, r.Trigger, modeText(r),
-					formatTime(r.Queued), durationText(r), n.Fetched, n.Created, n.Updated, n.Deactivated, n.Deleted, n.Conflicts, n.Errors)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs to show (at most 200)")
-	return cmd
-}
-
 func modeText(r runView) string {
 	mode := r.Mode
 	if mode == "" {
@@ -311,43 +276,6 @@ func durationText(r runView) string {
 	return r.Finished.Sub(*r.Started).Round(time.Millisecond).String()
 }
 
-// sourceDecideCommand approves or rejects a held run.
-func (m *Main) sourceDecideCommand(approve bool) *cobra.Command {
-	verb, short := "reject", "Reject a held run: nothing is removed, the next run looks again"
-	if approve {
-		verb, short = "approve", "Approve a held run: apply the deletions it holds"
-	}
-	var source string
-	cmd := &cobra.Command{
-		Use:   verb + " RUN",
-		Short: short,
-		Long: short + `.
-
-The run's source is found by asking each source for the run, unless
---source names it. 'scimgate source runs NAME' shows held runs.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := m.client(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			src, err := c.sourceOfRun(ctx, args[0], source)
-			if err != nil {
-				return err
-			}
-			var run runView
-			if err := c.call(ctx, http.MethodPost, sourcePath(src.ID, "runs", args[0], verb), nil, nil, &run); err != nil {
-				return err
-			}
-			fmt.Fprintln(m.Stdout, runSummary(run))
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&source, "source", "", "name or id of the run's source")
-	return cmd
-}
-
 // clientAndSource opens the API client and finds the source named by
 // nameOrID, which most source subcommands start with.
 func (m *Main) clientAndSource(cmd *cobra.Command, nameOrID string) (*apiClient, sourceView, error) {
@@ -357,27 +285,4 @@ func (m *Main) clientAndSource(cmd *cobra.Command, nameOrID string) (*apiClient,
 	}
 	src, err := c.resolve(cmd.Context(), nameOrID)
 	return c, src, err
-}
-
-// sourceOfRun finds the source a run belongs to.
-func (c *apiClient) sourceOfRun(ctx context.Context, runID, nameOrID string) (sourceView, error) {
-	if nameOrID != "" {
-		return c.resolve(ctx, nameOrID)
-	}
-	srcs, err := c.sources(ctx)
-	if err != nil {
-		return sourceView{}, err
-	}
-	for _, s := range srcs {
-		err := c.call(ctx, http.MethodGet, sourcePath(s.ID, "runs", runID), nil, nil, nil)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
-			continue
-		}
-		if err != nil {
-			return sourceView{}, err
-		}
-		return s, nil
-	}
-	return sourceView{}, fmt.Errorf("no source has a run %q; 'scimgate source runs NAME' lists runs", runID)
 }

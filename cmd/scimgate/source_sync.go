@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -38,85 +37,32 @@ would remove more than the source's deletion guard allows); a held run is
 decided with 'scimgate source approve RUN' or 'scimgate source reject RUN'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, src, err := m.clientAndSource(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			q := url.Values{}
-			if full {
-				q.Set("mode", "full")
-			}
-			if dryRun {
-				q.Set("dryRun", "true")
-			}
-			var run runView
-			if err := c.call(ctx, http.MethodPost, sourcePath(src.ID, "sync"), q, nil, &run); err != nil {
-				var ae *apiError
-				switch {
-				case errors.As(err, &ae) && ae.Code == "run_held":
-					return fmt.Errorf("%w\n%s", err, decideHint(ae.RunID))
-				case errors.As(err, &ae) && ae.Code == "run_in_progress" && wait && !full && !dryRun && ae.RunID != "":
-					// The schedule (or another admin) started a run just
-					// before: it syncs what this one would, so follow it.
-					if gerr := c.call(ctx, http.MethodGet, sourcePath(src.ID, "runs", ae.RunID), nil, nil, &run); gerr != nil {
-						return err
-					}
-					fmt.Fprintf(m.Stderr, "%s: a run is already in progress (run %s, trigger %s); following it.\n", src.Name, run.ID, run.Trigger)
-				default:
-					return err
-				}
-			}
-			if !wait {
-				fmt.Fprintln(m.Stdout, run.ID)
-				fmt.Fprintf(m.Stderr, "Started run %s of %s; follow it with 'scimgate source runs %s'.\n", run.ID, src.Name, src.Name)
-				return nil
-			}
-			final, err := m.followRun(ctx, c, src, run)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(m.Stdout, runSummary(final))
-			if final.Warnings > 0 {
-				what := fmt.Sprintf("%d records were", final.Warnings)
-				if final.Warnings == 1 {
-					what = "1 record was"
-				}
-				fmt.Fprintf(m.Stderr, "warning: %s not applied as the source has it; the run's change log says why: GET %s\n",
-					what, "/api/v1"+sourcePath(src.ID, "runs", final.ID, "changes"))
-			}
-			for _, n := range final.Notes {
-				fmt.Fprintln(m.Stderr, "note:", n)
-			}
-			return runOutcome(src, final)
+			return m.startRun(cmd, sourceRuns, args[0], full, dryRun, wait)
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&full, "full", false, "read everything, not only what changed since the last run")
-	f.BoolVar(&dryRun, "dry-run", false, "report what would change without changing anything")
-	f.BoolVar(&wait, "wait", false, "follow the run until it ends; exit 1 unless it succeeded")
+	addSyncFlags(cmd, &full, &dryRun, &wait)
 	return cmd
 }
 
-// followRun polls the run until it has ended and the source is free for
-// the next run, showing progress on stderr.
-func (m *Main) followRun(ctx context.Context, c *apiClient, src sourceView, run runView) (runView, error) {
+// followRun polls the run until it has ended and its source or app is
+// free for the next run, showing progress on stderr.
+func (m *Main) followRun(ctx context.Context, c *apiClient, o runOwner, run runView) (runView, error) {
 	p := &progressLine{w: m.Stderr, tty: isTerminal(m.Stderr)}
 	defer p.done()
-	path := sourcePath(src.ID, "runs", run.ID)
+	path := o.path("runs", run.ID)
 	for {
 		if err := c.call(ctx, http.MethodGet, path, nil, nil, &run); err != nil {
-			return run, waitError(err, src, run)
+			return run, waitError(err, o, run)
 		}
-		p.show(progressText(src, run))
+		p.show(progressText(o, run))
 		if run.ended() {
-			// The runner lets go of the source just after it records
+			// The runner lets go of the owner just after it records
 			// the outcome; wait for that so a next sync is not refused.
-			var now sourceView
-			if err := c.call(ctx, http.MethodGet, sourcePath(src.ID), nil, nil, &now); err != nil {
-				return run, waitError(err, src, run)
+			running, err := c.running(ctx, o)
+			if err != nil {
+				return run, waitError(err, o, run)
 			}
-			if now.RunningRunID != run.ID {
+			if running != run.ID {
 				return run, nil
 			}
 		}
@@ -124,35 +70,35 @@ func (m *Main) followRun(ctx context.Context, c *apiClient, src sourceView, run 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return run, waitError(ctx.Err(), src, run)
+			return run, waitError(ctx.Err(), o, run)
 		case <-t.C:
 		}
 	}
 }
 
-func waitError(err error, src sourceView, run runView) error {
+func waitError(err error, o runOwner, run runView) error {
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("stopped waiting for run %s; it goes on on the server ('scimgate source runs %s')", run.ID, src.Name)
+		return fmt.Errorf("stopped waiting for run %s; it goes on on the server ('scimgate %s runs %s')", run.ID, o.kind.noun, o.name)
 	}
 	return fmt.Errorf("follow run %s: %w", run.ID, err)
 }
 
 // runOutcome is nil for a succeeded run and says what happened otherwise.
-func runOutcome(src sourceView, r runView) error {
+func runOutcome(o runOwner, r runView) error {
 	switch r.Status {
 	case "succeeded":
 		return nil
 	case "failed":
-		return fmt.Errorf("run %s of %s failed: %s", r.ID, src.Name, r.Error)
+		return fmt.Errorf("run %s of %s failed: %s", r.ID, o.name, r.Error)
 	case "held":
-		return fmt.Errorf("run %s of %s is HELD for approval: it would remove %d objects, more than the source's deletion guard allows; nothing has been removed\n%s",
-			r.ID, src.Name, r.Counts.Pending, decideHint(r.ID))
+		return fmt.Errorf("run %s of %s is HELD for approval: it would remove %d objects, more than %s allows; nothing has been removed\n%s",
+			r.ID, o.name, r.Counts.Pending, o.kind.guard, decideHint(o.kind, r.ID))
 	}
-	return fmt.Errorf("run %s of %s ended %s", r.ID, src.Name, r.Status)
+	return fmt.Errorf("run %s of %s ended %s", r.ID, o.name, r.Status)
 }
 
-func decideHint(runID string) string {
-	return fmt.Sprintf("approve it with 'scimgate source approve %s' or reject it with 'scimgate source reject %s'", runID, runID)
+func decideHint(k *runKind, runID string) string {
+	return fmt.Sprintf("approve it with 'scimgate %s approve %s' or reject it with 'scimgate %s reject %s'", k.noun, runID, k.noun, runID)
 }
 
 // runSummary is one line with a run's outcome and counts.
@@ -162,10 +108,10 @@ func runSummary(r runView) string {
 
 // progressText is short enough for one terminal line: \r only returns
 // to the start of the last screen line, so a wrapped line would smear.
-func progressText(src sourceView, r runView) string {
+func progressText(o runOwner, r runView) string {
 	n := r.Counts
 	return fmt.Sprintf("%s: %s, fetched %d, created %d, updated %d, removed %d, errors %d",
-		src.Name, r.Status, n.Fetched, n.Created, n.Updated, n.Deactivated+n.Deleted, n.Errors)
+		o.name, r.Status, n.Fetched, n.Created, n.Updated, n.Deactivated+n.Deleted, n.Errors)
 }
 
 func countsText(n countsView) string {

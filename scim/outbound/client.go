@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -195,6 +196,9 @@ func (c *Client) Capabilities(ctx context.Context) (Capabilities, error) {
 		PathlessReplace:    p.PathlessReplace,
 		PageSize:           p.PageSize,
 		GroupMembersHidden: p.GroupMembersHidden,
+		SingleValues:       p.SingleValues,
+		// A copy: callers may keep the capabilities.
+		UnsupportedUserAttrs: slices.Clone(p.UnsupportedUserAttrs),
 	}
 	if p.ReadSPC {
 		var spc struct {

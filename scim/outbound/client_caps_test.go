@@ -27,7 +27,7 @@ func TestClientCapabilities(t *testing.T) {
 		{"generic without PATCH", targettest.Options{NoPatch: true}, "generic",
 			outbound.Capabilities{Patch: false, Filter: true, MaxMembersPerPatch: 1000, PathlessReplace: true, PageSize: 100}, true},
 		{"aws is the profile's", targettest.Options{AWS: true, MaxResults: 100}, "aws",
-			outbound.Capabilities{Patch: true, Filter: true, FilterAttrs: []string{"displayName", "externalId", "userName"}, MaxMembersPerPatch: 100, PageSize: 100, GroupMembersHidden: true}, false},
+			outbound.Capabilities{Patch: true, Filter: true, FilterAttrs: []string{"displayName", "externalId", "userName"}, MaxMembersPerPatch: 100, PageSize: 100, GroupMembersHidden: true, SingleValues: true, UnsupportedUserAttrs: []string{"password", "ims", "photos", "entitlements", "x509Certificates"}}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

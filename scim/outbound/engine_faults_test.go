@@ -138,3 +138,58 @@ func TestPushObjectErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPushThrottled: throttling the client waited out is invisible;
+// throttling that outlasts its attempts fails the run, which the next
+// run picks up from.
+func TestPushThrottled(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int // 429s in a row
+		status storage.RunStatus
+	}{
+		{name: "waited out", n: 2, status: storage.RunSucceeded},
+		{name: "outlasting the retries", n: 50, status: storage.RunFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newPushFixture(t, fixtureOptions{})
+			f.users(3, "max")
+			f.mustRun(outbound.PushJob{}) // reads the capabilities once: the faults hit writes
+			f.users(3, "new")
+			f.target.Inject(targettest.Fault{Times: tt.n, Status: 429, RetryAfter: "1", Method: "POST"})
+			out := f.run(outbound.PushJob{})
+			if out.Run.Status != tt.status {
+				t.Fatalf("status %s (%s), want %s", out.Run.Status, out.Run.Error, tt.status)
+			}
+			f.target.ResetFaults()
+			f.mustRun(outbound.PushJob{})
+			if got := len(f.target.Users()); got != 6 {
+				t.Errorf("%d users in the target, want 6", got)
+			}
+		})
+	}
+}
+
+// TestPushLostCreateOfALeaver: a create whose answer was lost, for a user
+// who left the view before the next run, is found by its externalId and
+// removed like any leaver, not left behind in the target.
+func TestPushLostCreateOfALeaver(t *testing.T) {
+	f := newPushFixture(t, fixtureOptions{scoped: true})
+	us := f.users(2, "oz")
+	f.mustRun(outbound.PushJob{})
+	late := f.user("late")
+	f.target.AddUser(t, map[string]any{"userName": "late", "externalId": late.ID, "active": true})
+	if err := f.store.SavePushObjects(t.Context(), []storage.PushObject{{AppID: f.app.ID, Kind: "User", LocalID: late.ID,
+		Origin: storage.PushCreated, State: storage.PushCreating}}); err != nil {
+		t.Fatal(err)
+	}
+	f.removeMembers(f.scope, late.ID)
+	out := f.mustRun(outbound.PushJob{})
+	if r := f.targetUser("late"); r["active"] != false || out.Run.Counts.Deactivated != 1 {
+		t.Errorf("the leaver whose create was lost: %v, counts %s", r, counts(out.Run.Counts))
+	}
+	if r := f.targetUser(us[0].UserName); r["active"] != true {
+		t.Errorf("a user in view: %v", r)
+	}
+}

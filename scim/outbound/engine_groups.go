@@ -9,18 +9,26 @@ import (
 	"github.com/scimgate/scimgate/storage"
 )
 
-// pushGroups pushes the groups of the view a page at a time, each page's
-// groups first and then their membership, after every user: a group's
-// members exist in the target before it names them.
+// pushGroups pushes the groups of the view after every user, so a
+// group's members exist in the target before it names them: first every
+// group itself, a page at a time, then their membership, so a group can
+// name a nested group created on a later page.
 func (p *push) pushGroups(ctx context.Context) error {
 	touched, err := p.touchedGroups(ctx)
 	if err != nil {
 		return err
 	}
+	// pushed are the groups whose own push succeeded in this run, with
+	// their hashes: their members go next. It grows with the groups
+	// pushed, which are far fewer than the users.
+	pushed := map[string]string{}
+	var order []string
 	for _, vq := range append(p.byIDs(touched), p.viewQueries(storage.MemberGroup)...) {
 		q := vq.Query
 		for {
-			page, err := p.e.store.ListGroups(ctx, q, true)
+			// Without PATCH, members travel in the group's PUT, so they are
+			// read with it.
+			page, err := p.e.store.ListGroups(ctx, q, !p.caps.Patch)
 			if err != nil {
 				return fmt.Errorf("read the view's groups: %w", err)
 			}
@@ -30,14 +38,33 @@ func (p *push) pushGroups(ctx context.Context) error {
 					groups = append(groups, g)
 				}
 			}
-			if err := p.pushGroupPage(ctx, groups); err != nil {
+			done, err := p.pushGroupPage(ctx, groups)
+			if err != nil {
 				return err
+			}
+			for id, hash := range done {
+				if _, seen := pushed[id]; !seen {
+					order = append(order, id)
+				}
+				pushed[id] = hash
 			}
 			if !page.Bounds.More || len(page.Groups) == 0 {
 				break
 			}
 			last := page.Bounds.Last
 			q.After = &last
+		}
+	}
+	if !p.caps.Patch {
+		return nil
+	}
+	for _, vq := range p.byIDs(order) {
+		page, err := p.e.store.ListGroups(ctx, vq.Query, true)
+		if err != nil {
+			return fmt.Errorf("read the view's groups: %w", err)
+		}
+		if err := p.pushMemberPage(ctx, page.Groups, pushed); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -86,28 +113,29 @@ type groupMembers struct {
 	waiting   int // members in view not (yet) in the target
 }
 
-func (p *push) pushGroupPage(ctx context.Context, groups []storage.Group) error {
+// pushGroupPage pushes a page of groups themselves (with their members,
+// for targets without PATCH) and returns those now in the target as this
+// run has them, with their hashes.
+func (p *push) pushGroupPage(ctx context.Context, groups []storage.Group) (map[string]string, error) {
 	items := make([]item, 0, len(groups))
-	members := make(map[string]groupMembers, len(groups))
 	for _, g := range groups {
 		b, err := p.r.group(g)
 		if err != nil {
-			return err
+			p.renderError(storage.MemberGroup, g.ID, err)
+			continue
 		}
 		it, err := newItem(storage.MemberGroup, g.ID, b)
 		if err != nil {
-			return fmt.Errorf("group %s: %w", g.ID, err)
+			return nil, fmt.Errorf("group %s: %w", g.ID, err)
 		}
-		m, err := p.groupMembers(ctx, g)
-		if err != nil {
-			return err
-		}
-		members[g.ID] = m
 		if !p.caps.Patch {
 			// Without PATCH a group's membership travels whole in its PUT.
-			it.full, err = withMembers(b, m.want, m.targetIDs)
+			m, err := p.groupMembers(ctx, g)
 			if err != nil {
-				return fmt.Errorf("group %s: %w", g.ID, err)
+				return nil, err
+			}
+			if it.full, err = withMembers(b, m.want, m.targetIDs); err != nil {
+				return nil, fmt.Errorf("group %s: %w", g.ID, err)
 			}
 			it.members, it.membersChanged = m.diff, !m.diff.empty()
 		}
@@ -115,15 +143,46 @@ func (p *push) pushGroupPage(ctx context.Context, groups []storage.Group) error 
 	}
 	objs, err := p.pushItems(ctx, storage.MemberGroup, items)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, it := range items {
+		po, ok := objs[it.id]
+		// Not in the target, or its own update failed (its error stays on
+		// it, for the retry): its members wait for the next run.
+		if ok && po.TargetID != "" && po.State != storage.PushCreating && po.Hash == it.hash {
+			out[it.id] = it.hash
+		}
+	}
+	return out, nil
+}
+
+// pushMemberPage sends the membership changes of a page of groups whose
+// own push succeeded (pushed: their hashes) and records on each what is
+// still missing.
+func (p *push) pushMemberPage(ctx context.Context, groups []storage.Group, pushed map[string]string) error {
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	objs, err := p.e.store.PushObjects(ctx, p.app.ID, storage.MemberGroup, ids)
+	if err != nil {
+		return fmt.Errorf("read push bookkeeping: %w", err)
 	}
 	var after []storage.PushObject
 	for _, g := range groups {
 		po, ok := objs[g.ID]
-		if !ok || po.TargetID == "" || po.State == storage.PushCreating {
-			continue // not in the target (failed, or left): nothing to add to
+		if p.job.DryRun {
+			// Nothing was recorded: the run's own view of the group.
+			po, ok = storage.PushObject{AppID: p.app.ID, Kind: storage.MemberGroup, LocalID: g.ID, TargetID: p.dryTarget(g.ID, po.TargetID)}, true
 		}
-		m := members[g.ID]
+		if _, wanted := pushed[g.ID]; !ok || !wanted || po.TargetID == "" {
+			continue
+		}
+		m, err := p.groupMembers(ctx, g)
+		if err != nil {
+			return err
+		}
 		errText, err := p.pushMembers(ctx, g, po, m)
 		if err != nil {
 			return err
@@ -137,6 +196,17 @@ func (p *push) pushGroupPage(ctx context.Context, groups []storage.Group) error 
 		}
 	}
 	return p.save(ctx, after)
+}
+
+// dryTarget is the target id a dry run works with for a group: the one
+// it has, or the stand-in of the create it would send.
+func (p *push) dryTarget(localID, have string) string {
+	if have != "" {
+		return have
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dryTargets[localID]
 }
 
 // groupMembers reads what g's membership must become in the target.

@@ -1,6 +1,7 @@
 package outbound_test
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -35,12 +36,16 @@ type fixtureOptions struct {
 	// filter, when set, is the app's scope filter (in its parsed form).
 	filter storage.Expr
 	attrs  []string
+	// dsn, when set, is the store's database (PostgreSQL); default a
+	// fresh SQLite file.
+	dsn string
 }
 
 func newPushFixture(t testing.TB, o fixtureOptions) *pushFixture {
 	t.Helper()
 	clock := sourcetest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
-	store, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "push.db"), sqlstore.Options{Now: clock.Now})
+	dsn := cmp.Or(o.dsn, filepath.Join(t.TempDir(), "push.db"))
+	store, err := sqlstore.Open(t.Context(), dsn, sqlstore.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,3 +54,33 @@ func TestPushMembersFollowTheView(t *testing.T) {
 		})
 	}
 }
+
+// TestPushNestedGroups: a group that holds a group created later (on a
+// later page) names it in the target in the same run.
+func TestPushNestedGroups(t *testing.T) {
+	f := newPushFixture(t, fixtureOptions{})
+	us := f.users(2, "pat")
+	parent := f.group("Parent", us[0].ID)
+	for i := range 8 { // more than a page (the fixture's engine pages by 7)
+		f.group("Filler"+string(rune('A'+i)), us[1].ID)
+	}
+	child := f.group("Child", us[1].ID)
+	f.editMembers(parent, storage.MemberChange{Add: []storage.Member{{Value: child.ID, Type: storage.MemberGroup}}})
+	out := f.mustRun(outbound.PushJob{})
+	if out.Run.Counts.Errors != 0 {
+		t.Fatalf("counts %s", counts(out.Run.Counts))
+	}
+	p, _ := f.target.GroupByName("Parent")
+	c, _ := f.target.GroupByName("Child")
+	got := p.MemberIDs()
+	want := []string{f.targetUser(us[0].UserName).ID(), c.ID()}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("Parent in the target has %v, want %v", got, want)
+	}
+	objs, err := f.store.PushObjects(t.Context(), f.app.ID, "Group", []string{parent.ID})
+	if err != nil || objs[parent.ID].Error != "" {
+		t.Errorf("Parent's bookkeeping: %+v, %v", objs[parent.ID], err)
+	}
+}

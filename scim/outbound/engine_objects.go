@@ -273,6 +273,9 @@ func (p *push) applyCreate(ctx context.Context, tl *tally, st step) (*storage.Pu
 			return p.applyUpdate(ctx, tl, step{it: it, po: po, remote: found})
 		}
 	}
+	if err == nil && r.ID == "" {
+		err = fmt.Errorf("%s %s: the target answered without the new object's id", http.MethodPost, path)
+	}
 	if err != nil {
 		po.Error = errorText(err)
 		return &po, p.objectError(tl, err, it.kind, it.id, "", it.name)
@@ -350,6 +353,14 @@ func (p *push) applyUpdate(ctx context.Context, tl *tally, st step) (*storage.Pu
 		}
 	}
 	return &po, nil
+}
+
+// renderError records an object the push mapping cannot render (a
+// template yielding what its attribute cannot hold): nothing is sent for
+// it, and the rest of the run goes on.
+func (p *push) renderError(kind, id string, err error) {
+	p.rec.Counts.Errors++
+	p.logChange(storage.Change{Action: storage.ChangeError, Kind: kind, ResourceID: id, Detail: err.Error()})
 }
 
 // errorText is what an object's record keeps of a failed request.

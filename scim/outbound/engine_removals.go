@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -92,11 +93,20 @@ func (p *push) collectOrphans(ctx context.Context) error {
 		var forget []string
 		var leaving []storage.PushObject
 		for _, o := range orphans {
+			if o.TargetID == "" {
+				// A create never confirmed, for something that has left
+				// since: if it landed, it carries the scimgate id.
+				found, err := p.findByLocalID(ctx, kind, o.LocalID)
+				if err != nil {
+					return err
+				}
+				if found == nil {
+					forget = append(forget, o.LocalID)
+					continue
+				}
+				o.TargetID, o.State = found.ID, storage.PushActive
+			}
 			switch {
-			case o.TargetID == "":
-				// A create never confirmed, for someone who has left since:
-				// nothing of theirs is known in the target to remove.
-				forget = append(forget, o.LocalID)
 			case kind == storage.MemberGroup && o.Origin != storage.PushCreated:
 				// Claimed groups were the target's own: left alone.
 				forget = append(forget, o.LocalID)
@@ -125,6 +135,25 @@ func (p *push) collectOrphans(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// findByLocalID looks for an object scimgate may have created with the
+// default externalId (the scimgate id), where the target can filter on it.
+func (p *push) findByLocalID(ctx context.Context, kind, localID string) (*Remote, error) {
+	if !p.canFilter("externalId") {
+		return nil, nil
+	}
+	found, err := p.t.Find(ctx, targetKind(kind), "externalId", localID)
+	if err != nil {
+		return nil, fmt.Errorf("find %s externalId %q in the target: %w", targetKind(kind), localID, err)
+	}
+	p.rec.Counts.Fetched += len(found)
+	for i := range found {
+		if found[i].ExternalID == localID {
+			return &found[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // localNames finds the names of objects that left the view but still
@@ -212,6 +241,16 @@ func (p *push) remove(ctx context.Context, r removal) (*storage.PushObject, erro
 		return nil, nil
 	}
 	method, sent, err := p.deactivate(ctx, tl, r)
+	if te := (*TargetError)(nil); errors.As(err, &te) && te.Status == http.StatusNotFound {
+		// The target has no such user any more: nothing left to deactivate.
+		if !p.job.DryRun {
+			if err := p.e.store.DeletePushObjects(ctx, p.app.ID, r.kind, []string{po.LocalID}); err != nil {
+				return nil, fmt.Errorf("forget push objects: %w", err)
+			}
+		}
+		p.vanished++
+		return nil, nil
+	}
 	if err != nil {
 		po.Error = errorText(err)
 		return &po, p.objectError(tl, err, r.kind, po.LocalID, po.TargetID, r.name)

@@ -120,6 +120,8 @@ type push struct {
 	// touched are the users an incremental run pushed or saw leave.
 	touched []string
 	claimed int
+	// vanished counts leavers the target no longer had.
+	vanished int
 	// unchangedGroups are groups counted unchanged whose membership may
 	// still change in this run (then they count as updated).
 	unchangedGroups map[string]bool
@@ -170,6 +172,7 @@ func (e *Engine) newPush(ctx context.Context, job PushJob) (*push, error) {
 		return p, fmt.Errorf("read the target's capabilities: %w", err)
 	}
 	p.caps = caps
+	p.r.singleValues, p.r.unsupported = caps.SingleValues, caps.UnsupportedUserAttrs
 	return p, nil
 }
 
@@ -202,6 +205,9 @@ func (p *push) run(ctx context.Context) error {
 		if err := p.noteUnmanaged(ctx); err != nil {
 			return err
 		}
+	}
+	if p.vanished > 0 {
+		p.note(fmt.Sprintf("%d users who left were no longer in the target; forgotten", p.vanished))
 	}
 	if p.claimed > 0 {
 		p.note(fmt.Sprintf("claimed %d objects the target already had", p.claimed))

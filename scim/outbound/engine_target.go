@@ -75,7 +75,9 @@ func (p *push) readTarget(ctx context.Context) (*remoteIndex, error) {
 		byID, byKey := map[string]*Remote{}, map[string]*Remote{}
 		err = p.t.List(ctx, targetKind(kind), func(page []Remote) error {
 			for i := range page {
-				r := &page[i]
+				// A copy: the Target may reuse its page.
+				rc := page[i]
+				r := &rc
 				p.rec.Counts.Fetched++
 				byID[r.ID] = r
 				if ids[r.ID] {
@@ -241,7 +243,9 @@ func targetErrorDetail(te *TargetError) string {
 // is returned, to fail the run.
 func (p *push) objectError(tl *tally, err error, kind, localID, targetID, name string) error {
 	var te *TargetError
-	if !errors.As(err, &te) {
+	// Throttling that outlasted the client's waits is about the target,
+	// not the object: going on would only be throttled again.
+	if !errors.As(err, &te) || te.Status == http.StatusTooManyRequests {
 		return err
 	}
 	tl.counts.Errors++

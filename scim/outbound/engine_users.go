@@ -92,7 +92,8 @@ func (p *push) pushUsers(ctx context.Context) error {
 				}
 				b, err := p.r.user(d)
 				if err != nil {
-					return err
+					p.renderError(storage.MemberUser, d.ID, err)
+					continue
 				}
 				it, err := newItem(storage.MemberUser, d.ID, b)
 				if err != nil {

@@ -45,6 +45,13 @@ type Profile struct {
 	// GroupMembersHidden: the target answers groups without members, so
 	// what it holds cannot be read back (AWS IAM Identity Center).
 	GroupMembersHidden bool
+	// SingleValues: the target keeps one value of each multi-valued user
+	// attribute (the primary one is sent, or else the first) and no
+	// display sub-attribute on them.
+	SingleValues bool
+	// UnsupportedUserAttrs are user attributes the target does not have;
+	// they are never sent.
+	UnsupportedUserAttrs []string
 }
 
 // Profiles are the known target profiles by name.
@@ -89,6 +96,11 @@ var Profiles = map[string]Profile{
 		PageSize:           100,
 		Paging:             PagingCursor,
 		GroupMembersHidden: true,
+		// "Limitations from SCIM specification": no multi-valued user
+		// attributes in general; the supported attributes exclude these
+		// and the display sub-attribute of multi-valued ones.
+		SingleValues:         true,
+		UnsupportedUserAttrs: []string{"password", "ims", "photos", "entitlements", "x509Certificates"},
 	},
 }
 

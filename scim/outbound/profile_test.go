@@ -16,7 +16,8 @@ func TestProfiles(t *testing.T) {
 			PathlessReplace: true, PageSize: 100, Paging: outbound.PagingIndex},
 		"aws": {Name: "aws", Patch: outbound.PatchAlways, MaxMembersPerPatch: 100,
 			FilterAttrs: map[string][]string{outbound.KindUsers: {"userName", "externalId"}, outbound.KindGroups: {"displayName", "externalId"}},
-			PageSize:    100, Paging: outbound.PagingCursor, GroupMembersHidden: true},
+			PageSize:    100, Paging: outbound.PagingCursor, GroupMembersHidden: true,
+			SingleValues: true, UnsupportedUserAttrs: []string{"password", "ims", "photos", "entitlements", "x509Certificates"}},
 	}
 	for name, p := range outbound.Profiles {
 		w, ok := want[name]

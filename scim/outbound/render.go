@@ -30,6 +30,46 @@ type body map[string]any
 type renderer struct {
 	users   *scim.AppUserRenderer
 	mapping PushMapping
+	// shape fits user bodies to what the target can hold (set from its
+	// capabilities once they are read).
+	singleValues bool
+	unsupported  []string
+}
+
+// fitTarget drops what the target cannot hold from a user body: the
+// attributes it does not have and, for a target that keeps one value of
+// a multi-valued attribute, all but the primary value (or the first) and
+// their display sub-attributes.
+func (r *renderer) fitTarget(b body) {
+	for _, attr := range r.unsupported {
+		for k := range b {
+			if strings.EqualFold(k, attr) {
+				delete(b, k)
+			}
+		}
+	}
+	if !r.singleValues {
+		return
+	}
+	for k, v := range b {
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			continue
+		}
+		keep := list[0]
+		for _, el := range list {
+			if m, ok := el.(map[string]any); ok && m["primary"] == true {
+				keep = el
+				break
+			}
+		}
+		if m, ok := keep.(map[string]any); ok {
+			m = maps.Clone(m)
+			delete(m, "display")
+			keep = m
+		}
+		b[k] = []any{keep}
+	}
 }
 
 func newRenderer(app storage.App) (*renderer, error) {
@@ -70,11 +110,13 @@ func (r *renderer) user(d storage.UserDoc) (body, error) {
 			delete(b, storage.EnterpriseSchema)
 		}
 	}
-	if d.Departed {
-		b["active"] = false
-	}
 	if err := r.mapping.user.apply(b, d.ID); err != nil {
 		return nil, fmt.Errorf("user %s: push mapping: %w", d.ID, err)
+	}
+	r.fitTarget(b)
+	// After the mapping, which must not make a leaver active again.
+	if d.Departed {
+		b["active"] = false
 	}
 	schemas := []any{userSchemaURN}
 	if _, ok := b[storage.EnterpriseSchema]; ok {

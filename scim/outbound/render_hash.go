@@ -115,12 +115,18 @@ func diffHash(old string, b body) (diff, error) {
 		}
 	}
 	for _, path := range sortedNames(before) {
-		if !seen[path] {
+		if !seen[path] && !keptLeaves[path] {
 			d.removed = append(d.removed, path)
 		}
 	}
 	return d, nil
 }
+
+// keptLeaves are never removed, even when scimgate stops sending them
+// (an allow-list without them): a user without them makes no sense, and
+// targets refuse it (AWS IAM Identity Center's PatchUser: "The remove
+// patch operation is not supported for userName or active attributes").
+var keptLeaves = map[string]bool{"userName": true, "active": true, "externalId": true}
 
 // diffRemote compares b with a target's document (a claimed object, or
 // one a full run re-reads). What the target has beyond b is left alone,
@@ -149,7 +155,7 @@ func diffRemote(raw json.RawMessage, b body, oldHash string) (diff, error) {
 		delete(have, l.path)
 	}
 	for _, path := range sortedNames(parseHash(oldHash)) {
-		if _, there := have[path]; there {
+		if _, there := have[path]; there && !keptLeaves[path] {
 			d.removed = append(d.removed, path)
 		}
 	}

@@ -162,6 +162,7 @@ func TestHashAndPatch(t *testing.T) {
 		{name: "one path per change without it",
 			next: edit(func(b body) { b["title"] = "Countess"; b["emails"] = []any{} }),
 			ops:  []PatchOp{{Op: "replace", Path: "emails", Value: []any{}}, {Op: "replace", Path: "title", Value: "Countess"}}},
+		{name: "userName and active are never removed", next: edit(func(b body) { delete(b, "active"); delete(b, "userName") }), ops: []PatchOp{}},
 		{name: "extension sub-attribute", next: edit(func(b body) { b[storage.EnterpriseSchema] = map[string]any{"department": "Maths"} }),
 			ops: []PatchOp{{Op: "replace", Path: storage.EnterpriseSchema + ":department", Value: "Maths"}}},
 	}
@@ -182,7 +183,7 @@ func TestHashAndPatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := patchOps(d, tt.caps); !reflect.DeepEqual(got, tt.ops) {
+			if got := patchOps(d, tt.caps); !reflect.DeepEqual(got, tt.ops) && len(got)+len(tt.ops) > 0 {
 				t.Errorf("ops\n got %#v\nwant %#v", got, tt.ops)
 			}
 		})
@@ -212,5 +213,23 @@ func TestDiffRemote(t *testing.T) {
 				t.Errorf("paths %v, want %v", got, tt.paths)
 			}
 		})
+	}
+}
+
+func TestRenderLeaverStaysInactive(t *testing.T) {
+	app := storage.App{ID: "app", Push: &storage.PushConfig{Mapping: storage.SourceMapping{User: map[string]string{"active": "{nickName}"}}}}
+	r, err := newRenderer(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := storage.User{UserName: "ada", NickName: "true", Active: true}
+	for _, departed := range []bool{false, true} {
+		b, err := r.user(userDoc(t, "u1", u, departed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b["active"]; got != !departed {
+			t.Errorf("departed %v: active %v", departed, got)
+		}
 	}
 }

@@ -53,6 +53,11 @@ type Capabilities struct {
 	// (AWS IAM Identity Center), so Remote.Members of a group is empty
 	// whatever it holds; membership is known only from what was pushed.
 	GroupMembersHidden bool
+	// SingleValues: one value of each multi-valued user attribute, with
+	// no display sub-attribute; UnsupportedUserAttrs are never sent
+	// (Profile).
+	SingleValues         bool
+	UnsupportedUserAttrs []string
 }
 
 // Target is an app's SCIM endpoint as the push engine uses it. The client

@@ -24,7 +24,43 @@ import (
 //     results a page, cursor paging (list.go).
 //   - This project's reading of the PatchUser constraints, as the issue
 //     states it: no path-less replace of several attributes at once.
+//   - "Limitations from SCIM specification": multi-valued user
+//     attributes are not supported in general ("multiple emails,
+//     addresses, and phone numbers"); the user guide's supported
+//     attributes exclude password, ims, photos, entitlements and
+//     x509Certificates, and the display sub-attribute of multi-valued
+//     attributes -> 400 ValidationException.
 const awsMaxMembers = 100
+
+// awsUnsupportedUser are the user attributes the guide lists as not
+// supported.
+var awsUnsupportedUser = []string{"password", "ims", "photos", "entitlements", "x509Certificates"}
+
+// awsCheckUser refuses what AWS does not store for a user.
+func awsCheckUser(doc Resource) *scimError {
+	for attr, v := range doc {
+		for _, bad := range awsUnsupportedUser {
+			if strings.EqualFold(attr, bad) {
+				return errorf(http.StatusBadRequest, "invalidValue", "ValidationException: %s is not supported", attr)
+			}
+		}
+		list, ok := v.([]any)
+		if !ok {
+			continue
+		}
+		if len(list) > 1 {
+			return errorf(http.StatusBadRequest, "invalidValue", "ValidationException: multi-valued attribute %s holds %d values; one is supported", attr, len(list))
+		}
+		for _, el := range list {
+			if m, ok := el.(map[string]any); ok {
+				if _, has := m["display"]; has {
+					return errorf(http.StatusBadRequest, "invalidValue", "ValidationException: %s.display is not supported", attr)
+				}
+			}
+		}
+	}
+	return nil
+}
 
 func awsFilterable(kind, attr string) bool {
 	switch kind {

@@ -64,6 +64,11 @@ func (t *Target) check(kind string, doc Resource, self string) *scimError {
 				return errorf(http.StatusConflict, "uniqueness", "userName %q is already taken by user %s", name, u.ID())
 			}
 		}
+		if t.opts.AWS {
+			if e := awsCheckUser(doc); e != nil {
+				return e
+			}
+		}
 	case "Groups":
 		name, _ := doc["displayName"].(string)
 		if strings.TrimSpace(name) == "" {
