@@ -1,12 +1,15 @@
 package sources
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // Schedule says when something scheduled (a source's sync, an app's push)
@@ -58,4 +61,49 @@ func jitter(id string, max time.Duration) time.Duration {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return time.Duration(h.Sum64() % uint64(max))
+}
+
+// RetryDue reads what a scheduled thing's health says about running now:
+// during the backoff after failures it waits (wait); once that backoff is
+// over it retries at once (retry); otherwise (neither) its schedule
+// decides. The sync and push schedulers both ask it first.
+func RetryDue(h storage.SourceHealth, now time.Time) (wait, retry bool) {
+	if now.Before(h.BackoffUntil) {
+		return true, false
+	}
+	return false, h.ConsecutiveFailures > 0 && !h.BackoffUntil.IsZero()
+}
+
+// ScheduleDue reports whether the thing named id, on schedule and last
+// run at last, is due at now: at once when it never ran, else once
+// schedule's next time (with id's jitter) has come. An empty or bad
+// schedule is never due (a bad one is rejected on write; one stored
+// anyway just never runs).
+func ScheduleDue(schedule string, last time.Time, id string, now time.Time) bool {
+	if strings.TrimSpace(schedule) == "" {
+		return false
+	}
+	sched, err := ParseSchedule(schedule)
+	if err != nil {
+		return false
+	}
+	if last.IsZero() {
+		return true
+	}
+	return !now.Before(sched.Next(last, id))
+}
+
+// Every calls tick at once and then every poll until ctx ends: the loop
+// of the sync and push schedulers.
+func Every(ctx context.Context, poll time.Duration, tick func(context.Context)) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

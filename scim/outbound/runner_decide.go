@@ -30,32 +30,17 @@ func (r *Runner) decide(ctx context.Context, appID, runID, actor string, approve
 	if app.Push == nil {
 		return storage.Run{}, ErrNoPush
 	}
-	r.mu.Lock()
-	if id, busy := r.active[app.ID]; busy {
-		r.mu.Unlock()
-		return storage.Run{}, &BusyError{RunID: id}
-	}
-	if r.closing {
-		r.mu.Unlock()
-		return storage.Run{}, ErrShuttingDown
-	}
-	if err := r.takeLease(ctx, app.ID); err != nil {
-		r.mu.Unlock()
+	// No other push while the decision is taken: the app is the held run's.
+	if err := r.runs.Begin(app.ID, func() (string, error) { return runID, r.takeLease(ctx, app.ID) }); err != nil {
 		return storage.Run{}, err
 	}
-	r.active[app.ID] = runID // no other push while the decision is taken
-	r.wg.Add(1)
-	r.mu.Unlock()
 	handedOver := false
 	defer func() {
 		if handedOver {
-			return // execute releases the lease and the slot in active
+			return // execute releases the lease and the app in r.runs
 		}
 		r.releaseLease(context.WithoutCancel(ctx), app.ID)
-		r.mu.Lock()
-		delete(r.active, app.ID)
-		r.mu.Unlock()
-		r.wg.Done()
+		r.runs.End(app.ID)
 	}()
 	runs := r.store.PushRuns()
 	run, err := runs.GetRun(ctx, app.ID, runID)

@@ -17,33 +17,25 @@ import (
 // stores the outcome. approved is the pending list of a held run an admin
 // approved (nil otherwise).
 func (r *Runner) execute(app storage.App, run storage.Run, full bool, approved []storage.PendingDeletion) {
-	defer r.wg.Done()
-	defer func() {
-		r.mu.Lock()
-		delete(r.active, app.ID)
-		r.mu.Unlock()
-	}()
+	defer r.runs.End(app.ID)
 	// The lease is held from Start until the outcome is stored; losing it
 	// cancels the push, as another replica may be pushing the app.
-	defer r.releaseLease(context.WithoutCancel(r.ctx), app.ID)
-	ctx, cancel := context.WithCancelCause(r.ctx)
-	defer cancel(nil)
-	go r.keepLease(ctx, app.ID, func(reason string) {
+	defer r.releaseLease(context.WithoutCancel(r.runs.Context()), app.ID)
+	ctx, stop := r.holdLease(r.runs.Context(), app.ID, func(reason string) {
 		r.log.Error("push canceled: this replica lost its claim on the app", "app", app.Name, "run", run.ID, "reason", reason)
-		cancel(errors.New(reason))
 	})
+	defer stop()
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled push is recorded.
 	record := context.WithoutCancel(ctx)
 	runs := r.store.PushRuns()
-	select {
-	case r.slots <- struct{}{}:
-		defer func() { <-r.slots }()
-	case <-ctx.Done():
+	release, ok := r.runs.Slot(ctx)
+	if !ok {
 		run.Status, run.Finished, run.Error = storage.RunFailed, r.now(), "canceled before it started: scimgate is shutting down"
 		r.finish(record, app, run, false)
 		return
 	}
+	defer release()
 	run, err := runs.UpdateRun(record, run.ID, func(x *storage.Run) error {
 		x.Status, x.Started = storage.RunRunning, r.now()
 		return nil

@@ -23,8 +23,12 @@ const mostFailedMin = 5
 // mostObjectsFailed reports whether more than half of the objects a run
 // tried to change failed.
 func mostObjectsFailed(c storage.RunCounts) bool {
-	tried := c.Created + c.Updated + c.Deactivated + c.Deleted + c.Errors
-	return c.Errors >= mostFailedMin && c.Errors*2 > tried
+	return c.Errors >= mostFailedMin && c.Errors*2 > triedObjects(c)
+}
+
+// triedObjects is how many objects a run tried to change.
+func triedObjects(c storage.RunCounts) int {
+	return c.Created + c.Updated + c.Deactivated + c.Deleted + c.Errors
 }
 
 // updateHealth records a finished run in its app's push health. LastRunAt
@@ -38,21 +42,11 @@ func updateHealth(h *storage.SourceHealth, run storage.Run, now time.Time) {
 		return
 	}
 	mostFailed := run.Status == storage.RunSucceeded && mostObjectsFailed(run.Counts)
-	if run.Status == storage.RunFailed || mostFailed {
-		h.ConsecutiveFailures++
-		h.LastError = run.Error
-		if mostFailed {
-			tried := run.Counts.Created + run.Counts.Updated + run.Counts.Deactivated + run.Counts.Deleted + run.Counts.Errors
-			h.LastError = fmt.Sprintf("%d of the %d objects the push tried to change failed in the target; see the run's changes", run.Counts.Errors, tried)
-		}
-		h.BackoffUntil = now.Add(sources.Backoff(h.ConsecutiveFailures))
-		h.Unhealthy = mostFailed || h.ConsecutiveFailures >= sources.UnhealthyAfter
-		return
+	o := sources.Outcome{Failed: run.Status == storage.RunFailed || mostFailed, Error: run.Error,
+		Full: run.Mode == "full", Quarantine: mostFailed}
+	if mostFailed {
+		o.Error = fmt.Sprintf("%d of the %d objects the push tried to change failed in the target; see the run's changes",
+			run.Counts.Errors, triedObjects(run.Counts))
 	}
-	h.ConsecutiveFailures, h.LastError, h.Unhealthy = 0, "", false
-	h.BackoffUntil = time.Time{}
-	h.LastSuccessAt = now
-	if run.Mode == "full" {
-		h.LastFullAt = now
-	}
+	sources.RecordOutcome(h, o, now)
 }

@@ -44,23 +44,14 @@ func (r *Runner) RecoverInterrupted(ctx context.Context) error {
 }
 
 func (r *Runner) recoverApp(ctx context.Context, app storage.App) error {
-	key := leaseKey(app.ID)
-	ok, holder, err := r.store.AcquireLease(ctx, key, r.holder, r.leaseTTL)
+	ok, alive, err := r.lease(app.ID).TakeOver(ctx)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if storage.LeaseHolderAlive(holder) {
-			r.log.Warn("another scimgate process on this host holds an app's push; leaving its runs alone",
-				"app", app.Name, "holder", holder)
-			return nil
-		}
-		if err := r.store.ReleaseLease(ctx, key, holder); err != nil {
-			return err
-		}
-		if ok, _, err = r.store.AcquireLease(ctx, key, r.holder, r.leaseTTL); err != nil || !ok {
-			return errors.Join(err, errors.New("the app's push lease was taken during start-up"))
-		}
+		r.log.Warn("another scimgate process on this host holds an app's push; leaving its runs alone",
+			"app", app.Name, "holder", alive)
+		return nil
 	}
 	defer r.releaseLease(context.WithoutCancel(ctx), app.ID)
 	for _, run := range r.abandonOrphans(ctx, app.ID, interruptedError) {

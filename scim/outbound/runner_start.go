@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/runset"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -30,14 +30,7 @@ type Runner struct {
 	now        func() time.Time
 	observe    func(app storage.App, run storage.Run)
 
-	slots chan struct{}
-	ctx   context.Context // canceled on shutdown
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
-
-	mu      sync.Mutex
-	active  map[string]string // app id -> run id
-	closing bool
+	runs *runset.Set // keyed by app id
 
 	holder        string // this runner's name in leases
 	leaseTTL      time.Duration
@@ -98,12 +91,10 @@ func NewRunner(store RunnerStore, pusher Pusher, opts RunnerOptions) *Runner {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = sources.GuardedHTTPClient(0)
 	}
-	ctx, stop := context.WithCancel(context.Background())
 	return &Runner{
 		store: store, pusher: pusher, openTarget: opts.OpenTarget, opener: opts.Opener,
 		httpClient: opts.HTTPClient, log: opts.Logger, now: store.Now, observe: opts.Observe,
-		slots: make(chan struct{}, opts.MaxConcurrent),
-		ctx:   ctx, stop: stop, active: map[string]string{},
+		runs:   runset.New(opts.MaxConcurrent, func(id string) error { return &BusyError{RunID: id} }, ErrShuttingDown),
 		holder: storage.NewLeaseHolder(), leaseTTL: opts.LeaseTTL, singleProcess: opts.SingleProcess,
 	}
 }
@@ -120,82 +111,60 @@ func (r *Runner) Start(ctx context.Context, appID string, t Trigger) (storage.Ru
 	if app.Push == nil {
 		return storage.Run{}, ErrNoPush
 	}
-	r.mu.Lock()
-	if id, busy := r.active[app.ID]; busy {
-		r.mu.Unlock()
-		return storage.Run{}, &BusyError{RunID: id}
-	}
-	if r.closing {
-		r.mu.Unlock()
-		return storage.Run{}, ErrShuttingDown
-	}
-	if err := r.takeLease(ctx, app.ID); err != nil {
-		r.mu.Unlock()
-		return storage.Run{}, err
-	}
-	// refuse gives the lease back on the way out of Start.
-	refuse := func(err error) (storage.Run, error) {
-		r.releaseLease(context.WithoutCancel(ctx), app.ID)
-		r.mu.Unlock()
-		return storage.Run{}, err
-	}
-	if t.stillDue != nil {
-		// The scheduler's view may predate a push another replica just
-		// finished: decide again on what is stored now.
-		if app, err = r.store.GetApp(ctx, app.ID); err != nil {
-			return refuse(err)
+	var run storage.Run
+	err = r.runs.Begin(app.ID, func() (string, error) {
+		if err := r.takeLease(ctx, app.ID); err != nil {
+			return "", err
 		}
-		state, err := r.store.GetPushState(ctx, app.ID)
-		if err != nil {
-			return refuse(err)
+		if app, run, err = r.queue(ctx, app, t); err != nil {
+			r.releaseLease(context.WithoutCancel(ctx), app.ID)
+			return "", err
 		}
-		if app.Push == nil || !t.stillDue(app, state) {
-			return refuse(errNotDue)
-		}
-	}
-	runs := r.store.PushRuns()
-	if latest, err := runs.ListRuns(ctx, app.ID, 1); err != nil {
-		return refuse(err)
-	} else if len(latest) == 1 && latest[0].Status == storage.RunHeld {
-		return refuse(&HeldError{RunID: latest[0].ID})
-	}
-	run, err := runs.CreateRun(ctx, storage.Run{SourceID: app.ID, Status: storage.RunQueued,
-		Trigger: t.Reason, DryRun: t.DryRun, Queued: r.now()})
+		return run.ID, nil
+	})
 	if err != nil {
-		return refuse(err)
+		return storage.Run{}, err
 	}
-	r.active[app.ID] = run.ID
-	r.wg.Add(1)
-	r.mu.Unlock()
 	go r.execute(app, run, t.Full, nil)
 	return run, nil
 }
 
-// Running reports the id of the app's push in progress, if any.
-func (r *Runner) Running(appID string) (string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id, ok := r.active[appID]
-	return id, ok
+// queue creates the queued run of a push once this replica holds the
+// app's lease, unless the scheduler's trigger finds it no longer due on
+// what is stored now or the app's latest run waits for an admin. It
+// returns the app as it was last read.
+func (r *Runner) queue(ctx context.Context, app storage.App, t Trigger) (storage.App, storage.Run, error) {
+	if t.stillDue != nil {
+		// The scheduler's view may predate a push another replica just
+		// finished: decide again on what is stored now.
+		stored, err := r.store.GetApp(ctx, app.ID)
+		if err != nil {
+			return app, storage.Run{}, err
+		}
+		app = stored
+		state, err := r.store.GetPushState(ctx, app.ID)
+		if err != nil {
+			return app, storage.Run{}, err
+		}
+		if app.Push == nil || !t.stillDue(app, state) {
+			return app, storage.Run{}, errNotDue
+		}
+	}
+	runs := r.store.PushRuns()
+	if latest, err := runs.ListRuns(ctx, app.ID, 1); err != nil {
+		return app, storage.Run{}, err
+	} else if len(latest) == 1 && latest[0].Status == storage.RunHeld {
+		return app, storage.Run{}, &HeldError{RunID: latest[0].ID}
+	}
+	run, err := runs.CreateRun(ctx, storage.Run{SourceID: app.ID, Status: storage.RunQueued,
+		Trigger: t.Reason, DryRun: t.DryRun, Queued: r.now()})
+	return app, run, err
 }
+
+// Running reports the id of the app's push in progress, if any.
+func (r *Runner) Running(appID string) (string, bool) { return r.runs.Running(appID) }
 
 // Shutdown stops accepting pushes and waits for running ones; when ctx
 // ends first, they are canceled (recorded as failed, their cursors not
 // saved) and waited for.
-func (r *Runner) Shutdown(ctx context.Context) {
-	r.mu.Lock()
-	r.closing = true
-	r.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		r.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		r.stop()
-	case <-ctx.Done():
-		r.stop()
-		<-done
-	}
-}
+func (r *Runner) Shutdown(ctx context.Context) { r.runs.Shutdown(ctx) }

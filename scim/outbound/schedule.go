@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
@@ -56,16 +55,7 @@ func NewScheduler(store SchedulerStore, runner Starter, log *slog.Logger, now fu
 
 // Run ticks until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
-	t := time.NewTicker(s.Poll)
-	defer t.Stop()
-	for {
-		s.Tick(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	sources.Every(ctx, s.Poll, func(ctx context.Context) { s.Tick(ctx) })
 }
 
 // Tick starts every push that is due and returns the apps' ids.
@@ -143,26 +133,18 @@ func pushDue(app storage.App, st storage.PushState, now time.Time) (string, bool
 	if p == nil || !p.Enabled {
 		return "", false
 	}
-	h := st.Health
-	if now.Before(h.BackoffUntil) {
+	switch wait, retry := sources.RetryDue(st.Health, now); {
+	case wait:
 		return "", false
-	}
-	if h.ConsecutiveFailures > 0 && !h.BackoffUntil.IsZero() {
+	case retry:
 		return "retry", true
 	}
 	if p.AfterChangeSeconds > 0 && !st.FirstChange.IsZero() &&
 		!now.Before(st.FirstChange.Add(time.Duration(p.AfterChangeSeconds)*time.Second)) {
 		return "change", true
 	}
-	if strings.TrimSpace(p.Schedule) == "" {
+	if !sources.ScheduleDue(p.Schedule, st.Health.LastRunAt, app.ID, now) {
 		return "", false
 	}
-	sched, err := sources.ParseSchedule(p.Schedule)
-	if err != nil {
-		return "", false // rejected on write; a stored bad one just never runs
-	}
-	if h.LastRunAt.IsZero() {
-		return "schedule", true
-	}
-	return "schedule", !now.Before(sched.Next(h.LastRunAt, app.ID))
+	return "schedule", true
 }

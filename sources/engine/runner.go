@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/scimgate/scimgate/sources"
+	"github.com/scimgate/scimgate/sources/runset"
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -37,14 +37,7 @@ type Runner struct {
 	// env is what every source is opened with (RunnerOptions.Env).
 	env sources.Env
 
-	slots chan struct{}
-	ctx   context.Context // canceled on shutdown
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
-
-	mu      sync.Mutex
-	active  map[string]string // source id -> run id
-	closing bool
+	runs *runset.Set // keyed by source id
 
 	leases   storage.LeaseStore // nil: this replica only (see runner_lease.go)
 	holder   string             // this runner's name in leases
@@ -86,13 +79,11 @@ func NewRunner(store RunnerStore, kinds sources.Registry, sealer *Sealer, opts R
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = DefaultLeaseTTL
 	}
-	ctx, stop := context.WithCancel(context.Background())
 	leases, _ := store.(storage.LeaseStore)
 	return &Runner{
 		store: store, kinds: kinds, sealer: sealer, log: opts.Logger, now: store.Now,
 		engine: newEngine(store, opts.Logger, opts.BatchSize),
-		slots:  make(chan struct{}, opts.MaxConcurrent),
-		ctx:    ctx, stop: stop, active: map[string]string{},
+		runs:   runset.New(opts.MaxConcurrent, func(id string) error { return &BusyError{RunID: id} }, ErrShuttingDown),
 		leases: leases, holder: storage.NewLeaseHolder(), leaseTTL: opts.LeaseTTL,
 		singleProcess: opts.SingleProcess, env: opts.Env,
 	}
@@ -147,83 +138,69 @@ func (r *Runner) Start(ctx context.Context, sourceID string, t Trigger) (storage
 	if err != nil {
 		return storage.Run{}, err
 	}
-	r.mu.Lock()
-	if id, busy := r.active[sourceID]; busy {
-		r.mu.Unlock()
-		return storage.Run{}, &BusyError{RunID: id}
-	}
-	if r.closing {
-		r.mu.Unlock()
-		return storage.Run{}, ErrShuttingDown
-	}
-	if err := r.takeLease(ctx, sourceID); err != nil {
-		r.mu.Unlock()
-		return storage.Run{}, err
-	}
-	// refuse gives the lease back on the way out of Start.
-	refuse := func(err error) (storage.Run, error) {
-		r.releaseLease(context.WithoutCancel(ctx), sourceID)
-		r.mu.Unlock()
-		return storage.Run{}, err
-	}
-	if t.StillDue != nil {
-		if src, err = r.store.GetSource(ctx, sourceID); err != nil {
-			return refuse(err)
+	var run storage.Run
+	err = r.runs.Begin(sourceID, func() (string, error) {
+		if err := r.takeLease(ctx, sourceID); err != nil {
+			return "", err
 		}
-		if !t.StillDue(src) {
-			return refuse(ErrNotDue)
+		if src, run, err = r.queue(ctx, src, t); err != nil {
+			// Give the lease back on the way out of Start.
+			r.releaseLease(context.WithoutCancel(ctx), sourceID)
+			return "", err
 		}
-	}
-	if latest, err := r.store.ListRuns(ctx, sourceID, 1); err == nil && len(latest) == 1 && latest[0].Status == storage.RunHeld {
-		return refuse(&HeldError{RunID: latest[0].ID})
-	}
-	run, err := r.store.CreateRun(ctx, storage.Run{SourceID: sourceID, Status: storage.RunQueued, Trigger: t.Reason, DryRun: t.DryRun, Queued: r.now()})
+		return run.ID, nil
+	})
 	if err != nil {
-		return refuse(err)
+		return storage.Run{}, err
 	}
-	r.active[sourceID] = run.ID
-	r.wg.Add(1)
-	r.mu.Unlock()
 	go r.execute(src, prep, run, t)
 	return run, nil
 }
 
-// Running reports the id of the source's run in progress, if any.
-func (r *Runner) Running(sourceID string) (string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id, ok := r.active[sourceID]
-	return id, ok
+// queue creates the queued run of src once this replica holds the
+// source's lease, unless the trigger finds the source no longer due as
+// stored now or its latest run waits for an admin. It returns the source
+// as it was last read.
+func (r *Runner) queue(ctx context.Context, src storage.Source, t Trigger) (storage.Source, storage.Run, error) {
+	if t.StillDue != nil {
+		stored, err := r.store.GetSource(ctx, src.ID)
+		if err != nil {
+			return src, storage.Run{}, err
+		}
+		if src = stored; !t.StillDue(src) {
+			return src, storage.Run{}, ErrNotDue
+		}
+	}
+	if latest, err := r.store.ListRuns(ctx, src.ID, 1); err == nil && len(latest) == 1 && latest[0].Status == storage.RunHeld {
+		return src, storage.Run{}, &HeldError{RunID: latest[0].ID}
+	}
+	run, err := r.store.CreateRun(ctx, storage.Run{SourceID: src.ID, Status: storage.RunQueued, Trigger: t.Reason, DryRun: t.DryRun, Queued: r.now()})
+	return src, run, err
 }
 
+// Running reports the id of the source's run in progress, if any.
+func (r *Runner) Running(sourceID string) (string, bool) { return r.runs.Running(sourceID) }
+
 func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t Trigger) {
-	defer r.wg.Done()
-	defer func() {
-		r.mu.Lock()
-		delete(r.active, src.ID)
-		r.mu.Unlock()
-	}()
+	defer r.runs.End(src.ID)
 	// The lease is held from Start until the outcome is stored; losing it
 	// cancels the run, as another replica may be running the source.
-	defer r.releaseLease(context.WithoutCancel(r.ctx), src.ID)
-	ctx, cancel := context.WithCancelCause(r.ctx)
-	defer cancel(nil)
-	go r.keepLease(ctx, src.ID, func(reason string) {
+	defer r.releaseLease(context.WithoutCancel(r.runs.Context()), src.ID)
+	ctx, stop := r.holdLease(r.runs.Context(), src.ID, func(reason string) {
 		r.log.Error("run canceled: this replica lost its claim on the source", "source", src.Name, "run", run.ID, "reason", reason)
-		cancel(errors.New(reason))
 	})
+	defer stop()
 	env := r.sourceEnv(src)
 	// Store writes after cancellation still need a live context, so the
 	// outcome of a canceled run is recorded.
 	record := context.WithoutCancel(ctx)
-	select {
-	case r.slots <- struct{}{}:
-		defer func() { <-r.slots }()
-	case <-ctx.Done():
+	release, ok := r.runs.Slot(ctx)
+	if !ok {
 		r.finish(record, src, storage.Run{ID: run.ID, SourceID: src.ID, Status: storage.RunFailed, Trigger: run.Trigger, DryRun: run.DryRun,
 			Queued: run.Queued, Finished: r.now(), Error: "canceled before it started: scimgate is shutting down"}, false)
 		return
 	}
+	defer release()
 	run, err := r.store.UpdateRun(record, run.ID, func(x *storage.Run) error {
 		x.Status, x.Started = storage.RunRunning, r.now()
 		return nil
@@ -280,19 +257,7 @@ func (r *Runner) finish(ctx context.Context, src storage.Source, run storage.Run
 		if run.DryRun {
 			return
 		}
-		if failed {
-			h.ConsecutiveFailures++
-			h.LastError = run.Error
-			h.BackoffUntil = now.Add(sources.Backoff(h.ConsecutiveFailures))
-			h.Unhealthy = h.ConsecutiveFailures >= sources.UnhealthyAfter
-			return
-		}
-		h.ConsecutiveFailures, h.LastError, h.Unhealthy = 0, "", false
-		h.BackoffUntil = time.Time{}
-		h.LastSuccessAt = now
-		if run.Mode == "full" {
-			h.LastFullAt = now
-		}
+		sources.RecordOutcome(h, sources.Outcome{Failed: failed, Error: run.Error, Full: run.Mode == "full"}, now)
 	})
 	if err != nil {
 		r.log.Error("cannot record run outcome", "source", src.ID, "run", run.ID, "error", err)
@@ -348,22 +313,13 @@ func (r *Runner) Reject(ctx context.Context, sourceID, runID, actor string) (sto
 }
 
 func (r *Runner) decide(ctx context.Context, sourceID, runID, actor string, approve bool) (storage.Run, error) {
-	r.mu.Lock()
-	if id, busy := r.active[sourceID]; busy {
-		r.mu.Unlock()
-		return storage.Run{}, &BusyError{RunID: id}
-	}
-	if err := r.takeLease(ctx, sourceID); err != nil {
-		r.mu.Unlock()
+	// No new run while the decision is applied; Shutdown waits for it.
+	if err := r.runs.Begin(sourceID, func() (string, error) { return runID, r.takeLease(ctx, sourceID) }); err != nil {
 		return storage.Run{}, err
 	}
-	r.active[sourceID] = runID // no new run while the decision is applied
-	r.mu.Unlock()
 	defer func() {
 		r.releaseLease(context.WithoutCancel(ctx), sourceID)
-		r.mu.Lock()
-		delete(r.active, sourceID)
-		r.mu.Unlock()
+		r.runs.End(sourceID)
 	}()
 	run, err := r.store.GetRun(ctx, sourceID, runID)
 	if err != nil {
@@ -406,11 +362,7 @@ func (r *Runner) decide(ctx context.Context, sourceID, runID, actor string, appr
 	applied.Notes = append(applied.Notes, "approved by "+actor)
 	now := r.now()
 	out, err := r.store.FinishRun(ctx, applied, true, func(h *storage.SourceHealth) {
-		h.ConsecutiveFailures, h.LastError, h.Unhealthy, h.BackoffUntil = 0, "", false, time.Time{}
-		h.LastSuccessAt = now
-		if applied.Mode == "full" {
-			h.LastFullAt = now
-		}
+		sources.RecordOutcome(h, sources.Outcome{Full: applied.Mode == "full"}, now)
 	})
 	if err == nil {
 		r.observe(src, out)
@@ -451,22 +403,7 @@ func (r *Runner) sourceEnv(src storage.Source) sources.Env {
 	return env
 }
 
-// Shutdown stops accepting runs and waits for running ones; when ctx ends
-// first, they are canceled (their cursors are not saved) and waited for.
-func (r *Runner) Shutdown(ctx context.Context) {
-	done := make(chan struct{})
-	r.mu.Lock()
-	r.closing = true
-	r.mu.Unlock()
-	go func() {
-		r.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		r.stop()
-	case <-ctx.Done():
-		r.stop()
-		<-done
-	}
-}
+// Shutdown stops accepting runs and decisions and waits for running
+// ones; when ctx ends first, they are canceled (their cursors are not
+// saved) and waited for.
+func (r *Runner) Shutdown(ctx context.Context) { r.runs.Shutdown(ctx) }

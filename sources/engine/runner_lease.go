@@ -28,25 +28,23 @@ const DefaultLeaseTTL = 30 * time.Second
 // since the scheduler looked.
 var ErrNotDue = errors.New("the source is no longer due")
 
+// lease is the source's lease as this runner holds it; leases are named
+// by source id.
+func (r *Runner) lease(sourceID string) storage.Lease {
+	return storage.Lease{Store: r.leases, Key: sourceID, Holder: r.holder, TTL: r.leaseTTL, Thing: "source"}
+}
+
 // takeLease claims the source for this replica. Without a lease store it
 // always succeeds. When another replica holds the lease, the error is a
 // *BusyError naming that replica's run when it can be found.
 func (r *Runner) takeLease(ctx context.Context, sourceID string) error {
-	if r.leases == nil {
-		return nil
-	}
-	ok, holder, err := r.leases.AcquireLease(ctx, sourceID, r.holder, r.leaseTTL)
+	ok, holder, err := r.lease(sourceID).Take(ctx)
 	if err != nil {
 		return fmt.Errorf("claim source %s: %w", sourceID, err)
 	}
 	if !ok {
-		busy := &BusyError{}
-		if runs, err := r.store.ListRuns(ctx, sourceID, 1); err == nil && len(runs) == 1 &&
-			(runs[0].Status == storage.RunQueued || runs[0].Status == storage.RunRunning) {
-			busy.RunID = runs[0].ID
-		}
 		r.log.Debug("source is running on another replica", "source", sourceID, "holder", holder)
-		return busy
+		return &BusyError{RunID: storage.RunInProgress(ctx, r.store, sourceID)}
 	}
 	r.abandonOrphans(ctx, sourceID, abandonedError)
 	return nil
@@ -61,70 +59,26 @@ const abandonedError = "abandoned: the replica running it stopped before it fini
 // saved, so nothing they did is lost: the next run reads the same changes
 // again, and writes are idempotent.
 func (r *Runner) abandonOrphans(ctx context.Context, sourceID, reason string) []storage.Run {
-	runs, err := r.store.ListRuns(ctx, sourceID, 5)
+	failed, err := storage.FailUnfinishedRuns(ctx, r.store, sourceID, reason, r.now())
 	if err != nil {
-		return nil
+		r.log.Warn("cannot mark abandoned runs failed", "source", sourceID, "error", err)
 	}
-	var out []storage.Run
-	for _, run := range runs {
-		if run.Status != storage.RunQueued && run.Status != storage.RunRunning {
-			continue
-		}
-		failed, err := r.store.UpdateRun(ctx, run.ID, func(x *storage.Run) error {
-			x.Status, x.Finished, x.Error = storage.RunFailed, r.now(), reason
-			return nil
-		})
-		if err != nil {
-			r.log.Warn("cannot mark abandoned run failed", "source", sourceID, "run", run.ID, "error", err)
-			continue
-		}
-		out = append(out, failed)
-	}
-	return out
+	return failed
 }
 
 // releaseLease gives the source up once its run's outcome is stored.
 func (r *Runner) releaseLease(ctx context.Context, sourceID string) {
-	if r.leases == nil {
-		return
-	}
-	if err := r.leases.ReleaseLease(ctx, sourceID, r.holder); err != nil {
+	if err := r.lease(sourceID).Release(ctx); err != nil {
 		// The lease then lapses after leaseTTL; only a takeover waits.
 		r.log.Warn("cannot release source lease", "source", sourceID, "error", err)
 	}
 }
 
-// keepLease renews the source's lease every third of its lifetime until
-// ctx ends. When the lease is lost (renewal refused, or not renewed within
-// its lifetime), lost is called: another replica may run the source now,
-// so this run must stop.
-func (r *Runner) keepLease(ctx context.Context, sourceID string, lost func(reason string)) {
-	if r.leases == nil {
-		return
-	}
-	t := time.NewTicker(r.leaseTTL / 3)
-	defer t.Stop()
-	renewed := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, holder, err := r.leases.AcquireLease(ctx, sourceID, r.holder, r.leaseTTL)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return
-		case err != nil && time.Since(renewed) < r.leaseTTL:
-			r.log.Warn("cannot renew source lease; retrying", "source", sourceID, "error", err)
-		case err != nil:
-			lost("the replica could not renew its claim on the source in time: " + err.Error())
-			return
-		case !ok:
-			lost("another replica (" + holder + ") took the source over")
-			return
-		default:
-			renewed = time.Now()
-		}
-	}
+// holdLease keeps the source's lease during a run: the context it
+// returns ends, with the reason, when the lease is lost (lost is told
+// first): another replica may run the source now, so this run must stop.
+func (r *Runner) holdLease(parent context.Context, sourceID string, lost func(reason string)) (context.Context, func()) {
+	return r.lease(sourceID).Hold(parent, func(err error) {
+		r.log.Warn("cannot renew source lease; retrying", "source", sourceID, "error", err)
+	}, lost)
 }

@@ -48,22 +48,14 @@ func (r *Runner) RecoverInterrupted(ctx context.Context) error {
 }
 
 func (r *Runner) recoverSource(ctx context.Context, src storage.Source) error {
-	ok, holder, err := r.leases.AcquireLease(ctx, src.ID, r.holder, r.leaseTTL)
+	ok, alive, err := r.lease(src.ID).TakeOver(ctx)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if storage.LeaseHolderAlive(holder) {
-			r.log.Warn("another scimgate process on this host holds a source; leaving its runs alone",
-				"source", src.Name, "holder", holder)
-			return nil
-		}
-		if err := r.leases.ReleaseLease(ctx, src.ID, holder); err != nil {
-			return err
-		}
-		if ok, _, err = r.leases.AcquireLease(ctx, src.ID, r.holder, r.leaseTTL); err != nil || !ok {
-			return errors.Join(err, errors.New("the source's lease was taken during start-up"))
-		}
+		r.log.Warn("another scimgate process on this host holds a source; leaving its runs alone",
+			"source", src.Name, "holder", alive)
+		return nil
 	}
 	defer r.releaseLease(context.WithoutCancel(ctx), src.ID)
 	for _, run := range r.abandonOrphans(ctx, src.ID, interruptedError) {

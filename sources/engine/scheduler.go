@@ -44,16 +44,7 @@ func NewScheduler(store storage.SourceStore, runner Starter, log *slog.Logger, n
 
 // Run ticks until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
-	t := time.NewTicker(s.Poll)
-	defer t.Stop()
-	for {
-		s.Tick(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	sources.Every(ctx, s.Poll, func(ctx context.Context) { s.Tick(ctx) })
 }
 
 // Tick starts every source that is due and returns their ids.
@@ -91,25 +82,17 @@ func (s *Scheduler) Tick(ctx context.Context) []string {
 	return started
 }
 
-// due decides whether a source runs now, and why.
+// due decides whether a source runs now, and why. Without a schedule a
+// source runs only when asked, retries included.
 func (s *Scheduler) due(src storage.Source, now time.Time) (string, bool) {
 	if !src.Enabled || strings.TrimSpace(src.Schedule) == "" {
 		return "", false
 	}
-	h := src.Health
-	if now.Before(h.BackoffUntil) {
+	switch wait, retry := sources.RetryDue(src.Health, now); {
+	case wait:
 		return "", false
-	}
-	if h.ConsecutiveFailures > 0 && !h.BackoffUntil.IsZero() {
+	case retry:
 		return "retry", true
 	}
-	sched, err := sources.ParseSchedule(src.Schedule)
-	if err != nil {
-		return "", false // rejected on write; a stored bad one just never runs
-	}
-	last := h.LastRunAt
-	if last.IsZero() {
-		return "schedule", true // never ran: run now
-	}
-	return "schedule", !now.Before(sched.Next(last, src.ID))
+	return "schedule", sources.ScheduleDue(src.Schedule, src.Health.LastRunAt, src.ID, now)
 }
