@@ -129,8 +129,9 @@ func (p *push) pushGroupPage(ctx context.Context, groups []storage.Group) (map[s
 			return nil, fmt.Errorf("group %s: %w", g.ID, err)
 		}
 		if !p.caps.Patch {
-			// Without PATCH a group's membership travels whole in its PUT.
-			m, err := p.groupMembers(ctx, g)
+			// Without PATCH a group's membership travels whole in its PUT
+			// (which also overwrites what was edited in the target).
+			m, err := p.groupMembers(ctx, g, "")
 			if err != nil {
 				return nil, err
 			}
@@ -179,7 +180,7 @@ func (p *push) pushMemberPage(ctx context.Context, groups []storage.Group, pushe
 		if _, wanted := pushed[g.ID]; !ok || !wanted || po.TargetID == "" {
 			continue
 		}
-		m, err := p.groupMembers(ctx, g)
+		m, err := p.groupMembers(ctx, g, po.TargetID)
 		if err != nil {
 			return err
 		}
@@ -209,8 +210,9 @@ func (p *push) dryTarget(localID, have string) string {
 	return p.dryTargets[localID]
 }
 
-// groupMembers reads what g's membership must become in the target.
-func (p *push) groupMembers(ctx context.Context, g storage.Group) (groupMembers, error) {
+// groupMembers reads what g's membership must become in the target
+// (targetID: the group's id there).
+func (p *push) groupMembers(ctx context.Context, g storage.Group, targetID string) (groupMembers, error) {
 	m := groupMembers{targetIDs: map[string]string{}}
 	ids, err := p.targetIDs(ctx, g.Members)
 	if err != nil {
@@ -227,6 +229,16 @@ func (p *push) groupMembers(ctx context.Context, g storage.Group) (groupMembers,
 	pushed, err := p.e.store.PushedMembers(ctx, p.app.ID, g.ID)
 	if err != nil {
 		return m, fmt.Errorf("read the pushed members of group %s: %w", g.ID, err)
+	}
+	if actual, ok := p.actualMembers(targetID); ok {
+		// A full run read what the target holds: that is the truth, so
+		// membership edited in the target by hand is put right, and the
+		// bookkeeping follows it first. Members scimgate does not manage
+		// are left alone.
+		if err := p.recordMembers(ctx, g.ID, diffMembers(actual, pushed)); err != nil {
+			return m, err
+		}
+		pushed = actual
 	}
 	m.diff = diffMembers(m.want, pushed)
 	if len(m.diff.remove) > 0 {

@@ -19,6 +19,11 @@ type remoteIndex struct {
 	byID map[string]map[string]*Remote // kind -> id -> remote
 	// byKey: kind -> "attr\x00value" -> remotes not managed by scimgate.
 	byKey map[string]map[string]*Remote
+	// localOf maps the target ids of the objects scimgate manages, users
+	// and groups, to their local ids; an id that both a user and a group
+	// have in the target (per-type numbering) is in ambiguous instead.
+	localOf   map[string]string
+	ambiguous map[string]bool
 }
 
 // matchAttrs are the attributes that claim an object, in order.
@@ -58,13 +63,18 @@ func bodyValue(b body, attr string) string { return b.str(attr) }
 
 // readTarget lists the target's users and groups, for a full run.
 func (p *push) readTarget(ctx context.Context) (*remoteIndex, error) {
-	idx := &remoteIndex{byID: map[string]map[string]*Remote{}, byKey: map[string]map[string]*Remote{}}
+	idx := &remoteIndex{byID: map[string]map[string]*Remote{}, byKey: map[string]map[string]*Remote{},
+		localOf: map[string]string{}, ambiguous: map[string]bool{}}
 	managed := map[string]map[string]bool{}
 	for _, kind := range []string{storage.MemberUser, storage.MemberGroup} {
 		ids := map[string]bool{}
 		err := p.e.store.EachPushObject(ctx, p.app.ID, kind, func(o storage.PushObject) error {
 			if o.TargetID != "" {
 				ids[o.TargetID] = true
+				if _, taken := idx.localOf[o.TargetID]; taken && kind == storage.MemberGroup {
+					idx.ambiguous[o.TargetID] = true
+				}
+				idx.localOf[o.TargetID] = o.LocalID
 			}
 			return nil
 		})
@@ -260,4 +270,28 @@ func marshalOps(ops []PatchOp) json.RawMessage {
 		return nil
 	}
 	return raw
+}
+
+// actualMembers returns the local ids of the members scimgate manages
+// that the target's group targetID holds, as a full run read them, and
+// whether they are known: not for a group this run created, a target
+// that hides members, or a member id that names a user and a group alike.
+func (p *push) actualMembers(targetID string) ([]string, bool) {
+	if p.remote == nil || p.caps.GroupMembersHidden {
+		return nil, false
+	}
+	r, ok := p.remote.byID[storage.MemberGroup][targetID]
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(r.Members))
+	for _, tid := range r.Members {
+		if p.remote.ambiguous[tid] {
+			return nil, false
+		}
+		if local, ok := p.remote.localOf[tid]; ok {
+			out = append(out, local)
+		}
+	}
+	return out, true
 }
