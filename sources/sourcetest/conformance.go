@@ -325,8 +325,17 @@ func memoryFlat(t *testing.T, h Harness, small Upstream) {
 		t.Skip("-short")
 	}
 	n := h.MemoryUsers
-	low := heldHeap(t, small, n)
-	high := heldHeap(t, h.New(t), 10*n)
+	low := heldHeap(t, seeded(small, n), n)
+	big := seeded(h.New(t), 10*n)
+	high := heldHeap(t, big, 10*n)
+	// A source that keeps the directory holds it in every run; a peak
+	// from buffers that filled while a loaded machine starved the reader
+	// (the whole suite runs packages side by side on two cores) does not
+	// come back every time. So a run that looks like growth is repeated,
+	// and the least of three counts.
+	for try := 1; try < 3 && grows(low, high, n, h.MaxBytesPerUser); try++ {
+		high = min(high, heldHeap(t, big, 10*n))
+	}
 	t.Logf("live heap above the upstream's own: %d users %d KiB, %d users %d KiB", n, low>>10, 10*n, high>>10)
 	if grows(low, high, n, h.MaxBytesPerUser) {
 		t.Errorf("the source held %d KiB more for %d users than for %d: more than %d bytes a user; it keeps the directory in memory",
@@ -334,12 +343,17 @@ func memoryFlat(t *testing.T, h Harness, small Upstream) {
 	}
 }
 
-// heldHeap seeds users into up and returns the most live heap a full run
+// seeded adds users users to up and returns it.
+func seeded(up Upstream, users int) Upstream {
+	seedUsers(up, 0, users)
+	return up
+}
+
+// heldHeap returns the most live heap a full run of up (holding users)
 // held while it streamed into a Discard: the live heap at the sink less
 // the live heap once the run has ended. The upstream's own data (an
 // in-process emulator's directory) is in both samples.
 func heldHeap(t *testing.T, up Upstream, users int) uint64 {
-	seedUsers(up, 0, users)
 	src := up.Open(sources.Env{})
 	sink := &Discard{}
 	res, err := src.Sync(t.Context(), sources.Request{}, sink)

@@ -71,8 +71,8 @@ func TestMemoryCaseTellsStreamingFromHoarding(t *testing.T) {
 		hoard bool
 		want  bool
 	}{{false, false}, {true, true}} {
-		low := heldHeap(t, &listUpstream{hoard: tc.hoard}, n)
-		high := heldHeap(t, &listUpstream{hoard: tc.hoard}, 10*n)
+		low := heldHeap(t, seeded(&listUpstream{hoard: tc.hoard}, n), n)
+		high := heldHeap(t, seeded(&listUpstream{hoard: tc.hoard}, 10*n), 10*n)
 		if got := grows(low, high, n, perUser); got != tc.want {
 			t.Errorf("hoarding %v: held %d then %d bytes; grows = %v, want %v", tc.hoard, low, high, got, tc.want)
 		}
