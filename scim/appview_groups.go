@@ -17,61 +17,14 @@ import (
 
 // listViewGroups is GET /Groups (and POST /Groups/.search) for an app.
 func (s *Server) listViewGroups(w http.ResponseWriter, r *http.Request, p *listParams, v *appView) {
-	if p == nil {
-		qp, err := s.queryParams(r)
-		if err != nil {
-			s.fail(w, err, "groups")
-			return
-		}
-		p = &qp
-	}
-	resource := v.resource("Group")
-	q, from, err := s.query(*p, s.groups, resource)
-	if err != nil {
-		s.fail(w, err, "groups")
-		return
-	}
-	if err := checkGroupQuery(&q, v); err != nil {
-		s.fail(w, err, "groups")
-		return
-	}
-	proj, err := parseProjection(p.attributes, p.excludedAttributes, groupSchema, nil)
-	if err != nil {
-		s.fail(w, badParam("%v", err), "groups")
-		return
-	}
-	withMembers := !proj.excludes("members")
-	page, err := s.store.ListGroups(r.Context(), q, withMembers)
-	if err != nil {
-		s.fail(w, storeQueryError(err), "groups")
-		return
-	}
-	head, err := s.head(p, resource, from, page.Total, len(page.Groups), page.Bounds)
-	if err != nil {
-		s.fail(w, err, "groups")
-		return
-	}
-	base := s.baseURL(r)
-	b, one := getBuffer(), getBuffer()
-	defer putBuffer(b)
-	defer putBuffer(one)
-	head.write(b)
-	for i, g := range page.Groups {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := v.appendViewGroup(b, one, g, base, withMembers, proj); err != nil {
-			s.fail(w, err, "groups")
-			return
-		}
-	}
-	b.WriteString("]}")
-	writeBody(w, http.StatusOK, b.Bytes())
+	l := groupList{resource: v.resource("Group"),
+		check:  func(q *storage.Query) error { return checkGroupQuery(q, v) },
+		render: v.appendViewGroup}
+	s.writeGroupList(w, r, p, l, func(body []byte) { writeBody(w, http.StatusOK, body) })
 }
 
-// appendViewGroup renders g as the view shows it, projected per the
-// request; one is scratch space.
-func (v *appView) appendViewGroup(b, one *bytes.Buffer, g storage.Group, base string, withMembers bool, proj projection) error {
+// appendViewGroup renders g as the view shows it.
+func (v *appView) appendViewGroup(b *bytes.Buffer, g storage.Group, base string, withMembers bool) {
 	if !v.memberDisplay {
 		for i := range g.Members {
 			if g.Members[i].Type == storage.MemberUser {
@@ -79,18 +32,7 @@ func (v *appView) appendViewGroup(b, one *bytes.Buffer, g storage.Group, base st
 			}
 		}
 	}
-	if proj.empty() {
-		appendGroup(b, g, base, withMembers)
-		return nil
-	}
-	one.Reset()
-	appendGroup(one, g, base, withMembers)
-	out, err := proj.apply(one.Bytes())
-	if err != nil {
-		return err
-	}
-	b.Write(out)
-	return nil
+	appendGroup(b, g, base, withMembers)
 }
 
 // getViewGroup is GET /Groups/{id} for an app: a list of at most one over
@@ -119,7 +61,10 @@ func (s *Server) getViewGroup(w http.ResponseWriter, r *http.Request, id string,
 	defer putBuffer(b)
 	defer putBuffer(one)
 	base := s.baseURL(r)
-	if err := v.appendViewGroup(b, one, g, base, withMembers, proj); err != nil {
+	if err := renderProjected(b, one, proj, func(into *bytes.Buffer) error {
+		v.appendViewGroup(into, g, base, withMembers)
+		return nil
+	}); err != nil {
 		s.fail(w, err, "group "+id)
 		return
 	}

@@ -239,7 +239,36 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		}
 		return
 	}
-	q, from, err := s.query(*p, s.users, "User")
+	s.writeUserList(w, r, p, directoryUsers, func(body []byte) {
+		s.storePage(cache, body)
+		writeBody(w, http.StatusOK, body)
+	})
+}
+
+// userList is what differs between a list of the directory's users and
+// a list of an app's view: the resource type the cursors are bound to,
+// the check of the query against the view, and how one user renders.
+type userList struct {
+	resource string
+	check    func(*storage.Query) error // nil: none
+	// render appends one user; scratch is a buffer it may use.
+	render func(b, scratch *bytes.Buffer, d storage.UserDoc, base string) error
+}
+
+// directoryUsers lists the directory as it is, for unscoped readers.
+var directoryUsers = userList{resource: "User",
+	render: func(b, _ *bytes.Buffer, d storage.UserDoc, base string) error {
+		appendUserDoc(b, d, base)
+		return nil
+	}}
+
+// writeUserList runs p as a list of l and hands the rendered ListResponse
+// to emit, while its buffer is still live.
+func (s *Server) writeUserList(w http.ResponseWriter, r *http.Request, p *listParams, l userList, emit func([]byte)) {
+	q, from, err := s.query(*p, s.users, l.resource)
+	if err == nil && l.check != nil {
+		err = l.check(&q)
+	}
 	if err != nil {
 		s.fail(w, err, "users")
 		return
@@ -254,37 +283,47 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *listParams
 		s.fail(w, storeQueryError(err), "users")
 		return
 	}
-	head, err := s.head(p, "User", from, page.Total, len(page.Users), page.Bounds)
+	head, err := s.head(p, l.resource, from, page.Total, len(page.Users), page.Bounds)
 	if err != nil {
 		s.fail(w, err, "users")
 		return
 	}
 	base := s.baseURL(r)
-	b, one := getBuffer(), getBuffer()
+	b, one, scratch := getBuffer(), getBuffer(), getBuffer()
 	defer putBuffer(b)
 	defer putBuffer(one)
+	defer putBuffer(scratch)
 	b.Grow(256 + len(page.Users)*1024)
 	head.write(b)
 	for i, d := range page.Users {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if proj.empty() {
-			appendUserDoc(b, d, base)
-			continue
-		}
-		one.Reset()
-		appendUserDoc(one, d, base)
-		out, err := proj.apply(one.Bytes())
-		if err != nil {
+		if err := renderProjected(b, one, proj, func(into *bytes.Buffer) error { return l.render(into, scratch, d, base) }); err != nil {
 			s.fail(w, err, "users")
 			return
 		}
-		b.Write(out)
 	}
 	b.WriteString("]}")
-	s.storePage(cache, b.Bytes())
-	writeBody(w, http.StatusOK, b.Bytes())
+	emit(b.Bytes())
+}
+
+// renderProjected appends what render writes to b, through proj unless
+// it is empty (one is the buffer for the unprojected form).
+func renderProjected(b, one *bytes.Buffer, proj projection, render func(*bytes.Buffer) error) error {
+	if proj.empty() {
+		return render(b)
+	}
+	one.Reset()
+	if err := render(one); err != nil {
+		return err
+	}
+	out, err := proj.apply(one.Bytes())
+	if err != nil {
+		return err
+	}
+	b.Write(out)
+	return nil
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParams) {
@@ -306,7 +345,29 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		}
 		return
 	}
-	q, from, err := s.query(*p, s.groups, "Group")
+	s.writeGroupList(w, r, p, directoryGroups, func(body []byte) {
+		s.storePage(cache, body)
+		writeBody(w, http.StatusOK, body)
+	})
+}
+
+// groupList is userList for groups.
+type groupList struct {
+	resource string
+	check    func(*storage.Query) error // nil: none
+	render   func(b *bytes.Buffer, g storage.Group, base string, withMembers bool)
+}
+
+// directoryGroups lists the directory's groups as they are.
+var directoryGroups = groupList{resource: "Group", render: appendGroup}
+
+// writeGroupList is writeUserList for groups: members are read only when
+// the projection keeps them.
+func (s *Server) writeGroupList(w http.ResponseWriter, r *http.Request, p *listParams, l groupList, emit func([]byte)) {
+	q, from, err := s.query(*p, s.groups, l.resource)
+	if err == nil && l.check != nil {
+		err = l.check(&q)
+	}
 	if err != nil {
 		s.fail(w, err, "groups")
 		return
@@ -322,7 +383,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		s.fail(w, storeQueryError(err), "groups")
 		return
 	}
-	head, err := s.head(p, "Group", from, page.Total, len(page.Groups), page.Bounds)
+	head, err := s.head(p, l.resource, from, page.Total, len(page.Groups), page.Bounds)
 	if err != nil {
 		s.fail(w, err, "groups")
 		return
@@ -336,22 +397,17 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *listParam
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if proj.empty() {
-			appendGroup(b, g, base, withMembers)
-			continue
-		}
-		one.Reset()
-		appendGroup(one, g, base, withMembers)
-		out, err := proj.apply(one.Bytes())
+		err := renderProjected(b, one, proj, func(into *bytes.Buffer) error {
+			l.render(into, g, base, withMembers)
+			return nil
+		})
 		if err != nil {
 			s.fail(w, err, "groups")
 			return
 		}
-		b.Write(out)
 	}
 	b.WriteString("]}")
-	s.storePage(cache, b.Bytes())
-	writeBody(w, http.StatusOK, b.Bytes())
+	emit(b.Bytes())
 }
 
 // requestProjection reads attributes/excludedAttributes from the query
