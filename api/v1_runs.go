@@ -168,28 +168,21 @@ func (s *Server) getRun(o runOwner) func(echo.Context) error {
 
 // listChanges pages through a run's change log.
 func (s *Server) listChanges(o runOwner) func(echo.Context) error {
-	return func(c echo.Context) error {
-		offset, limit, err := page(c)
-		if err != nil {
-			return err
-		}
-		_, r, err := s.ownerRun(c, o)
-		if err != nil {
-			return err
-		}
-		changes, total, err := o.runs.ListChanges(c.Request().Context(), r.ID, offset, limit)
-		if err != nil {
-			return err
-		}
-		if changes == nil {
-			changes = []storage.Change{}
-		}
-		return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "changes": changes})
-	}
+	return runPages(s, o, "changes", func(ctx context.Context, runID string, offset, limit int) ([]storage.Change, int, error) {
+		return o.runs.ListChanges(ctx, runID, offset, limit)
+	})
 }
 
 // listPending shows what a held run would remove.
 func (s *Server) listPending(o runOwner) func(echo.Context) error {
+	return runPages(s, o, "pending", func(ctx context.Context, runID string, offset, limit int) ([]storage.PendingDeletion, int, error) {
+		return o.runs.ListPending(ctx, runID, offset, limit)
+	})
+}
+
+// runPages answers a page of one of a run's lists (offset and limit from
+// the query) as {"total", "offset", name: [...]}.
+func runPages[T any](s *Server, o runOwner, name string, list func(ctx context.Context, runID string, offset, limit int) ([]T, int, error)) func(echo.Context) error {
 	return func(c echo.Context) error {
 		offset, limit, err := page(c)
 		if err != nil {
@@ -199,14 +192,14 @@ func (s *Server) listPending(o runOwner) func(echo.Context) error {
 		if err != nil {
 			return err
 		}
-		p, total, err := o.runs.ListPending(c.Request().Context(), r.ID, offset, limit)
+		items, total, err := list(c.Request().Context(), r.ID, offset, limit)
 		if err != nil {
 			return err
 		}
-		if p == nil {
-			p = []storage.PendingDeletion{}
+		if items == nil {
+			items = []T{}
 		}
-		return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, "pending": p})
+		return c.JSON(http.StatusOK, map[string]any{"total": total, "offset": offset, name: items})
 	}
 }
 
