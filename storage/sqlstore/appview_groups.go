@@ -175,21 +175,7 @@ func (v *groupView) members(ctx context.Context, query queryFunc, groupIDs []str
 	}
 	defer rows.Close()
 	out := make(map[string][]storage.Member, len(groupIDs))
-	var gid, typ string
-	for n := 0; rows.Next(); n++ {
-		if n%1024 == 1023 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		var m storage.Member
-		if err := rows.Scan(&gid, &m.Value, &typ, &m.Display); err != nil {
-			return nil, translate(err)
-		}
-		m.Type = memberType(typ)
-		out[gid] = append(out[gid], m)
-	}
-	return out, translate(rows.Err())
+	return out, scanMemberRows(ctx, rows, out)
 }
 
 // fillMembers sets the members of a page of the view's groups.

@@ -257,21 +257,7 @@ func (s *Store) members(ctx context.Context, query queryFunc, groupIDs []string)
 		return nil, err
 	}
 	defer rows.Close()
-	var gid, typ string
-	for n := 0; rows.Next(); n++ {
-		if n%1024 == 1023 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		var m storage.Member
-		if err := rows.Scan(&gid, &m.Value, &typ, &m.Display); err != nil {
-			return nil, translate(err)
-		}
-		m.Type = memberType(typ)
-		out[gid] = append(out[gid], m)
-	}
-	return out, translate(rows.Err())
+	return out, scanMemberRows(ctx, rows, out)
 }
 
 // UpdateGroup applies update and its membership edits in one transaction.
@@ -479,4 +465,25 @@ func (s *Store) ListGroups(ctx context.Context, q storage.Query, withMembers boo
 // it into or out of an app's scope named by displayName.
 func renamed(cur, next *storage.Group) bool {
 	return storage.FoldKey(cur.DisplayName) != storage.FoldKey(next.DisplayName)
+}
+
+// scanMemberRows adds rows of (group id, member id, type, display) to
+// out by group, checking for cancellation every 1,024 rows: a large
+// group's members are many rows.
+func scanMemberRows(ctx context.Context, rows *sql.Rows, out map[string][]storage.Member) error {
+	var gid, typ string
+	for n := 0; rows.Next(); n++ {
+		if n%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var m storage.Member
+		if err := rows.Scan(&gid, &m.Value, &typ, &m.Display); err != nil {
+			return translate(err)
+		}
+		m.Type = memberType(typ)
+		out[gid] = append(out[gid], m)
+	}
+	return translate(rows.Err())
 }
