@@ -174,6 +174,7 @@ type Store interface {
 	AuditStore
 	AppStore
 	PushStore
+	ConsoleSessionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
