@@ -69,35 +69,44 @@ type Browser struct {
 	problems []string // console errors, exceptions, CSP violations not yet reported
 }
 
-// Start launches Chromium for t and opens a tab; the browser ends with the
-// test, after the console check. Without Chromium the test is skipped with
-// one line saying why; a SCIMGATE_TEST_CHROMIUM that names no program
-// fails it.
+// Start launches Chromium for t alone and opens a tab; the browser ends
+// with the test, after the console check. Without Chromium the test is
+// skipped with one line saying why; a SCIMGATE_TEST_CHROMIUM that names
+// no program fails it. A package with many browser tests shares one
+// Chromium instead (Shared): a launch costs about half a second, a tab
+// a twentieth.
 func Start(t testing.TB) *Browser {
 	t.Helper()
 	path := findChromium(t)
 	began := time.Now()
-
 	// Not t.Context(): that ends before the cleanups run, and the console
 	// check at the end needs the tab. Cleanups run last-in first-out, so
-	// this cancel runs after the check registered below.
+	// this cancel runs after the check openTab registers.
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(path, t.TempDir())...)
 	t.Cleanup(cancelAlloc)
+	// The first tab of an allocator starts the browser.
+	b := openTab(t, allocCtx)
+	t.Logf("browsertest: Chromium %s started in %v", path, time.Since(began).Round(time.Millisecond))
+	return b
+}
+
+// openTab opens a tab as a child of parent, with extra options, for t.
+func openTab(t testing.TB, parent context.Context, opts ...chromedp.ContextOption) *Browser {
+	t.Helper()
 	b := &Browser{t: t, Wait: defaultWait}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx,
-		chromedp.WithListener(b.record),
-		chromedp.WithErrorf(func(format string, args ...any) { t.Logf("chromedp: "+format, args...) }))
+	opts = append(opts, chromedp.WithListener(b.record))
+	tabCtx, cancelTab := chromedp.NewContext(parent, opts...)
 	t.Cleanup(cancelTab)
-	// The first Do starts the browser and binds its life to tabCtx, so it
-	// gets no deadline; the test's timeout goes on the steps' context.
+	// The first Do attaches the tab (and starts a browser the parent does
+	// not have yet), binding their life to tabCtx, so it gets no deadline;
+	// the test's timeout goes on the steps' context.
 	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("browsertest: start Chromium (%s): %v", path, err)
+		t.Fatalf("browsertest: open a Chromium tab: %v", err)
 	}
 	ctx, cancelSteps := context.WithTimeout(tabCtx, timeoutFor(t))
 	t.Cleanup(cancelSteps)
 	b.ctx = ctx
 	t.Cleanup(b.reportProblems)
-	t.Logf("browsertest: Chromium %s started in %v", path, time.Since(began).Round(time.Millisecond))
 	return b
 }
 

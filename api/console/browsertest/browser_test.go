@@ -18,6 +18,16 @@ import (
 	"github.com/chromedp/cdproto/network"
 )
 
+// chromium is the browser most tests here share; TestSignInByLabels
+// launches one of its own, so both ways are tested.
+var chromium = NewShared()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.Close()
+	os.Exit(code)
+}
+
 // site is a tiny web application with the controls and mistakes the
 // helpers must handle, served on 127.0.0.1. It records the forms posted to
 // it, so a test sees what the browser really sent.
@@ -184,7 +194,7 @@ func TestSignInByLabels(t *testing.T) {
 
 func TestWaitsForLateControls(t *testing.T) {
 	s := newSite(t)
-	b := Start(t)
+	b := chromium.Start(t)
 	b.Navigate(s.URL + "/later")
 	if b.HasControl("button", "Appeared") {
 		t.Fatal("the late button is there at once; the page no longer tests waiting")
@@ -195,7 +205,7 @@ func TestWaitsForLateControls(t *testing.T) {
 
 func TestProblems(t *testing.T) {
 	s := newSite(t)
-	b := Start(t)
+	b := chromium.Start(t)
 	for _, c := range []struct {
 		path string
 		want string // "" for none
@@ -258,7 +268,7 @@ func reports(t *testing.T, b *Browser, step func(b *Browser)) []string {
 
 func TestHelpersSayWhatIsWrong(t *testing.T) {
 	s := newSite(t)
-	b := Start(t)
+	b := chromium.Start(t)
 	for _, c := range []struct {
 		name string
 		path string
@@ -288,6 +298,23 @@ func TestHelpersSayWhatIsWrong(t *testing.T) {
 				t.Errorf("reported %q, want one message with each of %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestSharedTabsKeepTheirCookies(t *testing.T) {
+	s := newSite(t)
+	signedIn := chromium.Start(t)
+	signedIn.Navigate(s.URL + "/")
+	signedIn.Fill("Display name", "Ann")
+	signedIn.Click("Sign in")
+	signedIn.WaitText("Signed in as Ann")
+	if got := len(signedIn.Cookies()); got != 2 {
+		t.Fatalf("%d cookies after signing in, want 2", got)
+	}
+	other := chromium.Start(t)
+	other.Navigate(s.URL + "/")
+	if got := other.Cookies(); len(got) != 0 {
+		t.Errorf("another test's tab sees cookies %+v, want none", got)
 	}
 }
 
