@@ -113,16 +113,23 @@ func openTab(t testing.TB, parent context.Context, opts ...chromedp.ContextOptio
 // findChromium returns the browser to launch, or skips t.
 func findChromium(t testing.TB) string {
 	t.Helper()
-	if path := os.Getenv(EnvChromium); path != "" {
-		if _, err := exec.LookPath(path); err != nil {
-			t.Fatalf("browsertest: %s=%s is not a program: %v", EnvChromium, path, err)
+	return locateChromium(t, os.Getenv(EnvChromium), defaultChromium)
+}
+
+// locateChromium returns named, which must be a program, or else fallback
+// if it is one; without either it skips t.
+func locateChromium(t testing.TB, named, fallback string) string {
+	t.Helper()
+	if named != "" {
+		if _, err := exec.LookPath(named); err != nil {
+			t.Fatalf("browsertest: %s=%s is not a program: %v", EnvChromium, named, err)
 		}
-		return path
+		return named
 	}
-	if _, err := exec.LookPath(defaultChromium); err != nil {
-		t.Skipf("browser test SKIPPED: no Chromium (%s unset, no %s); scripts/chromium.sh installs it as root", EnvChromium, defaultChromium)
+	if _, err := exec.LookPath(fallback); err != nil {
+		t.Skipf("browser test SKIPPED: no Chromium (%s unset, no %s); scripts/chromium.sh installs it as root", EnvChromium, fallback)
 	}
-	return defaultChromium
+	return fallback
 }
 
 // allocatorOptions are chromedp's defaults and the flags a test machine

@@ -318,12 +318,21 @@ func TestSharedTabsKeepTheirCookies(t *testing.T) {
 	}
 }
 
-func TestChromiumNamedButMissing(t *testing.T) {
-	t.Setenv(EnvChromium, filepath.Join(t.TempDir(), "no-chromium"))
-	got := reports(t, &Browser{t: t}, func(b *Browser) { Start(b.t) })
-	if len(got) != 1 || !strings.Contains(got[0], EnvChromium+"=") || !strings.Contains(got[0], "is not a program") {
-		t.Errorf("Start reported %q, want that %s names no program", got, EnvChromium)
-	}
+func TestWithoutChromium(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-chromium")
+	t.Run("named but missing", func(t *testing.T) {
+		t.Setenv(EnvChromium, missing)
+		got := reports(t, &Browser{t: t}, func(b *Browser) { Start(b.t) })
+		if len(got) != 1 || !strings.Contains(got[0], EnvChromium+"="+missing+" is not a program") {
+			t.Errorf("Start reported %q, want that %s names no program", got, EnvChromium)
+		}
+	})
+	t.Run("none installed", func(t *testing.T) {
+		got := reports(t, &Browser{t: t}, func(b *Browser) { locateChromium(b.t, "", missing) })
+		if len(got) != 1 || !strings.HasPrefix(got[0], "browser test SKIPPED: no Chromium") || strings.Contains(got[0], "\n") {
+			t.Errorf("reported %q, want one skip line", got)
+		}
+	})
 }
 
 func containsAll(s string, parts []string) bool {
