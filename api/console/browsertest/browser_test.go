@@ -45,17 +45,27 @@ func page(title, body string) string {
 }
 
 // signInForm has one control for each way to name one: <label for>, a
-// wrapping <label>, aria-label; and a hidden field with a taken name,
-// which no person can see.
+// wrapping <label>, aria-label; a list, checkboxes, a read-only field; and
+// two fields with a taken name that nobody meets: one hidden, one hidden
+// from assistive technology.
 const signInForm = `<form method="post" action="/signin">
 <label for="tok">Admin token</label> <input id="tok" name="token" type="password">
 <label>Display name <input name="name"></label>
 <input name="q" aria-label="Search">
+<label for="role">Role</label> <select id="role" name="role"><option value="reader">Reader</option><option value="admin">Admin</option></select>
+<label><input type="checkbox" name="remember" value="yes"> Remember me</label>
+<label><input type="checkbox" name="audit" value="yes" checked> Audit</label>
+<label for="secret">Secret</label> <input id="secret" readonly value="shown-once">
+<p id="picked"></p><script src="/form.js"></script>
 <div hidden><label for="decoy">Admin token</label><input id="decoy" name="decoy"></div>
+<div aria-hidden="true"><label for="decoy2">Admin token</label><input id="decoy2" name="decoy2"></div>
 <button type="submit">Sign in</button> <button type="button">Cancel</button>
 </form><p><a href="/about">About scimgate</a></p>`
 
 var scripts = map[string]string{
+	"/form.js": `document.querySelector("#role").addEventListener("change", (e) => {
+		document.querySelector("#picked").textContent = "picked " + e.target.value;
+	});`,
 	"/error.js": `console.error("boom from error.js");`,
 	"/throw.js": `throw new Error("thrown by throw.js");`,
 	"/later.js": `setTimeout(() => {
@@ -138,11 +148,23 @@ func TestSignInByLabels(t *testing.T) {
 	b.Fill("Display name", "typed over")
 	b.Fill("Display name", "Ann") // Fill replaces what the field held
 	b.Fill("Search", "x")
+	b.Select("Role", "Admin")
+	b.WaitText("picked admin") // the page saw the change
+	b.SetChecked("Remember me", true)
+	b.SetChecked("Audit", false)
+	b.SetChecked("Audit", false) // already so: no click
+	if got := b.Value("Secret"); got != "shown-once" {
+		t.Errorf(`Value("Secret") = %q, want shown-once`, got)
+	}
+	if got := b.Value("Display name"); got != "Ann" {
+		t.Errorf(`Value("Display name") = %q, want Ann`, got)
+	}
 	b.Click("Sign in")
 	b.WaitText("Signed in as Ann")
 
 	got := s.lastPost(t)
-	for field, want := range map[string]string{"token": "s3cret", "name": "Ann", "q": "x", "decoy": ""} {
+	for field, want := range map[string]string{"token": "s3cret", "name": "Ann", "q": "x", "decoy": "", "decoy2": "",
+		"role": "admin", "remember": "yes", "audit": ""} {
 		if got.Get(field) != want {
 			t.Errorf("posted %s = %q, want %q (the form: %v)", field, got.Get(field), want, got)
 		}
@@ -281,6 +303,8 @@ func TestHelpersSayWhatIsWrong(t *testing.T) {
 			[]string{`no button named "Log in"`, `"Sign in", "Cancel"`}},
 		{"a label is not a button", "/", func(b *Browser) { b.Click("Admin token") },
 			[]string{`no button named "Admin token"`}},
+		{"no such option", "/", func(b *Browser) { b.Select("Role", "Owner") },
+			[]string{`the list "Role" has no option "Owner"`, `["Reader" "Admin"]`}},
 		{"two of a name", "/ambiguous", func(b *Browser) { b.Click("Save") },
 			[]string{`2 buttons are named "Save"`}},
 		{"no such text", "/about", func(b *Browser) { b.WaitText("Goodbye") },
