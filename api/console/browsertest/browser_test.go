@@ -3,6 +3,7 @@ package browsertest
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -84,6 +85,7 @@ var pages = map[string]string{
 	"/throw":     page("Exception", `<script src="/throw.js"></script>`),
 	"/later":     page("Late button", `<p id="out"></p><script src="/later.js"></script>`),
 	"/ambiguous": page("Two saves", `<button>Save</button><button>Save</button>`),
+	"/guarded":   page("Guarded", `<form method="post" action="/forbidden"><button>Send</button></form>`),
 }
 
 func newSite(t *testing.T) *site {
@@ -120,8 +122,17 @@ func newSite(t *testing.T) *site {
 		s.mu.Unlock()
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "opaque", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark", Path: "/", SameSite: http.SameSiteLaxMode})
+		// Post, redirect, get: as the console answers a form.
+		http.Redirect(w, r, "/overview?"+url.Values{"name": {r.PostForm.Get("name")}}.Encode(), http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /overview", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, page("Overview", "<p>Signed in as "+r.PostForm.Get("name")+"</p>"))
+		fmt.Fprint(w, page("Overview", "<p>Signed in as "+html.EscapeString(r.URL.Query().Get("name"))+"</p>"))
+	})
+	mux.HandleFunc("POST /forbidden", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, page("Refused", `<p role="alert">The form had expired; send it again.</p>`))
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -159,7 +170,9 @@ func TestSignInByLabels(t *testing.T) {
 	if got := b.Value("Display name"); got != "Ann" {
 		t.Errorf(`Value("Display name") = %q, want Ann`, got)
 	}
-	b.Click("Sign in")
+	if status := b.Submit("Sign in"); status != http.StatusOK {
+		t.Errorf(`Submit("Sign in") = %d, want 200 (the page after the redirect)`, status)
+	}
 	b.WaitText("Signed in as Ann")
 
 	got := s.lastPost(t)
@@ -169,8 +182,8 @@ func TestSignInByLabels(t *testing.T) {
 			t.Errorf("posted %s = %q, want %q (the form: %v)", field, got.Get(field), want, got)
 		}
 	}
-	if loc := b.Location(); loc != s.URL+"/signin" {
-		t.Errorf("Location = %q, want the sign-in answer", loc)
+	if loc := b.Location(); loc != s.URL+"/overview?name=Ann" {
+		t.Errorf("Location = %q, want where the sign-in redirected", loc)
 	}
 	if h1 := b.Text("h1"); h1 != "Overview" {
 		t.Errorf("Text(h1) = %q, want Overview", h1)
@@ -206,6 +219,11 @@ func TestSignInByLabels(t *testing.T) {
 		t.Errorf("Screenshot without %s wrote %q", EnvScreenshots, path)
 	}
 
+	b.Navigate(s.URL + "/guarded")
+	if status := b.Submit("Send"); status != http.StatusForbidden {
+		t.Errorf(`Submit("Send") to a refusing handler = %d, want 403`, status)
+	}
+	b.WaitText("The form had expired")
 	b.Navigate(s.URL + "/")
 	b.ClickLink("About scimgate")
 	b.WaitText("An open-source SCIM gateway.")
@@ -229,17 +247,20 @@ func TestProblems(t *testing.T) {
 	s := newSite(t)
 	b := chromium.Start(t)
 	for _, c := range []struct {
-		path string
-		want string // "" for none
+		path   string
+		status int
+		want   string // "" for none
 	}{
-		{"/csp", "Content-Security-Policy violation"},
-		{"/error", "console.error: boom from error.js"},
-		{"/throw", "uncaught exception at " + s.URL + "/throw.js:1"},
-		{"/refused", ""}, // a refusal (401) is an answer, not a page's mistake
-		{"/about", ""},
+		{"/csp", 200, "Content-Security-Policy violation"},
+		{"/error", 200, "console.error: boom from error.js"},
+		{"/throw", 200, "uncaught exception at " + s.URL + "/throw.js:1"},
+		{"/refused", 401, ""}, // a refusal is an answer, not a page's mistake
+		{"/about", 200, ""},
 	} {
 		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
-			b.Navigate(s.URL + c.path)
+			if status := b.Navigate(s.URL + c.path); status != c.status {
+				t.Errorf("Navigate = %d, want %d", status, c.status)
+			}
 			got := b.Problems()
 			switch {
 			case c.want == "" && len(got) > 0:
@@ -305,6 +326,8 @@ func TestHelpersSayWhatIsWrong(t *testing.T) {
 			[]string{`no button named "Admin token"`}},
 		{"no such option", "/", func(b *Browser) { b.Select("Role", "Owner") },
 			[]string{`the list "Role" has no option "Owner"`, `["Reader" "Admin"]`}},
+		{"a submit that loads nothing", "/", func(b *Browser) { b.Submit("Cancel") },
+			[]string{`submit with the button "Cancel" (no new page within 500ms?)`}},
 		{"two of a name", "/ambiguous", func(b *Browser) { b.Click("Save") },
 			[]string{`2 buttons are named "Save"`}},
 		{"no such text", "/about", func(b *Browser) { b.WaitText("Goodbye") },

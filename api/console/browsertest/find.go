@@ -53,6 +53,22 @@ func (b *Browser) Click(name string) {
 	b.click(button, name)
 }
 
+// Submit clicks the button whose accessible name is name, which must load
+// a new page (a form's submit button), waits up to b.Wait for that page and
+// returns its HTTP status after redirects. Unlike Click, no later step can
+// meet the page the click left.
+func (b *Browser) Submit(name string) int {
+	b.t.Helper()
+	node := b.find(button, name)
+	ctx, cancel := context.WithTimeout(b.ctx, b.Wait)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(node, chromedp.NodeVisible))
+	if err != nil {
+		b.t.Fatalf("browsertest: submit with the button %q (no new page within %v?): %v", name, b.Wait, b.explain(err))
+	}
+	return int(resp.Status)
+}
+
 // ClickLink clicks the link whose accessible name is name.
 func (b *Browser) ClickLink(name string) {
 	b.t.Helper()
