@@ -19,3 +19,22 @@ func TestDefaultKeyFile(t *testing.T) {
 		}
 	}
 }
+
+// TestKindsDescribeTheirSettings: every kind the binary knows describes
+// each of its settings (a Config field without help fails here), and the
+// description agrees with the kind's Validate: what it calls required is
+// asked for, and its examples and defaults are accepted.
+func TestKindsDescribeTheirSettings(t *testing.T) {
+	reg := kinds(Config{})
+	for _, name := range reg.Names() {
+		t.Run(name, func(t *testing.T) {
+			k := reg[name]
+			if err := k.CheckSettings(); err != nil {
+				t.Errorf("%s's settings description:\n%v", name, err)
+			}
+			if len(k.Settings()) == 0 {
+				t.Errorf("%s describes no settings", name)
+			}
+		})
+	}
+}

@@ -144,8 +144,9 @@ func SplitSettings(reg sources.Registry, sourceID, kind string, in map[string]js
 		secrets[name] = sealed
 	}
 	var errs sources.FieldErrors
+	secretNames := k.Secrets()
 	for name, raw := range in {
-		if !slices.Contains(k.Secrets, name) {
+		if !slices.Contains(secretNames, name) {
 			plain[name] = raw
 			continue
 		}
