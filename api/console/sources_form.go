@@ -38,9 +38,9 @@ type option struct {
 
 // sourceForm is the add or edit form of a source.
 type sourceForm struct {
-	Kind   kindView
-	Source *sourceDetail // nil for a new source
-	Action string
+	Kind                                kindView
+	Source                              *sourceDetail // nil for a new source
+	Action                              string
 	Common, Deletion, Settings, Mapping []control
 	// Effective is the mapping a run uses: the kind's defaults with the
 	// source's overrides.
