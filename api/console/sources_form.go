@@ -53,11 +53,23 @@ type sourceForm struct {
 type previewResult struct {
 	Schedule string
 	Next     []time.Time
-	Problem  string
+	// AtOnce: the first run is now (the source never ran, or is overdue).
+	AtOnce  bool
+	Problem string
+}
+
+// newPreview marks a preview whose first run is due now.
+func (u *Console) newPreview(schedule string, next []time.Time) *previewResult {
+	p := &previewResult{Schedule: schedule, Next: next}
+	p.AtOnce = len(next) > 0 && !next[0].After(u.cfg.Now().Add(time.Minute))
+	return p
 }
 
 // deletionPolicies are the choices of the policy select, in the order
 // shown (the first is the default).
+// atOnce is how a preview shows a first run that is due now.
+const atOnce = "At once"
+
 var deletionPolicies = []string{storage.PolicyDeactivate, storage.PolicyDelete}
 
 func (u *Console) sourceNew(c echo.Context) error {
@@ -83,7 +95,7 @@ func (u *Console) sourceEdit(c echo.Context) error {
 	}
 	f := buildForm(kind, &src, sourceValues(src, kind), nil)
 	if len(src.NextRuns) > 0 {
-		f.Preview = &previewResult{Schedule: src.Schedule, Next: src.NextRuns}
+		f.Preview = u.newPreview(src.Schedule, src.NextRuns)
 	}
 	return u.renderForm(c, http.StatusOK, f)
 }
@@ -171,7 +183,7 @@ func (u *Console) preview(c echo.Context, schedule string, src *sourceDetail) (*
 	if err != nil {
 		return nil, err
 	}
-	return &previewResult{Schedule: schedule, Next: out.Next}, nil
+	return u.newPreview(schedule, out.Next), nil
 }
 
 // schedulePreviewJSON serves sources.js the preview as it is typed.
@@ -187,6 +199,9 @@ func (u *Console) schedulePreviewJSON(c echo.Context) error {
 	next := make([]string, len(p.Next))
 	for i, t := range p.Next {
 		next[i] = when(t)
+		if i == 0 && p.AtOnce {
+			next[i] = atOnce + " (" + next[i] + ")"
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"next": next, "problem": p.Problem})
 }
