@@ -263,6 +263,13 @@ func TestConsoleSourceFormShowsTheAPIsFieldErrors(t *testing.T) {
 		t.Errorf("%d sources were stored from invalid forms", n)
 	}
 	u.get(t, "/ui/sources/new?kind=ftp").want(t, http.StatusNotFound, "There is no source kind")
+
+	// A taken name is the API's 409, shown next to the name.
+	env.call(t, "POST", "/api/v1/sources", env.Admin, map[string]any{"name": "taken", "kind": "csv", "settings": map[string]any{"usersPath": "/tmp/u.csv"}}).want(t, 201)
+	form := formOf(t, u.get(t, "/ui/sources/new?kind=csv"), "/ui/sources/new")
+	form.Set("name", "taken")
+	form.Set("settings.usersPath", "/tmp/u.csv")
+	u.post(t, "/ui/sources/new", form).want(t, http.StatusConflict, `<p id="f-name-error" class="field-error">already taken</p>`, "a source named taken already exists")
 }
 
 // TestConsoleNeverShowsASecret: an ldap source's bindPassword is not in

@@ -271,8 +271,11 @@ func settingControl(s settingView, src *sourceDetail, values url.Values, problem
 	if s.Example != "" {
 		ctl.Placeholder = "for example " + s.Example
 	}
-	if s.Default != nil {
-		ctl.Help += " Default: " + valueText(s.Default) + "."
+	switch def := valueText(s.Default); {
+	case s.Default == true:
+		ctl.Help += " Default: on."
+	case def != "":
+		ctl.Help += " Default: " + def + "."
 	}
 	switch {
 	case s.Secret:
