@@ -411,11 +411,44 @@ func TestConsoleRunNowAndDryRun(t *testing.T) {
 			}
 		})
 	}
-	page := u.get(t, "/ui/sources/"+id).want(t, http.StatusOK, "Recent runs", "full, dry run (manual)")
+	// A held run waits for a decision: "Run now" goes to it and says so.
+	env.writeFile(t, "users.csv", usersCSV(0, 1, engineer))
+	held := env.sync(t, id, "")
+	if held.str("status") != "held" {
+		t.Fatalf("want a held run: %s", held.Raw)
+	}
+	u.get(t, "/ui/sources/"+id)
+	if p := u.post(t, "/ui/sources/"+id+"/sync", nil); p.Status != http.StatusSeeOther || p.Location != "/ui/sources/"+id+"/runs/"+held.str("id") {
+		t.Fatalf("Run now with a held run: %d to %q, want the held run", p.Status, p.Location)
+	}
+	page := u.get(t, "/ui/sources/"+id).want(t, http.StatusOK, "Recent runs", "full, dry run (manual)", "Held for approval")
 	if strings.Count(page.Body, `href="/ui/sources/`+id+`/runs/`) < 2 {
 		t.Errorf("the runs are not linked:\n%s", page.Body)
 	}
 	u.post(t, "/ui/sources/"+id+"/delete", nil).want(t, http.StatusSeeOther)
 	u.get(t, "/ui/sources").want(t, http.StatusOK, "Deleted source hr.")
 	env.call(t, "GET", "/api/v1/sources/"+id, env.Admin, nil).wantErr(t, 404, "not_found")
+}
+
+// TestConsoleClearsAnOptionalSecret: "Clear <name>" removes a stored
+// secret that is not required; a required one has no such box.
+func TestConsoleClearsAnOptionalSecret(t *testing.T) {
+	env := newAPIEnv(t)
+	id := env.call(t, "POST", "/api/v1/sources", env.Admin, map[string]any{
+		"name": "fake", "kind": "fake", "settings": map[string]any{"region": "eu", "apiToken": "tok-123"}}).want(t, 201).str("id")
+	u := signedIn(t, env)
+	page := u.get(t, "/ui/sources/"+id+"/edit").want(t, http.StatusOK, `<label for="f-clear-settings-apiToken">Clear apiToken</label>`)
+	form := formOf(t, page, "/ui/sources/"+id+"/edit")
+	form.Set("clear.settings.apiToken", "true")
+	sourceIDIn(t, u.post(t, "/ui/sources/"+id+"/edit", form))
+	after := env.call(t, "GET", "/api/v1/sources/"+id, env.Admin, nil).want(t, 200)
+	if got, _ := json.Marshal(after.Body["secretsSet"]); string(got) != `[]` || after.str("settings", "region") != "eu" {
+		t.Fatalf("after clearing: %s", after.Raw)
+	}
+	ldapID := env.call(t, "POST", "/api/v1/sources", env.Admin, map[string]any{
+		"name": "corp-ad", "kind": "ldap", "settings": map[string]any{
+			"url": "ldaps://127.0.0.1:1", "bindDN": "CN=x", "bindPassword": "pw", "baseDN": "DC=example,DC=com"}}).want(t, 201).str("id")
+	if p := u.get(t, "/ui/sources/"+ldapID+"/edit"); strings.Contains(p.Body, "Clear bindPassword") {
+		t.Error("a required secret offers to be cleared")
+	}
 }

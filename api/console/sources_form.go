@@ -257,6 +257,11 @@ func buildForm(kind kindView, src *sourceDetail, values url.Values, problem *API
 	}
 	for _, s := range kind.Settings {
 		f.Settings = append(f.Settings, settingControl(s, src, values, problem))
+		if src != nil && s.Secret && !s.Required && slices.Contains(src.SecretsSet, s.Name) {
+			clear := field(clearPrefix+settingsPrefix+s.Name, "Clear "+s.Name, "checkbox",
+				"Remove the stored "+s.Name+", for example after switching to another way of signing in.")
+			f.Settings = append(f.Settings, clear)
+		}
 	}
 	return f
 }

@@ -26,6 +26,9 @@ const (
 	fieldGraceDays  = "deletion.graceDays"
 	fieldMapping    = "mapping."
 	settingsPrefix  = "settings."
+	// clearPrefix names the box that clears a stored optional secret
+	// (clear.settings.clientSecret).
+	clearPrefix = "clear."
 )
 
 // mappingTargets are the mapping textareas: users' and groups'.
@@ -100,8 +103,9 @@ func sourceBody(kind kindView, form url.Values) (map[string]any, map[string]stri
 				settings[s.Name] = on
 			}
 		case s.Secret:
-			// Empty keeps the stored secret (the API's PUT contract).
-			if raw != "" {
+			// Empty keeps the stored secret (the API's PUT contract);
+			// sent empty, it is cleared.
+			if raw != "" || form.Get(clearPrefix+field) == "true" {
 				settings[s.Name] = raw
 			}
 		case strings.TrimSpace(raw) == "":
