@@ -129,13 +129,12 @@ func TestConsoleSignOutAndRevocation(t *testing.T) {
 		t.Fatalf("after sign-out the overview answered %d", got.Status)
 	}
 
-	// A session ends with its token: revoking it deletes its sessions
-	// (storage: DeleteToken), so the next page is the sign-in page.
+	// A session ends with its token, and the sign-in page says why.
 	created := env.call(t, "POST", "/api/v1/tokens", env.Admin, map[string]any{"name": "ops-console", "role": "admin"}).want(t, 201)
 	v := newConsoleUser(t, env).signIn(t, created.str("token"))
 	v.get(t, "/ui/").want(t, http.StatusOK, "ops-console")
 	env.call(t, "DELETE", "/api/v1/tokens/ops-console", env.Admin, nil).want(t, 204)
-	if got := v.get(t, "/ui/"); got.Status != http.StatusSeeOther || got.Location != "/ui/signin?reason=expired" {
+	if got := v.get(t, "/ui/"); got.Status != http.StatusSeeOther || got.Location != "/ui/signin?reason=revoked" {
 		t.Fatalf("after revocation: %d to %q", got.Status, got.Location)
 	}
 }

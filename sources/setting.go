@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -262,6 +263,31 @@ func (s Setting) Parse(text string) (any, error) {
 		return items, nil
 	}
 	return text, nil
+}
+
+// Expects says what JSON value the setting takes, for a message next to
+// a value of the wrong type: "an integer, such as 1000".
+func (s Setting) Expects() string {
+	var want string
+	switch s.Type {
+	case TypeInteger:
+		want = "an integer"
+	case TypeBoolean:
+		return "true or false"
+	case TypeStringList:
+		want = "a list of strings"
+	default:
+		want = "a string"
+	}
+	if s.Example == "" {
+		return want
+	}
+	example, _ := s.Parse(s.Example)
+	raw, err := json.Marshal(example)
+	if err != nil {
+		return want
+	}
+	return want + ", such as " + string(raw)
 }
 
 // splitList splits comma-separated items, trimmed, dropping empty ones;

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +38,34 @@ func TestKindsDescribeTheirSettings(t *testing.T) {
 				t.Errorf("%s describes no settings", name)
 			}
 		})
+	}
+}
+
+// TestREADMENamesEverySetting: the README's "Source kinds" section is
+// prose over the same description, so it names each kind's every
+// setting; a setting added to a Config without a word there fails here.
+func TestREADMENamesEverySetting(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "\n## Source kinds\n")
+	if !ok {
+		t.Fatal(`the README has no "## Source kinds" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	reg := kinds(Config{})
+	for _, name := range reg.Names() {
+		_, entry, ok := strings.Cut(section, "- **`"+name+"`**")
+		if !ok {
+			t.Errorf("the README's Source kinds section has no entry for %s", name)
+			continue
+		}
+		entry, _, _ = strings.Cut(entry, "\n- **")
+		for _, s := range reg[name].Settings() {
+			if !strings.Contains(entry, "`"+s.Name+"`") {
+				t.Errorf("the README's %s entry does not name the setting `%s`", name, s.Name)
+			}
+		}
 	}
 }

@@ -114,14 +114,3 @@ func (s *Store) deleteConsoleSessions(ctx context.Context, op, where string, arg
 	}
 	return int(n), nil
 }
-
-// endTokenSessions ends the console sessions of the token named name, in
-// tx, before the token's row goes, so a revoked token's browser sessions
-// end together with its API access.
-func (s *Store) endTokenSessions(tx *txn, name string) error {
-	if s.schema > 0 && s.schema < consoleSessionsVersion {
-		return nil
-	}
-	return translate(tx.orm.Exec(
-		"DELETE FROM console_sessions WHERE token_id IN (SELECT id FROM tokens WHERE name = ?)", name).Error)
-}

@@ -7,8 +7,8 @@ const consoleSessionsVersion = 10
 // consoleSessionsSchema is migration 10: the console's server-side
 // sessions, keyed by the SHA-256 of the cookie value. token_id has no
 // foreign key: the bootstrap admin token (SCIMGATE_ADMIN_TOKEN) signs in
-// too and has no row in tokens; DeleteToken ends a stored token's
-// sessions itself. Times are milliseconds, as in every other table.
+// too and has no row in tokens, and a revoked token's sessions stay for
+// the console to refuse with the reason. Times are milliseconds, as in every other table.
 var consoleSessionsSchema = []string{
 	`CREATE TABLE console_sessions (
 		hash BLOB PRIMARY KEY,
