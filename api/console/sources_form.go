@@ -53,23 +53,28 @@ type sourceForm struct {
 type previewResult struct {
 	Schedule string
 	Next     []time.Time
-	// AtOnce: the first run is now (the source never ran, or is overdue).
-	AtOnce  bool
+	// Lines are the run times as the page and the script show them.
+	Lines   []string
 	Problem string
 }
 
-// newPreview marks a preview whose first run is due now.
+// newPreview writes a preview's lines: a first run due now (the source
+// never ran, or its time has passed) says so.
 func (u *Console) newPreview(schedule string, next []time.Time) *previewResult {
 	p := &previewResult{Schedule: schedule, Next: next}
-	p.AtOnce = len(next) > 0 && !next[0].After(u.cfg.Now().Add(time.Minute))
+	now := u.cfg.Now()
+	for i, t := range next {
+		line := when(t) + " (" + ago(t, now) + ")"
+		if i == 0 && !t.After(now.Add(time.Minute)) {
+			line = "At once (" + when(t) + "): it never ran, or its time has passed"
+		}
+		p.Lines = append(p.Lines, line)
+	}
 	return p
 }
 
 // deletionPolicies are the choices of the policy select, in the order
 // shown (the first is the default).
-// atOnce is how a preview shows a first run that is due now.
-const atOnce = "At once"
-
 var deletionPolicies = []string{storage.PolicyDeactivate, storage.PolicyDelete}
 
 func (u *Console) sourceNew(c echo.Context) error {
@@ -193,17 +198,14 @@ func (u *Console) schedulePreviewJSON(c echo.Context) error {
 		src = &sourceDetail{sourceView: sourceView{ID: id}}
 	}
 	p, err := u.preview(c, c.QueryParam("schedule"), src)
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return c.JSON(statusOr(ae.Status, http.StatusBadGateway), map[string]string{"error": ae.Error()})
+	}
 	if err != nil {
 		return err
 	}
-	next := make([]string, len(p.Next))
-	for i, t := range p.Next {
-		next[i] = when(t)
-		if i == 0 && p.AtOnce {
-			next[i] = atOnce + " (" + next[i] + ")"
-		}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"next": next, "problem": p.Problem})
+	return c.JSON(http.StatusOK, map[string]any{"next": p.Lines, "problem": p.Problem})
 }
 
 func (u *Console) renderForm(c echo.Context, status int, f sourceForm) error {
