@@ -287,6 +287,10 @@ func settingControl(s settingView, src *sourceDetail, values url.Values, problem
 	switch {
 	case s.Secret:
 		ctl.Input, ctl.Secret, ctl.Value, ctl.Placeholder = "password", true, "", ""
+		if s.Type == typeText {
+			// A PEM key has lines, which a password field drops.
+			ctl.Input = "textarea"
+		}
 		if src != nil {
 			ctl.SecretSet = slices.Contains(src.SecretsSet, s.Name)
 			ctl.Label = "Replace " + s.Name
