@@ -152,7 +152,7 @@ func TestConsoleCreatesACSVSourceThroughTheForm(t *testing.T) {
 	u := signedIn(t, env)
 	u.get(t, "/ui/sources/new").want(t, http.StatusOK, `href="/ui/sources/new?kind=csv"`, `href="/ui/sources/new?kind=ldap"`)
 	p := u.get(t, "/ui/sources/new?kind=csv").want(t, http.StatusOK,
-		`<label for="f-settings-usersPath">usersPath <span class="req">(required)</span></label>`,
+		`<label for="f-settings-usersPath">usersPath <span class="req" aria-hidden="true">(required)</span></label>`,
 		`<label for="f-settings-groupsPath">groupsPath</label>`, `<label for="f-name">Name`, `<label for="f-schedule">Schedule</label>`,
 		`<label for="f-deletion-policy">Deletion policy</label>`, `<label for="f-mapping-user">User mapping overrides</label>`,
 		"<code>{userName}</code>", // the kind's default mapping
