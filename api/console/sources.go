@@ -45,7 +45,9 @@ type sourcePageData struct {
 	Source   sourceDetail
 	Settings []settingFact
 	Mapping  mappingTables
-	Runs     []runView
+	// Next are the next run times as the page words them.
+	Next *previewResult
+	Runs []runView
 	// Test is the outcome of "Test connection", on the page it answers.
 	Test *testResult
 }
@@ -53,8 +55,8 @@ type sourcePageData struct {
 // settingFact is one setting as the source's page lists it: a secret
 // only as "set" or "not set".
 type settingFact struct {
-	Name, Value string
-	Secret, Set bool
+	Name, Value, Default string
+	Secret, Set          bool
 }
 
 func (u *Console) sourcePage(c echo.Context) error {
@@ -75,12 +77,13 @@ func (u *Console) renderSourcePage(c echo.Context, status int, test *testResult)
 	}
 	d.Runs, d.Test = runs.Runs, test
 	d.Mapping = effectiveTables(d.Source.EffectiveMapping, d.Source.Mapping)
+	d.Next = u.newPreview(d.Source.Schedule, d.Source.NextRuns)
 	kind, err := u.kind(c, d.Source.Kind)
 	if err != nil {
 		return err
 	}
 	for _, s := range kind.Settings {
-		f := settingFact{Name: s.Name, Secret: s.Secret}
+		f := settingFact{Name: s.Name, Secret: s.Secret, Default: valueText(s.Default)}
 		if s.Secret {
 			f.Set = slices.Contains(d.Source.SecretsSet, s.Name)
 		} else if raw, ok := d.Source.Settings[s.Name]; ok {
