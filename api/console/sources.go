@@ -37,7 +37,23 @@ func (u *Console) sourceList(c echo.Context) error {
 	if err := u.get(c, "/sources", &list); err != nil {
 		return err
 	}
-	return u.render(c, http.StatusOK, "sources_list.html", page{Title: "Sources", Nav: "sources", Data: list.Sources})
+	rows := make([]sourceRow, len(list.Sources))
+	for i, src := range list.Sources {
+		rows[i] = sourceRow{sourceView: src}
+		if len(src.NextRuns) > 0 {
+			rows[i].Next = when(src.NextRuns[0])
+			if u.dueNow(src.NextRuns[0]) {
+				rows[i].Next = "Due now"
+			}
+		}
+	}
+	return u.render(c, http.StatusOK, "sources_list.html", page{Title: "Sources", Nav: "sources", Data: rows})
+}
+
+// sourceRow is a source in the list, with its next run in words.
+type sourceRow struct {
+	sourceView
+	Next string
 }
 
 // sourcePageData is what a source's page shows.

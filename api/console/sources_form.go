@@ -65,13 +65,17 @@ func (u *Console) newPreview(schedule string, next []time.Time) *previewResult {
 	now := u.cfg.Now()
 	for i, t := range next {
 		line := when(t) + " (" + ago(t, now) + ")"
-		if i == 0 && !t.After(now.Add(time.Minute)) {
+		if i == 0 && u.dueNow(t) {
 			line = "At once (" + when(t) + "): it never ran, or its time has passed"
 		}
 		p.Lines = append(p.Lines, line)
 	}
 	return p
 }
+
+// dueNow tells a next run that is due now (the API's first run of a
+// source that never ran, or is overdue) from a coming one.
+func (u *Console) dueNow(next time.Time) bool { return !next.After(u.cfg.Now().Add(time.Minute)) }
 
 // deletionPolicies are the choices of the policy select, in the order
 // shown (the first is the default).
