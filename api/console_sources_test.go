@@ -112,6 +112,7 @@ func TestConsoleSourceList(t *testing.T) {
 	for _, s := range []map[string]any{
 		{"name": "hr-export", "kind": "csv", "schedule": "1h", "settings": map[string]any{"usersPath": users}},
 		{"name": "paused", "kind": "csv", "enabled": false, "settings": map[string]any{"usersPath": users}},
+		{"name": "fresh", "kind": "csv", "schedule": "1h", "settings": map[string]any{"usersPath": users}},
 	} {
 		env.call(t, "POST", "/api/v1/sources", env.Admin, s).want(t, 201)
 	}
@@ -122,12 +123,17 @@ func TestConsoleSourceList(t *testing.T) {
 			NextRuns []string `json:"nextRuns"`
 		}
 	}
-	if err := json.Unmarshal(list.Raw, &got); err != nil || len(got.Sources) != 2 {
+	if err := json.Unmarshal(list.Raw, &got); err != nil || len(got.Sources) != 3 {
 		t.Fatalf("sources: %s", list.Raw)
 	}
-	hr := got.Sources[0]
-	if hr.Name != "hr-export" {
-		hr = got.Sources[1]
+	var hr struct {
+		ID, Name string
+		NextRuns []string `json:"nextRuns"`
+	}
+	for _, s := range got.Sources {
+		if s.Name == "hr-export" {
+			hr = s
+		}
 	}
 	env.sync(t, hr.ID, "")
 	u := signedIn(t, env)
@@ -135,6 +141,7 @@ func TestConsoleSourceList(t *testing.T) {
 		`<a class="button" href="/ui/sources/new">Add source</a>`,
 		`<a href="/ui/sources/`+hr.ID+`">hr-export</a>`, "<code>1h</code>", ">Succeeded</a>",
 		">paused</a>", "<td>No</td>", "Disabled",
+		">fresh</a>", "<td>Due now</td>", // never ran: the scheduler runs it at once
 	)
 	// The first of the next runs, in UTC to the minute.
 	p := u.get(t, "/ui/sources/"+hr.ID).want(t, http.StatusOK, "Healthy", "Succeeded", "Run now", "Test connection", "Dry run", "Edit")
