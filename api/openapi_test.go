@@ -220,6 +220,8 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 	}
 	o.do(t, "GET", base, admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/sources", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/schedules/preview?schedule=15m&source="+id, admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/schedules/preview?schedule=every+tuesday", admin, nil, validRequest).wantErr(t, 422, "invalid_config")
 
 	created := o.do(t, "POST", "/api/v1/tokens", admin, map[string]any{"name": "crm-2", "role": "reader"}, validRequest).want(t, 201)
 	if created.str("token") == "" {

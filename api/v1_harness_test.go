@@ -21,6 +21,7 @@ import (
 	"github.com/scimgate/scimgate/sources"
 	"github.com/scimgate/scimgate/sources/csv"
 	"github.com/scimgate/scimgate/sources/engine"
+	"github.com/scimgate/scimgate/sources/ldap"
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage/sqlstore"
 )
@@ -81,7 +82,7 @@ func newAPIEnvWith(t *testing.T, opts apitest.Options) *apiEnv {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := &sourcetest.Dataset{}
 	var pushes *fakePushes
-	app := apitest.New(t, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(fake)},
+	app := apitest.New(t, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(fake), "ldap": ldap.Kind()},
 		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken, DSN: opts.DSN, Console: opts.Console,
 			Pushes: func(st *sqlstore.Store, _ *engine.Sealer) outbound.Pushes {
 				if pushes = newFakePushes(st); pushes == nil {

@@ -33,6 +33,7 @@ type sourceJSON struct {
 	Health           storage.SourceHealth   `json:"health"`
 	RunningRunID     string                 `json:"runningRunId,omitempty"`
 	LastRun          *lastRunJSON           `json:"lastRun,omitempty"`
+	NextRuns         []time.Time            `json:"nextRuns"`
 	HasCursor        bool                   `json:"hasCursor"`
 	Warnings         []string               `json:"warnings,omitempty"`
 	Created          time.Time              `json:"created"`
@@ -71,6 +72,7 @@ func (s *Server) sourceView(ctx context.Context, src storage.Source) sourceJSON 
 	if runs, err := s.cfg.Store.ListRuns(ctx, src.ID, 1); err == nil && len(runs) == 1 {
 		v.LastRun = &lastRunJSON{ID: runs[0].ID, Status: runs[0].Status, Finished: optTime(runs[0].Finished)}
 	}
+	v.NextRuns = s.nextRuns(src)
 	v.Warnings = engine.Warnings(s.cfg.Kinds, src)
 	return v
 }

@@ -184,6 +184,7 @@ func (s *Server) routesV1(e *echo.Echo, auth echo.MiddlewareFunc) {
 	g.DELETE("/sources/:id", s.handle(s.deleteSource))
 	g.POST("/sources/:id/test", s.handle(s.testSource))
 	g.POST("/sources/:id/sync", s.handle(s.syncSource))
+	g.GET("/schedules/preview", s.handle(s.previewSchedule))
 	s.routesRuns(g, "/sources/:id", s.sourceRuns())
 }
 

@@ -107,3 +107,22 @@ func Every(ctx context.Context, poll time.Duration, tick func(context.Context)) 
 		}
 	}
 }
+
+// NextRuns lists the next n times the thing named id, on sched and last
+// run at last, runs when nothing else intervenes (retries, approvals),
+// as ScheduleDue decides them: at once (now) when it never ran or is
+// overdue, then each schedule time after the one before.
+func NextRuns(sched Schedule, last time.Time, id string, now time.Time, n int) []time.Time {
+	out := make([]time.Time, 0, n)
+	t := now
+	if !last.IsZero() {
+		if next := sched.Next(last, id); next.After(now) {
+			t = next
+		}
+	}
+	for range n {
+		out = append(out, t.UTC())
+		t = sched.Next(t, id)
+	}
+	return out
+}
