@@ -90,7 +90,7 @@ func (u *Console) showRun(c echo.Context, o runOwner, status int, problem *APIEr
 			return err
 		}
 		for _, p := range pending.Pending {
-			d.Pending = append(d.Pending, pendingView{PendingDeletion: p, Word: changeWord(p.Action), UserPage: userPage(p.Kind, p.ID)})
+			d.Pending = append(d.Pending, pendingView{PendingDeletion: p, Word: removalWord(p.Action), UserPage: userPage(p.Kind, p.ID)})
 		}
 		d.PendingPages = pageOf(self, q, "pending", "removals", offset, pendingPerPage, len(pending.Pending), pending.Total)
 	}
@@ -149,7 +149,7 @@ func decisionFlash(r runView) string {
 		parts = append(parts, strconv.Itoa(n)+" deleted")
 	}
 	if len(parts) == 0 {
-		return "Approved: the run is " + strings.ToLower(runWord(r.Status)) + "."
+		return "Approved by " + r.DecidedBy + "."
 	}
 	return "Approved: " + strings.Join(parts, " and ") + "."
 }

@@ -74,9 +74,12 @@ func countSummary(c storage.RunCounts) string {
 // live says whether a run may still change: its page polls for progress.
 func live(s storage.RunStatus) bool { return s == storage.RunQueued || s == storage.RunRunning }
 
-// duration is how long a run took (or has taken by now), from its start,
-// or from its queueing when it never started; "" before either.
+// duration is how long a run took (or, while live, has taken by now),
+// from its start, or from its queueing when it never started.
 func duration(r runView, now time.Time) string {
+	if r.Finished == nil && !live(r.Status) {
+		return "" // held: it stopped, and has not finished yet
+	}
 	from := r.Queued
 	if r.Started != nil {
 		from = *r.Started
@@ -124,6 +127,17 @@ type changeView struct {
 	// and entries without a resource.
 	UserPage string
 	Diff     *attrDiff
+}
+
+// removalWords are a pending removal's actions in words: what approving
+// will do.
+var removalWords = map[string]string{storage.ChangeDeactivate: "Deactivate", storage.ChangeDelete: "Delete"}
+
+func removalWord(action string) string {
+	if w, ok := removalWords[action]; ok {
+		return w
+	}
+	return action
 }
 
 type pendingView struct {
