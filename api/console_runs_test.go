@@ -94,7 +94,7 @@ func TestConsoleSourceRuns(t *testing.T) {
 		t.Fatalf("a held run deactivated %d users", n)
 	}
 	done := u.follow(t, u.post(t, heldPage+"/approve", nil))
-	done.want(t, http.StatusOK, "Approved: 3 deactivated.", "Succeeded", "Decided by", countCell("Deactivated", "deactivated", 3))
+	done.want(t, http.StatusOK, "Approved: 3 users deactivated.", "Succeeded", "Decided by", countCell("Deactivated", "deactivated", 3))
 	if strings.Contains(done.Body, ">Approve</button>") {
 		t.Error("a decided run still offers Approve")
 	}
@@ -241,7 +241,7 @@ func TestConsolePushRuns(t *testing.T) {
 	}
 	heldPage := base + "/" + held.ID
 	u.get(t, heldPage).want(t, http.StatusOK, "Held for approval", "Removals 1–2 of 2", `<a href="/ui/directory/users/u1">ann</a>`, "Sales", ">Approve</button>")
-	u.follow(t, u.post(t, heldPage+"/approve", nil)).want(t, http.StatusOK, "Approved by bootstrap.", "Succeeded")
+	u.follow(t, u.post(t, heldPage+"/approve", nil)).want(t, http.StatusOK, "Approved: 1 user deactivated and 1 group deleted.", "Succeeded")
 	if r := e.call(t, "GET", "/api/v1/apps/"+id+"/runs/"+held.ID, e.Admin, nil).want(t, 200); r.str("status") != "succeeded" {
 		t.Fatalf("after Approve: %s", r.Raw)
 	}

@@ -157,6 +157,10 @@ func (u *Console) decideRun(o runOwner, approve bool) echo.HandlerFunc {
 	}
 	return func(c echo.Context) error {
 		id, runID := c.Param("id"), c.Param("runId")
+		var removals string
+		if approve {
+			removals = u.removalTally(c, o, id, runID)
+		}
 		res, err := u.call(c, http.MethodPost, o.apiRun(id, runID)+"/"+verb, nil)
 		if err != nil {
 			return err
@@ -170,6 +174,6 @@ func (u *Console) decideRun(o runOwner, approve bool) echo.HandlerFunc {
 			}
 			return err
 		}
-		return u.redirect(c, o.runPath(id, runID), decisionFlash(r))
+		return u.redirect(c, o.runPath(id, runID), decisionFlash(r, removals))
 	}
 }

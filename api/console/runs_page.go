@@ -136,10 +136,18 @@ func pageOf(self string, q url.Values, name, noun string, offset, limit, n, tota
 	return p
 }
 
-// decisionFlash says what a decision did, from the run the API answers.
-func decisionFlash(r runView) string {
+// decisionFlash says what a decision did: removals is what an approved
+// run was to remove ("3 users deactivated"), read before approving it;
+// without it the run's counts, which the API answers, say it.
+func decisionFlash(r runView, removals string) string {
 	if r.Status == storage.RunRejected {
 		return "Rejected: nothing was removed."
+	}
+	if r.Status == storage.RunFailed {
+		return "Approved, but applying the removals failed: the run's page says why."
+	}
+	if r.Status == storage.RunSucceeded && removals != "" {
+		return "Approved: " + removals + "."
 	}
 	var parts []string
 	if n := r.Counts.Deactivated; n > 0 {
@@ -152,4 +160,46 @@ func decisionFlash(r runView) string {
 		return "Approved by " + r.DecidedBy + "."
 	}
 	return "Approved: " + strings.Join(parts, " and ") + "."
+}
+
+// tallyLimit is the most pending removals read to name them by kind.
+const tallyLimit = 1000
+
+// removalTally names a held run's pending removals by kind and action
+// ("3 users deactivated and 1 group deleted"); "" when they cannot be
+// read in one page (the flash then falls back to the run's counts).
+func (u *Console) removalTally(c echo.Context, o runOwner, id, runID string) string {
+	var pending struct {
+		Total   int                       `json:"total"`
+		Pending []storage.PendingDeletion `json:"pending"`
+	}
+	if err := u.get(c, o.apiRun(id, runID)+"/pending?"+pageQuery(0, tallyLimit), &pending); err != nil || pending.Total != len(pending.Pending) {
+		return ""
+	}
+	type group struct{ kind, action string }
+	var order []group
+	n := map[group]int{}
+	for _, p := range pending.Pending {
+		g := group{strings.ToLower(p.Kind), p.Action}
+		if n[g] == 0 {
+			order = append(order, g)
+		}
+		n[g]++
+	}
+	parts := make([]string, len(order))
+	for i, g := range order {
+		parts[i] = plural(n[g], g.kind) + " " + strings.ToLower(changeWord(g.action))
+	}
+	return joinWords(parts)
+}
+
+// joinWords joins "a", "b" and "c" as "a, b and c".
+func joinWords(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -40,6 +40,10 @@
       return retry();
     }
     if (res.status === 401) {
+      // "busy" is the token's request rate, for a moment; anything else
+      // ended the session.
+      const why = await res.json().catch(() => ({}));
+      if (why.error === "busy") return retry();
       say("Your session has ended: sign in again to follow this run.");
       return;
     }
