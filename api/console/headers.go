@@ -32,11 +32,13 @@ func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // sameOrigin refuses a state-changing request whose Origin (sent by every
 // current browser on a POST) names another site: a second line behind
-// the CSRF token.
+// the CSRF token. Under Referrer-Policy: no-referrer, Chromium sends
+// "Origin: null" even for the console's own forms; then Sec-Fetch-Site,
+// which no page can set, says whether the form was this site's.
 func sameOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" || origin == "null" {
-		return origin == ""
+		return origin == "" || r.Header.Get("Sec-Fetch-Site") == "same-origin"
 	}
 	for _, scheme := range []string{"http://", "https://"} {
 		if origin == scheme+r.Host {
