@@ -172,6 +172,7 @@ type Store interface {
 	AuditStore
 	AppStore
 	PushStore
+	ConsoleSessionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
