@@ -24,6 +24,7 @@ const (
 type runPageData struct {
 	Owner    ownerRef
 	Run      runView
+	Label    string // when it was queued, to the second
 	Counts   []runCount
 	Duration string
 	Live     bool
@@ -94,7 +95,8 @@ func (u *Console) showRun(c echo.Context, o runOwner, status int, problem *APIEr
 		}
 		d.PendingPages = pageOf(self, q, "pending", "removals", offset, pendingPerPage, len(pending.Pending), pending.Total)
 	}
-	title := runWord(r.Status) + " run of " + own.Name
+	d.Label = runLabel(r)
+	title := own.Name + ": run of " + d.Label + " (" + runWord(r.Status) + ")"
 	return u.render(c, status, "runs_show.html", page{Title: title, Nav: navOf(o), Data: d})
 }
 

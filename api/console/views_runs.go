@@ -163,14 +163,20 @@ type runsTable struct {
 
 type runRow struct {
 	runView
-	Href    string
+	Href string
+	// Label names the run's link: when it was queued, to the second, so
+	// runs of the same minute have links of their own names.
+	Label   string
 	Summary string
 }
+
+// runLabel is when a run was queued, to the second, in UTC.
+func runLabel(r runView) string { return r.Queued.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 func runsTableOf(base string, runs []runView) runsTable {
 	t := runsTable{Base: base, Rows: make([]runRow, len(runs))}
 	for i, r := range runs {
-		t.Rows[i] = runRow{runView: r, Href: base + "/" + url.PathEscape(r.ID), Summary: countSummary(r.Counts)}
+		t.Rows[i] = runRow{runView: r, Href: base + "/" + url.PathEscape(r.ID), Label: runLabel(r), Summary: countSummary(r.Counts)}
 	}
 	return t
 }
