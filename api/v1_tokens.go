@@ -143,25 +143,6 @@ func (s *Server) revokeToken(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) listAudit(c echo.Context) error {
-	limit, err := intParam(c, "limit", 100, 1000)
-	if err != nil {
-		return err
-	}
-	before, err := intParam(c, "before", 0, 1<<62)
-	if err != nil {
-		return err
-	}
-	entries, err := s.cfg.Store.ListAudit(c.Request().Context(), limit, int64(before))
-	if err != nil {
-		return err
-	}
-	if entries == nil {
-		entries = []storage.AuditEntry{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
-}
-
 // kinds lists the registered source kinds with their default mappings.
 func (s *Server) listKinds(c echo.Context) error {
 	type kindJSON struct {
