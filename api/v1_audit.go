@@ -39,7 +39,7 @@ func (s *Server) listAudit(c echo.Context) error {
 	q.Since = auditTime(bad, "since", c.QueryParam("since"))
 	q.Until = auditTime(bad, "until", c.QueryParam("until"))
 	if len(bad) == 0 && !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
-		bad["until"] = "must be after since"
+		bad["until"] = "must be later than since: a time range ends after it starts"
 	}
 	if len(bad) > 0 {
 		return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Message: "the audit log's filters have problems; see fields", Fields: bad}
