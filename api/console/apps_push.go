@@ -59,7 +59,8 @@ func readPushForm(c echo.Context) pushForm {
 }
 
 // body is the push the form sends (PATCH /apps/{id} {"push": ...}). A
-// blank secret is not sent, so the stored one stays; fields of the other
+// blank secret, profile or number is not sent, so the stored one (or, for
+// a new push, the API's default) stays; fields of the other
 // auth type are not sent, so switching types leaves nothing behind. The
 // numbers the form cannot read are its own problems, by the API's paths.
 func (f pushForm) body() (map[string]any, *APIError) {
@@ -88,7 +89,9 @@ func (f pushForm) body() (map[string]any, *APIError) {
 	if problem != nil {
 		return nil, problem
 	}
-	push["afterChangeSeconds"] = n
+	if n != nil {
+		push["afterChangeSeconds"] = *n
+	}
 	deletion := map[string]any{}
 	if s := strings.TrimSpace(f.MaxPercent); s != "" {
 		pct, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
@@ -101,22 +104,25 @@ func (f pushForm) body() (map[string]any, *APIError) {
 	if problem != nil {
 		return nil, problem
 	}
-	deletion["maxCount"] = cnt
+	if cnt != nil {
+		deletion["maxCount"] = *cnt
+	}
 	push["deletion"] = deletion
 	return push, nil
 }
 
-// formInt reads a whole number field; blank is 0.
-func formInt(field, v, want string) (int, *APIError) {
+// formInt reads a whole number field; nil when blank (not sent, so the
+// stored value, or the API's default, stays).
+func formInt(field, v, want string) (*int, *APIError) {
 	s := strings.TrimSpace(v)
 	if s == "" {
-		return 0, nil
+		return nil, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, formProblem(field, "must be "+want)
+		return nil, formProblem(field, "must be "+want)
 	}
-	return n, nil
+	return &n, nil
 }
 
 func (u *Console) pushPage(c echo.Context) error {
