@@ -27,11 +27,15 @@ TEST_ENV := scripts/test-env.sh
 # and removes the server afterwards. Elsewhere one line says they skip.
 # See scripts/postgres.sh.
 PG_ENV := scripts/postgres.sh run
+# CHROMIUM_ENV installs Debian's chromium when it is missing (root + apt)
+# and passes its path in SCIMGATE_TEST_CHROMIUM for the console's browser
+# tests; elsewhere one line says they skip. See scripts/chromium.sh.
+CHROMIUM_ENV := scripts/chromium.sh run
 
 # -race needs cgo, which go-sqlite3 needs anyway.
 test: $(TEST_DEPS)
 	go vet ./...
-	$(PG_ENV) $(TEST_ENV) go test -race -count=1 ./...
+	$(PG_ENV) $(CHROMIUM_ENV) $(TEST_ENV) go test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
 # Every fuzz target runs as a plain test (its seed corpus) in `go test`;

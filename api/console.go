@@ -40,8 +40,13 @@ func (s *Server) mountConsole(e *echo.Echo) error {
 	scimGroup.Any("", echo.WrapHandler(s.scim))
 	scimGroup.Any("/*", echo.WrapHandler(s.scim))
 	s.internal = internal
+	now := s.cfg.Console.Now
+	if now == nil {
+		now = s.cfg.Store.Now
+	}
 	ui, err := console.New(console.Config{
-		API: s, Auth: s, Sessions: sessions, Logger: s.log, Now: s.cfg.Store.Now,
+		API: s, Auth: s, Sessions: sessions, Logger: s.log, Now: now,
+		IdleTimeout: s.cfg.Console.IdleTimeout, MaxAge: s.cfg.Console.MaxAge,
 		HTTPS: strings.HasPrefix(s.cfg.BaseURL, "https://"),
 	})
 	if err != nil {

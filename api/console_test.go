@@ -5,6 +5,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scimgate/scimgate/api"
+	"github.com/scimgate/scimgate/api/apitest"
+	"github.com/scimgate/scimgate/sources/sourcetest"
 )
 
 func TestConsoleSignIn(t *testing.T) {
@@ -124,12 +129,44 @@ func TestConsoleSignOutAndRevocation(t *testing.T) {
 		t.Fatalf("after sign-out the overview answered %d", got.Status)
 	}
 
-	// A session ends with its token.
+	// A session ends with its token, and the sign-in page says why.
 	created := env.call(t, "POST", "/api/v1/tokens", env.Admin, map[string]any{"name": "ops-console", "role": "admin"}).want(t, 201)
 	v := newConsoleUser(t, env).signIn(t, created.str("token"))
 	v.get(t, "/ui/").want(t, http.StatusOK, "ops-console")
 	env.call(t, "DELETE", "/api/v1/tokens/ops-console", env.Admin, nil).want(t, 204)
 	if got := v.get(t, "/ui/"); got.Status != http.StatusSeeOther || got.Location != "/ui/signin?reason=revoked" {
 		t.Fatalf("after revocation: %d to %q", got.Status, got.Location)
+	}
+}
+
+func TestConsoleSessionExpiry(t *testing.T) {
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	env := newAPIEnvWith(t, apitest.Options{Console: api.ConsoleOptions{Now: clock.Now, IdleTimeout: 30 * time.Minute, MaxAge: 2 * time.Hour}})
+	cases := []struct {
+		name  string
+		steps []time.Duration // pauses between page loads
+		live  bool            // the session is still live after them
+	}{
+		{"active", []time.Duration{20 * time.Minute, 20 * time.Minute, 20 * time.Minute}, true},
+		{"idle", []time.Duration{31 * time.Minute}, false},
+		{"absolute", []time.Duration{25 * time.Minute, 25 * time.Minute, 25 * time.Minute, 25 * time.Minute, 25 * time.Minute}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := signedIn(t, env)
+			var last uiPage
+			for _, d := range tc.steps {
+				clock.Advance(d)
+				last = u.get(t, "/ui/")
+			}
+			if tc.live {
+				last.want(t, http.StatusOK, "Overview")
+				return
+			}
+			if last.Status != http.StatusSeeOther || last.Location != "/ui/signin?reason=expired" {
+				t.Fatalf("%d to %q, want the sign-in page", last.Status, last.Location)
+			}
+			u.get(t, last.Location).want(t, http.StatusOK, "Your session has ended")
+		})
 	}
 }

@@ -66,6 +66,17 @@ type Config struct {
 	// PageCacheBytes bounds the SCIM layer's cache of rendered list pages
 	// (scim.Options.PageCacheBytes; 0: the default, negative: none).
 	PageCacheBytes int
+	// Console tunes the admin console at /ui.
+	Console ConsoleOptions
+}
+
+// ConsoleOptions tune the console's sessions; the zero value is the
+// defaults (30 minutes idle, 12 hours at most, the store's clock).
+type ConsoleOptions struct {
+	IdleTimeout time.Duration
+	MaxAge      time.Duration
+	// Now, when set, is the clock sessions expire by (tests).
+	Now func() time.Time
 }
 
 // Server is the HTTP handler of scimgate.

@@ -70,12 +70,19 @@ func newAPIEnv(t *testing.T) *apiEnv { return newAPIEnvOn(t, "") }
 // newAPIEnvOn is newAPIEnv over the database dsn ("": a SQLite file).
 func newAPIEnvOn(t *testing.T, dsn string) *apiEnv {
 	t.Helper()
+	return newAPIEnvWith(t, apitest.Options{DSN: dsn})
+}
+
+// newAPIEnvWith is newAPIEnv with opts; its logger, bootstrap token and
+// push runner are the harness's own.
+func newAPIEnvWith(t *testing.T, opts apitest.Options) *apiEnv {
+	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake := &sourcetest.Dataset{}
 	var pushes *fakePushes
 	app := apitest.New(t, sources.Registry{"csv": csv.Kind(), "fake": sourcetest.Kind(fake)},
-		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken, DSN: dsn,
+		apitest.Options{Logger: logger, BootstrapAdminToken: bootstrapToken, DSN: opts.DSN, Console: opts.Console,
 			Pushes: func(st *sqlstore.Store, _ *engine.Sealer) outbound.Pushes {
 				if pushes = newFakePushes(st); pushes == nil {
 					return nil

@@ -143,28 +143,6 @@ func (s *Server) revokeToken(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// kinds lists the registered source kinds with their default mappings.
-func (s *Server) listKinds(c echo.Context) error {
-	type kindJSON struct {
-		Name           string                `json:"name"`
-		Description    string                `json:"description"`
-		Secrets        []string              `json:"secrets"`
-		DefaultMapping storage.SourceMapping `json:"defaultMapping"`
-	}
-	out := []kindJSON{}
-	reg := s.cfg.Kinds
-	for _, name := range reg.Names() {
-		k := reg[name]
-		secrets := k.Secrets
-		if secrets == nil {
-			secrets = []string{}
-		}
-		out = append(out, kindJSON{Name: name, Description: k.Description, Secrets: secrets,
-			DefaultMapping: storage.SourceMapping{User: k.UserMapping, Group: k.GroupMapping}})
-	}
-	return c.JSON(http.StatusOK, map[string]any{"kinds": out})
-}
-
 // routesV1 mounts the config API behind auth: bearer admin tokens on the
 // public router, the console's session on its internal one.
 func (s *Server) routesV1(e *echo.Echo, auth echo.MiddlewareFunc) {

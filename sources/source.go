@@ -124,10 +124,10 @@ type MappingUser interface {
 
 // Kind describes one source kind in the registry.
 type Kind struct {
-	// New returns an empty config to decode settings into.
+	// New returns an empty config to decode settings into. Its struct's
+	// fields and tags are the description of the kind's settings
+	// (Settings, Secrets; see Describe).
 	New func() Config
-	// Secrets names the settings that are write-only and encrypted at rest.
-	Secrets []string
 	// UserMapping and GroupMapping are the default attribute mappings.
 	UserMapping  Mapping
 	GroupMapping Mapping

@@ -36,7 +36,9 @@ type ConsoleSessionStore interface {
 	// there is none.
 	DeleteConsoleSession(ctx context.Context, hash []byte) error
 	// DeleteConsoleSessionsOf ends every session signed in with a token
-	// (the token was revoked); it returns how many ended.
+	// (the token was revoked); it returns how many ended. DeleteToken
+	// leaves them: the console refuses a session whose token is gone and
+	// tells the admin it was revoked.
 	DeleteConsoleSessionsOf(ctx context.Context, tokenID string) (int, error)
 	// DeleteExpiredConsoleSessions removes sessions whose Expires is before
 	// now or whose LastSeen is before idleSince; it returns how many.

@@ -177,6 +177,7 @@ type Store interface {
 	AuditStore
 	AppStore
 	PushStore
+	ConsoleSessionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

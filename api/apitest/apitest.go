@@ -51,6 +51,8 @@ type Options struct {
 	// Pushes, when set, makes the outbound push runner the server uses
 	// (a fake in API tests) over the store and the sealer.
 	Pushes func(st *sqlstore.Store, sealer *engine.Sealer) outbound.Pushes
+	// Console tunes the admin console's sessions (a test clock, say).
+	Console api.ConsoleOptions
 }
 
 // New starts an App; everything is stopped and removed when t ends.
@@ -80,7 +82,8 @@ func New(t testing.TB, kinds sources.Registry, opts Options) *App {
 	}
 	a.Runner = engine.NewRunner(st, kinds, a.Sealer, opts.Runner)
 	t.Cleanup(func() { a.Runner.Shutdown(context.Background()) })
-	cfg := api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, Kinds: kinds, Sealer: a.Sealer, BootstrapAdminToken: opts.BootstrapAdminToken}
+	cfg := api.Config{Store: st, Logger: opts.Logger, Sync: a.Runner, Kinds: kinds, Sealer: a.Sealer, BootstrapAdminToken: opts.BootstrapAdminToken,
+		Console: opts.Console}
 	if opts.Pushes != nil {
 		cfg.Pushes = opts.Pushes(st, a.Sealer)
 	}

@@ -210,6 +210,10 @@ func (u *Console) signin(c echo.Context) error {
 	if err := u.cfg.Sessions.CreateConsoleSession(r.Context(), stored); err != nil {
 		return fmt.Errorf("console: storing the session: %w", err)
 	}
+	// Sessions nobody signed out of end here, a sweep per sign-in.
+	if _, err := u.cfg.Sessions.DeleteExpiredConsoleSessions(r.Context(), now, now.Add(-u.cfg.IdleTimeout)); err != nil {
+		u.log.Warn("cannot sweep expired console sessions", "error", err)
+	}
 	u.setCookie(c, signinCookie, "", -1)
 	u.setCookie(c, sessionCookie, cookie, 0) // a browser-session cookie; the server bounds its life
 	u.log.Info("console sign-in", "actor", who.Actor)

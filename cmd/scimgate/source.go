@@ -26,6 +26,7 @@ token is --token or ` + envToken + ` ('scimgate token create --role admin').
 A source is named by its name or its id. Errors from the API are printed
 with the problem of every field, and the command exits 1.`,
 		Example: `  export SCIMGATE_TOKEN=$(scimgate token create --name ops --role admin)
+  scimgate source kinds csv
   scimgate source add --name hr --kind csv --schedule 1h --setting usersPath=/data/users.csv
   scimgate source sync hr --wait
   scimgate source runs hr`,
@@ -33,6 +34,7 @@ with the problem of every field, and the command exits 1.`,
 	addClientFlags(cmd)
 	cmd.AddCommand(
 		m.sourceListCommand(),
+		m.sourceKindsCommand(),
 		m.sourceAddCommand(),
 		m.sourceShowCommand(),
 		m.sourceTestCommand(),
@@ -118,7 +120,8 @@ The source is the JSON object of --file, in the API's shape
 (GET /api/v1/openapi.json, SourceInput), with the flags applied on top.
 --setting KEY=VALUE sets a setting to a string; KEY:=JSON sets it to a
 JSON value (true, 3, ["a"]). Secret settings are sent once and never shown
-again. 'scimgate source list' and GET /api/v1/kinds list what exists.`,
+again. 'scimgate source kinds' lists every kind's settings (GET
+/api/v1/kinds) and 'scimgate source list' the sources that exist.`,
 		Example: `  scimgate source add --name hr --kind csv --schedule 1h \
       --setting usersPath=/data/users.csv --setting groupsPath=/data/groups.csv
   scimgate source add --file hr-source.json --name hr-copy`,

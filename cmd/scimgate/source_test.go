@@ -303,3 +303,57 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestSourceKinds: 'scimgate source kinds' prints each kind's settings
+// from the server's description, and one kind alone when named.
+func TestSourceKinds(t *testing.T) {
+	s := startServer(t)
+	tests := []struct {
+		name     string
+		args     []string
+		want     []string
+		wantNot  []string
+		wantFail string
+	}{
+		{name: "every kind", args: []string{"source", "kinds"},
+			want: []string{"csv: Users and groups from CSV", "ldap: Active Directory", "entra: ", "okta: "}},
+		{name: "one kind", args: []string{"source", "kinds", "ldap"},
+			want: []string{
+				"ldap: Active Directory",
+				"\n  url (url; required)\n      The domain controller's LDAP URL",
+				"\n      Example: ldaps://dc.example.com\n",
+				"\n  bindPassword (string; required; secret)\n",
+				"\n  pageSize (integer; default 500)\n",
+				"\n  startTLS (boolean; default false)\n",
+				"\n  userNameAttribute (one of userPrincipalName, sAMAccountName; default userPrincipalName)\n",
+			},
+			wantNot: []string{"csv:", "okta:"}},
+		{name: "a list with allowed items", args: []string{"source", "kinds", "okta"},
+			want: []string{"\n  groupTypes (string list of OKTA_GROUP, APP_GROUP, BUILT_IN; default OKTA_GROUP,APP_GROUP)\n"}},
+		{name: "an unknown kind", args: []string{"source", "kinds", "workday"}, wantFail: `no kind "workday" on this server; it has csv, entra, ldap, okta`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := s.cli(t, tt.args...)
+			if tt.wantFail != "" {
+				mustContain(t, "the error", errString(err), tt.wantFail)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustContain(t, "the kinds", out, tt.want...)
+			for _, no := range tt.wantNot {
+				if strings.Contains(out, no) {
+					t.Errorf("the output has %q:\n%s", no, out)
+				}
+			}
+			for _, line := range strings.Split(out, "\n") {
+				help := strings.HasPrefix(line, "      ") && !strings.HasPrefix(line, "      Example: ")
+				if help && len(line) > helpWidth {
+					t.Errorf("a help line is longer than %d columns: %q", helpWidth, line)
+				}
+			}
+		})
+	}
+}

@@ -83,8 +83,8 @@ var GroupColumns = []string{"externalId", "displayName", "members"}
 
 // Config is the csv kind's settings.
 type Config struct {
-	UsersPath  string `json:"usersPath"`
-	GroupsPath string `json:"groupsPath,omitempty"`
+	UsersPath  string `json:"usersPath" type:"path" required:"true" example:"/data/users.csv" help:"Absolute path of the users file on the server, .csv (a header row, then one user a row; externalId and userName columns required) or .json (an array of objects with the same names). It must be inside one of the server's csvDirs; it is read on every run, so it may be written after the source is added."`
+	GroupsPath string `json:"groupsPath,omitempty" type:"path" example:"/data/groups.csv" help:"Absolute path of the groups file, .csv with columns externalId, displayName and members (user or group externalIds separated by ;) or .json with members as an array. Leave empty to sync users only. Same rules as usersPath."`
 
 	allow Confinement // which files may be read
 }

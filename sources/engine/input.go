@@ -189,8 +189,9 @@ func mergeSettings(reg sources.Registry, src storage.Source, in map[string]json.
 	if len(src.Settings) > 0 {
 		_ = json.Unmarshal(src.Settings, &settings) // the store holds what SplitSettings wrote
 	}
+	secretNames := reg[src.Kind].Secrets()
 	for k, v := range in {
-		if string(v) == "null" && !slices.Contains(reg[src.Kind].Secrets, k) {
+		if string(v) == "null" && !slices.Contains(secretNames, k) {
 			delete(settings, k)
 			continue
 		}

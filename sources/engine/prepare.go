@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -33,19 +32,14 @@ func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared
 		errs.Add("kind", "unknown kind %q; one of %s", src.Kind, strings.Join(reg.Names(), ", "))
 		return Prepared{}, errs.Err()
 	}
-	p := Prepared{Kind: kind, Config: kind.New()}
 	settings, err := mergeSecrets(src, sealer)
 	if err != nil {
 		return Prepared{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(settings))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(p.Config); err != nil {
-		errs.Add("settings", "%s", decodeProblem(err))
-	} else {
-		for field, msg := range p.Config.Validate() {
-			errs.Add("settings."+field, "%s", msg)
-		}
+	cfg, serrs := decodeSettings(kind, src.Kind, settings)
+	p := Prepared{Kind: kind, Config: cfg}
+	for field, msg := range serrs {
+		errs.Add(field, "%s", msg)
 	}
 	userMapping, groupMapping := effectiveMappings(kind, src.Mapping)
 	cm, merrs := sources.CompileMappings(userMapping, groupMapping)
@@ -98,14 +92,6 @@ func EffectiveMappings(reg sources.Registry, src storage.Source) (user, group so
 	return user, group, true
 }
 
-func decodeProblem(err error) string {
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return "unknown setting " + f
-	}
-	return strings.TrimPrefix(msg, "json: ")
-}
-
 // mergeSecrets returns the settings JSON with the secrets opened and put
 // back in place.
 func mergeSecrets(src storage.Source, sealer *Sealer) ([]byte, error) {
@@ -144,8 +130,9 @@ func SplitSettings(reg sources.Registry, sourceID, kind string, in map[string]js
 		secrets[name] = sealed
 	}
 	var errs sources.FieldErrors
+	secretNames := k.Secrets()
 	for name, raw := range in {
-		if !slices.Contains(k.Secrets, name) {
+		if !slices.Contains(secretNames, name) {
 			plain[name] = raw
 			continue
 		}

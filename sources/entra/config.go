@@ -16,32 +16,27 @@ import (
 )
 
 // Config is the entra kind's settings. The JSON names are the public
-// contract of the config API.
+// contract of the config API; the tags describe each setting
+// (sources.Describe), and a test compares the defaults they state with
+// the constants below.
 type Config struct {
-	TenantID string `json:"tenantId"`
-	ClientID string `json:"clientId"`
-	// ClientSecret, or PrivateKey plus Certificate (PEM) for
-	// private_key_jwt: a fresh signed assertion per token request.
-	ClientSecret string `json:"clientSecret,omitempty"`
-	PrivateKey   string `json:"privateKey,omitempty"`
-	Certificate  string `json:"certificate,omitempty"`
-	// LoginURL is the identity platform's authority (national clouds
-	// differ); the token endpoint is {loginURL}/{tenantId}/oauth2/v2.0/token.
-	LoginURL string `json:"loginURL,omitempty"`
-	// GraphURL is Microsoft Graph's root; requests go to {graphURL}/v1.0/...
-	GraphURL string `json:"graphURL,omitempty"`
-	// Scope is the token scope, {graphURL}/.default by default.
-	Scope string `json:"scope,omitempty"`
-	// ScopeGroups limits the source to the members of these groups (object
-	// ids), transitively: nested groups and their members are included.
-	ScopeGroups []string `json:"scopeGroups,omitempty"`
-	// ExtraAttributes are further user properties to read, for mapping
-	// overrides that use them (e.g. "city", "onPremisesExtensionAttributes").
-	ExtraAttributes []string `json:"extraAttributes,omitempty"`
-	// MaxThrottleWait bounds the time one request waits out Graph's
-	// throttling (default 15m, at least 1m); beyond it the run fails and
-	// the next one starts over from the saved cursor.
-	MaxThrottleWait string `json:"maxThrottleWait,omitempty"`
+	TenantID string `json:"tenantId" required:"true" example:"contoso.onmicrosoft.com" help:"The directory (tenant) id from the app registration's overview page (a GUID), or a verified domain of the tenant."`
+	ClientID string `json:"clientId" required:"true" example:"11111111-2222-3333-4444-555555555555" help:"The application (client) id from the app registration's overview page. The app needs the Graph application permissions User.Read.All and GroupMember.Read.All, with admin consent."`
+	// A client secret, or a certificate credential for private_key_jwt: a
+	// fresh signed assertion per token request.
+	ClientSecret string `json:"clientSecret,omitempty" secret:"true" help:"A client secret value of the app registration (Certificates & secrets; the Value column, not the Secret ID). Required unless privateKey and certificate are set; not together with them. Write-only: stored encrypted and never shown again."`
+	PrivateKey   string `json:"privateKey,omitempty" type:"text" secret:"true" help:"The unencrypted RSA private key, in PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----), of the certificate uploaded to the app registration; with certificate, instead of clientSecret. Write-only: stored encrypted and never shown again."`
+	Certificate  string `json:"certificate,omitempty" type:"text" help:"The certificate uploaded to the app registration, in PEM (-----BEGIN CERTIFICATE-----); required with privateKey, which must belong to it."`
+	LoginURL     string `json:"loginURL,omitempty" type:"url" default:"https://login.microsoftonline.com" example:"https://login.microsoftonline.us" help:"The identity platform's authority, for national clouds (login.microsoftonline.us for US Government, login.chinacloudapi.cn for China). Tokens come from {loginURL}/{tenantId}/oauth2/v2.0/token. https only."`
+	GraphURL     string `json:"graphURL,omitempty" type:"url" default:"https://graph.microsoft.com" example:"https://graph.microsoft.us" help:"Microsoft Graph's root for the tenant's cloud (graph.microsoft.us for US Government L4, dod-graph.microsoft.us for L5, microsoftgraph.chinacloudapi.cn for China); requests go to {graphURL}/v1.0/. https only."`
+	Scope        string `json:"scope,omitempty" example:"https://graph.microsoft.com/.default" help:"The token's scope; it must end in /.default. Default: {graphURL}/.default, which is right unless the cloud's Graph resource differs from its URL."`
+	// Transitive: nested groups and their members are included.
+	ScopeGroups []string `json:"scopeGroups,omitempty" example:"aaaaaaaa-1111-2222-3333-444444444444, bbbbbbbb-1111-2222-3333-444444444444" help:"Limit the source to the members of these groups, by object id (GUID, from the group's overview page), nested groups and their members included. Leave empty to sync every user and group."`
+	// Read for mapping overrides that use them.
+	ExtraAttributes []string `json:"extraAttributes,omitempty" example:"city, officeLocation, onPremisesExtensionAttributes" help:"Further Graph user properties to read, by their Graph names, for mapping templates that use them ({city}). The properties of the default mapping and manager are always read."`
+	// Beyond it the run fails and the next one starts over from the saved
+	// cursor, rather than one run waiting for ever.
+	MaxThrottleWait string `json:"maxThrottleWait,omitempty" type:"duration" default:"15m" example:"30m" help:"How long one request may wait out Graph's throttling (429 with Retry-After) before the run fails, as a duration of at least 1m; the next run resumes from the last good one."`
 }
 
 // Defaults for the global cloud.

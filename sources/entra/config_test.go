@@ -58,8 +58,8 @@ func TestValidate(t *testing.T) {
 
 func TestKindDefaults(t *testing.T) {
 	k := entra.Kind()
-	if !slices.Equal(k.Secrets, []string{"clientSecret", "privateKey"}) {
-		t.Errorf("secrets = %v", k.Secrets)
+	if !slices.Equal(k.Secrets(), []string{"clientSecret", "privateKey"}) {
+		t.Errorf("secrets = %v", k.Secrets())
 	}
 	want := map[string]string{
 		"userName": "{userPrincipalName}", "active": "{active}", "emails.work": "{mail}", "enterprise.employeeNumber": "{employeeId}",

@@ -31,7 +31,6 @@ import (
 func Kind() sources.Kind {
 	return sources.Kind{
 		New:         func() sources.Config { return &Config{} },
-		Secrets:     []string{"clientSecret", "privateKey"},
 		Description: "Users, groups and memberships from Microsoft Entra ID (Azure AD) through Microsoft Graph, incremental by delta query.",
 		UserMapping: sources.Mapping{
 			"externalId":                "{id}",

@@ -55,7 +55,6 @@ import (
 func Kind() sources.Kind {
 	return sources.Kind{
 		New:          func() sources.Config { return &Config{} },
-		Secrets:      []string{"bindPassword"},
 		UserMapping:  defaultUserMapping(),
 		GroupMapping: defaultGroupMapping(),
 		Description: "Active Directory (or Samba AD) over LDAP: paged full sync, incremental sync by uSNChanged, " +
@@ -108,39 +107,29 @@ const (
 )
 
 // Config is the ldap kind's settings. The JSON names are a public
-// contract.
+// contract; the tags describe each setting (sources.Describe), and the
+// defaults they state are the constants above (a test compares them).
 type Config struct {
-	// URL is ldaps://host[:636] or ldap://host[:389].
-	URL string `json:"url"`
-	// StartTLS upgrades an ldap:// connection before binding.
-	StartTLS bool `json:"startTLS,omitempty"`
-	// CAFile is a PEM file with the CA that signed the DC's certificate;
-	// without it the system's roots are used.
-	CAFile string `json:"caFile,omitempty"`
-	// InsecureSkipVerify turns certificate checks off (the API warns).
-	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
-	// AllowPlaintextBind permits ldap:// without startTLS, which sends
-	// bindPassword in clear; refused unless set, warned when set.
-	AllowPlaintextBind bool `json:"allowPlaintextBind,omitempty"`
-	// BindDN is a DN, a UPN (user@example.com) or DOMAIN\user.
-	BindDN       string `json:"bindDN"`
-	BindPassword string `json:"bindPassword"`
-	BaseDN       string `json:"baseDN"`
-	UserBaseDN   string `json:"userBaseDN,omitempty"`
-	GroupBaseDN  string `json:"groupBaseDN,omitempty"`
-	UserFilter   string `json:"userFilter,omitempty"`
-	GroupFilter  string `json:"groupFilter,omitempty"`
-	PageSize     int    `json:"pageSize,omitempty"`
-	// Timeout bounds connecting and each request, as a duration ("30s").
-	Timeout string `json:"timeout,omitempty"`
-	// UserNameAttribute is userPrincipalName (default) or sAMAccountName.
-	UserNameAttribute string `json:"userNameAttribute,omitempty"`
-	// ExpandNestedGroups makes a group's members every user reachable
-	// through nested groups, instead of its direct users and groups.
-	ExpandNestedGroups bool `json:"expandNestedGroups,omitempty"`
-	// ReconcileEvery is how often a run is a full enumeration, which is
-	// how deletions the tombstone search cannot see are found ("24h").
-	ReconcileEvery string `json:"reconcileEvery,omitempty"`
+	URL      string `json:"url" type:"url" required:"true" example:"ldaps://dc.example.com" help:"The domain controller's LDAP URL: ldaps://host[:636] (TLS from the start), or ldap://host[:389] with startTLS. No DN or query part; the search base is baseDN."`
+	StartTLS bool   `json:"startTLS,omitempty" help:"Upgrade an ldap:// connection to TLS before binding. Required with ldap:// unless allowPlaintextBind is set; not allowed with ldaps://."`
+	CAFile   string `json:"caFile,omitempty" type:"path" example:"/etc/scimgate/dc-ca.pem" help:"Absolute path of a PEM file with the CA certificate that signed the domain controller's certificate. Leave empty to trust the server's system roots."`
+	// Warned when set (Warnings): the API shows the risk with the source.
+	InsecureSkipVerify bool   `json:"insecureSkipVerify,omitempty" help:"Do not check the server's TLS certificate. Only for a lab: anyone on the path can read bindPassword. Use caFile instead."`
+	AllowPlaintextBind bool   `json:"allowPlaintextBind,omitempty" help:"Allow an ldap:// URL without startTLS, which sends bindPassword across the network in clear. Only for a lab; prefer ldaps:// or startTLS."`
+	BindDN             string `json:"bindDN" required:"true" example:"CN=scimgate,OU=Service Accounts,DC=example,DC=com" help:"The read-only account scimgate binds as: a DN, a UPN (scimgate@example.com) or DOMAIN\\user. A plain domain user can read users and groups; reading tombstones of deleted objects needs more (without it deletions are found by the full reconcile)."`
+	BindPassword       string `json:"bindPassword" required:"true" secret:"true" help:"The bind account's password. Write-only: stored encrypted and never shown again; send it again only to change it."`
+	BaseDN             string `json:"baseDN" required:"true" example:"DC=example,DC=com" help:"The DN that users and groups are searched under, usually the domain's root."`
+	UserBaseDN         string `json:"userBaseDN,omitempty" example:"OU=Staff,DC=example,DC=com" help:"The DN to search users under instead of baseDN (default: baseDN)."`
+	GroupBaseDN        string `json:"groupBaseDN,omitempty" example:"OU=Groups,DC=example,DC=com" help:"The DN to search groups under instead of baseDN (default: baseDN)."`
+	UserFilter         string `json:"userFilter,omitempty" default:"(&(objectCategory=person)(objectClass=user))" example:"(&(objectCategory=person)(objectClass=user)(memberOf=CN=Staff,OU=Groups,DC=example,DC=com))" help:"The LDAP filter that selects users, in RFC 4515 syntax (outer parentheses may be left out)."`
+	GroupFilter        string `json:"groupFilter,omitempty" default:"(objectCategory=group)" example:"(&(objectCategory=group)(cn=app-*))" help:"The LDAP filter that selects groups, security and distribution alike by default."`
+	PageSize           int    `json:"pageSize,omitempty" default:"500" example:"1000" help:"Users asked for per page of the paged search, 1 to 1000 (AD's MaxPageSize). Groups come in pages of at most 100."`
+	Timeout            string `json:"timeout,omitempty" type:"duration" default:"30s" example:"1m" help:"How long connecting and each request may take before the run fails, as a duration of at least 1s."`
+	UserNameAttribute  string `json:"userNameAttribute,omitempty" values:"userPrincipalName,sAMAccountName" default:"userPrincipalName" help:"The attribute that becomes userName (through the userName mapping attribute): userPrincipalName (user@example.com) or sAMAccountName (the pre-Windows 2000 logon name)."`
+	ExpandNestedGroups bool   `json:"expandNestedGroups,omitempty" help:"Make a group's members every user reachable through its nested groups, instead of its direct members (users and groups)."`
+	// The tombstone search misses objects moved out of the base DN and
+	// deletions an unprivileged account cannot see: a full run finds them.
+	ReconcileEvery string `json:"reconcileEvery,omitempty" type:"duration" default:"24h" example:"12h" help:"How often a run is a full enumeration rather than an incremental one (uSNChanged), which finds objects deleted or moved out of the base DN; a duration of at least 1m."`
 
 	userMapping, groupMapping sources.Mapping
 }

@@ -138,7 +138,7 @@ func TestSettingsNamesAreTheContract(t *testing.T) {
 	if errs := c.Validate(); len(errs) > 0 {
 		t.Errorf("validate: %v", errs)
 	}
-	if !reflect.DeepEqual(Kind().Secrets, []string{"bindPassword"}) {
-		t.Errorf("secrets %v", Kind().Secrets)
+	if !reflect.DeepEqual(Kind().Secrets(), []string{"bindPassword"}) {
+		t.Errorf("secrets %v", Kind().Secrets())
 	}
 }

@@ -15,47 +15,33 @@ import (
 )
 
 // Config is the okta kind's settings. The JSON names are the public
-// contract of POST /api/v1/sources.
+// contract of POST /api/v1/sources; the tags describe each setting
+// (sources.Describe), and a test compares the defaults they state with
+// the constants below.
 type Config struct {
-	// OrgURL is the org's base URL, e.g. https://acme.okta.com (not the
-	// -admin console URL).
-	OrgURL string `json:"orgURL"`
+	OrgURL string `json:"orgURL" type:"url" required:"true" example:"https://acme.okta.com" help:"The org's base URL, https://{your org}.okta.com (or its custom domain), without a path and without -admin (the admin console's URL is not the org's)."`
 
-	// APIToken authenticates as "Authorization: SSWS <token>" (secret).
-	APIToken string `json:"apiToken,omitempty"`
+	// An API token, or an API Services app with private_key_jwt against
+	// {orgURL}/oauth2/v1/token.
+	APIToken   string `json:"apiToken,omitempty" secret:"true" help:"An Okta API token (Security, API, Tokens), sent as SSWS; its rights are those of the admin who created it, so a read-only admin's token is enough. Required unless clientId and privateKey are set; not together with them. Write-only: stored encrypted and never shown again."`
+	ClientID   string `json:"clientId,omitempty" example:"0oa1b2c3d4e5f6g7h8i9" help:"The client id of an API Services app with public key / private key client authentication and the okta.users.read and okta.groups.read scopes granted; with privateKey, instead of apiToken."`
+	PrivateKey string `json:"privateKey,omitempty" type:"text" secret:"true" help:"The API Services app's private key, in PEM (-----BEGIN PRIVATE KEY-----) or as a JWK (JSON); with clientId. Write-only: stored encrypted and never shown again."`
+	KeyID      string `json:"keyId,omitempty" example:"my-key-1" help:"The kid of the app's registered public key, sent with each assertion. Default: the JWK's own kid; needed for a PEM key when the app has several keys."`
+	DPoP       string `json:"dpop,omitempty" values:"auto,on,off" default:"auto" help:"Proof of possession (DPoP) for the app's access tokens: auto uses it when the app requires it, on always, off never. Applies to clientId and privateKey only."`
 
-	// ClientID and PrivateKey (PEM or JWK, secret) authenticate an API
-	// Services app with private_key_jwt against {orgURL}/oauth2/v1/token.
-	ClientID   string `json:"clientId,omitempty"`
-	PrivateKey string `json:"privateKey,omitempty"`
-	// KeyID is the kid of the app's registered key; a JWK's own kid is
-	// used when this is empty.
-	KeyID string `json:"keyId,omitempty"`
-	// DPoP is auto (default: use it when the app requires it), on or off.
-	DPoP string `json:"dpop,omitempty"`
+	GroupIDs        []string `json:"groupIds,omitempty" example:"00g1a2b3c4d5e6f7g8h9, 00g9h8g7f6e5d4c3b2a1" help:"Limit groups to these Okta group ids (from the group's page URL in the admin console). Leave empty for every group of groupTypes."`
+	GroupNamePrefix string   `json:"groupNamePrefix,omitempty" example:"app-" help:"Limit groups to those whose name starts with this text, ignoring case. Leave empty for every group."`
+	GroupTypes      []string `json:"groupTypes,omitempty" values:"OKTA_GROUP,APP_GROUP,BUILT_IN" default:"OKTA_GROUP,APP_GROUP" example:"OKTA_GROUP" help:"The group types imported: OKTA_GROUP (groups made in Okta), APP_GROUP (imported from apps and directories such as AD), BUILT_IN (the Everyone group)."`
 
-	// GroupIDs, when set, limits groups to these Okta group ids.
-	GroupIDs []string `json:"groupIds,omitempty"`
-	// GroupNamePrefix, when set, limits groups to names starting with it
-	// (case-insensitive).
-	GroupNamePrefix string `json:"groupNamePrefix,omitempty"`
-	// GroupTypes lists the group types imported; default OKTA_GROUP and
-	// APP_GROUP (BUILT_IN is the Everyone group).
-	GroupTypes []string `json:"groupTypes,omitempty"`
-
-	// FullReconcileInterval is how often a run lists everything so that
-	// hard-deleted users are noticed (default 24h, at least 1h).
-	FullReconcileInterval string `json:"fullReconcileInterval,omitempty"`
-	// MaxConcurrency caps simultaneous requests (default 4, at most 32;
-	// Okta's org-wide concurrency limit is 75).
-	MaxConcurrency int `json:"maxConcurrency,omitempty"`
-	// RateLimitReserve is the percentage of each rate-limit bucket left
-	// for other integrations and admins (default 10, 0 to 90).
-	RateLimitReserve *int `json:"rateLimitReserve,omitempty"`
-	// MaxRateLimitWait bounds the time one run may spend waiting for rate
-	// limits to reset (default 15m); beyond it the run fails and the next
-	// one starts over from the saved cursor.
-	MaxRateLimitWait string `json:"maxRateLimitWait,omitempty"`
+	// Deactivated users arrive with the incremental runs; hard deletes do
+	// not, so a full run every so often is how they are noticed.
+	FullReconcileInterval string `json:"fullReconcileInterval,omitempty" type:"duration" default:"24h" example:"12h" help:"How often a run lists every user and group rather than what changed since the last run, so that users deleted for good are noticed; a duration of at least 1h."`
+	MaxConcurrency        int    `json:"maxConcurrency,omitempty" default:"4" example:"8" help:"The most requests sent at once, 1 to 32. Okta allows 75 simultaneous requests per org, shared by every integration and admin."`
+	// A pointer: 0 is a valid reserve, distinct from unset.
+	RateLimitReserve *int `json:"rateLimitReserve,omitempty" default:"10" example:"25" help:"The percentage of each Okta rate-limit bucket left for other integrations and admins, 0 to 90; the source slows down before it uses more."`
+	// Beyond it the run fails and the next one starts over from the saved
+	// cursor.
+	MaxRateLimitWait string `json:"maxRateLimitWait,omitempty" type:"duration" default:"15m" example:"30m" help:"How long one run may wait in total for rate limits to reset before it fails, as a duration of at least 1m; the next run resumes from the last good one."`
 
 	// budgets is the kind's rate-limit registry, shared by its sources;
 	// never decoded.

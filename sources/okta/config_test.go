@@ -87,8 +87,8 @@ func mustPKIX(t testing.TB, pub any) []byte {
 
 func TestKindDeclaresSecretsAndDefaults(t *testing.T) {
 	k := okta.Kind()
-	if !slices.Equal(k.Secrets, []string{"apiToken", "privateKey"}) {
-		t.Errorf("secrets = %v", k.Secrets)
+	if !slices.Equal(k.Secrets(), []string{"apiToken", "privateKey"}) {
+		t.Errorf("secrets = %v", k.Secrets())
 	}
 	want := map[string]string{"userName": "{login}", "externalId": "{id}", "emails.work": "{email}", "name.givenName": "{firstName}",
 		"name.familyName": "{lastName}", "displayName": "{displayName}", "title": "{title}", "enterprise.department": "{department}",

@@ -45,7 +45,6 @@ func Kind() sources.Kind {
 	budgets := newOrgBudgets()
 	return sources.Kind{
 		New:         func() sources.Config { return &Config{budgets: budgets} },
-		Secrets:     []string{"apiToken", "privateKey"},
 		Description: "Users, groups and memberships from an Okta org (API token or OAuth 2.0 service app), incremental by lastUpdated.",
 		UserMapping: sources.Mapping{
 			"externalId":                "{id}",

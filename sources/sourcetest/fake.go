@@ -112,7 +112,6 @@ func Group(key, name string, members ...string) sources.GroupRecord {
 func Kind(ds *Dataset) sources.Kind {
 	return sources.Kind{
 		New:         func() sources.Config { return &config{ds: ds} },
-		Secrets:     []string{"apiToken"},
 		Description: "in-process test source",
 		UserMapping: sources.Mapping{
 			"userName": "{userName}", "externalId": "{id}", "active": "{active}",
@@ -126,8 +125,8 @@ func Kind(ds *Dataset) sources.Kind {
 
 type config struct {
 	ds       *Dataset
-	APIToken string `json:"apiToken"`
-	Region   string `json:"region"`
+	APIToken string `json:"apiToken" secret:"true" help:"A token the fake upstream ignores; a secret, for tests of secret handling."`
+	Region   string `json:"region" required:"true" example:"eu" help:"Any non-empty text; required, for tests of field errors."`
 }
 
 func (c *config) Validate() sources.FieldErrors {
