@@ -39,8 +39,9 @@ func auditActionsOf(r *apiResp) []string {
 	return out
 }
 
-func TestAuditFilters(t *testing.T) {
-	e := newAPIEnv(t)
+func TestAuditFilters(t *testing.T) { forEachAPIStore(t, testAuditFilters) }
+
+func testAuditFilters(t *testing.T, e *apiEnv) {
 	day := seedAudit(t, e)
 	at := func(h int) string { return day.Add(time.Duration(h) * time.Hour).Format(time.RFC3339) }
 	cases := []struct {
