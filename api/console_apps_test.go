@@ -49,9 +49,10 @@ func TestConsoleAppCreateAndEdit(t *testing.T) {
 	u := signedIn(t, env)
 	form := u.get(t, "/ui/apps/new").want(t, http.StatusOK, `<label for="app-name">Name</label>`, `<label for="app-filter">Filter</label>`,
 		`<label for="app-groups">Groups in view</label>`, `<label for="app-grace">Leave grace days</label>`)
-	// The attribute boxes come from the server's /Schemas: core attributes
-	// and the enterprise extension's, by their full path.
-	for _, attr := range []string{`value="userName"`, `value="emails"`, `value="` + enterpriseDept + `"`} {
+	// The attribute boxes are the API's (GET /app-attributes): core
+	// attributes with externalId, and the enterprise extension's by their
+	// full path.
+	for _, attr := range []string{`value="userName"`, `value="externalId"`, `value="emails"`, `value="` + enterpriseDept + `"`} {
 		if !strings.Contains(form.Body, attr) {
 			t.Fatalf("the attribute list lacks %s", attr)
 		}
@@ -236,4 +237,46 @@ func jsonString(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// TestConsoleAppOffersOnlyAllowedAttributes: every attribute box the form
+// offers is one the API takes, all of them at once.
+func TestConsoleAppOffersOnlyAllowedAttributes(t *testing.T) {
+	env := newAPIEnv(t)
+	u := signedIn(t, env)
+	form := u.get(t, "/ui/apps/new").want(t, http.StatusOK)
+	var offered []string
+	for _, m := range regexp.MustCompile(`name="attributes" type="checkbox" value="([^"]+)"`).FindAllStringSubmatch(form.Body, -1) {
+		offered = append(offered, m[1])
+	}
+	if len(offered) < 10 {
+		t.Fatalf("only %d attributes offered: %v", len(offered), offered)
+	}
+	f := appForm()
+	f["attributes"] = offered
+	id := createAppThroughForm(t, u, f)
+	got := env.call(t, "GET", "/api/v1/apps/"+id, env.Admin, nil).want(t, 200)
+	if n := len(strList(got.Body["attributes"])); n != len(offered) {
+		t.Errorf("the API kept %d of the %d attributes offered: %v", n, len(offered), got.Body["attributes"])
+	}
+}
+
+// TestConsoleAppKeepsSubAttributes: an allowed sub-attribute, which the
+// form has no box of its own for, is shown checked and survives a save.
+func TestConsoleAppKeepsSubAttributes(t *testing.T) {
+	env := newAPIEnv(t)
+	u := signedIn(t, env)
+	id := createAppThroughForm(t, u, appForm())
+	env.call(t, "PATCH", "/api/v1/apps/"+id, env.Admin, map[string]any{"attributes": []string{"userName", "name.givenName"}}).want(t, 200)
+	edit := u.get(t, "/ui/apps/"+id+"/edit").want(t, http.StatusOK, `value="name.givenName" checked`, `value="userName" checked`)
+	f := appForm()
+	f["attributes"] = regexp.MustCompile(`value="([^"]+)" checked`).FindAllString(edit.Body, -1)
+	for i, v := range f["attributes"] {
+		f["attributes"][i] = strings.TrimSuffix(strings.TrimPrefix(v, `value="`), `" checked`)
+	}
+	u.post(t, "/ui/apps/"+id+"/edit", f).want(t, http.StatusSeeOther)
+	got := env.call(t, "GET", "/api/v1/apps/"+id, env.Admin, nil).want(t, 200)
+	if a := strList(got.Body["attributes"]); strings.Join(a, ",") != "userName,name.givenName" {
+		t.Errorf("attributes after saving %v, want userName,name.givenName", a)
+	}
 }

@@ -119,59 +119,29 @@ func nonNilList(s []string) []string {
 	return s
 }
 
-// attributeOptions are the user attributes the server offers, read from
-// its own SCIM discovery (the User resource type's schema and extensions),
-// with those checked that the app allows; an allowed path the list lacks
-// (a sub-attribute such as name.givenName) is kept as a checked option of
-// its own, so saving the form does not drop it.
+// attributeOptions are the user attributes the API offers an app's
+// allow-list (GET /app-attributes), with those checked that the app
+// allows; an allowed path the list lacks (a sub-attribute such as
+// name.givenName) is kept as a checked option of its own, so saving the
+// form does not drop it.
 func (u *Console) attributeOptions(c echo.Context, checked []string) ([]attrOption, error) {
-	var types struct {
-		Resources []struct {
-			Name       string `json:"name"`
-			Schema     string `json:"schema"`
-			Extensions []struct {
-				Schema string `json:"schema"`
-			} `json:"schemaExtensions"`
-		} `json:"Resources"`
+	var choices struct {
+		Attributes []attributeChoice `json:"attributes"`
 	}
-	if err := u.get(c, "/scim/v2/ResourceTypes", &types); err != nil {
+	if err := u.get(c, "/app-attributes", &choices); err != nil {
 		return nil, err
-	}
-	var schemas struct {
-		Resources []schemaView `json:"Resources"`
-	}
-	if err := u.get(c, "/scim/v2/Schemas", &schemas); err != nil {
-		return nil, err
-	}
-	byID := map[string]schemaView{}
-	for _, s := range schemas.Resources {
-		byID[s.ID] = s
 	}
 	var opts []attrOption
 	add := func(path, label string) {
 		opts = append(opts, attrOption{ID: "attr-" + strconv.Itoa(len(opts)), Path: path, Label: label,
 			Checked: slices.ContainsFunc(checked, func(c string) bool { return strings.EqualFold(c, path) })})
 	}
-	for _, rt := range types.Resources {
-		if rt.Name != "User" {
-			continue
+	for _, a := range choices.Attributes {
+		label := a.Name
+		if a.Path != a.Name {
+			label += " (" + extensionLabel(a.Schema) + ")"
 		}
-		core, ok := byID[rt.Schema]
-		if !ok {
-			return nil, errors.New("console: the server's SCIM discovery has no schema " + rt.Schema)
-		}
-		for _, a := range core.Attributes {
-			if a.Returned != "never" {
-				add(a.Name, a.Name)
-			}
-		}
-		for _, ext := range rt.Extensions {
-			for _, a := range byID[ext.Schema].Attributes {
-				if a.Returned != "never" {
-					add(ext.Schema+":"+a.Name, a.Name+" ("+extensionLabel(ext.Schema)+")")
-				}
-			}
-		}
+		add(a.Path, label)
 	}
 	for _, path := range checked {
 		if !slices.ContainsFunc(opts, func(o attrOption) bool { return strings.EqualFold(o.Path, path) }) {

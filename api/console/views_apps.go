@@ -103,13 +103,9 @@ type pushTestReport struct {
 	} `json:"checks"`
 }
 
-// schemaView is one resource of GET /scim/v2/Schemas, for the attributes
-// an app may be given.
-type schemaView struct {
-	ID         string `json:"id"`
-	Attributes []struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Returned    string `json:"returned"`
-	} `json:"attributes"`
+// attributeChoice is one attribute of GET /app-attributes.
+type attributeChoice struct {
+	Path   string `json:"path"`
+	Name   string `json:"name"`
+	Schema string `json:"schema"`
 }
