@@ -29,7 +29,7 @@ func AppAttributeChoices() []AppAttributeChoice {
 	var out []AppAttributeChoice
 	add := func(sc schema.Schema, attrs []schema.CoreAttribute, prefix string) {
 		// "never" is how the library spells AttributeReturnedNever.
-	for _, a := range attrs {
+		for _, a := range attrs {
 			if a.Returned() == "never" || slices.Contains(impliedAttrs, a.Name()) {
 				continue
 			}
