@@ -49,6 +49,17 @@ func TestConsoleAppPushSettings(t *testing.T) {
 		t.Error("unchecking Push enabled left the push enabled")
 	}
 
+	// Switching to oauth2 and back to bearer leaves nothing of the other.
+	u.post(t, "/ui/apps/"+id+"/push", pushForm("authType", "oauth2", "token", "", "tokenURL", "http://127.0.0.1:9/token",
+		"clientId", "scimgate", "clientSecret", "client-secret-1", "scope", "scim.write")).want(t, http.StatusSeeOther)
+	if p := pushOf(t, env, id); p.Auth.Type != "oauth2" || p.Auth.ClientID != "scimgate" || openSecret(t, env, id, p, "clientSecret") != "client-secret-1" {
+		t.Fatalf("after switching to oauth2: %+v", p.Auth)
+	}
+	u.post(t, "/ui/apps/"+id+"/push", pushForm("token", "target-secret-2", "enabled", "")).want(t, http.StatusSeeOther)
+	if p := pushOf(t, env, id); p.Auth.Type != "bearer" || p.Auth.TokenURL != "" || p.Auth.ClientID != "" || openSecret(t, env, id, p, "token") != "target-secret-2" {
+		t.Fatalf("after switching back to bearer: %+v", p.Auth)
+	}
+
 	// Problems come back next to their fields, what was typed kept.
 	cases := []struct {
 		name          string
@@ -70,7 +81,7 @@ func TestConsoleAppPushSettings(t *testing.T) {
 			if m == nil || !strings.Contains(m[1], tc.needle) {
 				t.Fatalf("no message %q next to %s:\n%s", tc.needle, tc.input, p.Body)
 			}
-			if strings.Contains(p.Body, "target-secret-1") {
+			if strings.Contains(p.Body, "target-secret-1") || strings.Contains(p.Body, "target-secret-2") {
 				t.Error("the re-rendered form shows the typed secret")
 			}
 		})

@@ -72,6 +72,9 @@ func (f pushForm) body() (map[string]any, *APIError) {
 			auth["clientSecret"] = f.ClientSecret
 		}
 	default:
+		// The oauth2 settings a stored push may still have would make the
+		// API refuse a bearer push: they go.
+		auth["tokenURL"], auth["clientId"], auth["scope"] = "", "", ""
 		if f.Token != "" {
 			auth["token"] = f.Token
 		}
