@@ -30,13 +30,18 @@ func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
-// sameOrigin refuses a state-changing request whose Origin (sent by every
-// current browser on a POST) names another site: a second line behind
-// the CSRF token.
+// sameOrigin refuses a state-changing request another site sent: a second
+// line behind the CSRF token. Browsers say where a request comes from in
+// Sec-Fetch-Site; under the console's Referrer-Policy: no-referrer,
+// Chromium sends Origin "null" on its own same-origin form posts, so a
+// real Origin is compared with the host only when one is given.
 func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
 	origin := r.Header.Get("Origin")
 	if origin == "" || origin == "null" {
-		return origin == ""
+		return true // no browser's word either way; the CSRF token decides
 	}
 	for _, scheme := range []string{"http://", "https://"} {
 		if origin == scheme+r.Host {

@@ -4,7 +4,7 @@
 //	b := browsertest.Start(t) // skips, with one line why, without Chromium
 //	b.Navigate(srv.URL + "/ui")
 //	b.Fill("Admin token", token)
-//	b.Click("Sign in")
+//	if status := b.Submit("Sign in"); status != http.StatusOK { ... }
 //	b.WaitText("Overview")
 //
 // Controls are found as a person or a screen reader finds them: by their
@@ -169,12 +169,15 @@ func timeoutFor(t testing.TB) time.Duration {
 // chromedp.Run(b.Context(), ...).
 func (b *Browser) Context() context.Context { return b.ctx }
 
-// Navigate opens url in the tab and waits for it to load.
-func (b *Browser) Navigate(url string) {
+// Navigate opens url in the tab, waits for it to load and returns the
+// HTTP status of the page (after redirects), so a test can see a refusal.
+func (b *Browser) Navigate(url string) int {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, chromedp.Navigate(url)); err != nil {
+	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(url))
+	if err != nil {
 		b.t.Fatalf("browsertest: navigate to %s: %v", url, b.explain(err))
 	}
+	return int(resp.Status)
 }
 
 // Location is the tab's current URL.

@@ -3,6 +3,7 @@ package browsertest
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,17 +46,27 @@ func page(title, body string) string {
 }
 
 // signInForm has one control for each way to name one: <label for>, a
-// wrapping <label>, aria-label; and a hidden field with a taken name,
-// which no person can see.
+// wrapping <label>, aria-label; a list, checkboxes, a read-only field; and
+// two fields with a taken name that nobody meets: one hidden, one hidden
+// from assistive technology.
 const signInForm = `<form method="post" action="/signin">
 <label for="tok">Admin token</label> <input id="tok" name="token" type="password">
 <label>Display name <input name="name"></label>
 <input name="q" aria-label="Search">
+<label for="role">Role</label> <select id="role" name="role"><option value="reader">Reader</option><option value="admin">Admin</option></select>
+<label><input type="checkbox" name="remember" value="yes"> Remember me</label>
+<label><input type="checkbox" name="audit" value="yes" checked> Audit</label>
+<label for="secret">Secret</label> <input id="secret" readonly value="shown-once">
+<p id="picked"></p><script src="/form.js"></script>
 <div hidden><label for="decoy">Admin token</label><input id="decoy" name="decoy"></div>
+<div aria-hidden="true"><label for="decoy2">Admin token</label><input id="decoy2" name="decoy2"></div>
 <button type="submit">Sign in</button> <button type="button">Cancel</button>
 </form><p><a href="/about">About scimgate</a></p>`
 
 var scripts = map[string]string{
+	"/form.js": `document.querySelector("#role").addEventListener("change", (e) => {
+		document.querySelector("#picked").textContent = "picked " + e.target.value;
+	});`,
 	"/error.js": `console.error("boom from error.js");`,
 	"/throw.js": `throw new Error("thrown by throw.js");`,
 	"/later.js": `setTimeout(() => {
@@ -74,6 +85,7 @@ var pages = map[string]string{
 	"/throw":     page("Exception", `<script src="/throw.js"></script>`),
 	"/later":     page("Late button", `<p id="out"></p><script src="/later.js"></script>`),
 	"/ambiguous": page("Two saves", `<button>Save</button><button>Save</button>`),
+	"/guarded":   page("Guarded", `<form method="post" action="/forbidden"><button>Send</button></form>`),
 }
 
 func newSite(t *testing.T) *site {
@@ -110,8 +122,17 @@ func newSite(t *testing.T) *site {
 		s.mu.Unlock()
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "opaque", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark", Path: "/", SameSite: http.SameSiteLaxMode})
+		// Post, redirect, get: as the console answers a form.
+		http.Redirect(w, r, "/overview?"+url.Values{"name": {r.PostForm.Get("name")}}.Encode(), http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /overview", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, page("Overview", "<p>Signed in as "+r.PostForm.Get("name")+"</p>"))
+		fmt.Fprint(w, page("Overview", "<p>Signed in as "+html.EscapeString(r.URL.Query().Get("name"))+"</p>"))
+	})
+	mux.HandleFunc("POST /forbidden", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, page("Refused", `<p role="alert">The form had expired; send it again.</p>`))
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -138,17 +159,31 @@ func TestSignInByLabels(t *testing.T) {
 	b.Fill("Display name", "typed over")
 	b.Fill("Display name", "Ann") // Fill replaces what the field held
 	b.Fill("Search", "x")
-	b.Click("Sign in")
+	b.Select("Role", "Admin")
+	b.WaitText("picked admin") // the page saw the change
+	b.SetChecked("Remember me", true)
+	b.SetChecked("Audit", false)
+	b.SetChecked("Audit", false) // already so: no click
+	if got := b.Value("Secret"); got != "shown-once" {
+		t.Errorf(`Value("Secret") = %q, want shown-once`, got)
+	}
+	if got := b.Value("Display name"); got != "Ann" {
+		t.Errorf(`Value("Display name") = %q, want Ann`, got)
+	}
+	if status := b.Submit("Sign in"); status != http.StatusOK {
+		t.Errorf(`Submit("Sign in") = %d, want 200 (the page after the redirect)`, status)
+	}
 	b.WaitText("Signed in as Ann")
 
 	got := s.lastPost(t)
-	for field, want := range map[string]string{"token": "s3cret", "name": "Ann", "q": "x", "decoy": ""} {
+	for field, want := range map[string]string{"token": "s3cret", "name": "Ann", "q": "x", "decoy": "", "decoy2": "",
+		"role": "admin", "remember": "yes", "audit": ""} {
 		if got.Get(field) != want {
 			t.Errorf("posted %s = %q, want %q (the form: %v)", field, got.Get(field), want, got)
 		}
 	}
-	if loc := b.Location(); loc != s.URL+"/signin" {
-		t.Errorf("Location = %q, want the sign-in answer", loc)
+	if loc := b.Location(); loc != s.URL+"/overview?name=Ann" {
+		t.Errorf("Location = %q, want where the sign-in redirected", loc)
 	}
 	if h1 := b.Text("h1"); h1 != "Overview" {
 		t.Errorf("Text(h1) = %q, want Overview", h1)
@@ -184,6 +219,11 @@ func TestSignInByLabels(t *testing.T) {
 		t.Errorf("Screenshot without %s wrote %q", EnvScreenshots, path)
 	}
 
+	b.Navigate(s.URL + "/guarded")
+	if status := b.Submit("Send"); status != http.StatusForbidden {
+		t.Errorf(`Submit("Send") to a refusing handler = %d, want 403`, status)
+	}
+	b.WaitText("The form had expired")
 	b.Navigate(s.URL + "/")
 	b.ClickLink("About scimgate")
 	b.WaitText("An open-source SCIM gateway.")
@@ -207,17 +247,20 @@ func TestProblems(t *testing.T) {
 	s := newSite(t)
 	b := chromium.Start(t)
 	for _, c := range []struct {
-		path string
-		want string // "" for none
+		path   string
+		status int
+		want   string // "" for none
 	}{
-		{"/csp", "Content-Security-Policy violation"},
-		{"/error", "console.error: boom from error.js"},
-		{"/throw", "uncaught exception at " + s.URL + "/throw.js:1"},
-		{"/refused", ""}, // a refusal (401) is an answer, not a page's mistake
-		{"/about", ""},
+		{"/csp", 200, "Content-Security-Policy violation"},
+		{"/error", 200, "console.error: boom from error.js"},
+		{"/throw", 200, "uncaught exception at " + s.URL + "/throw.js:1"},
+		{"/refused", 401, ""}, // a refusal is an answer, not a page's mistake
+		{"/about", 200, ""},
 	} {
 		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
-			b.Navigate(s.URL + c.path)
+			if status := b.Navigate(s.URL + c.path); status != c.status {
+				t.Errorf("Navigate = %d, want %d", status, c.status)
+			}
 			got := b.Problems()
 			switch {
 			case c.want == "" && len(got) > 0:
@@ -281,6 +324,10 @@ func TestHelpersSayWhatIsWrong(t *testing.T) {
 			[]string{`no button named "Log in"`, `"Sign in", "Cancel"`}},
 		{"a label is not a button", "/", func(b *Browser) { b.Click("Admin token") },
 			[]string{`no button named "Admin token"`}},
+		{"no such option", "/", func(b *Browser) { b.Select("Role", "Owner") },
+			[]string{`the list "Role" has no option "Owner"`, `["Reader" "Admin"]`}},
+		{"a submit that loads nothing", "/", func(b *Browser) { b.Submit("Cancel") },
+			[]string{`submit with the button "Cancel" (no new page within 500ms?)`}},
 		{"two of a name", "/ambiguous", func(b *Browser) { b.Click("Save") },
 			[]string{`2 buttons are named "Save"`}},
 		{"no such text", "/about", func(b *Browser) { b.WaitText("Goodbye") },

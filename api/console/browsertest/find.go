@@ -27,6 +27,10 @@ var (
 	field  = kind{"field", []string{"textbox", "searchbox", "combobox", "spinbutton"}}
 	button = kind{"button", []string{"button"}}
 	link   = kind{"link", []string{"link"}}
+	// choice: a <select>, single (combobox) or multiple (listbox).
+	choice = kind{"list", []string{"combobox", "listbox"}}
+	// tick: what is on or off.
+	tick = kind{"checkbox", []string{"checkbox", "radio", "switch"}}
 )
 
 // Fill types value into the field whose accessible name is label (its
@@ -34,7 +38,10 @@ var (
 func (b *Browser) Fill(label, value string) {
 	b.t.Helper()
 	node := b.find(field, label)
-	if err := chromedp.Do(b.ctx, clearValue(node), chromedp.SendKeys(node, value)); err != nil {
+	// Emptied in the page first: chromedp.Clear resets only the value
+	// attribute, which leaves what was typed.
+	clear := callOn[chromedp.Void](node, `function() { this.value = ""; }`)
+	if err := chromedp.Do(b.ctx, clear, chromedp.SendKeys(node, value)); err != nil {
 		b.t.Fatalf("browsertest: fill the field %q: %v", label, b.explain(err))
 	}
 }
@@ -44,6 +51,22 @@ func (b *Browser) Fill(label, value string) {
 func (b *Browser) Click(name string) {
 	b.t.Helper()
 	b.click(button, name)
+}
+
+// Submit clicks the button whose accessible name is name, which must load
+// a new page (a form's submit button), waits up to b.Wait for that page and
+// returns its HTTP status after redirects. Unlike Click, no later step can
+// meet the page the click left.
+func (b *Browser) Submit(name string) int {
+	b.t.Helper()
+	node := b.find(button, name)
+	ctx, cancel := context.WithTimeout(b.ctx, b.Wait)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(node, chromedp.NodeVisible))
+	if err != nil {
+		b.t.Fatalf("browsertest: submit with the button %q (no new page within %v?): %v", name, b.Wait, b.explain(err))
+	}
+	return int(resp.Status)
 }
 
 // ClickLink clicks the link whose accessible name is name.
@@ -173,21 +196,6 @@ func pushNodes(found []axMatch) chromedp.Action[chromedp.NodeIDs] {
 			return nil, fmt.Errorf("the node left the page")
 		}
 		return res.NodeIDs, nil
-	}
-}
-
-// clearValue empties a field's live value; chromedp.Clear resets only the
-// value attribute, which leaves what was typed.
-func clearValue(ids chromedp.NodeIDs) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		obj, err := cdp.Call(ctx, t, dom.ResolveNode, dom.ResolveNodeParams{NodeID: ids[0], ObjectGroup: axGroup})
-		if err != nil {
-			return chromedp.Void{}, err
-		}
-		defer cdp.Call(ctx, t, runtime.ReleaseObjectGroup, runtime.ReleaseObjectGroupParams{ObjectGroup: axGroup})
-		_, err = cdp.Call(ctx, t, runtime.CallFunctionOn, runtime.CallFunctionOnParams{
-			FunctionDeclaration: `function() { this.value = ""; }`, ObjectID: runtime.RemoteObjectID(obj.Object.ObjectID)})
-		return chromedp.Void{}, err
 	}
 }
 
