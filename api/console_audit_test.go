@@ -49,7 +49,7 @@ func TestConsoleAuditFilters(t *testing.T) {
 	}
 	// The filters stay in the form.
 	u.get(t, "/ui/audit?actor=alice&from=2026-03-03").want(t, http.StatusOK, `id="audit-actor" name="actor" type="text" value="alice"`,
-		`id="audit-from" name="from" type="date" value="2026-03-03"`, "No entries match these filters")
+		`id="audit-from" name="from" type="text" inputmode="numeric" placeholder="YYYY-MM-DD" autocomplete="off" value="2026-03-03"`, "No entries match these filters")
 }
 
 func TestConsoleAuditProblems(t *testing.T) {

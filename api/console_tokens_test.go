@@ -62,7 +62,7 @@ func TestConsoleTokens(t *testing.T) {
 	}
 
 	// Revoke asks first and removes the token.
-	if !regexp.MustCompile(`name="name" value="ci-reader">\s*<button type="submit" class="danger" data-confirm="[^"]+">Revoke</button>`).MatchString(page.Body) {
+	if !regexp.MustCompile(`name="name" value="ci-reader">\s*<button type="submit" class="danger" data-confirm="[^"]+">Revoke<span class="visually-hidden"> ci-reader</span></button>`).MatchString(page.Body) {
 		t.Fatalf("no confirmed Revoke button for ci-reader:\n%s", page.Body)
 	}
 	r := u.post(t, "/ui/tokens/revoke", url.Values{"name": {"ci-reader"}}).want(t, http.StatusSeeOther)

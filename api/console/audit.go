@@ -15,7 +15,8 @@ import (
 // auditPageSize is how many entries the audit log shows at a time.
 const auditPageSize = 50
 
-// dateLayout is how a date field (input type=date) sends its value.
+// dateLayout is how the date fields are typed (and how an input
+// type=date would send them).
 const dateLayout = "2006-01-02"
 
 func (u *Console) routesAudit(g *echo.Group) {
