@@ -234,6 +234,8 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 	exerciseApps(t, o, admin)
 	exercisePush(t, o, admin)
 	o.do(t, "GET", "/api/v1/audit?limit=50", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/audit?actor=bootstrap&target=x&since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/audit?since=soon", admin, nil, invalidRequest).wantErr(t, 400, "bad_request")
 	o.do(t, "DELETE", base, admin, nil, validRequest).want(t, 204)
 
 	// Every documented operation was exercised, so none is unchecked.
@@ -263,6 +265,7 @@ func exerciseApps(t *testing.T, o *oasClient, admin string) {
 	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "scope": map[string]any{"filter": "title sw"}}, validRequest).wantErr(t, 400, "bad_request")
 	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "groups": "some"}, invalidRequest).wantErr(t, 400, "bad_request")
 	o.do(t, "GET", "/api/v1/apps", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/app-attributes", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/apps/crm", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/apps/nope", admin, nil, validRequest).wantErr(t, 404, "not_found")
 	o.do(t, "PATCH", app, admin, map[string]any{"scope": map[string]any{"filter": ""}, "groups": "all"}, validRequest).want(t, 200)

@@ -237,6 +237,7 @@ func (s *Server) deleteApp(c echo.Context) error {
 // routesApps mounts the applications API on the config API's group.
 func (s *Server) routesApps(g *echo.Group) {
 	g.GET("/apps", s.handle(s.listApps))
+	g.GET("/app-attributes", s.handle(s.listAppAttributes))
 	g.POST("/apps", s.handle(s.createApp))
 	g.GET("/apps/:id", s.handle(s.getApp))
 	g.PUT("/apps/:id", s.handle(s.updateApp(true)))

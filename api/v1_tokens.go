@@ -143,25 +143,6 @@ func (s *Server) revokeToken(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) listAudit(c echo.Context) error {
-	limit, err := intParam(c, "limit", 100, 1000)
-	if err != nil {
-		return err
-	}
-	before, err := intParam(c, "before", 0, 1<<62)
-	if err != nil {
-		return err
-	}
-	entries, err := s.cfg.Store.ListAudit(c.Request().Context(), limit, int64(before))
-	if err != nil {
-		return err
-	}
-	if entries == nil {
-		entries = []storage.AuditEntry{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
-}
-
 // routesV1 mounts the config API behind auth: bearer admin tokens on the
 // public router, the console's session on its internal one.
 func (s *Server) routesV1(e *echo.Echo, auth echo.MiddlewareFunc) {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -19,8 +20,11 @@ const (
 	GroupsNone GroupMode = "none"
 )
 
+// GroupModes are the group modes, the default first.
+var GroupModes = []GroupMode{GroupsScope, GroupsAll, GroupsNone}
+
 // Valid reports whether m is a known mode.
-func (m GroupMode) Valid() bool { return m == GroupsScope || m == GroupsAll || m == GroupsNone }
+func (m GroupMode) Valid() bool { return slices.Contains(GroupModes, m) }
 
 // App is a downstream application and the view of the directory it gets.
 type App struct {

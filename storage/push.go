@@ -11,6 +11,9 @@ const (
 	PushAuthOAuth2 = "oauth2" // client credentials (secret "clientSecret")
 )
 
+// PushAuthTypes are the push auth types, the default first.
+var PushAuthTypes = []string{PushAuthBearer, PushAuthOAuth2}
+
 // Push secret names, the keys of PushConfig.Secrets.
 const (
 	PushSecretToken        = "token"
@@ -22,6 +25,9 @@ const (
 	OnLeaveDeactivate = "deactivate" // PATCH active false (the default)
 	OnLeaveDelete     = "delete"
 )
+
+// OnLeaveActions are the OnLeave choices, the default first.
+var OnLeaveActions = []string{OnLeaveDeactivate, OnLeaveDelete}
 
 // PushAuth is how scimgate authenticates to an app's SCIM endpoint. The
 // secrets themselves are in PushConfig.Secrets, sealed.

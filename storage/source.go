@@ -111,11 +111,25 @@ type AuditEntry struct {
 	Detail string    `json:"detail,omitempty"`
 }
 
+// AuditQuery selects audit entries. Zero fields select everything.
+type AuditQuery struct {
+	// Limit is the most entries to return (zero or less: the store's
+	// default page).
+	Limit int
+	// Before keeps entries with a smaller ID (0: from the newest); the
+	// last ID of a page is the next page's Before.
+	Before int64
+	// Actor and Target keep the entries with exactly that actor or target.
+	Actor, Target string
+	// Since keeps entries at or after it, Until those before it.
+	Since, Until time.Time
+}
+
 // AuditStore keeps the audit log.
 type AuditStore interface {
 	// AddAudit appends an entry; ID and (when zero) At are set by the store.
 	AddAudit(ctx context.Context, e AuditEntry) error
-	// ListAudit returns up to limit entries, newest first, with IDs below
-	// before (0: from the newest).
-	ListAudit(ctx context.Context, limit int, before int64) ([]AuditEntry, error)
+	// ListAudit returns the entries q selects, newest (highest ID) first;
+	// an empty list, not nil, when none match.
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -114,8 +115,12 @@ const (
 	RoleAdmin  Role = "admin"  // the config API
 )
 
+// Roles are the token roles, least power first: the one list forms and
+// checks derive from.
+var Roles = []Role{RoleReader, RoleWriter, RoleAdmin}
+
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleReader || r == RoleWriter || r == RoleAdmin }
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Token is an API credential. Only a hash of its secret is stored.
 type Token struct {

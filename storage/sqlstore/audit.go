@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -24,21 +25,34 @@ func (s *Store) AddAudit(ctx context.Context, e storage.AuditEntry) error {
 	return wrapOp("add audit", err)
 }
 
-// ListAudit returns entries newest first, below before when it is set.
-// A limit of zero or less means defaultAuditLimit.
-func (s *Store) ListAudit(ctx context.Context, limit int, before int64) ([]storage.AuditEntry, error) {
+// ListAudit returns the entries q selects, newest first, filtered in SQL
+// and paged by id. A limit of zero or less means defaultAuditLimit.
+func (s *Store) ListAudit(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEntry, error) {
 	db, err := s.reader(ctx)
 	if err != nil {
 		return nil, err
 	}
+	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	q, args := "SELECT id, at, actor, action, target, detail FROM audit", []any{}
-	if before > 0 {
-		q, args = q+" WHERE id < ?", append(args, before)
+	var where []string
+	var args []any
+	cond := func(ok bool, clause string, arg any) {
+		if ok {
+			where, args = append(where, clause), append(args, arg)
+		}
 	}
-	rows, err := db.Raw(q+" ORDER BY id DESC LIMIT ?", append(args, limit)...).Rows()
+	cond(q.Before > 0, "id < ?", q.Before)
+	cond(q.Actor != "", "actor = ?", q.Actor)
+	cond(q.Target != "", "target = ?", q.Target)
+	cond(!q.Since.IsZero(), "at >= ?", millis(q.Since))
+	cond(!q.Until.IsZero(), "at < ?", millis(q.Until))
+	query := "SELECT id, at, actor, action, target, detail FROM audit"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := db.Raw(query+" ORDER BY id DESC LIMIT ?", append(args, limit)...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", translate(err))
 	}
