@@ -107,6 +107,7 @@ var migrations = []migration{
 	{version: 7, name: "every case-insensitive column in NFC", backfill: backfillFoldValues},
 	{version: appsVersion, name: "applications and their view membership", sqlite: appsSchema},
 	{version: pushVersion, name: "outbound push", sqlite: pushSchema},
+	{version: historyVersion, name: "change logs indexed by resource", sqlite: historySchema},
 }
 
 // migrate applies every migration newer than the recorded version, in one
