@@ -231,6 +231,7 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 	o.do(t, "DELETE", "/api/v1/tokens/crm-2", admin, nil, validRequest).wantErr(t, 404, "not_found")
 	exerciseApps(t, o, admin)
 	exercisePush(t, o, admin)
+	exerciseDirectory(t, o, admin)
 	o.do(t, "GET", "/api/v1/audit?limit=50", admin, nil, validRequest).want(t, 200)
 	o.do(t, "DELETE", base, admin, nil, validRequest).want(t, 204)
 

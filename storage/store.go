@@ -131,9 +131,13 @@ type Token struct {
 	App string
 }
 
+// ClientOwnerPrefix starts the owner tag of resources a push client (a
+// writer token) writes through /scim/v2.
+const ClientOwnerPrefix = "scim:"
+
 // Owner is the ownership tag of resources this token writes. It follows the
 // name, so a token rotated under the same name keeps its resources.
-func (t Token) Owner() string { return "scim:" + t.Name }
+func (t Token) Owner() string { return ClientOwnerPrefix + t.Name }
 
 // TokenStore keeps API tokens.
 type TokenStore interface {
