@@ -122,10 +122,11 @@ func staticHandler() http.Handler {
 // templateFuncs are the helpers every template may use.
 func templateFuncs(now func() time.Time) template.FuncMap {
 	return template.FuncMap{
-		"when":    when,
-		"ago":     func(t any) string { return ago(t, now()) },
-		"runWord": runWord,
-		"join":    strings.Join,
+		"when":       when,
+		"ago":        func(t any) string { return ago(t, now()) },
+		"runWord":    runWord,
+		"join":       strings.Join,
+		"changeWord": changeWord,
 	}
 }
 
