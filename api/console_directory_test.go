@@ -2,25 +2,22 @@ package api_test
 
 import (
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// tableRows are the userName (or displayName) links of a results page.
+// resultLink is a row of a results or members table: its link's text.
+var resultLink = regexp.MustCompile(`<th scope="row"><a href="/ui/directory/[^"]+">([^<]*)</a>`)
+
+// resultNames are the userNames (or displayNames) a table's rows link to.
 func resultNames(p uiPage) []string {
 	var out []string
-	rest := p.Body
-	for {
-		i := strings.Index(rest, `<th scope="row"><a href="/ui/directory/`)
-		if i < 0 {
-			return out
-		}
-		rest = rest[i:]
-		start := strings.Index(rest, `">`) + 2
-		end := strings.Index(rest, "</a>")
-		out = append(out, rest[start:end])
-		rest = rest[end:]
+	for _, m := range resultLink.FindAllStringSubmatch(p.Body, -1) {
+		out = append(out, m[1])
 	}
+	return out
 }
 
 func TestConsoleDirectorySearch(t *testing.T) {
@@ -71,7 +68,7 @@ func TestConsoleDirectoryBadFilter(t *testing.T) {
 
 	p := u.get(t, "/ui/directory?filter="+url.QueryEscape(`userName eq`)).want(t, 400,
 		`id="dir-filter-error" class="field-error">invalidFilter: `, `aria-invalid="true"`, `aria-describedby="dir-filter-help dir-filter-error"`,
-		`value="userName eq"`)
+		`value="userName eq"`, "Correct the SCIM filter box and press Find.")
 	if strings.Contains(p.Body, `id="dir-q-error"`) {
 		t.Errorf("the error is shown next to the search box too")
 	}
@@ -87,7 +84,7 @@ func TestConsoleDirectoryUserPage(t *testing.T) {
 		"<h1>user1@example.com</h1>",
 		`Source <a href="/ui/sources/`+f.sourceID+`">hr</a>`,
 		`<a href="/ui/directory/groups/`+f.group+`">Engineering</a>`, ">Everyone</a>",
-		`<a href="/ui/sources/`+f.sourceID+`/runs/`+f.secondRun+`">`, "<td>Updated</td>",
+		`<a href="/ui/sources/`+f.sourceID+`/runs/`+f.secondRun+`">`, "<td>Updated</td>", "Changed: title",
 		`<a href="/ui/sources/`+f.sourceID+`/runs/`+f.firstRun+`">`, "<td>Created</td>",
 		"<dt>name.givenName</dt><dd>Given1</dd>", "<dt>title</dt><dd>Staff Engineer</dd>",
 		"<dt>emails</dt><dd>user1@example.com", "<dt>enterprise.department</dt><dd>Eng</dd>",
@@ -112,7 +109,7 @@ func TestConsoleDirectoryGroupPage(t *testing.T) {
 
 	p := u.get(t, "/ui/directory/groups/"+f.group).want(t, 200, "<h1>Engineering</h1>", `Source <a href="/ui/sources/`+f.sourceID+`">hr</a>`,
 		"<dt>Members</dt><dd>3</dd>", "1–3 of 3", "<td>Created</td>", "<dt>externalId</dt><dd>g1</dd>")
-	if got := resultNames(p); strings.Join(got, ",") != "user1@example.com,user2@example.com,user3@example.com" {
+	if got := resultNames(p); strings.Join(slices.Sorted(slices.Values(got)), ",") != "user1@example.com,user2@example.com,user3@example.com" {
 		t.Errorf("members = %v", got)
 	}
 	past := u.get(t, "/ui/directory/groups/"+f.group+"?from=2").want(t, 200, "3–3 of 3", ">Previous</a>")

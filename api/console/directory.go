@@ -156,6 +156,7 @@ type directorySearchPage struct {
 	// Problem is the SCIM service's answer to a filter it refused; it is
 	// shown next to the box the filter came from (FilterField).
 	Problem     *APIError
+	FieldError  *APIError // SCIM's own answer, next to the box
 	FilterField string
 }
 
@@ -168,10 +169,13 @@ func (u *Console) directorySearch(c echo.Context) error {
 	}
 	if res.Status == http.StatusBadRequest {
 		// The filter is the admin's; say what SCIM said, next to it.
-		p.Problem, p.FilterField = res.Err(), "filter"
+		p.FieldError, p.FilterField = res.Err(), "filter"
+		box := "SCIM filter"
 		if q.Filter == "" {
-			p.FilterField = "q"
+			p.FilterField, box = "q", "Search"
 		}
+		p.Problem = &APIError{Status: res.Status, Code: p.FieldError.Code,
+			Message: "The SCIM service refused the search: " + p.FieldError.Message + ". Correct the " + box + " box and press Find."}
 		return u.render(c, http.StatusBadRequest, "directory_search.html", page{Title: "Directory", Nav: "directory", Data: p})
 	}
 	if q.Kind.Key == "users" {

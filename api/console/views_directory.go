@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
@@ -117,4 +118,32 @@ func resourcePageOf(raw []byte) (resourcePage, error) {
 		return resourcePage{}, err
 	}
 	return resourcePage{Facts: facts, JSON: pretty.String()}, nil
+}
+
+// Changed names the top-level attributes an entry's before and after
+// differ in, sorted; none when it lacks either side. The run's page has
+// the whole comparison.
+func (c resourceChangeView) Changed() []string {
+	var before, after map[string]json.RawMessage
+	if json.Unmarshal(c.Before, &before) != nil || json.Unmarshal(c.After, &after) != nil || before == nil || after == nil {
+		return nil
+	}
+	var out []string
+	for k, b := range before {
+		if a, ok := after[k]; !ok || !sameJSON(a, b) {
+			out = append(out, k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameJSON(a, b json.RawMessage) bool {
+	var ca, cb bytes.Buffer
+	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
 }
