@@ -127,16 +127,19 @@ func (s *Server) getDirectoryGroup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The store reads a group's members whole; the page is cut here.
-	g, err := s.cfg.Store.GetGroup(ctx, id, true)
+	g, err := s.cfg.Store.GetGroup(ctx, id, false)
 	if err != nil {
 		return notFoundAs(err, "group "+id)
 	}
-	v := groupJSON{ID: g.ID, DisplayName: g.DisplayName, MemberCount: len(g.Members), Members: []memberJSON{}}
+	members, total, err := s.cfg.Store.GroupMembers(ctx, g.ID, offset, limit)
+	if err != nil {
+		return notFoundAs(err, "group "+id)
+	}
+	v := groupJSON{ID: g.ID, DisplayName: g.DisplayName, MemberCount: total, Members: []memberJSON{}}
 	if v.Owner, err = s.owners().of(ctx, g.Owner); err != nil {
 		return err
 	}
-	for _, m := range g.Members[min(offset, len(g.Members)):min(offset+limit, len(g.Members))] {
+	for _, m := range members {
 		v.Members = append(v.Members, memberJSON{ID: m.Value, Type: m.Type, Display: m.Display})
 	}
 	if v.RecentChanges, err = s.recentChanges(ctx, g.ID, nChanges); err != nil {

@@ -102,6 +102,11 @@ type GroupStore interface {
 	// ListGroups returns one page of matching groups, each with its
 	// members when withMembers is set.
 	ListGroups(ctx context.Context, q Query, withMembers bool) (GroupPage, error)
+	// GroupMembers returns one page of a group's direct members, in the
+	// order GetGroup lists them, with displays filled, and how many there
+	// are in all; reading a page of a large group costs a page, not the
+	// group. ErrNotFound if there is no such group.
+	GroupMembers(ctx context.Context, groupID string, offset, limit int) ([]Member, int, error)
 }
 
 // Role says what a token may do.
