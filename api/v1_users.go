@@ -48,10 +48,12 @@ type memberJSON struct {
 	Display string `json:"display"`
 }
 
-// resourceChangeJSON is a change-log entry with the run that wrote it.
+// resourceChangeJSON is a change-log entry with the run that wrote it: a
+// source's sync run (sourceId) or an app's push run (appId).
 type resourceChangeJSON struct {
 	RunID     string            `json:"runId"`
-	SourceID  string            `json:"sourceId"`
+	SourceID  string            `json:"sourceId,omitempty"`
+	AppID     string            `json:"appId,omitempty"`
 	RunStatus storage.RunStatus `json:"runStatus"`
 	Queued    time.Time         `json:"queued"`
 	storage.Change
@@ -148,14 +150,29 @@ func (s *Server) getDirectoryGroup(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
+// recentChanges merges the resource's entries in sources' sync runs and
+// apps' push runs, newest run first, at most limit of them.
 func (s *Server) recentChanges(ctx context.Context, id string, limit int) ([]resourceChangeJSON, error) {
-	changes, err := s.cfg.Store.ResourceChanges(ctx, id, limit)
+	synced, err := s.cfg.Store.ResourceChanges(ctx, id, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]resourceChangeJSON, len(changes))
-	for i, rc := range changes {
-		out[i] = resourceChangeJSON{RunID: rc.RunID, SourceID: rc.SourceID, RunStatus: rc.RunStatus, Queued: rc.Queued, Change: rc.Change}
+	pushed, err := s.cfg.Store.PushRuns().ResourceChanges(ctx, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]resourceChangeJSON, 0, min(limit, len(synced)+len(pushed)))
+	for len(out) < limit && (len(synced) > 0 || len(pushed) > 0) {
+		// Each list is newest first already: take the newer head.
+		if len(pushed) == 0 || (len(synced) > 0 && !pushed[0].Queued.After(synced[0].Queued)) {
+			rc := synced[0]
+			synced = synced[1:]
+			out = append(out, resourceChangeJSON{RunID: rc.RunID, SourceID: rc.SourceID, RunStatus: rc.RunStatus, Queued: rc.Queued, Change: rc.Change})
+			continue
+		}
+		rc := pushed[0]
+		pushed = pushed[1:]
+		out = append(out, resourceChangeJSON{RunID: rc.RunID, AppID: rc.SourceID, RunStatus: rc.RunStatus, Queued: rc.Queued, Change: rc.Change})
 	}
 	return out, nil
 }

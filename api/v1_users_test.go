@@ -4,6 +4,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // directoryFixture is a csv source "hr" synced twice (user1's title
@@ -173,4 +176,36 @@ func exerciseDirectory(t *testing.T, o *oasClient, admin string) {
 	o.do(t, "GET", "/api/v1/users?id="+user+"&id=nobody", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/groups?id="+group, admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/users", admin, nil, invalidRequest).wantErr(t, 400, "bad_request")
+}
+
+// TestDirectoryUserAPIPushChanges: a push run's entries about the user
+// are among its recent changes, by time, with the app instead of a source.
+func TestDirectoryUserAPIPushChanges(t *testing.T) {
+	e := newAPIEnv(t)
+	f := newDirectoryFixture(t, e)
+	app := e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{"name": "crm"}).want(t, 201).str("id")
+	// What a push engine writes: a run of the app and its change log.
+	runs := e.Store.PushRuns()
+	run, err := runs.CreateRun(t.Context(), storage.Run{SourceID: app, Status: storage.RunSucceeded, Trigger: "manual", Queued: e.Store.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runs.AddChanges(t.Context(), run.ID, []storage.Change{{Seq: 1, Action: storage.ChangeCreate, Kind: "User", ResourceID: f.user1, Key: "t-1", Name: "user1@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	u := e.call(t, "GET", "/api/v1/users/"+f.user1, e.Admin, nil).want(t, 200)
+	changes, _ := u.Body["recentChanges"].([]any)
+	if len(changes) != 3 {
+		t.Fatalf("recentChanges: %s", u.Raw)
+	}
+	first := changes[0].(map[string]any)
+	if first["appId"] != app || first["runId"] != run.ID || first["sourceId"] != nil || first["action"] != "create" {
+		t.Errorf("newest change = %v, want the push run's", first)
+	}
+	if second := changes[1].(map[string]any); second["runId"] != f.secondRun || second["appId"] != nil {
+		t.Errorf("second change = %v, want the second sync's", second)
+	}
+	if two := e.call(t, "GET", "/api/v1/users/"+f.user1+"?changes=2", e.Admin, nil).want(t, 200); len(two.Body["recentChanges"].([]any)) != 2 {
+		t.Errorf("?changes=2 over both logs: %s", two.Raw)
+	}
 }

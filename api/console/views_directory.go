@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -70,10 +71,12 @@ type groupRefView struct {
 	DisplayName string `json:"displayName"`
 }
 
-// resourceChangeView is a change-log entry with its run.
+// resourceChangeView is a change-log entry with its run: a source's sync
+// run or an app's push run.
 type resourceChangeView struct {
 	RunID     string            `json:"runId"`
 	SourceID  string            `json:"sourceId"`
+	AppID     string            `json:"appId"`
 	RunStatus storage.RunStatus `json:"runStatus"`
 	Queued    time.Time         `json:"queued"`
 	storage.Change
@@ -146,4 +149,12 @@ func (c resourceChangeView) Changed() []string {
 func sameJSON(a, b json.RawMessage) bool {
 	var ca, cb bytes.Buffer
 	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// RunPage is the console page of the entry's run.
+func (c resourceChangeView) RunPage() string {
+	if c.AppID != "" {
+		return Prefix + "/apps/" + url.PathEscape(c.AppID) + "/runs/" + url.PathEscape(c.RunID)
+	}
+	return Prefix + "/sources/" + url.PathEscape(c.SourceID) + "/runs/" + url.PathEscape(c.RunID)
 }
