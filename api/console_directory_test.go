@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scimgate/scimgate/storage"
 )
 
 // resultLink is a row of a results or members table: its link's text.
@@ -92,6 +95,17 @@ func TestConsoleDirectoryUserPage(t *testing.T) {
 	if strings.Index(p.Body, f.secondRun) > strings.Index(p.Body, f.firstRun) {
 		t.Errorf("the older run's change is listed before the newer's")
 	}
+	// A push run that wrote the user to an app links to the app's run.
+	app := e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{"name": "crm"}).want(t, 201).str("id")
+	run, err := e.Store.PushRuns().CreateRun(t.Context(), storage.Run{SourceID: app, Status: storage.RunFailed, Trigger: "manual", Queued: e.Store.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.PushRuns().AddChanges(t.Context(), run.ID, []storage.Change{{Seq: 1, Action: storage.ChangeError, Kind: "User", ResourceID: f.user1, Detail: "the target answered 409"}}); err != nil {
+		t.Fatal(err)
+	}
+	u.get(t, "/ui/directory/users/"+f.user1).want(t, 200, `<a href="/ui/apps/`+app+`/runs/`+run.ID+`">Push of `, "(Failed)", "<td>Error</td>", "the target answered 409")
+
 	u.get(t, "/ui/directory/users/"+f.pushed).want(t, 200, "Push client <strong>push</strong>", "Not a direct member of any group.", "No run has changed it yet.")
 	u.get(t, "/ui/directory/users/no-such-user").want(t, 404, `There is no user with id &#34;no-such-user&#34;`)
 
