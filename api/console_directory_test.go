@@ -111,7 +111,7 @@ func TestConsoleDirectoryUserPage(t *testing.T) {
 
 	// What the page showed is what the API holds.
 	api := e.call(t, "GET", "/api/v1/users/"+f.user1, e.Admin, nil).want(t, 200)
-	if api.str("owner", "name") != "hr" || len(api.Body["recentChanges"].([]any)) != 2 {
+	if api.str("owner", "name") != "hr" || len(api.Body["recentChanges"].([]any)) != 3 {
 		t.Errorf("API: %s", api.Raw)
 	}
 }
