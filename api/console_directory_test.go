@@ -55,6 +55,9 @@ func TestConsoleDirectorySearch(t *testing.T) {
 	// Paging: 7 users, 25 a page, so start=5 shows the last three and a
 	// link back.
 	all := u.get(t, "/ui/directory").want(t, 200, "1–7 of 7", `id="dir-q"`, `<label for="dir-q">Search</label>`, `<label for="dir-filter">SCIM filter</label>`)
+	if got := resultNames(all); len(got) != 7 || !slices.IsSorted(got) || got[0] != "pushed@example.com" {
+		t.Errorf("all users = %v, want 7 by userName", got)
+	}
 	if strings.Contains(all.Body, ">Next</a>") || strings.Contains(all.Body, ">Previous</a>") {
 		t.Errorf("one page of results has paging links")
 	}
@@ -90,7 +93,7 @@ func TestConsoleDirectoryUserPage(t *testing.T) {
 		`<a href="/ui/sources/`+f.sourceID+`/runs/`+f.secondRun+`">`, "<td>Updated</td>", "Changed: title",
 		`<a href="/ui/sources/`+f.sourceID+`/runs/`+f.firstRun+`">`, "<td>Created</td>",
 		"<dt>name.givenName</dt><dd>Given1</dd>", "<dt>title</dt><dd>Staff Engineer</dd>",
-		"<dt>emails</dt><dd>user1@example.com", "<dt>enterprise.department</dt><dd>Eng</dd>",
+		"<dt>emails</dt><dd>user1@example.com", "<dt>enterprise.department</dt><dd>Eng</dd>", "<dt>enterprise.manager.value</dt><dd><a href=\"/ui/directory/users/"+f.user0+"\">"+f.user0+"</a>",
 		"<summary>SCIM resource (JSON)</summary>", "&#34;userName&#34;: &#34;user1@example.com&#34;")
 	if strings.Index(p.Body, f.secondRun) > strings.Index(p.Body, f.firstRun) {
 		t.Errorf("the older run's change is listed before the newer's")

@@ -14,7 +14,7 @@ import (
 // push client wrote through /scim/v2.
 type directoryFixture struct {
 	sourceID, firstRun, secondRun string
-	user1, pushed, group          string
+	user0, user1, pushed, group   string
 }
 
 func newDirectoryFixture(t *testing.T, e *apiEnv) directoryFixture {
@@ -37,6 +37,7 @@ func newDirectoryFixture(t *testing.T, e *apiEnv) directoryFixture {
 		t.Fatalf("second run: %s", second.Raw)
 	}
 	f.secondRun = second.str("id")
+	f.user0 = scimID(t, e, "Users", `userName eq "user0@example.com"`)
 	f.user1 = scimID(t, e, "Users", `userName eq "user1@example.com"`)
 	f.group = scimID(t, e, "Groups", `displayName eq "Engineering"`)
 	f.pushed = e.call(t, "POST", "/scim/v2/Users", e.Writer, map[string]any{

@@ -33,6 +33,8 @@ type directoryKind struct {
 	Resource string // the SCIM resource path ("Users")
 	// Plain are the attributes a plain search looks in ("co" the text).
 	Plain []string
+	// SortBy orders the results (an indexed attribute).
+	SortBy string
 	// Exclude are attributes the results table does not need, left out
 	// of the SCIM answer (a big group's members).
 	Exclude string
@@ -40,8 +42,8 @@ type directoryKind struct {
 
 // directoryKinds are the switch's sides; the first is the default.
 var directoryKinds = []directoryKind{
-	{Key: "users", Label: "Users", Resource: "Users", Plain: []string{"userName", "displayName", "emails.value", "externalId"}},
-	{Key: "groups", Label: "Groups", Resource: "Groups", Plain: []string{"displayName"}, Exclude: "members"},
+	{Key: "users", Label: "Users", Resource: "Users", SortBy: "userName", Plain: []string{"userName", "displayName", "emails.value", "externalId"}},
+	{Key: "groups", Label: "Groups", Resource: "Groups", SortBy: "displayName", Plain: []string{"displayName"}, Exclude: "members"},
 }
 
 func directoryKindOf(key string) directoryKind {
@@ -120,7 +122,7 @@ func (q directoryQuery) href(start int) string {
 
 // scimPath is the SCIM list request of this search.
 func (q directoryQuery) scimPath() string {
-	v := url.Values{"count": {strconv.Itoa(directoryPageSize)}, "startIndex": {strconv.Itoa(q.Start)}}
+	v := url.Values{"count": {strconv.Itoa(directoryPageSize)}, "startIndex": {strconv.Itoa(q.Start)}, "sortBy": {q.Kind.SortBy}}
 	if f := q.scimFilter(); f != "" {
 		v.Set("filter", f)
 	}

@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/scimgate/scimgate/storage"
 )
 
 // fact is one line of a resource's facts list: an attribute path and its
-// value in words.
+// value in words, and the console page of the user it refers to, if any.
 type fact struct {
 	Name, Value string
+	Href        string
 }
+
+// userRefs are the attributes whose value is another user's id.
+var userRefs = map[string]bool{string(storage.AttrManager): true}
 
 // factsOf lists a SCIM resource's attributes in the order the resource
 // has them, nested objects as dotted paths ("name.givenName") and
@@ -77,7 +82,11 @@ func walkValue(val json.RawMessage, name string, out *[]fact) error {
 		}
 		return nil
 	}
-	*out = append(*out, fact{Name: name, Value: scalarWords(val)})
+	f := fact{Name: name, Value: scalarWords(val)}
+	if userRefs[name] && f.Value != "" {
+		f.Href = Prefix + "/directory/users/" + url.PathEscape(f.Value)
+	}
+	*out = append(*out, f)
 	return nil
 }
 
