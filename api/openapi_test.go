@@ -233,6 +233,7 @@ func TestOpenAPIDescribesRealResponses(t *testing.T) {
 	o.do(t, "DELETE", "/api/v1/tokens/crm-2", admin, nil, validRequest).wantErr(t, 404, "not_found")
 	exerciseApps(t, o, admin)
 	exercisePush(t, o, admin)
+	exerciseDirectory(t, o, admin)
 	o.do(t, "GET", "/api/v1/audit?limit=50", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/audit?actor=bootstrap&target=x&since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/audit?since=soon", admin, nil, invalidRequest).wantErr(t, 400, "bad_request")

@@ -153,6 +153,7 @@ func (s *Server) routesV1(e *echo.Echo, auth echo.MiddlewareFunc) {
 	g.GET("/audit", s.handle(s.listAudit))
 	s.routesApps(g)
 	s.routesPush(g)
+	s.routesDirectory(g)
 	if s.cfg.Sync == nil {
 		return
 	}

@@ -57,7 +57,7 @@ func writeCheck(r *http.Request, caller Caller) storage.Check {
 
 // describeOwner turns an owner tag into words for error details.
 func describeOwner(owner string) string {
-	if name, ok := strings.CutPrefix(owner, "scim:"); ok {
+	if name, ok := strings.CutPrefix(owner, storage.ClientOwnerPrefix); ok {
 		return "the SCIM client " + strconv.Quote(name)
 	}
 	return "source " + strconv.Quote(owner)

@@ -110,6 +110,11 @@ type RunStore interface {
 	// ListChanges pages through a run's change log in Seq order, with the
 	// total number of entries.
 	ListChanges(ctx context.Context, runID string, offset, limit int) ([]Change, int, error)
+	// ResourceChanges returns the change-log entries of any run that name
+	// resourceID (a user's or group's id), newest run first and, within a
+	// run, latest entry first; at most limit of them (capped at
+	// MaxResourceChanges). None for an unknown id: not an error.
+	ResourceChanges(ctx context.Context, resourceID string, limit int) ([]ResourceChange, error)
 	// SetPending replaces the deletions a held run waits to apply.
 	SetPending(ctx context.Context, runID string, p []PendingDeletion) error
 	// ListPending returns a held run's deletions, page by page, with the total.

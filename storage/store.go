@@ -103,6 +103,11 @@ type GroupStore interface {
 	// ListGroups returns one page of matching groups, each with its
 	// members when withMembers is set.
 	ListGroups(ctx context.Context, q Query, withMembers bool) (GroupPage, error)
+	// GroupMembers returns one page of a group's direct members, in the
+	// order GetGroup lists them, with displays filled, and how many there
+	// are in all; reading a page of a large group costs a page, not the
+	// group. ErrNotFound if there is no such group.
+	GroupMembers(ctx context.Context, groupID string, offset, limit int) ([]Member, int, error)
 }
 
 // Role says what a token may do.
@@ -136,9 +141,13 @@ type Token struct {
 	App string
 }
 
+// ClientOwnerPrefix starts the owner tag of resources a push client (a
+// writer token) writes through /scim/v2.
+const ClientOwnerPrefix = "scim:"
+
 // Owner is the ownership tag of resources this token writes. It follows the
 // name, so a token rotated under the same name keeps its resources.
-func (t Token) Owner() string { return "scim:" + t.Name }
+func (t Token) Owner() string { return ClientOwnerPrefix + t.Name }
 
 // TokenStore keeps API tokens.
 type TokenStore interface {

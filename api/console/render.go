@@ -131,6 +131,7 @@ func templateFuncs(now func() time.Time) template.FuncMap {
 		"authTypeWord":  authTypeWord,
 		"onLeaveWord":   onLeaveWord,
 		"roleWord":      roleWord,
+		"changeWord":    changeWord,
 	}
 }
 

@@ -108,6 +108,7 @@ var migrations = []migration{
 	{version: appsVersion, name: "applications and their view membership", sqlite: appsSchema},
 	{version: pushVersion, name: "outbound push", sqlite: pushSchema},
 	{version: consoleSessionsVersion, name: "console sessions", sqlite: consoleSessionsSchema},
+	{version: historyVersion, name: "change logs indexed by resource", sqlite: historySchema},
 }
 
 // migrate applies every migration newer than the recorded version, in one

@@ -328,22 +328,15 @@ func (rs runStore) ListChanges(ctx context.Context, runID string, offset, limit 
 	if limit <= 0 || offset >= total {
 		return out, total, nil
 	}
-	rows, err := db.Raw(`SELECT seq, action, kind, resource_id, source_key, name, detail, before, after
-		FROM `+rs.t.changes+` WHERE run_id = ? ORDER BY seq LIMIT ? OFFSET ?`, runID, limit, max(offset, 0)).Rows()
+	rows, err := db.Raw(`SELECT `+changeColumns+` FROM `+rs.t.changes+` WHERE run_id = ? ORDER BY seq LIMIT ? OFFSET ?`,
+		runID, limit, max(offset, 0)).Rows()
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list changes: %w", translate(err))
 	}
 	err = scanRows(rows, func() error {
 		var c storage.Change
-		var before, after sql.NullString
-		if err := rows.Scan(&c.Seq, &c.Action, &c.Kind, &c.ResourceID, &c.Key, &c.Name, &c.Detail, &before, &after); err != nil {
-			return translate(err)
-		}
-		if before.Valid {
-			c.Before = json.RawMessage(before.String)
-		}
-		if after.Valid {
-			c.After = json.RawMessage(after.String)
+		if err := scanChange(rows, &c); err != nil {
+			return err
 		}
 		out = append(out, c)
 		return nil

@@ -21,6 +21,7 @@ var groupTests = []subtest{
 	{"UpdateKeepsIDOwnerCreated", testUpdateGroupImmutable},
 	{"UpdateNotFound", testUpdateGroupNotFound},
 	{"MemberDisplayFollowsUser", testMemberDisplayFollowsUser},
+	{"MembersPage", testGroupMembersPage},
 	{"Delete", testDeleteGroup},
 	{"DeleteCheck", testDeleteGroupCheck},
 }

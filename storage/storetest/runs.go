@@ -16,6 +16,7 @@ var runTests = []subtest{
 	{"CreateUnknownSource", testCreateRunUnknownSource},
 	{"Update", testUpdateRun},
 	{"Changes", testRunChanges},
+	{"ResourceChanges", testResourceChanges},
 	{"Pending", testRunPending},
 	{"FinishRunCursor", testFinishRunCursor},
 	{"FinishRunPending", testFinishRunPending},
