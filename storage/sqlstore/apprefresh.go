@@ -202,7 +202,7 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 			return err
 		}
 	}
-	joins := make([][]string, len(preds))
+	joins := newJoinSet(preds)
 	leaves := make([][]string, len(preds))
 	now := millis(tx.now())
 	for _, user := range chunk {
@@ -215,7 +215,7 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 			in, row := hasRow[i][user]
 			switch {
 			case m[i] && !(row && in):
-				joins[i] = append(joins[i], user)
+				joins.add(i)
 				tx.markPush(p)
 			case !m[i] && row && in:
 				leaves[i] = append(leaves[i], user)
@@ -224,14 +224,10 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 				tx.markPush(p) // changed in view
 			}
 		}
+		joins.next(user)
 	}
-	for i, users := range joins {
-		if len(users) == 0 {
-			continue
-		}
-		if err := writeJoins(tx, preds[i].id, users, now, fresh); err != nil {
-			return err
-		}
+	if err := joins.write(tx, now, fresh); err != nil {
+		return err
 	}
 	for i, users := range leaves {
 		if len(users) == 0 {
@@ -253,22 +249,6 @@ func countColumns(column []int) int {
 		}
 	}
 	return n
-}
-
-// writeJoins inserts or revives the rows of users joining app, in one
-// statement that carries the ids as one JSON array: binding four values
-// per row cost more than writing the rows. fresh users have no rows, so
-// theirs are plain inserts.
-func writeJoins(tx *txn, app string, users []string, now int64, fresh bool) error {
-	q := `INSERT INTO app_users (app_id, user_id, joined, left_at, changed, bumps)
-		SELECT ?, touched.id, ?, NULL, ?, 1 FROM ` + touchedTable(tx.dialect)
-	if !fresh {
-		// WHERE true: SQLite reads an upsert after INSERT ... SELECT only
-		// when the SELECT has a WHERE clause.
-		q += ` WHERE true ON CONFLICT (app_id, user_id) DO UPDATE SET joined = excluded.joined, left_at = NULL,
-			changed = excluded.changed, bumps = app_users.bumps + 1`
-	}
-	return tx.execPrepared(q, app, now, now, jsonArg(users))
 }
 
 // currentRows records in hasRow[app][user] whether each of the users

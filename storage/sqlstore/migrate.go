@@ -107,6 +107,8 @@ var migrations = []migration{
 	{version: 7, name: "every case-insensitive column in NFC", backfill: backfillFoldValues},
 	{version: appsVersion, name: "applications and their view membership", sqlite: appsSchema},
 	{version: pushVersion, name: "outbound push", sqlite: pushSchema},
+	{version: appUsersByUserVersion, name: "view membership keyed by user", sqlite: appUsersByUserSchema,
+		pgReplace: replaceAll(appUsersByUserSchema, pgAppUsersByUser)},
 }
 
 // migrate applies every migration newer than the recorded version, in one
