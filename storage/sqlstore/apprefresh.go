@@ -27,7 +27,7 @@ func refreshViews(tx *txn) error {
 	created, rest := t.split()
 	// Users created in this transaction and touched no other way belong
 	// to no group and have no rows yet: only apps without scope groups
-	// can hold them, and nothing needs reading back.
+	// can hold them, and nothing needs reading back (insertFresh).
 	var flat []*appPred
 	for _, p := range preds {
 		if !p.hasGroups {
@@ -35,9 +35,8 @@ func refreshViews(tx *txn) error {
 		}
 	}
 	if len(flat) > 0 {
-		eval := evaluation(tx.dialect, flat)
 		if err := chunks(created, refreshChunk, func(chunk []string) error {
-			return refreshChunkOf(tx, flat, eval, chunk, true)
+			return insertFresh(tx, flat, chunk)
 		}); err != nil {
 			return err
 		}
@@ -56,7 +55,7 @@ func refreshViews(tx *txn) error {
 			eval = evaluation(tx.dialect, sub)
 			evals[key] = eval
 		}
-		return refreshChunkOf(tx, sub, eval, chunk, false)
+		return refreshChunkOf(tx, sub, eval, chunk)
 	})
 }
 
@@ -150,12 +149,11 @@ func inScope(p *appPred, groups [][2]string) bool {
 }
 
 // refreshChunkOf evaluates preds for one chunk of users and writes the
-// joins and leaves that follow. fresh users (created in this transaction,
-// touched no other way) have no memberships and no rows to read.
-func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, fresh bool) error {
+// joins and leaves that follow.
+func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string) error {
 	arg := jsonArg(chunk)
 	var groups map[string][][2]string
-	if eval.groups && !fresh {
+	if eval.groups {
 		var err error
 		if groups, err = userGroups(tx, arg); err != nil {
 			return err
@@ -197,10 +195,8 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 	for i := range hasRow {
 		hasRow[i] = map[string]bool{}
 	}
-	if !fresh {
-		if err := currentRows(tx, chunk, arg, appIndex, hasRow); err != nil {
-			return err
-		}
+	if err := currentRows(tx, chunk, arg, appIndex, hasRow); err != nil {
+		return err
 	}
 	joins := newJoinSet(preds)
 	leaves := make([][]string, len(preds))
@@ -226,7 +222,7 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 		}
 		joins.next(user)
 	}
-	if err := joins.write(tx, now, fresh); err != nil {
+	if err := joins.write(tx, now); err != nil {
 		return err
 	}
 	for i, users := range leaves {
