@@ -81,6 +81,8 @@ type Server struct {
 	authFails     *failureLimiter // nil: no limit
 	rates         *tokenBuckets   // nil: no limit
 	tokens        *tokenCache
+	// internal serves the console's in-process calls (console.go).
+	internal *echo.Echo
 }
 
 // New builds the server.
@@ -127,7 +129,10 @@ func New(cfg Config) (*Server, error) {
 	scimGroup := e.Group(scim.Prefix, s.authenticate, s.limitBody)
 	scimGroup.Any("", echo.WrapHandler(sp))
 	scimGroup.Any("/*", echo.WrapHandler(sp))
-	s.routesV1(e)
+	s.routesV1(e, s.authenticateAdmin)
+	if err := s.mountConsole(e); err != nil {
+		return nil, fmt.Errorf("api: console: %w", err)
+	}
 	s.echo = e
 	return s, nil
 }

@@ -184,9 +184,10 @@ func (s *Server) listKinds(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"kinds": out})
 }
 
-// routesV1 mounts the config API.
-func (s *Server) routesV1(e *echo.Echo) {
-	g := e.Group(APIPrefix, s.limitAPIBody, s.authenticateAdmin)
+// routesV1 mounts the config API behind auth: bearer admin tokens on the
+// public router, the console's session on its internal one.
+func (s *Server) routesV1(e *echo.Echo, auth echo.MiddlewareFunc) {
+	g := e.Group(APIPrefix, s.limitAPIBody, auth)
 	g.GET("/tokens", s.handle(s.listTokens))
 	g.POST("/tokens", s.handle(s.createToken))
 	g.DELETE("/tokens/:name", s.handle(s.revokeToken))

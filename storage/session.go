@@ -36,7 +36,8 @@ type ConsoleSessionStore interface {
 	// there is none.
 	DeleteConsoleSession(ctx context.Context, hash []byte) error
 	// DeleteConsoleSessionsOf ends every session signed in with a token
-	// (the token was revoked); it returns how many ended.
+	// (the token was revoked); it returns how many ended. DeleteToken does
+	// this itself for a stored token.
 	DeleteConsoleSessionsOf(ctx context.Context, tokenID string) (int, error)
 	// DeleteExpiredConsoleSessions removes sessions whose Expires is before
 	// now or whose LastSeen is before idleSince; it returns how many.

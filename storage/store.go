@@ -144,7 +144,9 @@ type TokenStore interface {
 	GetToken(ctx context.Context, id string) (Token, error)
 	// ListTokens returns every token, oldest first.
 	ListTokens(ctx context.Context) ([]Token, error)
-	// DeleteToken revokes a token by name. ErrNotFound if there is none.
+	// DeleteToken revokes a token by name and, in the same transaction,
+	// ends the console sessions signed in with it. ErrNotFound if there
+	// is none.
 	DeleteToken(ctx context.Context, name string) error
 	// TouchToken records that the token was used at at; an earlier at than
 	// the one recorded changes nothing. ErrNotFound if there is none.
@@ -172,6 +174,7 @@ type Store interface {
 	AuditStore
 	AppStore
 	PushStore
+	ConsoleSessionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

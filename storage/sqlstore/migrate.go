@@ -107,6 +107,7 @@ var migrations = []migration{
 	{version: 7, name: "every case-insensitive column in NFC", backfill: backfillFoldValues},
 	{version: appsVersion, name: "applications and their view membership", sqlite: appsSchema},
 	{version: pushVersion, name: "outbound push", sqlite: pushSchema},
+	{version: consoleSessionsVersion, name: "console sessions", sqlite: consoleSessionsSchema},
 	{version: appUsersByUserVersion, name: "view membership keyed by user", sqlite: appUsersByUserSchema,
 		pgReplace: replaceAll(appUsersByUserSchema, pgAppUsersByUser)},
 }

@@ -54,7 +54,8 @@ func TestMigrationAddsPush(t *testing.T) {
 				t.Fatalf("Open with the current schema: %v", err)
 			}
 			defer s.Close()
-			if got, want := count(t, s.db, "SELECT MAX(version) FROM schema_migrations"), migrations[len(migrations)-1].version; got != want {
+			want := migrations[len(migrations)-1].version
+			if got := count(t, s.db, "SELECT MAX(version) FROM schema_migrations"); got != want {
 				t.Fatalf("schema version %d after Open, want %d", got, want)
 			}
 			if got, err := s.GetRun(ctx, src.ID, run.ID); err != nil || got.ID != run.ID {

@@ -95,9 +95,13 @@ func (s *Store) ListTokens(ctx context.Context) ([]storage.Token, error) {
 	return out, nil
 }
 
-// DeleteToken revokes a token by name.
+// DeleteToken revokes a token by name and ends its console sessions in
+// the same transaction.
 func (s *Store) DeleteToken(ctx context.Context, name string) error {
 	err := s.write(ctx, func(tx *txn) error {
+		if err := s.endTokenSessions(tx, name); err != nil {
+			return err
+		}
 		res := tx.orm.Exec("DELETE FROM tokens WHERE name = ?", name)
 		if res.Error != nil {
 			return translate(res.Error)

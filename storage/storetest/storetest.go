@@ -52,6 +52,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Identity", identityTests},
 		{"Apps", appTests},
 		{"AppMembers", appMemberTests},
+		{"ConsoleSessions", consoleSessionTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
