@@ -18,7 +18,7 @@ const refreshChunk = 1000
 func joinStatement(p *appPred) string {
 	return p.with + `INSERT INTO app_users (app_id, user_id, joined, left_at, changed, bumps)
 		SELECT ?, users.id, ?, NULL, ?, 1 FROM users WHERE ` + p.cond + `
-		ON CONFLICT (app_id, user_id) DO UPDATE SET joined = excluded.joined, left_at = NULL,
+		ON CONFLICT (user_id, app_id) DO UPDATE SET joined = excluded.joined, left_at = NULL,
 			changed = excluded.changed, bumps = app_users.bumps + 1
 		WHERE app_users.left_at IS NOT NULL`
 }

@@ -27,7 +27,7 @@ func refreshViews(tx *txn) error {
 	created, rest := t.split()
 	// Users created in this transaction and touched no other way belong
 	// to no group and have no rows yet: only apps without scope groups
-	// can hold them, and nothing needs reading back.
+	// can hold them, and nothing needs reading back (insertFresh).
 	var flat []*appPred
 	for _, p := range preds {
 		if !p.hasGroups {
@@ -35,9 +35,8 @@ func refreshViews(tx *txn) error {
 		}
 	}
 	if len(flat) > 0 {
-		eval := evaluation(tx.dialect, flat)
 		if err := chunks(created, refreshChunk, func(chunk []string) error {
-			return refreshChunkOf(tx, flat, eval, chunk, true)
+			return insertFresh(tx, flat, chunk)
 		}); err != nil {
 			return err
 		}
@@ -56,7 +55,7 @@ func refreshViews(tx *txn) error {
 			eval = evaluation(tx.dialect, sub)
 			evals[key] = eval
 		}
-		return refreshChunkOf(tx, sub, eval, chunk, false)
+		return refreshChunkOf(tx, sub, eval, chunk)
 	})
 }
 
@@ -150,12 +149,11 @@ func inScope(p *appPred, groups [][2]string) bool {
 }
 
 // refreshChunkOf evaluates preds for one chunk of users and writes the
-// joins and leaves that follow. fresh users (created in this transaction,
-// touched no other way) have no memberships and no rows to read.
-func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, fresh bool) error {
+// joins and leaves that follow.
+func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string) error {
 	arg := jsonArg(chunk)
 	var groups map[string][][2]string
-	if eval.groups && !fresh {
+	if eval.groups {
 		var err error
 		if groups, err = userGroups(tx, arg); err != nil {
 			return err
@@ -197,12 +195,10 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 	for i := range hasRow {
 		hasRow[i] = map[string]bool{}
 	}
-	if !fresh {
-		if err := currentRows(tx, chunk, arg, appIndex, hasRow); err != nil {
-			return err
-		}
+	if err := currentRows(tx, chunk, arg, appIndex, hasRow); err != nil {
+		return err
 	}
-	joins := make([][]string, len(preds))
+	joins := newJoinSet(preds)
 	leaves := make([][]string, len(preds))
 	now := millis(tx.now())
 	for _, user := range chunk {
@@ -215,7 +211,7 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 			in, row := hasRow[i][user]
 			switch {
 			case m[i] && !(row && in):
-				joins[i] = append(joins[i], user)
+				joins.add(i)
 				tx.markPush(p)
 			case !m[i] && row && in:
 				leaves[i] = append(leaves[i], user)
@@ -224,14 +220,10 @@ func refreshChunkOf(tx *txn, preds []*appPred, eval evaluated, chunk []string, f
 				tx.markPush(p) // changed in view
 			}
 		}
+		joins.next(user)
 	}
-	for i, users := range joins {
-		if len(users) == 0 {
-			continue
-		}
-		if err := writeJoins(tx, preds[i].id, users, now, fresh); err != nil {
-			return err
-		}
+	if err := joins.write(tx, now); err != nil {
+		return err
 	}
 	for i, users := range leaves {
 		if len(users) == 0 {
@@ -253,22 +245,6 @@ func countColumns(column []int) int {
 		}
 	}
 	return n
-}
-
-// writeJoins inserts or revives the rows of users joining app, in one
-// statement that carries the ids as one JSON array: binding four values
-// per row cost more than writing the rows. fresh users have no rows, so
-// theirs are plain inserts.
-func writeJoins(tx *txn, app string, users []string, now int64, fresh bool) error {
-	q := `INSERT INTO app_users (app_id, user_id, joined, left_at, changed, bumps)
-		SELECT ?, touched.id, ?, NULL, ?, 1 FROM ` + touchedTable(tx.dialect)
-	if !fresh {
-		// WHERE true: SQLite reads an upsert after INSERT ... SELECT only
-		// when the SELECT has a WHERE clause.
-		q += ` WHERE true ON CONFLICT (app_id, user_id) DO UPDATE SET joined = excluded.joined, left_at = NULL,
-			changed = excluded.changed, bumps = app_users.bumps + 1`
-	}
-	return tx.execPrepared(q, app, now, now, jsonArg(users))
 }
 
 // currentRows records in hasRow[app][user] whether each of the users

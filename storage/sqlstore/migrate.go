@@ -108,6 +108,8 @@ var migrations = []migration{
 	{version: appsVersion, name: "applications and their view membership", sqlite: appsSchema},
 	{version: pushVersion, name: "outbound push", sqlite: pushSchema},
 	{version: consoleSessionsVersion, name: "console sessions", sqlite: consoleSessionsSchema},
+	{version: appUsersByUserVersion, name: "view membership keyed by user", sqlite: appUsersByUserSchema,
+		pgReplace: replaceAll(appUsersByUserSchema, pgAppUsersByUser)},
 	{version: historyVersion, name: "change logs indexed by resource", sqlite: historySchema},
 }
 

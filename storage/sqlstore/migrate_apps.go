@@ -18,6 +18,7 @@ const appsVersion = 8
 // a deleted user or app takes its rows along. In SQLite the table is
 // clustered on its key (WITHOUT ROWID): one B-tree fewer to write for each
 // of the hundreds of thousands of rows a sync adds to large views.
+// Migration 11 (migrate_appusers.go) keys it by user and keeps one index.
 var appsSchema = []string{
 	`CREATE TABLE apps (
 		id TEXT PRIMARY KEY,
