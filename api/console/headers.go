@@ -31,22 +31,24 @@ func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // sameOrigin refuses a state-changing request another site sent: a second
-// line behind the CSRF token. Browsers say where a request comes from in
-// Sec-Fetch-Site; under the console's Referrer-Policy: no-referrer,
-// Chromium sends Origin "null" on its own same-origin form posts, so a
-// real Origin is compared with the host only when one is given.
+// line behind the CSRF token. A real Origin must be this host. Under the
+// console's Referrer-Policy: no-referrer, Chromium sends Origin "null" on
+// the console's own form posts; that passes only when Sec-Fetch-Site says
+// same-origin. With neither header (not a current browser) the CSRF token
+// alone decides.
 func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch origin := r.Header.Get("Origin"); origin {
+	case "null":
 		return site == "same-origin"
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" || origin == "null" {
-		return true // no browser's word either way; the CSRF token decides
-	}
-	for _, scheme := range []string{"http://", "https://"} {
-		if origin == scheme+r.Host {
-			return true
+	case "":
+		return site == "" || site == "same-origin"
+	default:
+		for _, scheme := range []string{"http://", "https://"} {
+			if origin == scheme+r.Host {
+				return site == "" || site == "same-origin"
+			}
 		}
+		return false
 	}
-	return false
 }

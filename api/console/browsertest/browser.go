@@ -67,6 +67,7 @@ type Browser struct {
 
 	mu       sync.Mutex
 	problems []string // console errors, exceptions, CSP violations not yet reported
+	dialogs  []string // messages of the JavaScript dialogs accepted
 }
 
 // Start launches Chromium for t alone and opens a tab; the browser ends

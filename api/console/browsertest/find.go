@@ -109,10 +109,12 @@ func (b *Browser) find(k kind, name string) chromedp.NodeIDs {
 			if err == nil {
 				return ids
 			}
-			b.t.Fatalf("browsertest: the %s %q: %v", k.what, name, b.explain(err))
+			if !betweenPages(err) {
+				b.t.Fatalf("browsertest: the %s %q: %v", k.what, name, b.explain(err))
+			}
 		case err == nil && len(found) > 1:
 			b.t.Fatalf("browsertest: %d %ss are named %q; a person could not tell them apart either", len(found), k.what, name)
-		case err != nil && !errors.Is(err, context.DeadlineExceeded):
+		case err != nil && !errors.Is(err, context.DeadlineExceeded) && !betweenPages(err):
 			b.t.Fatalf("browsertest: look for the %s %q: %v", k.what, name, b.explain(err))
 		}
 		select {
@@ -209,4 +211,17 @@ func axString(v *accessibility.Value) string {
 		return string(v.Value)
 	}
 	return s
+}
+
+// betweenPages tells the errors of a page that is being replaced (a link
+// or a form just loaded the next one: its document and execution context
+// are gone) from real failures; a step that meets one looks again.
+func betweenPages(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"Cannot find context with specified id", "No node with given id", "Could not find node with given id", "Execution context was destroyed"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,10 +1,13 @@
 package browsertest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -29,6 +32,13 @@ func (b *Browser) record(ev any) {
 		problem = fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber+1, text)
 	case *log.EventEntryAdded:
 		problem = logProblem(ev.Entry)
+	case *cdppage.EventJavascriptDialogOpening:
+		// A confirm() before a destructive button: a person reads it and
+		// says yes. Answered off the read loop, which must not block.
+		b.mu.Lock()
+		b.dialogs = append(b.dialogs, ev.Message)
+		b.mu.Unlock()
+		go func() { _ = chromedp.Do(b.ctx, acceptDialog) }()
 	}
 	if problem == "" {
 		return
@@ -99,4 +109,18 @@ func (b *Browser) reportProblems() {
 	for _, p := range b.Problems() {
 		b.t.Errorf("browsertest: the page reported a problem: %s", p)
 	}
+}
+
+// Dialogs are the messages of the confirm() and alert() dialogs the pages
+// opened so far, each accepted as a person who means it would.
+func (b *Browser) Dialogs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.dialogs...)
+}
+
+// acceptDialog answers the open JavaScript dialog with OK.
+var acceptDialog chromedp.Action[chromedp.Void] = func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+	_, err := cdp.Call(ctx, t, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+	return chromedp.Void{}, err
 }
