@@ -162,4 +162,3 @@ func activeUsers(t *testing.T, env *apiEnv) int {
 	r := env.call(t, "GET", "/scim/v2/Users?count=0&filter=active%20eq%20true", env.Reader, nil).want(t, 200)
 	return int(r.num("totalResults"))
 }
-
