@@ -26,6 +26,29 @@ import (
 
 type consoleIdentityKey struct{}
 
+// consoleOriginKey carries how the browser reached the console (a
+// consoleOrigin) to the in-process requests its page makes, so SCIM's
+// meta.location names this server as the browser sees it, not an empty
+// host.
+type consoleOriginKey struct{}
+
+type consoleOrigin struct{ host, proto string }
+
+// withConsoleOrigin notes the origin of each console request.
+func withConsoleOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if strings.HasPrefix(r.URL.Path, console.Prefix) {
+			o := consoleOrigin{host: r.Host, proto: r.Header.Get("X-Forwarded-Proto")}
+			if r.TLS != nil {
+				o.proto = "https"
+			}
+			c.SetRequest(r.WithContext(context.WithValue(r.Context(), consoleOriginKey{}, o)))
+		}
+		return next(c)
+	}
+}
+
 // mountConsole serves the console at /ui when the store keeps sessions.
 func (s *Server) mountConsole(e *echo.Echo) error {
 	sessions, ok := s.cfg.Store.(storage.ConsoleSessionStore)
@@ -52,6 +75,7 @@ func (s *Server) mountConsole(e *echo.Echo) error {
 	if err != nil {
 		return err
 	}
+	e.Pre(withConsoleOrigin)
 	ui.Mount(e)
 	return nil
 }
@@ -84,6 +108,12 @@ func (s *Server) Call(ctx context.Context, who console.Identity, method, path st
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.RemoteAddr = "console"
+	if o, ok := ctx.Value(consoleOriginKey{}).(consoleOrigin); ok {
+		req.Host = o.host
+		if o.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", o.proto)
+		}
+	}
 	rec := httptest.NewRecorder()
 	s.internal.ServeHTTP(rec, req)
 	return console.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}, nil

@@ -94,7 +94,7 @@ func TestConsoleDirectoryUserPage(t *testing.T) {
 		`<a href="/ui/sources/`+f.sourceID+`/runs/`+f.firstRun+`">`, "<td>Created</td>",
 		"<dt>name.givenName</dt><dd>Given1</dd>", "<dt>title</dt><dd>Staff Engineer</dd>",
 		"<dt>emails</dt><dd>user1@example.com", "<dt>enterprise.department</dt><dd>Eng</dd>", "<dt>enterprise.manager.value</dt><dd><a href=\"/ui/directory/users/"+f.user0+"\">"+f.user0+"</a>",
-		"<summary>SCIM resource (JSON)</summary>", "&#34;userName&#34;: &#34;user1@example.com&#34;")
+		"<summary>SCIM resource (JSON)</summary>", "<dt>meta.location</dt><dd>"+e.URL+"/scim/v2/Users/"+f.user1+"</dd>", "&#34;userName&#34;: &#34;user1@example.com&#34;")
 	if strings.Index(p.Body, f.secondRun) > strings.Index(p.Body, f.firstRun) {
 		t.Errorf("the older run's change is listed before the newer's")
 	}
