@@ -57,8 +57,9 @@ func scimID(t *testing.T, e *apiEnv, resource, filter string) string {
 	return list[0].(map[string]any)["id"].(string)
 }
 
-func TestDirectoryUserAPI(t *testing.T) {
-	e := newAPIEnv(t)
+func TestDirectoryUserAPI(t *testing.T) { forEachAPIStore(t, testDirectoryUserAPI) }
+
+func testDirectoryUserAPI(t *testing.T, e *apiEnv) {
 	f := newDirectoryFixture(t, e)
 
 	u := e.call(t, "GET", "/api/v1/users/"+f.user1, e.Admin, nil).want(t, 200)
@@ -112,8 +113,9 @@ func TestDirectoryUserAPI(t *testing.T) {
 	}
 }
 
-func TestDirectoryGroupAPI(t *testing.T) {
-	e := newAPIEnv(t)
+func TestDirectoryGroupAPI(t *testing.T) { forEachAPIStore(t, testDirectoryGroupAPI) }
+
+func testDirectoryGroupAPI(t *testing.T, e *apiEnv) {
 	f := newDirectoryFixture(t, e)
 
 	g := e.call(t, "GET", "/api/v1/groups/"+f.group+"?offset=1&limit=5", e.Admin, nil).want(t, 200)
@@ -182,7 +184,10 @@ func exerciseDirectory(t *testing.T, o *oasClient, admin string) {
 // TestDirectoryUserAPIPushChanges: a push run's entries about the user
 // are among its recent changes, by time, with the app instead of a source.
 func TestDirectoryUserAPIPushChanges(t *testing.T) {
-	e := newAPIEnv(t)
+	forEachAPIStore(t, testDirectoryUserAPIPushChanges)
+}
+
+func testDirectoryUserAPIPushChanges(t *testing.T, e *apiEnv) {
 	f := newDirectoryFixture(t, e)
 	app := e.call(t, "POST", "/api/v1/apps", e.Admin, map[string]any{"name": "crm"}).want(t, 201).str("id")
 	// What a push engine writes: a run of the app and its change log.
