@@ -96,7 +96,7 @@ func TestConsoleAppPushActions(t *testing.T) {
 	u := signedIn(t, env)
 	id := createAppThroughForm(t, u, appForm())
 	env.call(t, "PATCH", "/api/v1/apps/"+id, env.Admin, map[string]any{"push": goodPush()}).want(t, 200)
-	u.get(t, "/ui/apps/"+id).want(t, http.StatusOK, ">Test connection</button>", ">Push now</button>", "No push runs yet.")
+	u.get(t, "/ui/apps/"+id).want(t, http.StatusOK, ">Test connection</button>", ">Push now</button>", "No runs yet.")
 
 	test := u.post(t, "/ui/apps/"+id+"/push/test", nil).want(t, http.StatusOK, "The connection test failed.",
 		`<span class="bad">Failed</span>: auth: the target answered 401: the token was refused`)
@@ -112,7 +112,7 @@ func TestConsoleAppPushActions(t *testing.T) {
 	if tr := env.Pushes.lastTrigger(); !tr.Full || !tr.DryRun || tr.Reason != "manual" {
 		t.Errorf("trigger %+v, want a manual full dry run", tr)
 	}
-	u.get(t, "/ui/apps/"+id).want(t, http.StatusOK, "Push started.", `/ui/apps/`+id+`/push/runs/`+m[1], "Queued (dry run)")
+	u.get(t, "/ui/apps/"+id).want(t, http.StatusOK, "Push started.", `/ui/apps/`+id+`/push/runs/`+m[1], "not started, dry run")
 
 	// Removing the push leaves a pull-only app.
 	u.post(t, "/ui/apps/"+id+"/push/remove", nil).want(t, http.StatusSeeOther)

@@ -57,7 +57,7 @@ type appPageData struct {
 	Tokens  []tokenView
 	// Runs are the push's latest runs; PushRoutes tells whether the server
 	// runs pushes at all (a server without a push runner has no routes).
-	Runs       []runView
+	Runs       runsTable
 	PushRoutes bool
 	Test       *pushTestReport
 	Problem    *APIError
@@ -90,7 +90,7 @@ func (u *Console) renderAppPage(c echo.Context, status int, test *pushTestReport
 	}
 	switch err := u.get(c, appPath(c, "/runs?limit="+itoa(appRunsShown)), &runs); {
 	case err == nil:
-		d.Runs, d.PushRoutes = runs.Runs, true
+		d.Runs, d.PushRoutes = runsTableOf(Prefix+appRuns.runsPath(d.App.ID), runs.Runs), true
 	case notMounted(err):
 	default:
 		return err

@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 
@@ -17,8 +16,8 @@ import (
 const attentionRuns = 5
 
 type attentionRun struct {
-	Owner, OwnerName, OwnerPath string
-	Run                         runView
+	Owner, OwnerName, OwnerPath, RunPath string
+	Run                                  runView
 }
 
 func (u *Console) overview(c echo.Context) error {
@@ -35,17 +34,32 @@ func (u *Console) overview(c echo.Context) error {
 		return err
 	}
 	var attention []attentionRun
-	for _, src := range srcs.Sources {
+	collect := func(o runOwner, noun, id, name string) error {
 		var runs struct {
 			Runs []runView `json:"runs"`
 		}
-		if err := u.get(c, "/sources/"+url.PathEscape(src.ID)+"/runs?limit="+strconv.Itoa(attentionRuns), &runs); err != nil {
+		if err := u.get(c, o.apiRuns(id)+"?limit="+strconv.Itoa(attentionRuns), &runs); err != nil {
 			return err
 		}
 		for _, r := range runs.Runs {
 			if r.Status == storage.RunFailed || r.Status == storage.RunHeld {
-				attention = append(attention, attentionRun{Owner: "source", OwnerName: src.Name, OwnerPath: "/ui/sources/" + src.ID, Run: r})
+				attention = append(attention, attentionRun{Owner: noun, OwnerName: name, OwnerPath: Prefix + o.pagePath(id),
+					RunPath: Prefix + o.runPath(id, r.ID), Run: r})
 			}
+		}
+		return nil
+	}
+	for _, src := range srcs.Sources {
+		if err := collect(sourceRuns, "source", src.ID, src.Name); err != nil {
+			return err
+		}
+	}
+	for _, a := range apps.Apps {
+		if a.Push == nil {
+			continue
+		}
+		if err := collect(appRuns, "push of app", a.ID, a.Name); err != nil && !notMounted(err) {
+			return err
 		}
 	}
 	// Held runs wait for someone: they come first, then the newest failures.
