@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -184,4 +186,46 @@ func TestConsoleSessionExpiry(t *testing.T) {
 			u.get(t, last.Location).want(t, http.StatusOK, "Your session has ended")
 		})
 	}
+}
+
+// TestConsoleSecureCookieOverTLS: served over TLS, the session cookie is
+// Secure, so the browser never sends it over plain HTTP.
+func TestConsoleSecureCookieOverTLS(t *testing.T) {
+	env := newAPIEnv(t)
+	tls := httptest.NewTLSServer(env.Server.Handler())
+	t.Cleanup(tls.Close)
+	client := tls.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.Get(tls.URL + "/ui/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfInput.FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatalf("no CSRF value on the sign-in page: %s", body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, tls.URL+"/ui/signin", strings.NewReader(url.Values{"token": {bootstrapToken}, "csrf": {m[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in over TLS: %d", res.StatusCode)
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "scimgate_session" {
+			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Fatalf("session cookie over TLS %+v: want Secure, HttpOnly, SameSite=Strict", c)
+			}
+			return
+		}
+	}
+	t.Fatal("no session cookie")
 }
