@@ -229,3 +229,25 @@ func TestConsoleSecureCookieOverTLS(t *testing.T) {
 	}
 	t.Fatal("no session cookie")
 }
+
+// TestConsoleSignInCountsAsAGuess: wrong tokens pasted into the sign-in
+// form count against the address's failure limit like wrong bearer
+// tokens, so the form is no way around it; past the limit even the right
+// token waits, and the page says for how long.
+func TestConsoleSignInCountsAsAGuess(t *testing.T) {
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	e := newClockedEnv(t, api.Config{AuthFailuresPerMinute: 3}, clock, &syncBuffer{})
+	u := newConsoleUser(t, &apiEnv{URL: e.URL})
+	for i := 0; i < 3; i++ {
+		u.get(t, "/ui/signin")
+		u.post(t, "/ui/signin", url.Values{"token": {"sg_0123456789ab_guess"}}).want(t, http.StatusUnauthorized)
+	}
+	u.get(t, "/ui/signin")
+	p := u.post(t, "/ui/signin", url.Values{"token": {e.Admin}}).want(t, http.StatusTooManyRequests, "too many failed authentications")
+	if p.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After on the refused sign-in")
+	}
+	clock.Advance(61 * time.Second)
+	u.signIn(t, e.Admin)
+	u.get(t, "/ui/").want(t, http.StatusOK, "Overview")
+}
