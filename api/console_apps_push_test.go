@@ -24,7 +24,9 @@ func TestConsoleAppPushSettings(t *testing.T) {
 	u := signedIn(t, env)
 	id := createAppThroughForm(t, u, appForm())
 	u.get(t, "/ui/apps/"+id).want(t, http.StatusOK, "The app pulls its view through its tokens.", "Set up push")
-	u.get(t, "/ui/apps/"+id+"/push").want(t, http.StatusOK, `<label for="push-url">SCIM base URL</label>`, `<label for="push-token">Bearer token</label>`, "No token is set.")
+	u.get(t, "/ui/apps/"+id+"/push").want(t, http.StatusOK, `<label for="push-url">SCIM base URL</label>`, `<label for="push-token">Bearer token</label>`, "No token is set.",
+		// the profiles the API lists, the default chosen for a new push
+		`<option value="generic" selected>generic: Any SCIM 2.0 target`, `<option value="aws">aws: AWS IAM Identity Center`)
 	u.post(t, "/ui/apps/"+id+"/push", pushForm()).want(t, http.StatusSeeOther)
 	got := env.call(t, "GET", "/api/v1/apps/"+id, env.Admin, nil).want(t, 200)
 	for path, want := range map[string]any{"push.url": "http://127.0.0.1:9/scim/v2", "push.auth.type": "bearer", "push.auth.token": "set",

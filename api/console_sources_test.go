@@ -428,7 +428,7 @@ func TestConsoleRunNowAndDryRun(t *testing.T) {
 	if p := u.post(t, "/ui/sources/"+id+"/sync", nil); p.Status != http.StatusSeeOther || p.Location != "/ui/sources/"+id+"/runs/"+held.str("id") {
 		t.Fatalf("Run now with a held run: %d to %q, want the held run", p.Status, p.Location)
 	}
-	page := u.get(t, "/ui/sources/"+id).want(t, http.StatusOK, "Recent runs", "full, dry run (manual)", "Held for approval")
+	page := u.get(t, "/ui/sources/"+id).want(t, http.StatusOK, "Recent runs", "full, dry run", "Held for approval")
 	if strings.Count(page.Body, `href="/ui/sources/`+id+`/runs/`) < 2 {
 		t.Errorf("the runs are not linked:\n%s", page.Body)
 	}

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -184,4 +186,68 @@ func TestConsoleSessionExpiry(t *testing.T) {
 			u.get(t, last.Location).want(t, http.StatusOK, "Your session has ended")
 		})
 	}
+}
+
+// TestConsoleSecureCookieOverTLS: served over TLS, the session cookie is
+// Secure, so the browser never sends it over plain HTTP.
+func TestConsoleSecureCookieOverTLS(t *testing.T) {
+	env := newAPIEnv(t)
+	tls := httptest.NewTLSServer(env.Server.Handler())
+	t.Cleanup(tls.Close)
+	client := tls.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.Get(tls.URL + "/ui/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfInput.FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatalf("no CSRF value on the sign-in page: %s", body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, tls.URL+"/ui/signin", strings.NewReader(url.Values{"token": {bootstrapToken}, "csrf": {m[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in over TLS: %d", res.StatusCode)
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "scimgate_session" {
+			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Fatalf("session cookie over TLS %+v: want Secure, HttpOnly, SameSite=Strict", c)
+			}
+			return
+		}
+	}
+	t.Fatal("no session cookie")
+}
+
+// TestConsoleSignInCountsAsAGuess: wrong tokens pasted into the sign-in
+// form count against the address's failure limit like wrong bearer
+// tokens, so the form is no way around it; past the limit even the right
+// token waits, and the page says for how long.
+func TestConsoleSignInCountsAsAGuess(t *testing.T) {
+	clock := sourcetest.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	e := newClockedEnv(t, api.Config{AuthFailuresPerMinute: 3}, clock, &syncBuffer{})
+	u := newConsoleUser(t, &apiEnv{URL: e.URL})
+	for i := 0; i < 3; i++ {
+		u.get(t, "/ui/signin")
+		u.post(t, "/ui/signin", url.Values{"token": {"sg_0123456789ab_guess"}}).want(t, http.StatusUnauthorized)
+	}
+	u.get(t, "/ui/signin")
+	p := u.post(t, "/ui/signin", url.Values{"token": {e.Admin}}).want(t, http.StatusTooManyRequests, "too many failed authentications")
+	if p.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After on the refused sign-in")
+	}
+	clock.Advance(61 * time.Second)
+	u.signIn(t, e.Admin)
+	u.get(t, "/ui/").want(t, http.StatusOK, "Overview")
 }

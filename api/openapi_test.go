@@ -267,6 +267,7 @@ func exerciseApps(t *testing.T, o *oasClient, admin string) {
 	o.do(t, "POST", "/api/v1/apps", admin, map[string]any{"name": "x", "groups": "some"}, invalidRequest).wantErr(t, 400, "bad_request")
 	o.do(t, "GET", "/api/v1/apps", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/app-attributes", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/push-profiles", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/apps/crm", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/apps/nope", admin, nil, validRequest).wantErr(t, 404, "not_found")
 	o.do(t, "PATCH", app, admin, map[string]any{"scope": map[string]any{"filter": ""}, "groups": "all"}, validRequest).want(t, 200)

@@ -238,6 +238,7 @@ func (s *Server) deleteApp(c echo.Context) error {
 func (s *Server) routesApps(g *echo.Group) {
 	g.GET("/apps", s.handle(s.listApps))
 	g.GET("/app-attributes", s.handle(s.listAppAttributes))
+	g.GET("/push-profiles", s.handle(s.listPushProfiles))
 	g.POST("/apps", s.handle(s.createApp))
 	g.GET("/apps/:id", s.handle(s.getApp))
 	g.PUT("/apps/:id", s.handle(s.updateApp(true)))

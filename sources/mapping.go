@@ -131,6 +131,7 @@ var templateFilters = map[string]func(string) string{
 	"lower": strings.ToLower,
 	"upper": strings.ToUpper,
 	"trim":  strings.TrimSpace,
+	"guid":  canonicalGUID,
 }
 
 // compileTemplate parses a template; the error says what is wrong.
@@ -167,7 +168,7 @@ func compileTemplate(s string) (template, error) {
 			if hasFilter {
 				f, ok := templateFilters[strings.TrimSpace(filter)]
 				if !ok {
-					return nil, fmt.Errorf("unknown filter %q (use lower, upper or trim)", strings.TrimSpace(filter))
+					return nil, fmt.Errorf("unknown filter %q (use %s)", strings.TrimSpace(filter), strings.Join(sortedKeys(templateFilters), ", "))
 				}
 				seg.filter = f
 			}

@@ -36,8 +36,16 @@ type pushFormPage struct {
 	SecretSet bool // an oauth2 client secret is stored
 	AuthTypes []string
 	OnLeaves  []string
+	Profiles  []pushProfile // from GET /push-profiles
 	Problem   *APIError
 	NewPush   bool
+}
+
+// pushProfile is a target profile as GET /api/v1/push-profiles lists it.
+type pushProfile struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Default     bool   `json:"default"`
 }
 
 func formOfPush(p *pushDetail) pushForm {
@@ -138,6 +146,13 @@ func (u *Console) pushPage(c echo.Context) error {
 
 func (u *Console) renderPushForm(c echo.Context, status int, a appDetail, f pushForm, problem *APIError) error {
 	d := pushFormPage{App: a, Form: f, AuthTypes: storage.PushAuthTypes, OnLeaves: storage.OnLeaveActions, Problem: problem, NewPush: a.Push == nil}
+	var profiles struct {
+		Profiles []pushProfile `json:"profiles"`
+	}
+	if err := u.get(c, "/push-profiles", &profiles); err != nil {
+		return err
+	}
+	d.Profiles = profiles.Profiles
 	if a.Push != nil {
 		d.TokenSet, d.SecretSet = a.Push.Auth.Token != "", a.Push.Auth.ClientSecret != ""
 	}

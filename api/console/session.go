@@ -96,7 +96,11 @@ func (u *Console) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if isFetch(c.Request()) {
 				return c.JSON(http.StatusUnauthorized, map[string]string{"error": why})
 			}
-			return c.Redirect(http.StatusSeeOther, Prefix+"/signin?reason="+why)
+			to := Prefix + "/signin"
+			if why != "signin" {
+				to += "?reason=" + why // the sign-in page says why the session ended
+			}
+			return c.Redirect(http.StatusSeeOther, to)
 		}
 		r := c.Request()
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

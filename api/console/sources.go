@@ -10,8 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// recentRuns is how many runs a source's page lists.
-const recentRuns = 10
+// sourcePageRuns is how many runs a source's page lists.
+const sourcePageRuns = 10
 
 // routesSources mounts the Sources pages: the list, a source's page with
 // its actions, and the add and edit forms (sources_form.go).
@@ -63,7 +63,7 @@ type sourcePageData struct {
 	Mapping  mappingTables
 	// Next are the next run times as the page words them.
 	Next *previewResult
-	Runs []runView
+	Runs runsTable
 	// Test is the outcome of "Test connection", on the page it answers.
 	Test *testResult
 }
@@ -85,13 +85,11 @@ func (u *Console) renderSourcePage(c echo.Context, status int, test *testResult)
 	if err := u.get(c, sourcePath(id), &d.Source); err != nil {
 		return err
 	}
-	var runs struct {
-		Runs []runView `json:"runs"`
-	}
-	if err := u.get(c, sourcePath(id)+"/runs?limit="+strconv.Itoa(recentRuns), &runs); err != nil {
+	runs, err := u.recentRuns(c, sourceRuns, id, sourcePageRuns)
+	if err != nil {
 		return err
 	}
-	d.Runs, d.Test = runs.Runs, test
+	d.Runs, d.Test = runs, test
 	d.Mapping = effectiveTables(d.Source.EffectiveMapping, d.Source.Mapping)
 	d.Next = u.newPreview(d.Source.Schedule, d.Source.NextRuns)
 	kind, err := u.kind(c, d.Source.Kind)

@@ -66,6 +66,11 @@ type Config struct {
 	// and reloads the pair when the files change.
 	TLSCert string `yaml:"tlsCert"`
 	TLSKey  string `yaml:"tlsKey"`
+
+	// ConsoleIdleMinutes ends an admin console session nobody used for
+	// that long; ConsoleMaxHours ends any session that old. 0: 30 and 12.
+	ConsoleIdleMinutes int64 `yaml:"consoleIdleMinutes"`
+	ConsoleMaxHours    int64 `yaml:"consoleMaxHours"`
 }
 
 // Settings read from the environment only: secrets, kept out of flags
@@ -140,6 +145,8 @@ func (c Config) Validate() error {
 		{c.TokenBurst < 0, fmt.Sprintf("tokenBurst %d must not be negative", c.TokenBurst)},
 		{proxies != "", proxies},
 		{(c.TLSCert == "") != (c.TLSKey == ""), "tlsCert and tlsKey must be set together"},
+		{c.ConsoleIdleMinutes < 0, fmt.Sprintf("consoleIdleMinutes %d must not be negative (0: 30)", c.ConsoleIdleMinutes)},
+		{c.ConsoleMaxHours < 0, fmt.Sprintf("consoleMaxHours %d must not be negative (0: 12)", c.ConsoleMaxHours)},
 	}
 	var problems []string
 	for _, chk := range checks {

@@ -224,6 +224,9 @@ func TestValidate(t *testing.T) {
 		{"base URL with query", func(c *Config) { c.BaseURL = "https://example.com/?a=b" }, []string{"query or fragment"}},
 		{"zero body limit", func(c *Config) { c.MaxBodyBytes = 0 }, []string{"must be positive"}},
 		{"negative body limit", func(c *Config) { c.MaxBodyBytes = -1 }, []string{"must be positive"}},
+		{"console sessions", func(c *Config) { c.ConsoleIdleMinutes, c.ConsoleMaxHours = 5, 1 }, nil},
+		{"negative console sessions", func(c *Config) { c.ConsoleIdleMinutes, c.ConsoleMaxHours = -1, -2 },
+			[]string{"consoleIdleMinutes -1", "consoleMaxHours -2"}},
 		{
 			name: "all at once",
 			edit: func(c *Config) {

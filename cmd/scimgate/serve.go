@@ -66,7 +66,8 @@ up to ` + shutdownTimeout.String() + ` to finish.`,
 		},
 	}
 	addFlags(cmd.Flags(), "listen", "logFormat", "logLevel", "baseURL", "maxBodyBytes", "secretKeyFile", "maxConcurrentRuns", "syncLeaseSeconds",
-		"authFailuresPerMinute", "tokenRequestsPerSecond", "tokenBurst", "trustedProxies", "tlsCert", "tlsKey", "csvDirs")
+		"authFailuresPerMinute", "tokenRequestsPerSecond", "tokenBurst", "trustedProxies", "tlsCert", "tlsKey", "csvDirs",
+		"consoleIdleMinutes", "consoleMaxHours")
 	return cmd
 }
 
@@ -163,14 +164,16 @@ func (m *Main) serve(ctx context.Context, cfg Config) (err error) {
 	adminToken, _ := m.LookupEnv(envAdminToken)
 	trustedProxies, _ := parseTrustedProxies(cfg.TrustedProxies) // checked by Validate
 	srv, err = api.New(api.Config{
-		Store:               store,
-		Logger:              logger,
-		BaseURL:             cfg.BaseURL,
-		MaxBodyBytes:        cfg.MaxBodyBytes,
-		Sync:                runner,
-		Kinds:               reg,
-		Sealer:              sealer,
-		Pushes:              pushes.pushes(),
+		Store:        store,
+		Logger:       logger,
+		BaseURL:      cfg.BaseURL,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Sync:         runner,
+		Kinds:        reg,
+		Sealer:       sealer,
+		Pushes:       pushes.pushes(),
+		Console: api.ConsoleOptions{IdleTimeout: time.Duration(cfg.ConsoleIdleMinutes) * time.Minute,
+			MaxAge: time.Duration(cfg.ConsoleMaxHours) * time.Hour},
 		BootstrapAdminToken: adminToken,
 
 		AuthFailuresPerMinute:  int(cfg.AuthFailuresPerMinute),

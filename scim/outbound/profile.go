@@ -26,6 +26,8 @@ const (
 // profile is an entry in Profiles and its test.
 type Profile struct {
 	Name string
+	// Description says, for an admin choosing one, which targets it fits.
+	Description string
 	// ReadSPC reads /ServiceProviderConfig for patch and filter support
 	// and filter.maxResults; the profile's fields below bound what it
 	// says.
@@ -62,6 +64,7 @@ var Profiles = map[string]Profile{
 	// body limits targets commonly apply (scimgate's own cap is 1000
 	// operations).
 	"generic": {
+		Description:        "Any SCIM 2.0 target (RFC 7644): what it supports is read from its /ServiceProviderConfig.",
 		Name:               "generic",
 		ReadSPC:            true,
 		Patch:              PatchFromSPC,
@@ -85,6 +88,7 @@ var Profiles = map[string]Profile{
 	//     needed; a path-less replace of several attributes is refused
 	//     (the reading of the PatchUser constraints).
 	"aws": {
+		Description:        "AWS IAM Identity Center: 100 members per group change, eq filters on a few attributes, cursor paging, group members not readable back, one value per multi-valued attribute.",
 		Name:               "aws",
 		Patch:              PatchAlways,
 		MaxMembersPerPatch: 100,

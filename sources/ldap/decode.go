@@ -6,18 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scimgate/scimgate/sources"
 )
 
 // decodeGUID turns a raw 16-byte objectGUID into its canonical string.
-// AD stores the first three fields little-endian, so the bytes are not in
-// the order the string shows them.
 func decodeGUID(b []byte) (string, error) {
 	if len(b) != 16 {
 		return "", fmt.Errorf("objectGUID has %d bytes, not 16", len(b))
 	}
-	return fmt.Sprintf("%08x-%04x-%04x-%x-%x",
-		binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint16(b[4:6]), binary.LittleEndian.Uint16(b[6:8]),
-		b[8:10], b[10:16]), nil
+	return sources.GUIDString(b)
 }
 
 // decodeSID turns a binary objectSid into its S-1-5-21-... form.
