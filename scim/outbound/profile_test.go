@@ -25,6 +25,10 @@ func TestProfiles(t *testing.T) {
 			t.Errorf("profile %q has no row in this test", name)
 			continue
 		}
+		if p.Description == "" {
+			t.Errorf("profile %q has no description for the admin choosing it", name)
+		}
+		p.Description = "" // prose; the rows above pin the behaviour
 		if fmt.Sprint(p) != fmt.Sprint(w) {
 			t.Errorf("profile %q = %+v, want %+v", name, p, w)
 		}
