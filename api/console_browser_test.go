@@ -141,6 +141,18 @@ func TestBrowserConsoleWalkthrough(t *testing.T) {
 	}
 }
 
+// browserSignIn signs b in with the bootstrap admin token, through the
+// form, for tests about what comes after.
+func browserSignIn(t *testing.T, b *browsertest.Browser, env *apiEnv) {
+	t.Helper()
+	b.Navigate(env.URL + "/ui/signin")
+	b.Fill("Admin token", bootstrapToken)
+	if status := b.Submit("Sign in"); status != http.StatusOK {
+		t.Fatalf("sign-in: %d", status)
+	}
+	b.WaitText("Overview")
+}
+
 // assertSessionCookie checks the session cookie as the browser holds it.
 func assertSessionCookie(t *testing.T, b *browsertest.Browser) {
 	t.Helper()

@@ -17,20 +17,9 @@ func TestConsoleRunLiveInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
 	e := newAPIEnv(t)
 	ctx := context.Background()
-	users := e.writeFile(t, "users.csv", usersCSV(0, 3, engineer))
-	id := e.call(t, "POST", "/api/v1/sources", e.Admin, map[string]any{
-		"name": "slow", "kind": "csv", "settings": map[string]any{"usersPath": users},
-	}).want(t, 201).str("id")
-	run, err := e.Store.CreateRun(ctx, storage.Run{SourceID: id, Status: storage.RunRunning, Trigger: "manual",
-		Queued: e.Store.Now(), Started: e.Store.Now(), Counts: storage.RunCounts{Fetched: 7, Created: 3}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, run := runningRun(t, e)
 
-	b.Navigate(e.URL + "/ui/signin")
-	b.Fill("Admin token", bootstrapToken)
-	b.Click("Sign in")
-	b.WaitText("Overview")
+	browserSignIn(t, b, e)
 	b.Navigate(e.URL + "/ui/sources/" + id + "/runs/" + run.ID)
 	b.WaitText("No changes yet.")
 	if got := b.Text(`[data-count="created"]`); got != "3" {

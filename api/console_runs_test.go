@@ -127,15 +127,7 @@ func TestConsoleSourceRuns(t *testing.T) {
 func TestConsoleRunProgress(t *testing.T) {
 	e := newAPIEnv(t)
 	ctx := context.Background()
-	users := e.writeFile(t, "users.csv", usersCSV(0, 3, engineer))
-	id := e.call(t, "POST", "/api/v1/sources", e.Admin, map[string]any{
-		"name": "slow", "kind": "csv", "settings": map[string]any{"usersPath": users},
-	}).want(t, 201).str("id")
-	run, err := e.Store.CreateRun(ctx, storage.Run{SourceID: id, Status: storage.RunRunning, Trigger: "manual",
-		Queued: e.Store.Now(), Started: e.Store.Now(), Counts: storage.RunCounts{Fetched: 7, Created: 3}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, run := runningRun(t, e)
 	path := "/ui/sources/" + id + "/runs/" + run.ID
 	u := signedIn(t, e)
 	u.get(t, path).want(t, http.StatusOK, "Running", `aria-live="polite"`, `data-run-progress="`+path+`/progress"`,
@@ -270,4 +262,20 @@ func TestConsoleRunPagesRefuse(t *testing.T) {
 	}
 	u.get(t, "/ui/sources/"+id+"/runs/"+runID+"?changes=-4&pending=x").want(t, http.StatusOK, "Changes 1–2 of 2")
 	u.post(t, "/ui/sources/"+id+"/runs/"+runID+"/approve", nil).want(t, http.StatusConflict, `class="problem"`)
+}
+
+// runningRun is a csv source "slow" with a run in progress (7 fetched,
+// 3 created so far), for the pages that follow a live run.
+func runningRun(t *testing.T, e *apiEnv) (sourceID string, run storage.Run) {
+	t.Helper()
+	users := e.writeFile(t, "users.csv", usersCSV(0, 3, engineer))
+	sourceID = e.call(t, "POST", "/api/v1/sources", e.Admin, map[string]any{
+		"name": "slow", "kind": "csv", "settings": map[string]any{"usersPath": users},
+	}).want(t, 201).str("id")
+	run, err := e.Store.CreateRun(context.Background(), storage.Run{SourceID: sourceID, Status: storage.RunRunning, Trigger: "manual",
+		Queued: e.Store.Now(), Started: e.Store.Now(), Counts: storage.RunCounts{Fetched: 7, Created: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sourceID, run
 }

@@ -15,10 +15,7 @@ func TestBrowserSourceForm(t *testing.T) {
 	env := newAPIEnv(t)
 	users := env.writeFile(t, "users.csv", usersCSV(0, 3, engineer))
 
-	b.Navigate(env.URL + "/ui/signin")
-	b.Fill("Admin token", bootstrapToken)
-	b.Click("Sign in")
-	b.WaitText("Overview")
+	browserSignIn(t, b, env)
 	b.Navigate(env.URL + "/ui/sources")
 	b.ClickLink("Add source")
 	b.ClickLink("Add a csv source")
