@@ -121,8 +121,11 @@ func (s *session) search(ctx context.Context, req *goldap.SearchRequest) ([]*gol
 		}
 	}
 	err := resp.Err()
-	if err == nil {
-		err = ctx.Err() // go-ldap reports cancellation as a clean end
+	if ctx.Err() != nil {
+		// The run was cancelled: that is the cause, whatever the
+		// connection said as it was torn down (a clean end, or "response
+		// channel closed" when the cancel won the race with the reader).
+		err = ctx.Err()
 	}
 	if err != nil {
 		s.upstream.ObserveUpstream(outcome(err))
