@@ -39,6 +39,14 @@ type RunCounts struct {
 	Unresolved int `json:"unresolved"`
 	// Pending counts the deletions a held run waits to apply.
 	Pending int `json:"pending"`
+	// Linked counts records of a linked source joined in this run to a
+	// person another source contributes to (by a link key); Unlinked
+	// those split off a person because their keys no longer match it.
+	Linked   int `json:"linked,omitempty"`
+	Unlinked int `json:"unlinked,omitempty"`
+	// Left counts records that left the source while another source
+	// still contributes to their person (the person stays).
+	Left int `json:"left,omitempty"`
 }
 
 // Run is one execution of a source's sync.
@@ -70,6 +78,12 @@ const (
 	ChangeConflict   = "conflict"
 	ChangeError      = "error"
 	ChangeUnresolved = "unresolved"
+	// Identity linking (storage/link.go): a record joined to a person by
+	// a link key, split off one (Detail says why), or gone from its
+	// source while the person stays.
+	ChangeLink   = "link"
+	ChangeUnlink = "unlink"
+	ChangeLeave  = "leave"
 )
 
 // Change is one entry of a run's change log.

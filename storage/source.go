@@ -66,6 +66,14 @@ type Source struct {
 	Scope      string
 	Deletion   DeletionPolicy
 	Precedence int // lower wins when two sources claim one userName
+	// Link names this source's link keys (storage/link.go) and the
+	// mapping template that computes each from the source's attributes.
+	// A source with link keys contributes to people instead of owning
+	// users; nil or empty: a plain source.
+	Link map[string]string
+	// Authoritative are the attributes (MergeAttributes paths) this
+	// source wins on a linked person whenever it has a value.
+	Authoritative []string
 	// Cursor is the opaque position saved by the last good run.
 	Cursor  []byte
 	Health  SourceHealth
