@@ -3,6 +3,7 @@ package storetest
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/scimgate/scimgate/storage"
 )
@@ -19,6 +20,8 @@ var linkTests = []subtest{
 	{"ConflictRollsBack", testLinkConflictRollsBack},
 	{"Managers", testLinkManagers},
 	{"EachAndCount", testLinkEachAndCount},
+	{"DeletedSourceLoses", testLinkDeletedSourceLoses},
+	{"AppView", testLinkAppView},
 }
 
 // linkedSource creates a linked source with precedence prec.
@@ -192,5 +195,47 @@ func testLinkVersionOnlyOnChange(t *testing.T, s storage.Store) {
 	if changed := mustGetUser(t, s, p); !res.Changed[p] || changed.Meta.Version != before.Meta.Version+1 || changed.Title != "Boss" {
 		t.Errorf("a new title: changed %v, version %d, title %q; want changed, %d, Boss",
 			res.Changed[p], changed.Meta.Version, changed.Title, before.Meta.Version+1)
+	}
+}
+
+// testLinkDeletedSourceLoses: a contribution whose source is gone comes
+// after every other in the merge.
+func testLinkDeletedSourceLoses(t *testing.T, s storage.Store) {
+	ad := linkedSource(t, s, "ad", 10)
+	hr := linkedSource(t, s, "hr", 20)
+	p := storage.NewID()
+	first := contribution("a1", p, "E1", storage.User{UserName: "ann", Title: "AD", Active: true})
+	first.LinkedBy = ""
+	mustApplyContributions(t, s, ad, upsert(first))
+	mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Title: "HR", Active: true})))
+	if err := s.DeleteSource(ctx(t), ad.ID); err != nil {
+		t.Fatalf("DeleteSource: %v", err)
+	}
+	mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Title: "HR 2", Active: true})))
+	if u := mustGetUser(t, s, p); u.UserName != "ann.hr" || u.Title != "HR 2" || u.Owner != hr.Owner() {
+		t.Errorf("after ad was deleted: userName %q title %q owner %q; want hr's", u.UserName, u.Title, u.Owner)
+	}
+}
+
+// testLinkAppView: a linked person is in an application's view like any
+// user, and goes from it with its row when deleted, as any user does.
+func testLinkAppView(t *testing.T, s storage.Store) {
+	app, err := s.CreateApp(ctx(t), storage.App{Name: "crm"})
+	if err != nil {
+		t.Fatalf("CreateApp: %v", err)
+	}
+	ad := linkedSource(t, s, "ad", 10)
+	p := storage.NewID()
+	first := contribution("a1", p, "E1", storage.User{UserName: "ann", Active: true})
+	first.LinkedBy = ""
+	mustApplyContributions(t, s, ad, upsert(first))
+	ms, err := s.AppMembers(ctx(t), app.ID, time.Time{})
+	if err != nil || len(ms) != 1 || ms[0].UserID != p || !ms[0].Left.IsZero() {
+		t.Fatalf("AppMembers after a new person: %+v, %v; want %s in view", ms, err, p)
+	}
+	mustApplyContributions(t, s, ad, storage.ContributionBatch{Delete: []string{"a1"}})
+	ms, err = s.AppMembers(ctx(t), app.ID, time.Time{})
+	if err != nil || len(ms) != 0 {
+		t.Errorf("AppMembers after the person went: %+v, %v; want none", ms, err)
 	}
 }
