@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -55,7 +57,7 @@ type mergeRow struct {
 // and active included) that differs from the stored one is written.
 func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.ContributionResult) error {
 	ids := slices.Sorted(maps.Keys(p.people))
-	byPerson, err := loadMergeRows(tx, ids)
+	byPerson, err := loadMergeRows(tx.orm, ids)
 	if err != nil {
 		return err
 	}
@@ -90,7 +92,7 @@ func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.Contr
 			p.people[id] = true
 		}
 		ids = slices.Sorted(maps.Keys(p.people))
-		if byPerson, err = loadMergeRows(tx, ids); err != nil {
+		if byPerson, err = loadMergeRows(tx.orm, ids); err != nil {
 			return err
 		}
 	}
@@ -103,10 +105,10 @@ func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.Contr
 }
 
 // loadMergeRows reads the contributions of people, by person.
-func loadMergeRows(tx *txn, people []string) (map[string][]mergeRow, error) {
+func loadMergeRows(db *gorm.DB, people []string) (map[string][]mergeRow, error) {
 	out := make(map[string][]mergeRow, len(people))
 	err := chunks(people, keyChunk, func(chunk []string) error {
-		rows, err := tx.orm.Raw(`SELECT user_id, source_id, source_key, record, deactivated_at FROM contributions
+		rows, err := db.Raw(`SELECT user_id, source_id, source_key, record, deactivated_at FROM contributions
 			WHERE user_id IN ? ORDER BY user_id, source_id, source_key`, chunk).Rows()
 		if err != nil {
 			return translate(err)
@@ -132,10 +134,10 @@ type mergeSource struct {
 
 // loadMergeSources reads the precedence and authoritative list of the
 // sources; a source that is gone is absent.
-func loadMergeSources(tx *txn, ids []string) (map[string]mergeSource, error) {
+func loadMergeSources(db *gorm.DB, ids []string) (map[string]mergeSource, error) {
 	out := make(map[string]mergeSource, len(ids))
 	err := chunks(ids, keyChunk, func(chunk []string) error {
-		rows, err := tx.orm.Raw(`SELECT id, precedence, authoritative FROM sources WHERE id IN ?`, chunk).Rows()
+		rows, err := db.Raw(`SELECT id, precedence, authoritative FROM sources WHERE id IN ?`, chunk).Rows()
 		if err != nil {
 			return translate(err)
 		}
@@ -210,7 +212,7 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 	if len(live) == 0 {
 		return nil
 	}
-	sources, err := loadMergeSources(tx, slices.Sorted(maps.Keys(sourceSet)))
+	sources, err := loadMergeSources(tx.orm, slices.Sorted(maps.Keys(sourceSet)))
 	if err != nil {
 		return err
 	}

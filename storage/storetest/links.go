@@ -22,6 +22,10 @@ var linkTests = []subtest{
 	{"EachAndCount", testLinkEachAndCount},
 	{"DeletedSourceLoses", testLinkDeletedSourceLoses},
 	{"AppView", testLinkAppView},
+	{"AdoptOwned", testLinkAdoptOwned},
+	{"Provenance", testLinkProvenance},
+	{"Unlink", testLinkUnlink},
+	{"UnlinkSameUserName", testLinkUnlinkSameUserName},
 }
 
 // linkedSource creates a linked source with precedence prec.
