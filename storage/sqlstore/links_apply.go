@@ -100,9 +100,14 @@ func (s *Store) ApplyContributions(ctx context.Context, source string, b storage
 		}
 		p := newPeopleChange()
 		for _, r := range rows {
-			p.touch(r.person)
-			if old, ok := stored[r.key]; ok && old.person != r.person {
+			old, ok := stored[r.key]
+			switch {
+			case !ok:
+				p.contributed(r.person)
+			case old.person != r.person:
 				p.moved(source, old.person, r.person)
+			default:
+				p.touch(r.person)
 			}
 			stored[r.key] = storedContribution{person: r.person}
 		}
@@ -284,6 +289,7 @@ func removeContributions(tx *txn, source string, stored map[string]storedContrib
 				out[k] = storage.RemovalDeleted
 			}
 			counts[c.person]--
+			p.contributed(c.person)
 			delete(stored, k)
 			gone = append(gone, k)
 		}

@@ -21,13 +21,27 @@ import (
 type peopleChange struct {
 	people map[string]bool
 	moves  []personMove
+	// regrouped are the people a source began or stopped contributing
+	// to: an application scoped by sources may see them come or go even
+	// when their merged document stays the same.
+	regrouped map[string]bool
 }
 
 // personMove is a contribution of source moving from one person to
 // another.
 type personMove struct{ source, from, to string }
 
-func newPeopleChange() *peopleChange { return &peopleChange{people: map[string]bool{}} }
+func newPeopleChange() *peopleChange {
+	return &peopleChange{people: map[string]bool{}, regrouped: map[string]bool{}}
+}
+
+// contributed records that a contribution arrived at or left people.
+func (p *peopleChange) contributed(ids ...string) {
+	p.touch(ids...)
+	for _, id := range ids {
+		p.regrouped[id] = true
+	}
+}
 
 func (p *peopleChange) touch(ids ...string) {
 	for _, id := range ids {
@@ -36,7 +50,7 @@ func (p *peopleChange) touch(ids ...string) {
 }
 
 func (p *peopleChange) moved(source, from, to string) {
-	p.touch(from, to)
+	p.contributed(from, to)
 	p.moves = append(p.moves, personMove{source: source, from: from, to: to})
 }
 
@@ -101,7 +115,7 @@ func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.Contr
 		return err
 	}
 	res.Deleted = append(res.Deleted, gone...)
-	return writePeople(tx, ids, byPerson, emptied, now, res.Changed)
+	return writePeople(tx, ids, byPerson, emptied, p.regrouped, now, res.Changed)
 }
 
 // loadMergeRows reads the contributions of people, by person.
@@ -196,7 +210,7 @@ func mergePerson(rows []mergeRow, sources map[string]mergeSource) (storage.User,
 // writePeople merges each of ids that has contributions and writes those
 // whose document or owner changed: updates before creates, after the
 // deletions, so a userName a deleted or renamed person freed can be taken.
-func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied map[string]bool,
+func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied, regrouped map[string]bool,
 	now time.Time, changed map[string]bool) error {
 	var live []string
 	sourceSet := map[string]bool{}
@@ -234,6 +248,9 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 		}
 		old, exists := stored[id]
 		if exists && old.doc == string(doc) && old.owner == u.Owner {
+			if regrouped[id] {
+				tx.touchChanged(id) // for views scoped by source
+			}
 			continue
 		}
 		meta := storage.Meta{LastModified: now}
