@@ -20,7 +20,8 @@ type contributionRow struct {
 	keysJSON, record      string
 	hash, userName        string
 	active                bool
-	managerID             any // NULL for none
+	managerID             any           // NULL for none
+	user                  *storage.User // the record, so the merge need not decode it
 }
 
 func flattenContributions(ws []storage.ContributionWrite) ([]contributionRow, error) {
@@ -56,7 +57,7 @@ func flattenContributions(ws []storage.ContributionWrite) ([]contributionRow, er
 		}
 		out[i] = contributionRow{key: w.Key, person: person, linkedBy: w.LinkedBy, linkKeys: keys,
 			keysJSON: keysJSON, record: string(record), hash: w.Hash, userName: foldKey(u.UserName),
-			active: u.Active, managerID: exact(managerOf(&u))}
+			active: u.Active, managerID: exact(managerOf(&u)), user: &u}
 	}
 	return out, nil
 }
@@ -109,6 +110,7 @@ func (s *Store) ApplyContributions(ctx context.Context, source string, b storage
 			default:
 				p.touch(r.person)
 			}
+			p.records[contributionKey{source, r.key}] = r.user
 			stored[r.key] = storedContribution{person: r.person}
 		}
 		if err := upsertContributions(tx, source, rows); err != nil {

@@ -84,7 +84,7 @@ func (s *Store) Provenance(ctx context.Context, userID string) (storage.Provenan
 	if err != nil {
 		return storage.Provenance{}, fmt.Errorf("sqlstore: provenance: %w", err)
 	}
-	_, from, err := mergePerson(rows[userID], sources)
+	_, from, err := mergePerson(rows[userID], sources, nil)
 	if err != nil {
 		return storage.Provenance{}, fmt.Errorf("sqlstore: provenance: %w", err)
 	}
