@@ -50,17 +50,13 @@ func applyContributions(b *testing.B, s *sqlstore.Store, src storage.Source, n i
 }
 
 // BenchmarkApplyContributions writes 5,000 records in 500-record batches,
-// on a fresh database each round, and reports the time per record:
+// on a fresh database each round, and reports the time per record. The
+// cases: plain (ApplyUsers creating them, the baseline), new-people
+// (ApplyContributions making each a new person) and linked (a second
+// source's records, each linking to a person of a first source written
+// before the clock runs, so every person is merged from two records).
 //
-//   - plain: ApplyUsers creating them, the baseline;
-//
-//   - new-people: ApplyContributions making each a new person;
-//
-//   - linked: ApplyContributions of a second source whose records all
-//     link to the people of a first one (written before the clock runs),
-//     so every person is recomputed from two contributions.
-//
-//     go test -run '^$' -bench ApplyContributions -benchtime 3x ./storage/sqlstore
+//	go test -run '^$' -bench ApplyContributions -benchtime 3x ./storage/sqlstore
 func BenchmarkApplyContributions(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		benchmarkRecords(b, func(*sqlstore.Store) {}, func(s *sqlstore.Store) {
