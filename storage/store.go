@@ -183,6 +183,7 @@ type Store interface {
 	SourceStore
 	RunStore
 	SyncStore
+	LinkStore
 	AuditStore
 	AppStore
 	PushStore
