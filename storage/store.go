@@ -183,11 +183,11 @@ type Store interface {
 	SourceStore
 	RunStore
 	SyncStore
-	LinkStore
 	AuditStore
 	AppStore
 	PushStore
 	ConsoleSessionStore
+	LinkStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
