@@ -99,12 +99,15 @@ type outcome struct {
 // (it is idempotent to write again), deletions are not computed and the
 // cursor is not saved.
 func (e *engine) execute(ctx context.Context, job runJob) outcome {
-	le, isLinked, err := e.forSource(ctx, job.Source, job.DryRun)
+	le, isLinked, note, err := e.forSource(ctx, job.Source, job.DryRun)
 	if err != nil {
 		return newRunState(e, job).fail(ctx, err)
 	}
 	e, job.Linked = le, isLinked
 	st := newRunState(e, job)
+	if note != "" {
+		st.run.Notes = append(st.run.Notes, note)
+	}
 	users, groups, err := e.store.CountOwned(ctx, st.owner)
 	if err != nil {
 		return st.fail(ctx, fmt.Errorf("count the source's objects: %w", err))
@@ -175,7 +178,7 @@ func (e *engine) sync(ctx context.Context, job runJob, req sources.Request, out 
 
 // applyHeld applies the deletions of an approved held run.
 func (e *engine) applyHeld(ctx context.Context, src storage.Source, run storage.Run, pending []storage.PendingDeletion) (storage.Run, error) {
-	le, isLinked, err := e.forSource(ctx, src, false)
+	le, isLinked, _, err := e.forSource(ctx, src, false)
 	if err != nil {
 		return run, err
 	}

@@ -65,28 +65,30 @@ func linked(ctx context.Context, store EngineStore, src storage.Source) (bool, e
 // forSource returns the engine a run of src writes through: e itself for
 // a plain source, e over its contributions for a linked one. The first
 // linked run adopts the users the source owned as a plain source, so
-// they keep their ids (not in a dry run, which writes nothing).
-func (e *engine) forSource(ctx context.Context, src storage.Source, dryRun bool) (*engine, bool, error) {
-	isLinked, err := linked(ctx, e.store, src)
-	if err != nil || !isLinked {
-		return e, false, err
+// they keep their ids (not in a dry run, which writes nothing: note then
+// says what it shows instead).
+func (e *engine) forSource(ctx context.Context, src storage.Source, dryRun bool) (le *engine, isLinked bool, note string, err error) {
+	if isLinked, err = linked(ctx, e.store, src); err != nil || !isLinked {
+		return e, false, "", err
 	}
-	if !dryRun {
-		n, err := e.store.CountContributions(ctx, src.ID)
+	n, err := e.store.CountContributions(ctx, src.ID)
+	if err != nil {
+		return nil, false, "", fmt.Errorf("count the source's contributions: %w", err)
+	}
+	if n == 0 && dryRun {
+		if owned, _, err := e.store.CountOwned(ctx, src.Owner()); err == nil && owned > 0 {
+			note = fmt.Sprintf("dry run: the source's %d users become its contributions, with their ids, on its first real run with link keys; this dry run shows them as new records", owned)
+		}
+	} else if n == 0 {
+		adopted, err := e.store.AdoptOwned(ctx, src.ID)
 		if err != nil {
-			return nil, false, fmt.Errorf("count the source's contributions: %w", err)
+			return nil, false, "", fmt.Errorf("adopt the source's users as contributions: %w", err)
 		}
-		if n == 0 {
-			adopted, err := e.store.AdoptOwned(ctx, src.ID)
-			if err != nil {
-				return nil, false, fmt.Errorf("adopt the source's users as contributions: %w", err)
-			}
-			if adopted > 0 {
-				e.log.Info("source starts linking: its users became contributions", "source", src.Name, "users", adopted)
-			}
+		if adopted > 0 {
+			e.log.Info("source starts linking: its users became contributions", "source", src.Name, "users", adopted)
 		}
 	}
-	le := *e
-	le.store = linkedStore{EngineStore: e.store, source: src.ID}
-	return &le, true, nil
+	copied := *e
+	copied.store = linkedStore{EngineStore: e.store, source: src.ID}
+	return &copied, true, note, nil
 }
