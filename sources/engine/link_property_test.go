@@ -33,7 +33,7 @@ import (
 // conflict for good, and the outcome depends on the order: the rules say
 // so, and the model does not try to.
 func TestLinkProperty(t *testing.T) {
-	scenarios := 10
+	scenarios := 16
 	if testing.Short() {
 		scenarios = 3
 	}
@@ -88,9 +88,12 @@ var propKeyNames = []string{"k1", "k2"}
 func genScenario(r *rand.Rand) propScenario {
 	for {
 		sc := propScenario{keys: map[string][]string{}, records: map[string][]sources.UserRecord{}}
+		// Distinct precedences: a tie goes to the smaller source id, and
+		// each order's store names the sources anew.
+		precedence := r.Perm(3)
 		for s := range 3 {
 			name := fmt.Sprintf("s%d", s)
-			ls := linkSource{name: name, precedence: 10 * (1 + r.IntN(3)), link: map[string]string{}}
+			ls := linkSource{name: name, precedence: 10 * (1 + precedence[s]), link: map[string]string{}}
 			for _, k := range propKeyNames {
 				if r.IntN(3) > 0 {
 					ls.link[k] = "{" + k + "}"

@@ -75,11 +75,17 @@ func (e *engine) forSource(ctx context.Context, src storage.Source, dryRun bool)
 	if err != nil {
 		return nil, false, "", fmt.Errorf("count the source's contributions: %w", err)
 	}
-	if n == 0 && dryRun {
-		if owned, _, err := e.store.CountOwned(ctx, src.Owner()); err == nil && owned > 0 {
-			note = fmt.Sprintf("dry run: the source's %d users become its contributions, with their ids, on its first real run with link keys; this dry run shows them as new records", owned)
+	owned := 0
+	if n == 0 {
+		if owned, _, err = e.store.CountOwned(ctx, src.Owner()); err != nil {
+			return nil, false, "", fmt.Errorf("count the source's users: %w", err)
 		}
-	} else if n == 0 {
+	}
+	switch {
+	case owned == 0:
+	case dryRun:
+		note = fmt.Sprintf("dry run: the source's %d users become its contributions, with their ids, on its first real run with link keys; this dry run shows them as new records", owned)
+	default:
 		adopted, err := e.store.AdoptOwned(ctx, src.ID)
 		if err != nil {
 			return nil, false, "", fmt.Errorf("adopt the source's users as contributions: %w", err)
