@@ -419,3 +419,43 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// A plain source that starts linking keeps its users' ids (AdoptOwned);
+// a changed link setting rewrites every record on the next full run.
+func TestLinkSettingChanges(t *testing.T) {
+	e := newLinkEnv(t,
+		linkSource{name: "ad", precedence: 10, link: map[string]string{"employeeId": "{emp}"}},
+		linkSource{name: "hr", precedence: 30})
+	e.ds["ad"].SetUsers(sourcetest.User("a", "alice@ad", "emp", "7"), sourcetest.User("b", "bob@ad", "emp", "8"))
+	e.ds["hr"].SetUsers(sourcetest.User("h", "alice@hr", "emp", "7", "badge", "8"))
+	e.run(t, "ad")
+	e.run(t, "hr") // plain: a user of its own
+	plain := e.people(t)["alice@hr"].user.ID
+	setLink := func(link map[string]string) {
+		t.Helper()
+		src, err := e.store.UpdateSource(context.Background(), e.src["hr"].ID, func(s *storage.Source) error {
+			s.Link = link
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.src["hr"] = src
+	}
+	setLink(map[string]string{"employeeId": "{emp}"})
+	r := e.run(t, "hr")
+	wantCounts(t, r, storage.RunCounts{Fetched: 1, Linked: 1})
+	people := e.people(t)
+	if got, want := e.shape(t), []string{"ad/a+hr/h", "ad/b"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("people %v, want %v", got, want)
+	}
+	if _, err := e.store.GetUser(context.Background(), plain); err == nil {
+		t.Errorf("the adopted user %s should have joined alice %s", plain, people["alice@ad"].user.ID)
+	}
+	// The key now reads another attribute: the record moves to bob.
+	setLink(map[string]string{"employeeId": "{badge}"})
+	wantCounts(t, e.run(t, "hr"), storage.RunCounts{Fetched: 1, Unlinked: 1})
+	if got, want := e.shape(t), []string{"ad/a", "ad/b+hr/h"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("people %v, want %v", got, want)
+	}
+}
