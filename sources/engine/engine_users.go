@@ -105,23 +105,12 @@ func (st *runState) writeUsers(ctx context.Context, recs []sources.UserRecord, p
 		return fmt.Errorf("look up users: %w", err)
 	}
 	if st.job.Linked {
-		if err := st.linkBatch(ctx, batch, existing); err != nil {
-			return err
-		}
+		err = st.linkBatch(ctx, batch, existing)
+	} else {
+		st.nameUsers(batch, existing)
 	}
-	for _, m := range batch {
-		if st.job.Linked {
-			break // linkBatch named them
-		}
-		if ex, ok := existing[m.rec.Key]; ok {
-			m.existing = &ex
-			m.user.ID = ex.ID
-		} else if id, ok := st.reserved[m.rec.Key]; ok {
-			m.user.ID = id // already named by a report that came first
-		} else {
-			m.user.ID = newID()
-		}
-		st.seenUsers[m.rec.Key] = m.user.ID
+	if err != nil {
+		return err
 	}
 	if err := st.resolveManagers(ctx, batch); err != nil {
 		return err
@@ -143,6 +132,22 @@ func (st *runState) writeUsers(ctx context.Context, recs []sources.UserRecord, p
 		return err
 	}
 	return st.progress(ctx)
+}
+
+// nameUsers gives each record of a plain source its user's id: the one it
+// has, the one a report named it by, or a new one.
+func (st *runState) nameUsers(batch []*mappedUser, existing map[string]storage.SyncedUser) {
+	for _, m := range batch {
+		if ex, ok := existing[m.rec.Key]; ok {
+			m.existing = &ex
+			m.user.ID = ex.ID
+		} else if id, ok := st.reserved[m.rec.Key]; ok {
+			m.user.ID = id // already named by a report that came first
+		} else {
+			m.user.ID = newID()
+		}
+		st.seenUsers[m.rec.Key] = m.user.ID
+	}
 }
 
 // resolveManagers turns manager keys into ids and computes each record's

@@ -337,6 +337,21 @@ func TestLinkGuardCountsPeople(t *testing.T) {
 			r := e.env("hr").run(t, engine.Trigger{Full: true})
 			wantStatus(t, r, tt.status)
 			wantCounts(t, r, tt.counts)
+			if r.Status != storage.RunHeld {
+				return
+			}
+			approved, err := e.runner.Approve(context.Background(), e.src["hr"].ID, r.ID, "admin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if approved.Counts.Deactivated != tt.extra {
+				t.Errorf("approved run %+v, want the %d HR-only people deactivated", approved.Counts, tt.extra)
+			}
+			for name, p := range e.people(t) {
+				if p.user.Active != !strings.HasPrefix(name, "x") {
+					t.Errorf("%s active=%v after the approval", name, p.user.Active)
+				}
+			}
 		})
 	}
 }
@@ -457,5 +472,26 @@ func TestLinkSettingChanges(t *testing.T) {
 	wantCounts(t, e.run(t, "hr"), storage.RunCounts{Fetched: 1, Unlinked: 1})
 	if got, want := e.shape(t), []string{"ad/a", "ad/b+hr/h"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("people %v, want %v", got, want)
+	}
+}
+
+// A delta's explicit deletions leave a person the way absences do.
+func TestLinkDeltaDeletionLeaves(t *testing.T) {
+	e := hybrid(t)
+	e.ds["ad"].SetUsers(sourcetest.User("a", "alice@ad", "emp", "7"))
+	e.ds["hr"].SetUsers(sourcetest.User("h", "alice@hr", "emp", "7", "title", "Analyst"), sourcetest.User("x", "x@hr"))
+	e.run(t, "ad")
+	e.run(t, "hr")
+	e.ds["hr"].SetUsers()
+	e.ds["hr"].SetDelta(true, sources.Deletion{Kind: sources.KindUser, Key: "h"}, sources.Deletion{Kind: sources.KindUser, Key: "x"})
+	r := e.env("hr").run(t, engine.Trigger{})
+	wantStatus(t, r, storage.RunSucceeded)
+	wantCounts(t, r, storage.RunCounts{Left: 1, Deactivated: 1})
+	people := e.people(t)
+	if a := people["alice@ad"]; len(a.records) != 1 || !a.user.Active || a.user.Title != "" {
+		t.Errorf("alice %+v %v, want AD's record alone, active, without HR's title", a.user, a.records)
+	}
+	if x := people["x@hr"]; x.user.Active {
+		t.Errorf("x is still active: HR was its only source")
 	}
 }
