@@ -77,10 +77,13 @@ type runJob struct {
 	Mapping sources.CompiledMapping
 	Scope   Scope
 	Link    linkTemplates
-	// Linked is set by execute: the run writes contributions (link_store.go).
-	Linked bool
-	Full   bool
-	DryRun bool
+	// Linked is set by execute: the run writes contributions
+	// (link_store.go); mergeSettings are what the merge reads of the
+	// source, in the records' hash input.
+	Linked        bool
+	mergeSettings []byte
+	Full          bool
+	DryRun        bool
 	// Precedence returns the precedence of another owner (lower wins);
 	// ok is false for owners it does not know.
 	Precedence func(owner string) (p int, ok bool)
@@ -104,6 +107,9 @@ func (e *engine) execute(ctx context.Context, job runJob) outcome {
 		return newRunState(e, job).fail(ctx, err)
 	}
 	e, job.Linked = le, isLinked
+	if isLinked {
+		job.mergeSettings = mustJSON([]any{job.Source.Precedence, job.Source.Authoritative})
+	}
 	st := newRunState(e, job)
 	if note != "" {
 		st.run.Notes = append(st.run.Notes, note)

@@ -50,10 +50,13 @@ func (st *runState) prepareUsers(recs []sources.UserRecord) []preparedUser {
 		if p.user, p.managerKey, p.err = st.job.Mapping.MapUser(rec); p.err == nil {
 			p.partial = append(mustJSON(p.user), p.managerKey...)
 			if st.job.Linked {
-				// The keys are part of what the record is: a changed link
-				// setting rewrites every record on the next full run.
+				// The keys, and what the merge reads of the source, are
+				// part of what the record is: a changed link, precedence or
+				// authoritative setting rewrites every record (and so
+				// recomputes every person) on the next full run.
 				p.linkKeys = st.job.Link.keys(rec.Attrs)
 				p.partial = append(p.partial, mustJSON(p.linkKeys)...)
+				p.partial = append(p.partial, st.job.mergeSettings...)
 			}
 		}
 	}

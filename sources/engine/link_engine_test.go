@@ -495,3 +495,31 @@ func TestLinkDeltaDeletionLeaves(t *testing.T) {
 		t.Errorf("x is still active: HR was its only source")
 	}
 }
+
+// A changed authoritative list takes effect on the source's next full
+// run: its records are rewritten and their people recomputed.
+func TestLinkAuthoritativeChangeTakesEffect(t *testing.T) {
+	e := newLinkEnv(t,
+		linkSource{name: "ad", precedence: 10, link: map[string]string{"employeeId": "{emp}"}},
+		linkSource{name: "hr", precedence: 30, link: map[string]string{"employeeId": "{emp}"}})
+	e.ds["ad"].SetUsers(sourcetest.User("a", "alice@ad", "emp", "7", "title", "Engineer"))
+	e.ds["hr"].SetUsers(sourcetest.User("h", "alice@hr", "emp", "7", "title", "Senior Engineer"))
+	e.run(t, "ad")
+	e.run(t, "hr")
+	if got := e.people(t)["alice@ad"].user.Title; got != "Engineer" {
+		t.Fatalf("title %q, want AD's by precedence", got)
+	}
+	src, err := e.store.UpdateSource(context.Background(), e.src["hr"].ID, func(s *storage.Source) error {
+		s.Authoritative = []string{"title"}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.src["hr"] = src
+	wantCounts(t, e.run(t, "hr"), storage.RunCounts{Fetched: 1, Updated: 1})
+	if got := e.people(t)["alice@ad"].user.Title; got != "Senior Engineer" {
+		t.Errorf("title %q, want HR's now that it is authoritative", got)
+	}
+	wantCounts(t, e.run(t, "hr"), storage.RunCounts{Fetched: 1, Unchanged: 1})
+}
