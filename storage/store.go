@@ -186,6 +186,7 @@ type Store interface {
 	AuditStore
 	AppStore
 	PushStore
+	LinkStore
 	ConsoleSessionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
