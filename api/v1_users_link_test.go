@@ -133,3 +133,132 @@ func testSourceLinkRoundTrip(t *testing.T, e *apiEnv) {
 		}
 	}
 }
+
+// TestLinkedProvenanceAndUnlink: two csv sources linked on a shared key,
+// set up and run through the API, make one user per person; provenance
+// names both sources and each attribute's winner (precedence, and hr's
+// authoritative title); unlink splits hr off, and the next runs keep the
+// two apart. Every answer is checked against the OpenAPI document.
+func TestLinkedProvenanceAndUnlink(t *testing.T) { forEachAPIStore(t, testLinkedProvenanceAndUnlink) }
+
+func testLinkedProvenanceAndUnlink(t *testing.T, e *apiEnv) {
+	o := loadOpenAPI(t, e)
+	const dept = storage.EnterpriseSchema + ":department"
+	adCSV := e.writeFile(t, "ad.csv", "externalId,userName,givenName,familyName,email,title,employeeNumber\n"+
+		"a1,ann@example.com,Ann,Lee,ann@example.com,Engineer,E1\n"+
+		"a2,bob@example.com,Bob,Ray,bob@example.com,Engineer,E2\n"+
+		"a3,cy@example.com,Cy,Ng,cy@example.com,Engineer,E3\n")
+	hrCSV := e.writeFile(t, "hr.csv", "externalId,userName,title,department,employeeNumber\n"+
+		"h1,ann.lee@hr.example.com,Director,Research,e1\n"+
+		"h2,bob.ray@hr.example.com,,Sales,E2\n"+
+		"h3,cy@example.com,Analyst,Sales,E3\n")
+	link := map[string]any{"employeeId": "{employeeNumber}"}
+	ad := o.do(t, "POST", "/api/v1/sources", e.Admin, map[string]any{"name": "ad", "kind": "csv", "precedence": 10,
+		"settings": map[string]any{"usersPath": adCSV}, "link": link}, validRequest).want(t, 201).str("id")
+	hr := o.do(t, "POST", "/api/v1/sources", e.Admin, map[string]any{"name": "hr", "kind": "csv", "precedence": 30,
+		"settings": map[string]any{"usersPath": hrCSV}, "link": link, "authoritative": []any{"title"}}, validRequest).want(t, 201).str("id")
+	runBoth := func() {
+		t.Helper()
+		for _, id := range []string{ad, hr} {
+			if r := e.sync(t, id, "?mode=full"); r.str("status") != "succeeded" {
+				t.Fatalf("run of %s: %s", id, r.Raw)
+			}
+		}
+	}
+	runBoth()
+	users := e.scimUsers(t, "")
+	if len(users) != 3 {
+		t.Fatalf("after linking, users %v, want ann, bob and cy once each", keysOf(users))
+	}
+	ann := users["ann@example.com"]
+	if ann["title"] != "Director" {
+		t.Errorf("ann's title %v, want hr's Director (authoritative)", ann["title"])
+	}
+	if bob := users["bob@example.com"]; bob["title"] != "Engineer" {
+		t.Errorf("bob's title %v, want ad's Engineer (hr has none)", bob["title"])
+	}
+	annID := ann["id"].(string)
+	prov := o.do(t, "GET", "/api/v1/users/"+annID+"/provenance", e.Admin, nil, validRequest).want(t, 200)
+	wantContrib := map[string]string{"ad/a1": "", "hr/h1": "employeeId"}
+	gotContrib := map[string]string{}
+	for _, c := range prov.Body["contributions"].([]any) {
+		m := c.(map[string]any)
+		if (m["source"] == ad) != (m["sourceName"] == "ad") {
+			t.Errorf("contribution %v: id and name disagree", m)
+		}
+		linkedBy, _ := m["linkedBy"].(string)
+		gotContrib[m["sourceName"].(string)+"/"+m["sourceKey"].(string)] = linkedBy
+	}
+	// The first contribution is whichever source ran first; the other
+	// is joined by the key.
+	if !reflect.DeepEqual(gotContrib, wantContrib) {
+		t.Errorf("contributions %v, want %v", gotContrib, wantContrib)
+	}
+	attrs := prov.Body["attributes"].(map[string]any)
+	for attr, want := range map[string]string{"userName": "ad", "emails": "ad", "name": "ad", "title": "hr", dept: "hr", "externalId": "ad"} {
+		got, _ := attrs[attr].(map[string]any)
+		if got["sourceName"] != want || (want == "hr") != (got["source"] == hr) {
+			t.Errorf("attributes[%s] = %v, want from %s", attr, got, want)
+		}
+	}
+
+	// Splitting off: errors first.
+	for _, tc := range []struct {
+		user, body string
+		status     int
+		code, says string
+	}{
+		{"nobody", `{"source": "hr"}`, 404, "not_found", "user nobody"},
+		{annID, `{"source": "payroll"}`, 404, "not_found", "source payroll"},
+		{annID, `{"source": ""}`, 400, "bad_request", "source"},
+		{annID, `{"source": "hr", "force": true}`, 400, "bad_request", "force"},
+		{annID, `[]`, 400, "bad_request", ""},
+		{users["cy@example.com"]["id"].(string), `{"source": "hr"}`, 409, "conflict", "userName"},
+	} {
+		got := o.do(t, "POST", "/api/v1/users/"+tc.user+"/unlink", e.Admin, tc.body, invalidRequest).wantErr(t, tc.status, tc.code)
+		if msg, _ := got["message"].(string); !strings.Contains(msg, tc.says) {
+			t.Errorf("unlink %s %s: %q, want it to say %q", tc.user, tc.body, msg, tc.says)
+		}
+	}
+	e.call(t, "POST", "/api/v1/users/"+annID+"/unlink", e.Reader, map[string]any{"source": "hr"}).wantErr(t, 403, "forbidden")
+
+	split := o.do(t, "POST", "/api/v1/users/"+annID+"/unlink", e.Admin, map[string]any{"source": hr}, validRequest).want(t, 200)
+	newID := split.str("id")
+	if newID == "" || newID == annID || split.str("userName") != "ann.lee@hr.example.com" || split.str("sourceName") != "hr" || split.str("unlinkedFrom") != annID {
+		t.Fatalf("unlink answered %s", split.Raw)
+	}
+	audit := e.call(t, "GET", "/api/v1/audit?target="+annID, e.Admin, nil).want(t, 200)
+	if entries := audit.Body["entries"].([]any); len(entries) == 0 || entries[0].(map[string]any)["action"] != "user.unlink" {
+		t.Errorf("audit of %s: %s", annID, audit.Raw)
+	}
+	checkApart := func(when string) {
+		t.Helper()
+		users := e.scimUsers(t, "")
+		if len(users) != 4 || users["ann@example.com"]["id"] != annID || users["ann.lee@hr.example.com"]["id"] != newID {
+			t.Fatalf("%s: users %v, want ann kept and hr's ann apart", when, keysOf(users))
+		}
+		if title := users["ann@example.com"]["title"]; title != "Engineer" {
+			t.Errorf("%s: ann's title %v, want ad's own now", when, title)
+		}
+		for id, want := range map[string]string{annID: "ad", newID: "hr"} {
+			p := o.do(t, "GET", "/api/v1/users/"+id+"/provenance", e.Admin, nil, validRequest).want(t, 200)
+			cs := p.Body["contributions"].([]any)
+			if len(cs) != 1 || cs[0].(map[string]any)["sourceName"] != want {
+				t.Errorf("%s: provenance of %s %s, want only %s", when, id, p.Raw, want)
+			}
+		}
+	}
+	checkApart("after the unlink")
+	o.do(t, "POST", "/api/v1/users/"+annID+"/unlink", e.Admin, map[string]any{"source": "ad"}, validRequest).wantErr(t, 409, "conflict")
+	o.do(t, "POST", "/api/v1/users/"+newID+"/unlink", e.Admin, map[string]any{"source": "ad"}, validRequest).wantErr(t, 404, "not_found")
+	runBoth()
+	checkApart("after the next runs")
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
