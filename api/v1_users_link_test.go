@@ -160,7 +160,7 @@ func testLinkedProvenanceAndUnlink(t *testing.T, e *apiEnv) {
 	runBoth := func() {
 		t.Helper()
 		for _, id := range []string{ad, hr} {
-			if r := e.sync(t, id, "?mode=full"); r.str("status") != "succeeded" {
+			if r := o.sync(t, id); r.str("status") != "succeeded" {
 				t.Fatalf("run of %s: %s", id, r.Raw)
 			}
 		}
