@@ -157,15 +157,31 @@ func testLinkedProvenanceAndUnlink(t *testing.T, e *apiEnv) {
 		"settings": map[string]any{"usersPath": adCSV}, "link": link}, validRequest).want(t, 201).str("id")
 	hr := o.do(t, "POST", "/api/v1/sources", e.Admin, map[string]any{"name": "hr", "kind": "csv", "precedence": 30,
 		"settings": map[string]any{"usersPath": hrCSV}, "link": link, "authoritative": []any{"title"}}, validRequest).want(t, 201).str("id")
-	runBoth := func() {
+	// runBoth runs ad, then hr, and returns hr's run.
+	runBoth := func() *apiResp {
 		t.Helper()
+		var r *apiResp
 		for _, id := range []string{ad, hr} {
-			if r := o.sync(t, id); r.str("status") != "succeeded" {
+			if r = o.sync(t, id); r.str("status") != "succeeded" {
 				t.Fatalf("run of %s: %s", id, r.Raw)
 			}
 		}
+		return r
 	}
-	runBoth()
+	hrRun := runBoth()
+	if hrRun.num("counts", "linked") != 3 {
+		t.Errorf("hr's run linked %v records, want 3: %s", hrRun.num("counts", "linked"), hrRun.Raw)
+	}
+	changes := o.do(t, "GET", "/api/v1/sources/"+hr+"/runs/"+hrRun.str("id")+"/changes?limit=50", e.Admin, nil, validRequest).want(t, 200)
+	linked := 0
+	for _, c := range changes.Body["changes"].([]any) {
+		if c.(map[string]any)["action"] == "link" {
+			linked++
+		}
+	}
+	if linked != 3 {
+		t.Errorf("hr's change log has %d link entries, want 3: %s", linked, changes.Raw)
+	}
 	users := e.scimUsers(t, "")
 	if len(users) != 3 {
 		t.Fatalf("after linking, users %v, want ann, bob and cy once each", keysOf(users))
