@@ -71,8 +71,12 @@ func TestSourceLinkFlagsAndUserCommands(t *testing.T) {
 	}
 
 	for _, name := range []string{"ad", "hr"} {
-		if _, errOut, err := s.cli(t, "source", "sync", name, "--wait", "--full"); err != nil {
+		out, errOut, err := s.cli(t, "source", "sync", name, "--wait", "--full")
+		if err != nil {
 			t.Fatalf("sync %s: %v\n%s\n%s", name, err, errOut, s.logs.String())
+		}
+		if name == "hr" {
+			mustContain(t, "hr's run", out, ", linked 1")
 		}
 	}
 	ann := s.userID(t, "ann@example.com")
