@@ -20,7 +20,7 @@ func TestConsoleSourceFormLinks(t *testing.T) {
 	u := signedIn(t, env)
 	p := u.get(t, "/ui/sources/new?kind=csv").want(t, http.StatusOK, "<legend>Identity linking</legend>",
 		`<label for="f-link">Link keys</label>`, `<label for="f-authoritative">Authoritative attributes</label>`,
-		storage.EnterpriseSchema+":manager") // the allowed attributes, from the merge's list
+		"x509Certificates, employeeNumber") // the allowed attributes, from the merge's list
 	for _, tc := range []struct {
 		name, link, authz string
 		want              []string

@@ -272,7 +272,7 @@ func buildForm(kind kindView, src *sourceDetail, values url.Values, problem *API
 	link.Error = prefixedProblems(problem, fieldLink)
 	authz := field(fieldAuthz, "Authoritative attributes", "text",
 		"Attributes this source wins on linked people whenever it has a value, whatever its precedence, separated by commas, such as title, manager. One of: "+
-			strings.Join(storage.MergeAttributes(), ", ")+".")
+			strings.Join(mergeAttributeNames(), ", ")+" (the enterprise extension's by these names or their full paths).")
 	authz.Error = prefixedProblems(problem, fieldAuthz)
 	f.Identity = []control{link, authz}
 	for _, s := range kind.Settings {
@@ -366,3 +366,14 @@ func prefixedProblems(problem *APIError, prefix string) string {
 // fieldID makes a field name an HTML id ("settings.usersPath" ->
 // "f-settings-usersPath").
 func fieldID(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") }
+
+// mergeAttributeNames are the attributes an authoritative list may name,
+// the enterprise extension's by their bare names (a full path does not
+// wrap on a narrow screen).
+func mergeAttributeNames() []string {
+	out := storage.MergeAttributes()
+	for i, a := range out {
+		out[i] = strings.TrimPrefix(a, storage.EnterpriseSchema+":")
+	}
+	return out
+}
