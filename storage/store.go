@@ -188,6 +188,7 @@ type Store interface {
 	PushStore
 	LinkStore
 	ConsoleSessionStore
+	LinkStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
