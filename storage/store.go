@@ -186,7 +186,6 @@ type Store interface {
 	AuditStore
 	AppStore
 	PushStore
-	LinkStore
 	ConsoleSessionStore
 	LinkStore
 	// Ping reports whether the database answers.
