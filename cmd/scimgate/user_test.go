@@ -21,7 +21,7 @@ func TestSourceLinkFlagsAndUserCommands(t *testing.T) {
 		t.Fatalf("add ad: %v\n%s", err, errOut)
 	}
 	// The flags' link replaces the file's whole.
-	spec := s.writeFile(t, "hr.json", `{"precedence": 30, "link": {"old": "{externalId}"}}`)
+	spec := s.writeFile(t, "hr.json", `{"precedence": 200, "link": {"old": "{externalId}"}}`)
 	if _, errOut, err := s.cli(t, "source", "add", "--file", spec, "--name", "hr", "--kind", "csv",
 		"--setting", "usersPath="+hr, "--link", "employeeId={employeeNumber}", "--authoritative", "manager,Title"); err != nil {
 		t.Fatalf("add hr: %v\n%s", err, errOut)
