@@ -83,6 +83,9 @@ func LinkTemplates(link map[string]string) (sources.Templates, sources.FieldErro
 	}
 	for name, tmpl := range link {
 		field := "link." + name
+		if name == "" {
+			field = "link" // as the run's compiler (compileLink) names it
+		}
 		if p := linkKeyNameProblem(name); p != "" {
 			out.Add(field, "%s", p)
 			continue

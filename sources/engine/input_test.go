@@ -192,7 +192,7 @@ func TestApplyInputIdentityProblems(t *testing.T) {
 		{"authoritative unknown and repeated", `{"authoritative": ["title", "shoeSize", "TITLE", "manager", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"]}`,
 			map[string]string{"authoritative[1]": "one of externalId, userName", "authoritative[2]": "also authoritative[0]", "authoritative[4]": "also authoritative[3]"}},
 		{"both with another field", `{"schedule": "5s", "link": {"": "{a}"}, "authoritative": [""]}`, map[string]string{
-			"schedule": "", "link.": "needs a name", "authoritative[0]": "not an attribute"}},
+			"schedule": "", "link": "needs a name", "authoritative[0]": "not an attribute"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := storage.Source{}
