@@ -79,13 +79,10 @@ func LinkTemplates(link map[string]string) (sources.Templates, sources.FieldErro
 	t, errs := sources.CompileTemplates(link)
 	out := sources.FieldErrors{}
 	for name, msg := range errs {
-		out.Add("link."+name, "%s", msg)
+		out.Add(linkField(name), "%s", msg)
 	}
 	for name, tmpl := range link {
-		field := "link." + name
-		if name == "" {
-			field = "link" // as the run's compiler (compileLink) names it
-		}
+		field := linkField(name)
 		if p := linkKeyNameProblem(name); p != "" {
 			out.Add(field, "%s", p)
 			continue
@@ -98,6 +95,15 @@ func LinkTemplates(link map[string]string) (sources.Templates, sources.FieldErro
 		return t, nil
 	}
 	return t, out
+}
+
+// linkField is where a link key's problems are reported: link.<name>, or
+// link for a key without a name (as the run's compiler, compileLink, has it).
+func linkField(name string) string {
+	if name == "" {
+		return "link"
+	}
+	return "link." + name
 }
 
 // linkKeyNameProblem says what is wrong with a link key's name, or "".
