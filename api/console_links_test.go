@@ -84,19 +84,23 @@ func TestConsoleUserPageSources(t *testing.T) {
 	hr := e.writeFile(t, "hr.csv", "externalId,userName,title,department,employeeNumber\nh1,ann.lee@hr.example.com,Director,Research,E1\n")
 	link := map[string]any{"employeeId": "{employeeNumber}"}
 	var ids []string
+	var lastRun string
 	for _, src := range []map[string]any{
 		{"name": "ad", "kind": "csv", "precedence": 10, "settings": map[string]any{"usersPath": ad}, "link": link},
 		{"name": "hr", "kind": "csv", "precedence": 30, "settings": map[string]any{"usersPath": hr}, "link": link, "authoritative": []any{"title"}},
 	} {
 		id := e.call(t, "POST", "/api/v1/sources", e.Admin, src).want(t, 201).str("id")
-		if r := e.sync(t, id, "?mode=full"); r.str("status") != "succeeded" {
+		r := e.sync(t, id, "?mode=full")
+		if r.str("status") != "succeeded" {
 			t.Fatalf("run: %s", r.Raw)
 		}
-		ids = append(ids, id)
+		ids, lastRun = append(ids, id), r.str("id")
 	}
 	adID, hrID := ids[0], ids[1]
 	ann := scimID(t, e, "Users", `userName eq "ann@example.com"`)
 	u := signedIn(t, e)
+	// hr's run page names the link in words, and counts it.
+	u.get(t, "/ui/sources/"+hrID+"/runs/"+lastRun).want(t, http.StatusOK, "<h3>Linked: User ", `<td data-count="linked">1</td>`)
 	self := "/ui/directory/users/" + ann
 	p := u.get(t, self).want(t, http.StatusOK, `<h2 id="user-sources-h">Sources</h2>`,
 		`<a href="/ui/sources/`+adID+`">ad</a>`, "<code>a1</code>", "(the first)",

@@ -278,3 +278,35 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestUnlinkedProvenance: a plain source's user, and one a push client
+// wrote, each come whole from their owner, named as the owner is.
+func TestUnlinkedProvenance(t *testing.T) { forEachAPIStore(t, testUnlinkedProvenance) }
+
+func testUnlinkedProvenance(t *testing.T, e *apiEnv) {
+	f := newDirectoryFixture(t, e)
+	for _, tc := range []struct {
+		id, sourceName, key string
+	}{
+		{f.user1, "hr", "1"},
+		{f.pushed, "push", ""}, // the writer token's name
+	} {
+		p := e.call(t, "GET", "/api/v1/users/"+tc.id+"/provenance", e.Admin, nil).want(t, 200)
+		cs, _ := p.Body["contributions"].([]any)
+		if len(cs) != 1 {
+			t.Fatalf("provenance of %s: %s", tc.id, p.Raw)
+		}
+		c := cs[0].(map[string]any)
+		if c["sourceName"] != tc.sourceName || c["sourceKey"] != tc.key || c["linkedBy"] != nil {
+			t.Errorf("contribution %v, want %s with key %q", c, tc.sourceName, tc.key)
+		}
+		for attr, origin := range p.Body["attributes"].(map[string]any) {
+			if origin.(map[string]any)["sourceName"] != tc.sourceName {
+				t.Errorf("%s of %s from %v, want %s", attr, tc.id, origin, tc.sourceName)
+			}
+		}
+		if userName := p.Body["attributes"].(map[string]any)["userName"]; userName == nil {
+			t.Errorf("provenance of %s names no userName: %s", tc.id, p.Raw)
+		}
+	}
+}
