@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -61,8 +62,8 @@ func (m *Main) userProvenanceCommand() *cobra.Command {
 		Short: "Show the sources a user comes from and each attribute's source",
 		Long: `Show the sources that contribute to a user (each with the record's key
 in it and the link key that joined it to the person) and, for each
-attribute the user has, the source it came from. --json prints the API's
-answer as it is.`,
+attribute the user has, the source it came from (enterprise extension
+attributes as enterprise.NAME). --json prints the API's answer as it is.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.client(cmd)
@@ -91,10 +92,10 @@ answer as it is.`,
 			for _, ct := range p.Contributions {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", nameOr(ct.SourceName, ct.Source), ct.SourceKey, nameOr(ct.LinkedBy, "-"))
 			}
-			fmt.Fprintln(tw, "\nATTRIBUTE\tFROM\t")
+			fmt.Fprintln(tw, "\nATTRIBUTE\tFROM")
 			for _, attr := range attributeOrder(p.Attributes) {
 				a := p.Attributes[attr]
-				fmt.Fprintf(tw, "%s\t%s\t\n", attr, nameOr(a.SourceName, a.Source))
+				fmt.Fprintf(tw, "%s\t%s\n", shortAttribute(attr), nameOr(a.SourceName, a.Source))
 			}
 			return tw.Flush()
 		},
@@ -125,6 +126,16 @@ func attributeOrder[V any](attrs map[string]V) []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// shortAttribute names an enterprise extension attribute as
+// "enterprise.manager", as the console does, so the table stays narrow
+// (--json has the full paths).
+func shortAttribute(path string) string {
+	if name, ok := strings.CutPrefix(path, storage.EnterpriseSchema+":"); ok {
+		return "enterprise." + name
+	}
+	return path
 }
 
 func nameOr(name, fallback string) string {

@@ -91,8 +91,8 @@ func TestSourceLinkFlagsAndUserCommands(t *testing.T) {
 			rows[f[0]] = f[1]
 		}
 	}
-	if rows["userName"] != "ad" || rows["title"] != "hr" {
-		t.Errorf("attribute rows %v, want userName from ad and title from hr:\n%s", rows, out)
+	if rows["userName"] != "ad" || rows["title"] != "hr" || rows["enterprise.department"] != "hr" {
+		t.Errorf("attribute rows %v, want userName from ad, title and enterprise.department from hr:\n%s", rows, out)
 	}
 	if out, _, err := s.cli(t, "user", "provenance", ann, "--json"); err != nil || !strings.Contains(out, `"sourceName": "hr"`) {
 		t.Errorf("provenance --json = %v:\n%s", err, out)
