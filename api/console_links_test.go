@@ -128,4 +128,15 @@ func TestConsoleUserPageSources(t *testing.T) {
 	// The API's refusal is the page's message.
 	u.post(t, self+"/unlink", map[string][]string{"source": {adID}}).want(t, http.StatusConflict, "source ad is the only source of user "+ann)
 	u.post(t, self+"/unlink", nil).want(t, http.StatusBadRequest, "No source was named")
+
+	// One source: its key, no Linked by column and no Unlink button.
+	plain := u.get(t, "/ui/directory/users/"+split).want(t, http.StatusOK, `<a href="/ui/sources/`+hrID+`">hr</a>`, "<code>h1</code>")
+	if strings.Contains(plain.Body, "Linked by") || strings.Contains(plain.Body, "/unlink") {
+		t.Errorf("a one-source user's page offers linking controls:\n%s", plain.Body)
+	}
+	// A push client's user: the client, named, and no key.
+	pushed := e.call(t, "POST", "/scim/v2/Users", e.Writer, map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "pushed@example.com",
+	}).want(t, 201).str("id")
+	u.get(t, "/ui/directory/users/"+pushed).want(t, http.StatusOK, "Push client <strong>push</strong></th>", "<td>(none)</td>")
 }

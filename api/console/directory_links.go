@@ -29,6 +29,24 @@ type contributionView struct {
 	Deactivated *time.Time `json:"deactivated"`
 }
 
+// SourcePage is the console page of the contributing source; "" for a
+// user a push client wrote (its Source is the client's owner tag).
+func (c contributionView) SourcePage() string {
+	if strings.HasPrefix(c.Source, storage.ClientOwnerPrefix) {
+		return ""
+	}
+	return Prefix + "/sources/" + url.PathEscape(c.Source)
+}
+
+// Name is the source's name, or its id when it has none (a deleted
+// source's contribution).
+func (c contributionView) Name() string {
+	if c.SourceName != "" {
+		return c.SourceName
+	}
+	return c.Source
+}
+
 type attributeOriginView struct {
 	Source     string `json:"source"`
 	SourceName string `json:"sourceName"`
