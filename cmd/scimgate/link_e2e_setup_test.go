@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,14 +250,21 @@ func (h *hybrid) sync(t *testing.T, name, mode string) runCounts {
 	}
 }
 
-// changes is a run's change log.
+// changes is a run's whole change log.
 func (h *hybrid) changes(t *testing.T, name, runID string) []map[string]any {
 	t.Helper()
-	var page struct {
-		Changes []map[string]any `json:"changes"`
+	var out []map[string]any
+	for {
+		var page struct {
+			Total   int              `json:"total"`
+			Changes []map[string]any `json:"changes"`
+		}
+		h.get(t, h.Admin, fmt.Sprintf("/api/v1/sources/%s/runs/%s/changes?limit=1000&offset=%d", h.sources[name], runID, len(out)), &page)
+		out = append(out, page.Changes...)
+		if len(page.Changes) == 0 || len(out) >= page.Total {
+			return out
+		}
 	}
-	h.get(t, h.Admin, "/api/v1/sources/"+h.sources[name]+"/runs/"+runID+"/changes?limit=1000", &page)
-	return page.Changes
 }
 
 // api sends a config API request as the admin and decodes the answer,
@@ -302,13 +310,21 @@ func (h *hybrid) do(t *testing.T, token, method, path string, body any) (int, []
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	for {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		// Tokens have a request rate (api's limits): wait as told, as a
+		// client should. Only GETs come here often enough to meet it.
+		wait, err := strconv.Atoi(res.Header.Get("Retry-After"))
+		if res.StatusCode != http.StatusTooManyRequests || method != http.MethodGet || err != nil {
+			return res.StatusCode, raw
+		}
+		time.Sleep(time.Duration(wait) * time.Second)
 	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, raw
 }
 
 // scimUsers reads every SCIM user, by userName.
