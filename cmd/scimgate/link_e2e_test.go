@@ -103,6 +103,28 @@ func TestLinkHybridTenant(t *testing.T) {
 		results["HRAndEntraFirst"] = fingerprint(t, h, checkHybrid(t, h, labUsers))
 	})
 
+	// What Entra Connect really does: a hybrid user's UPN in Entra is its
+	// AD UPN. With HR and Entra first, AD's u00201-u00300 match two people
+	// (a key conflict, as above), and the person of its own such a record
+	// becomes would take the userName Entra's person holds (a userName
+	// conflict), so it is written nowhere; later runs of HR and Entra find
+	// no AD contribution to join, and no order of further runs merges them.
+	t.Run("HRAndEntraFirstSameUPN", func(t *testing.T) {
+		t.Skip("known, for the lead (issue 18 rules): with Entra's UPN equal to AD's, HR then Entra then AD leaves " +
+			"u00201-u00300 as two people each (Entra's, HR's) and AD's record of each nowhere: corp-ad's run counts " +
+			"conflicts 200 (100 records: keys match 2 people, then userName taken), unresolved 271; further full runs " +
+			"of hr, entra and corp-ad change nothing; 2,151 SCIM users instead of 2,051")
+		tn := seedTenant(t, labUsers)
+		for i := 1; i <= hybridLast; i++ {
+			tn.UpdateUser(entraID(i), map[string]any{"userPrincipalName": adUserName(i)})
+		}
+		h := newHybrid(t, lab, tn)
+		for _, name := range []string{"hr", "entra", "corp-ad", "hr", "entra", "corp-ad"} {
+			h.sync(t, name, "full")
+		}
+		checkHybrid(t, h, labUsers)
+	})
+
 	a, b := results["ADFirst"], results["HRAndEntraFirst"]
 	if a == nil || b == nil {
 		return
