@@ -88,6 +88,22 @@ func TestLinkRules(t *testing.T) {
 				{run: "okta", counts: storage.RunCounts{Fetched: 3, Unchanged: 3, Conflicts: 3},
 					shape: []string{"ad/a1", "hr/h1", "okta/o1", "okta/o2", "okta/o3"}},
 			}},
+		{name: "a userName held by another person is a conflict, never a takeover",
+			sources: []linkSource{{name: "ad", precedence: 10, link: byEmp}, {name: "hr", precedence: 5, link: byEmp}},
+			steps: []linkStep{
+				{users: map[string][]sources.UserRecord{"ad": users(u("a", "alice@corp", "emp", "7"))}, run: "ad"},
+				{users: map[string][]sources.UserRecord{"hr": users(u("h", "ALICE@corp", "emp", "8"))}, run: "hr",
+					counts: storage.RunCounts{Fetched: 1, Conflicts: 1}, shape: []string{"ad/a"},
+					logs: map[string][]string{storage.ChangeConflict: {"userName is held by another person"}}},
+				// Once linked, the record's userName wins the person (precedence 5).
+				{users: map[string][]sources.UserRecord{"hr": users(u("h", "ALICE@corp", "emp", "7"))}, run: "hr",
+					counts: storage.RunCounts{Fetched: 1, Linked: 1}, shape: []string{"ad/a+hr/h"},
+					check: func(t *testing.T, e *linkEnv, ids map[string]string) {
+						if p := e.people(t)["ALICE@corp"].user; p.ID != ids["alice@corp"] {
+							t.Errorf("person %s (%s), want %s under HR's userName", p.ID, p.UserName, ids["alice@corp"])
+						}
+					}},
+			}},
 		{name: "a key that stops matching breaks the link",
 			sources: twoSources,
 			steps: []linkStep{
