@@ -94,15 +94,17 @@ func TestLinkHRAuthoritativeForTitleAndManager(t *testing.T) {
 		sourcetest.User("ad-boss", "boss@corp.example", "emp", "E1", "title", "Director"),
 		sourcetest.User("ad-other", "other@corp.example", "emp", "E3"),
 		sourcetest.User("ad-alice", "alice@corp.example", "emp", "E2", "title", "Engineer", "manager", "ad-other"))
+	// Alice's manager comes batches later, and joins AD's boss.
 	e.ds["hr"].SetUsers(
-		sourcetest.User("h1", "boss.hr", "emp", "e1"),
-		sourcetest.User("h2", "alice.hr", "emp", " E2 ", "title", "Senior Engineer", "manager", "h1"))
+		sourcetest.User("h2", "alice.hr", "emp", " E2 ", "title", "Senior Engineer", "manager", "h1"),
+		sourcetest.User("f1", "f1.hr"), sourcetest.User("f2", "f2.hr"), sourcetest.User("f3", "f3.hr"),
+		sourcetest.User("h1", "boss.hr", "emp", "e1"))
 	e.run(t, "ad")
 	r := e.run(t, "hr")
-	wantCounts(t, r, storage.RunCounts{Fetched: 2, Linked: 2})
+	wantCounts(t, r, storage.RunCounts{Fetched: 5, Created: 3, Linked: 2})
 	people := e.people(t)
-	if len(people) != 3 {
-		t.Fatalf("people %v, want 3 (HR links by employee id, trimmed and case-folded)", people)
+	if len(people) != 6 {
+		t.Fatalf("people %v, want 6 (HR links by employee id, trimmed and case-folded)", people)
 	}
 	alice, boss := people["alice@corp.example"].user, people["boss@corp.example"].user
 	if alice.Title != "Senior Engineer" {
