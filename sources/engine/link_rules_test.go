@@ -212,45 +212,52 @@ func TestLinkRules(t *testing.T) {
 				{run: "hr", counts: storage.RunCounts{Fetched: 1, Unchanged: 1}},
 			}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newLinkEnv(t, tt.sources...)
-			for i, st := range tt.steps {
-				ids := map[string]string{}
-				for name, p := range e.people(t) {
-					ids[name] = p.user.ID
-				}
-				for name, recs := range st.users {
-					e.ds[name].SetUsers(recs...)
-				}
-				if st.do != nil {
-					st.do(t, e)
-				}
-				r := e.env(st.run).run(t, engine.Trigger{Full: true, DryRun: st.dryRun})
-				want := st.status
-				if want == "" {
-					want = storage.RunSucceeded
-				}
-				wantStatus(t, r, want)
-				if st.counts != (storage.RunCounts{}) {
-					wantCounts(t, r, st.counts)
-				}
-				if got := e.shape(t); st.shape != nil && !reflect.DeepEqual(got, st.shape) {
-					t.Errorf("step %d (%s): people %v, want %v", i, st.run, got, st.shape)
-				}
-				for action, parts := range st.logs {
-					all := strings.Join(details(e.changesOf(t, r, action)), "\n")
-					for _, part := range parts {
-						if len(e.changesOf(t, r, action)) == 0 || !strings.Contains(all, part) {
-							t.Errorf("step %d (%s): %s entries %q, want one saying %q", i, st.run, action, all, part)
-						}
-					}
-				}
-				if st.check != nil {
-					st.check(t, e, ids)
+	for _, backend := range linkBackends {
+		for _, tt := range tests {
+			t.Run(backend.name+"/"+tt.name, func(t *testing.T) {
+				runLinkSteps(t, newLinkEnvOn(t, backend.dsn(t), tt.sources...), tt.steps)
+			})
+		}
+	}
+}
+
+// runLinkSteps runs a scenario's steps and checks each.
+func runLinkSteps(t *testing.T, e *linkEnv, steps []linkStep) {
+	t.Helper()
+	for i, st := range steps {
+		ids := map[string]string{}
+		for name, p := range e.people(t) {
+			ids[name] = p.user.ID
+		}
+		for name, recs := range st.users {
+			e.ds[name].SetUsers(recs...)
+		}
+		if st.do != nil {
+			st.do(t, e)
+		}
+		r := e.env(st.run).run(t, engine.Trigger{Full: true, DryRun: st.dryRun})
+		want := st.status
+		if want == "" {
+			want = storage.RunSucceeded
+		}
+		wantStatus(t, r, want)
+		if st.counts != (storage.RunCounts{}) {
+			wantCounts(t, r, st.counts)
+		}
+		if got := e.shape(t); st.shape != nil && !reflect.DeepEqual(got, st.shape) {
+			t.Errorf("step %d (%s): people %v, want %v", i, st.run, got, st.shape)
+		}
+		for action, parts := range st.logs {
+			all := strings.Join(details(e.changesOf(t, r, action)), "\n")
+			for _, part := range parts {
+				if len(e.changesOf(t, r, action)) == 0 || !strings.Contains(all, part) {
+					t.Errorf("step %d (%s): %s entries %q, want one saying %q", i, st.run, action, all, part)
 				}
 			}
-		})
+		}
+		if st.check != nil {
+			st.check(t, e, ids)
+		}
 	}
 }
 
