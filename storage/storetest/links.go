@@ -16,6 +16,7 @@ var linkTests = []subtest{
 	{"VersionOnlyOnChange", testLinkVersionOnlyOnChange},
 	{"Move", testLinkMove},
 	{"EmptiedPersonJoins", testLinkEmptiedPersonJoins},
+	{"JoinRewritesBatchManagers", testLinkJoinRewritesBatchManagers},
 	{"Removals", testLinkRemovals},
 	{"ConflictRollsBack", testLinkConflictRollsBack},
 	{"Managers", testLinkManagers},

@@ -114,6 +114,28 @@ func testLinkEmptiedPersonJoins(t *testing.T, s storage.Store) {
 	}
 }
 
+// testLinkJoinRewritesBatchManagers: a record of the same batch that
+// names the emptied person as its manager ends up managed by the person
+// it joined.
+func testLinkJoinRewritesBatchManagers(t *testing.T, s storage.Store) {
+	ad := linkedSource(t, s, "ad", 10)
+	hr := linkedSource(t, s, "hr", 20)
+	p1 := newPerson(t, s, ad, "a1", "E1", storage.User{UserName: "ann", Active: true})
+	p2 := newPerson(t, s, hr, "h1", "X", storage.User{UserName: "ann.hr", Active: true})
+	p3 := storage.NewID()
+	report := contribution("h2", p3, "E3", storage.User{UserName: "bob", Active: true,
+		Enterprise: &storage.EnterpriseExt{Manager: &storage.ManagerRef{Value: p2}}})
+	report.LinkedBy = ""
+	res := mustApplyContributions(t, s, hr, upsert(
+		contribution("h1", p1, "E1", storage.User{UserName: "ann.hr", Active: true}), report))
+	if !slices.Equal(res.Deleted, []string{p2}) {
+		t.Errorf("deleted %v, want [%s]", res.Deleted, p2)
+	}
+	if got := managerID(mustGetUser(t, s, p3)); got != p1 {
+		t.Errorf("the new report's manager %q, want %q (the person its manager joined)", got, p1)
+	}
+}
+
 func testLinkRemovals(t *testing.T, s storage.Store) {
 	ad := linkedSource(t, s, "ad", 10)
 	hr := linkedSource(t, s, "hr", 20)
