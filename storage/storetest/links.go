@@ -28,6 +28,7 @@ var linkTests = []subtest{
 	{"Provenance", testLinkProvenance},
 	{"Unlink", testLinkUnlink},
 	{"UnlinkSameUserName", testLinkUnlinkSameUserName},
+	{"DeleteUserDropsContributions", testLinkDeleteUserDropsContributions},
 }
 
 // linkedSource creates a linked source with precedence prec.
