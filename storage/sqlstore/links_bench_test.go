@@ -7,6 +7,7 @@ import (
 
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
+	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 // linkBenchRecords is how many records one round of the linking benchmark
@@ -56,19 +57,44 @@ func applyContributions(b *testing.B, s *sqlstore.Store, src storage.Source, n i
 // (ApplyContributions making each a new person) and linked (a second
 // source's records, each linking to a person of a first source written
 // before the clock runs and authoritative for its title, so every person
-// is merged from two records and rewritten).
+// is merged from two records and rewritten). On SQLite, and on PostgreSQL
+// when SCIMGATE_TEST_POSTGRES names a server (scripts/postgres.sh run).
 //
 //	go test -run '^$' -bench ApplyContributions -benchtime 3x ./storage/sqlstore
 func BenchmarkApplyContributions(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(b *testing.B) *sqlstore.Store
+	}{
+		{"sqlite", openBenchStore},
+		{"postgres", func(b *testing.B) *sqlstore.Store {
+			s, err := sqlstore.Open(b.Context(), pgtest.FreshSchema(b), sqlstore.Options{})
+			if err != nil {
+				b.Fatalf("Open: %v", err)
+			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		}},
+	} {
+		b.Run(db.name, func(b *testing.B) {
+			if db.name == "postgres" {
+				pgtest.DSN(b) // skips without a server
+			}
+			benchmarkLinkCases(b, db.open)
+		})
+	}
+}
+
+func benchmarkLinkCases(b *testing.B, open func(b *testing.B) *sqlstore.Store) {
 	b.Run("plain", func(b *testing.B) {
-		benchmarkRecords(b, func(*sqlstore.Store) {}, func(s *sqlstore.Store) { plainUsers(b, s, false) })
+		benchmarkRecords(b, open, func(*sqlstore.Store) {}, func(s *sqlstore.Store) { plainUsers(b, s, false) })
 	})
 	b.Run("plain-update", func(b *testing.B) {
-		benchmarkRecords(b, func(s *sqlstore.Store) { plainUsers(b, s, false) }, func(s *sqlstore.Store) { plainUsers(b, s, true) })
+		benchmarkRecords(b, open, func(s *sqlstore.Store) { plainUsers(b, s, false) }, func(s *sqlstore.Store) { plainUsers(b, s, true) })
 	})
 	b.Run("new-people", func(b *testing.B) {
 		var ad storage.Source
-		benchmarkRecords(b, func(s *sqlstore.Store) { ad = benchSource(b, s, "ad", 10) }, func(s *sqlstore.Store) {
+		benchmarkRecords(b, open, func(s *sqlstore.Store) { ad = benchSource(b, s, "ad", 10) }, func(s *sqlstore.Store) {
 			applyContributions(b, s, ad, linkBenchRecords, func(i int) storage.ContributionWrite {
 				return benchContribution(i, benchPerson(i), "")
 			})
@@ -76,7 +102,7 @@ func BenchmarkApplyContributions(b *testing.B) {
 	})
 	b.Run("linked", func(b *testing.B) {
 		var hr storage.Source
-		benchmarkRecords(b, func(s *sqlstore.Store) {
+		benchmarkRecords(b, open, func(s *sqlstore.Store) {
 			ad := benchSource(b, s, "ad", 10)
 			hr = benchSource(b, s, "hr", 20, "title")
 			applyContributions(b, s, ad, linkBenchRecords, func(i int) storage.ContributionWrite {
@@ -94,11 +120,11 @@ func BenchmarkApplyContributions(b *testing.B) {
 
 // benchmarkRecords times write on a fresh store that setup has prepared,
 // and reports ns per record of linkBenchRecords.
-func benchmarkRecords(b *testing.B, setup, write func(s *sqlstore.Store)) {
+func benchmarkRecords(b *testing.B, open func(b *testing.B) *sqlstore.Store, setup, write func(s *sqlstore.Store)) {
 	var elapsed time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		s := openBenchStore(b)
+		s := open(b)
 		setup(s)
 		b.StartTimer()
 		began := time.Now()
