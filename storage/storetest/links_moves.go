@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scimgate/scimgate/storage"
@@ -191,6 +192,12 @@ func testLinkConflictRollsBack(t *testing.T, s storage.Store) {
 	clash := contribution("a2", storage.NewID(), "E2", storage.User{UserName: "TAKEN", Active: true})
 	_, err := s.ApplyContributions(ctx(t), ad.ID, upsert(fine, clash))
 	wantErr(t, "ApplyContributions with a taken userName", err, storage.ErrConflict)
+	if err == nil || !strings.Contains(err.Error(), `"TAKEN"`) {
+		t.Errorf("the conflict's message %q does not name the userName", err)
+	}
+	twin := contribution("a3", storage.NewID(), "E3", storage.User{UserName: "Fine", Active: true})
+	_, err = s.ApplyContributions(ctx(t), ad.ID, upsert(fine, twin))
+	wantErr(t, "two new people with one userName", err, storage.ErrConflict)
 	if n, _ := s.CountContributions(ctx(t), ad.ID); n != 0 {
 		t.Errorf("%d contributions after the failed batch, want 0", n)
 	}
