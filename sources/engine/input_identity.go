@@ -98,7 +98,7 @@ func LinkTemplates(link map[string]string) (sources.Templates, sources.FieldErro
 }
 
 // linkField is where a link key's problems are reported: link.<name>, or
-// link for a key without a name (as the run's compiler, compileLink, has it).
+// link for a key without a name.
 func linkField(name string) string {
 	if name == "" {
 		return "link"
