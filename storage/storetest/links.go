@@ -18,6 +18,7 @@ var linkTests = []subtest{
 	{"EmptiedPersonJoins", testLinkEmptiedPersonJoins},
 	{"JoinRewritesBatchManagers", testLinkJoinRewritesBatchManagers},
 	{"Removals", testLinkRemovals},
+	{"Progress", testLinkProgress},
 	{"ConflictRollsBack", testLinkConflictRollsBack},
 	{"Managers", testLinkManagers},
 	{"EachAndCount", testLinkEachAndCount},
