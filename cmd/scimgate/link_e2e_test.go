@@ -410,3 +410,20 @@ func fingerprint(t *testing.T, h *hybrid, people map[string]map[string]any) map[
 	}
 	return out
 }
+
+// TestLinkKeyOverAnUnmappedADAttribute: a link template may name an AD
+// attribute the mapping does not read. The ldap kind asks the directory
+// only for what the mapping names (sources.MappingUser), so the engine
+// must tell it about the link templates' attributes too.
+func TestLinkKeyOverAnUnmappedADAttribute(t *testing.T) {
+	t.Skip("broken, for helper linkengine: prepare.go calls UseMappings with the mappings only, so with corp-ad's " +
+		"mapping override {\"user\": {\"enterprise.employeeNumber\": \"{mail}\"}} its link key {employeeID} renders empty " +
+		"(the directory is never asked for employeeID): hr's run then counts created 200, linked 0; want linked 200")
+	lab := needADLab(t)
+	labUsers, _ := lab.read(t)
+	h := newHybrid(t, lab, seedTenant(t, labUsers))
+	h.api(t, "PATCH", "/api/v1/sources/"+h.sources["corp-ad"], map[string]any{
+		"mapping": map[string]any{"user": map[string]any{"enterprise.employeeNumber": "{mail}"}}}, 200)
+	h.sync(t, "corp-ad", "")
+	expectCounts(t, "hr", h.sync(t, "hr", ""), map[string]int{"created": 0, "linked": hrLast - hrFirst + 1})
+}
