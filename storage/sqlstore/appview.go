@@ -18,13 +18,6 @@ import (
 // so an indexed filter still runs on the users table's index and probes
 // app_users by its primary key.
 
-// viewApp loads the application a view read names, by id (not name),
-// from the store's app cache: in the common case no query.
-func (s *Store) viewApp(ctx context.Context, id string) (storage.App, error) {
-	a, _, err := s.cachedApp(ctx, id)
-	return a, err
-}
-
 // graceCutoff is the leave time (ms) at or before which a departed user
 // is no longer visible to app at now.
 func graceCutoff(now time.Time, a storage.App) int64 {
@@ -46,11 +39,16 @@ type userView struct {
 
 // newUserView loads the app and builds its users table.
 func (s *Store) newUserView(ctx context.Context, appID string) (*userView, error) {
-	a, err := s.viewApp(ctx, appID)
+	a, p, err := s.cachedApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
 	cutoff := graceCutoff(s.now(), a)
+	if p.whole {
+		// Users first either way: a LEFT JOIN's order is fixed.
+		return &userView{from: p.usersTable, whole: p.usersTable,
+			args: wholeUsersArgs(p, cutoff), appID: a.ID, cutoff: cutoff}, nil
+	}
 	tables := userViewTables[s.dialect.name]
 	return &userView{
 		from: tables.page, whole: tables.whole,

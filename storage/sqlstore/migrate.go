@@ -111,6 +111,8 @@ var migrations = []migration{
 	{version: appUsersByUserVersion, name: "view membership keyed by user", sqlite: appUsersByUserSchema,
 		pgReplace: replaceAll(appUsersByUserSchema, pgAppUsersByUser)},
 	{version: historyVersion, name: "change logs indexed by resource", sqlite: historySchema},
+	{version: appViewsVersion, name: "whole application views without a row per user", sqlite: appViewsSchema,
+		backfill: backfillWholeViews},
 }
 
 // migrate applies every migration newer than the recorded version, in one

@@ -42,6 +42,8 @@ type txn struct {
 	// noPush: the schema predates push (apppush.go).
 	pushed map[string]struct{}
 	noPush bool
+	// wholeViews: the schema has migration 14's view state (appwhole.go).
+	wholeViews bool
 }
 
 // write runs fn in one serialised transaction on the write connection.
@@ -72,6 +74,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 		// Before migration 8 there are no apps (and no table to read).
 		predsLoaded: s.schema > 0 && s.schema < appsVersion,
 		noPush:      s.schema > 0 && s.schema < pushVersion,
+		wholeViews:  s.wholeViews(),
 	}
 	if s.dialect.writeLock != "" {
 		if err := tx.exec(s.dialect.writeLock); err != nil {

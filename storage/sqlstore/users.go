@@ -135,6 +135,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 		if err != nil {
 			return err
 		}
+		if err := tx.touchBefore(id); err != nil {
+			return err
+		}
 		set := make([]string, 0, len(userColumns))
 		for _, c := range userColumns[1:] { // id never changes
 			set = append(set, c+" = ?")
