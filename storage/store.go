@@ -187,6 +187,7 @@ type Store interface {
 	AppStore
 	PushStore
 	ConsoleSessionStore
+	LinkStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -111,6 +111,7 @@ var migrations = []migration{
 	{version: appUsersByUserVersion, name: "view membership keyed by user", sqlite: appUsersByUserSchema,
 		pgReplace: replaceAll(appUsersByUserSchema, pgAppUsersByUser)},
 	{version: historyVersion, name: "change logs indexed by resource", sqlite: historySchema},
+	{version: linksVersion, name: "identity linking: contributions and link keys", sqlite: linksSchema},
 	{version: appViewsVersion, name: "whole application views without a row per user", sqlite: appViewsSchema,
 		backfill: backfillWholeViews},
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -13,8 +15,26 @@ import (
 
 var _ storage.SourceStore = (*Store)(nil)
 
-const sourceSelect = `SELECT id, name, kind, enabled, schedule, settings, secrets, mapping, scope,
-	deletion, precedence, cursor, health, created, updated, version FROM sources`
+// sourceColumns are the columns after id, in the order sourceValues
+// gives them; linkColumns follow them from migration 13 on.
+var (
+	sourceColumns = []string{"name", "kind", "enabled", "schedule", "settings", "secrets", "mapping", "scope",
+		"deletion", "precedence", "cursor", "health", "created", "updated", "version"}
+	linkColumns = []string{"link", "authoritative"}
+)
+
+// sourceCols are the columns after id that this store's schema has.
+func (s *Store) sourceCols() []string {
+	if s.hasLinks() {
+		return append(slices.Clip(sourceColumns), linkColumns...)
+	}
+	return sourceColumns
+}
+
+// sourceSelect reads the columns scanSource scans.
+func sourceSelect(cols []string) string {
+	return "SELECT id, " + strings.Join(cols, ", ") + " FROM sources"
+}
 
 // sourceRow is a source as stored: structured fields as JSON text.
 type sourceRow struct {
@@ -25,12 +45,18 @@ type sourceRow struct {
 	Precedence                      int
 	Cursor                          []byte
 	Created, Updated, Version       int64
+	Link, Authoritative             string
 }
 
-func scanSource(sc scanner) (storage.Source, error) {
+// scanSource scans a row of sourceSelect(cols).
+func scanSource(sc scanner, cols []string) (storage.Source, error) {
 	var r sourceRow
-	if err := sc.Scan(&r.ID, &r.Name, &r.Kind, &r.Enabled, &r.Schedule, &r.Settings, &r.Secrets, &r.Mapping, &r.Scope,
-		&r.Deletion, &r.Precedence, &r.Cursor, &r.Health, &r.Created, &r.Updated, &r.Version); err != nil {
+	dest := []any{&r.ID, &r.Name, &r.Kind, &r.Enabled, &r.Schedule, &r.Settings, &r.Secrets, &r.Mapping, &r.Scope,
+		&r.Deletion, &r.Precedence, &r.Cursor, &r.Health, &r.Created, &r.Updated, &r.Version}
+	if len(cols) > len(sourceColumns) {
+		dest = append(dest, &r.Link, &r.Authoritative)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return storage.Source{}, translate(err)
 	}
 	src := storage.Source{
@@ -49,6 +75,8 @@ func scanSource(sc scanner) (storage.Source, error) {
 		{"mapping", r.Mapping, &src.Mapping},
 		{"deletion policy", r.Deletion, &src.Deletion},
 		{"health", r.Health, &src.Health},
+		{"link keys", r.Link, &src.Link},
+		{"authoritative attributes", r.Authoritative, &src.Authoritative},
 	} {
 		if err := fromJSONText(f.what, f.text, f.into); err != nil {
 			return storage.Source{}, fmt.Errorf("source %s: %w", r.ID, err)
@@ -57,9 +85,8 @@ func scanSource(sc scanner) (storage.Source, error) {
 	return src, nil
 }
 
-// sourceValues flattens src for the columns after id, in sourceSelect
-// order.
-func sourceValues(src storage.Source) ([]any, error) {
+// sourceValues flattens src for cols, the columns after id.
+func sourceValues(src storage.Source, cols []string) ([]any, error) {
 	settings := "null"
 	if len(src.Settings) > 0 {
 		if !json.Valid(src.Settings) {
@@ -78,8 +105,38 @@ func sourceValues(src storage.Source) ([]any, error) {
 		}
 		texts[i] = t
 	}
-	return []any{src.Name, src.Kind, src.Enabled, src.Schedule, settings, texts[0], texts[1], src.Scope,
-		texts[2], src.Precedence, src.Cursor, texts[3], millis(src.Created), millis(src.Updated), src.Version}, nil
+	vals := []any{src.Name, src.Kind, src.Enabled, src.Schedule, settings, texts[0], texts[1], src.Scope,
+		texts[2], src.Precedence, src.Cursor, texts[3], millis(src.Created), millis(src.Updated), src.Version}
+	if len(cols) == len(sourceColumns) {
+		if len(src.Link) > 0 || len(src.Authoritative) > 0 {
+			return nil, storage.Invalid("this database's schema predates identity linking; link and authoritative cannot be stored")
+		}
+		return vals, nil
+	}
+	// An empty setting is stored as none, so it reads back as nil.
+	link, err := jsonText("link keys", nilIfEmptyMap(src.Link))
+	if err != nil {
+		return nil, err
+	}
+	auth, err := jsonText("authoritative attributes", nilIfEmptySlice(src.Authoritative))
+	if err != nil {
+		return nil, err
+	}
+	return append(vals, link, auth), nil
+}
+
+func nilIfEmptyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func nilIfEmptySlice(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // CreateSource stores src with a new id and version 1.
@@ -89,14 +146,14 @@ func (s *Store) CreateSource(ctx context.Context, src storage.Source) (storage.S
 		src.ID = newID()
 	}
 	src.Created, src.Updated, src.Version = now, now, 1
-	vals, err := sourceValues(src)
+	cols := s.sourceCols()
+	vals, err := sourceValues(src, cols)
 	if err != nil {
 		return storage.Source{}, wrapOp("create source", err)
 	}
 	err = s.write(ctx, func(tx *txn) error {
-		return tx.exec(`INSERT INTO sources (id, name, kind, enabled, schedule, settings, secrets, mapping, scope,
-			deletion, precedence, cursor, health, created, updated, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{src.ID}, vals...)...)
+		return tx.exec(`INSERT INTO sources (id, `+strings.Join(cols, ", ")+`)
+			VALUES (?, `+placeholders(len(cols))+`)`, append([]any{src.ID}, vals...)...)
 	})
 	if err != nil {
 		return storage.Source{}, wrapOp(fmt.Sprintf("create source %q", src.Name), err)
@@ -106,16 +163,16 @@ func (s *Store) CreateSource(ctx context.Context, src storage.Source) (storage.S
 
 // GetSource returns one source.
 func (s *Store) GetSource(ctx context.Context, id string) (storage.Source, error) {
-	src, err := getSource(s.db.WithContext(ctx), id)
+	src, err := getSource(s.db.WithContext(ctx), s.sourceCols(), id)
 	if err != nil {
 		return storage.Source{}, wrapOp("get source", err)
 	}
 	return src, nil
 }
 
-// getSource reads a source through db, which may be a transaction.
-func getSource(db *gorm.DB, id string) (storage.Source, error) {
-	rows, err := db.Raw(sourceSelect+" WHERE id = ?", id).Rows()
+// getSource reads a source's cols through db, which may be a transaction.
+func getSource(db *gorm.DB, cols []string, id string) (storage.Source, error) {
+	rows, err := db.Raw(sourceSelect(cols)+" WHERE id = ?", id).Rows()
 	if err != nil {
 		return storage.Source{}, translate(err)
 	}
@@ -123,7 +180,7 @@ func getSource(db *gorm.DB, id string) (storage.Source, error) {
 	found := false
 	err = scanRows(rows, func() error {
 		found = true
-		src, err = scanSource(rows)
+		src, err = scanSource(rows, cols)
 		return err
 	})
 	if err != nil {
@@ -137,13 +194,14 @@ func getSource(db *gorm.DB, id string) (storage.Source, error) {
 
 // ListSources returns every source in creation order.
 func (s *Store) ListSources(ctx context.Context) ([]storage.Source, error) {
-	rows, err := s.db.WithContext(ctx).Raw(sourceSelect + " ORDER BY seq").Rows()
+	cols := s.sourceCols()
+	rows, err := s.db.WithContext(ctx).Raw(sourceSelect(cols) + " ORDER BY seq").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list sources: %w", translate(err))
 	}
 	out := []storage.Source{}
 	err = scanRows(rows, func() error {
-		src, err := scanSource(rows)
+		src, err := scanSource(rows, cols)
 		out = append(out, src)
 		return err
 	})
@@ -156,8 +214,9 @@ func (s *Store) ListSources(ctx context.Context) ([]storage.Source, error) {
 // UpdateSource is read-modify-write in one transaction.
 func (s *Store) UpdateSource(ctx context.Context, id string, update func(*storage.Source) error) (storage.Source, error) {
 	var out storage.Source
+	cols := s.sourceCols()
 	err := s.write(ctx, func(tx *txn) error {
-		cur, err := getSource(tx.orm, id)
+		cur, err := getSource(tx.orm, cols, id)
 		if err != nil {
 			return err
 		}
@@ -167,16 +226,15 @@ func (s *Store) UpdateSource(ctx context.Context, id string, update func(*storag
 		}
 		next.ID, next.Created = cur.ID, cur.Created
 		next.Updated, next.Version = msUTC(s.now()), cur.Version+1
-		vals, err := sourceValues(next)
+		vals, err := sourceValues(next, cols)
 		if err != nil {
 			return err
 		}
-		if err := tx.orm.Exec(`UPDATE sources SET name = ?, kind = ?, enabled = ?, schedule = ?, settings = ?, secrets = ?,
-			mapping = ?, scope = ?, deletion = ?, precedence = ?, cursor = ?, health = ?, created = ?, updated = ?, version = ?
-			WHERE id = ?`, append(vals, id)...).Error; err != nil {
+		if err := tx.orm.Exec(`UPDATE sources SET `+strings.Join(cols, " = ?, ")+` = ? WHERE id = ?`,
+			append(vals, id)...).Error; err != nil {
 			return translate(err)
 		}
-		out, err = getSource(tx.orm, id)
+		out, err = getSource(tx.orm, cols, id)
 		return err
 	})
 	if err != nil {

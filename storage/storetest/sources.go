@@ -24,17 +24,19 @@ var sourceTests = []subtest{
 func fullSource(name string) storage.Source {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
 	return storage.Source{
-		Name:       name,
-		Kind:       "ldap",
-		Enabled:    true,
-		Schedule:   "15m",
-		Settings:   json.RawMessage(`{"url":"ldaps://dc1.example.com","baseDN":"dc=example,dc=com","pageSize":500}`),
-		Secrets:    map[string][]byte{"bindPassword": {0x00, 0xff, 0x10, 'x'}},
-		Mapping:    storage.SourceMapping{User: map[string]string{"userName": "{{.sAMAccountName}}@example.com"}},
-		Scope:      `department eq "R&D"`,
-		Deletion:   storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 5.5, MaxCount: 100, GraceDays: 30},
-		Precedence: 10,
-		Cursor:     []byte{1, 2, 3, 0},
+		Name:          name,
+		Kind:          "ldap",
+		Enabled:       true,
+		Schedule:      "15m",
+		Settings:      json.RawMessage(`{"url":"ldaps://dc1.example.com","baseDN":"dc=example,dc=com","pageSize":500}`),
+		Secrets:       map[string][]byte{"bindPassword": {0x00, 0xff, 0x10, 'x'}},
+		Mapping:       storage.SourceMapping{User: map[string]string{"userName": "{{.sAMAccountName}}@example.com"}},
+		Scope:         `department eq "R&D"`,
+		Deletion:      storage.DeletionPolicy{Policy: storage.PolicyDeactivate, MaxPercent: 5.5, MaxCount: 100, GraceDays: 30},
+		Precedence:    10,
+		Link:          map[string]string{"anchor": "{objectGUID|guid}", "employeeId": "{employeeID}"},
+		Authoritative: []string{"title", storage.EnterpriseSchema + ":manager"},
+		Cursor:        []byte{1, 2, 3, 0},
 		Health: storage.SourceHealth{ConsecutiveFailures: 2, Unhealthy: true, LastError: "timeout",
 			LastRunAt: at, LastSuccessAt: at.Add(-time.Hour)},
 	}
@@ -166,6 +168,7 @@ func testUpdateSource(t *testing.T, s storage.Store) {
 	got, err := s.UpdateSource(ctx(t), src.ID, func(u *storage.Source) error {
 		seen = *u
 		u.Enabled, u.Schedule, u.Secrets = false, "", map[string][]byte{"token": []byte("sealed")}
+		u.Link, u.Authoritative = map[string]string{"employeeId": "{employeeNumber}"}, nil
 		u.ID, u.Created = "forged", time.Unix(0, 0) // ignored
 		return nil
 	})
@@ -175,7 +178,11 @@ func testUpdateSource(t *testing.T, s storage.Store) {
 	checkSource(t, "closure input", seen, src)
 	want := fullSource("AD")
 	want.Enabled, want.Schedule, want.Secrets = false, "", map[string][]byte{"token": []byte("sealed")}
+	want.Link, want.Authoritative = map[string]string{"employeeId": "{employeeNumber}"}, nil
 	checkSource(t, "UpdateSource result", got, want)
+	if stored, _ := s.GetSource(ctx(t), src.ID); !reflect.DeepEqual(stored.Link, want.Link) || stored.Authoritative != nil {
+		t.Errorf("GetSource after update: link %v, authoritative %v; want %v and none", stored.Link, stored.Authoritative, want.Link)
+	}
 	if got.ID != src.ID || !got.Created.Equal(src.Created) || got.Version != src.Version+1 || got.Updated.Before(src.Updated) {
 		t.Errorf("UpdateSource: id %q, created %v, version %d, updated %v; want %q, %v, %d, not before %v",
 			got.ID, got.Created, got.Version, got.Updated, src.ID, src.Created, src.Version+1, src.Updated)

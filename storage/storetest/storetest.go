@@ -53,6 +53,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Apps", appTests},
 		{"AppMembers", appMemberTests},
 		{"ConsoleSessions", consoleSessionTests},
+		{"Links", linkTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {
