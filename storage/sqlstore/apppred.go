@@ -42,9 +42,10 @@ type appPred struct {
 	push   bool
 	groups storage.GroupMode
 	// viewState says whether the view is whole (appwhole.go); usersTable
-	// is then its derived users table.
+	// is then its derived users table, and usersTableDeparted the same
+	// with deleted users within grace (appdeparted.go).
 	viewState
-	usersTable string
+	usersTable, usersTableDeparted string
 }
 
 const dayMillis = 24 * 60 * 60 * 1000
@@ -144,7 +145,7 @@ func compileApp(d dialect, a *storage.App, v viewState) (*appPred, error) {
 	}
 	p.cond = strings.Join(conds, " AND ")
 	if p.whole {
-		p.usersTable = wholeUsersSQL(d, p)
+		p.usersTable, p.usersTableDeparted = wholeUsersSQL(d, p, false), wholeUsersSQL(d, p, true)
 	}
 	return p, nil
 }

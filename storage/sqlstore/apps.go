@@ -207,7 +207,7 @@ func (s *Store) AppCounts(ctx context.Context, appID string) (storage.AppCounts,
 	var t sqlText
 	t.add(`SELECT SUM(CASE WHEN av.left_at IS NULL THEN 1 ELSE 0 END),
 		SUM(CASE WHEN av.left_at IS NOT NULL AND av.left_at > ? THEN 1 ELSE 0 END) FROM `, s.graceStart(p))
-	viewRows(&t, s.dialect, p)
+	viewRowsGone(&t, s.dialect, p)
 	t.add(" WHERE av.app_id = ?", a.ID)
 	row := s.db.WithContext(ctx).Raw(t.sb.String(), t.args...).Row()
 	if err := row.Scan(&users, &departed); err != nil {
@@ -268,7 +268,7 @@ func (s *Store) AppMembers(ctx context.Context, appID string, changedAfter time.
 	}
 	var t sqlText
 	t.add("SELECT av.user_id, av.joined, av.left_at, av.changed FROM ")
-	viewRows(&t, s.dialect, p)
+	viewRowsGone(&t, s.dialect, p)
 	t.add(` WHERE av.app_id = ? AND (av.left_at IS NULL OR av.left_at > ?) AND av.changed > ?
 		ORDER BY av.changed, av.user_id`, a.ID, s.graceStart(p), after)
 	rows, err := s.db.WithContext(ctx).Raw(t.sb.String(), t.args...).Rows()

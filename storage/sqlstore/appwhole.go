@@ -48,21 +48,27 @@ func (s *Store) wholeViews() bool { return s.schema == 0 || s.schema >= appViews
 // wholeUsersSQL is the derived users table of a whole view (compare
 // usersViewSQL): every user, with the app's row when there is one; a
 // user without a row is in view when the predicate holds, one with a row
-// as the row says. Its arguments are wholeUsersArgs's.
-func wholeUsersSQL(d dialect, p *appPred) string {
+// as the row says; with departed, deleted users within their grace too.
+// Its arguments are wholeUsersArgs's (and departedArm's).
+func wholeUsersSQL(d dialect, p *appPred, departed bool) string {
 	override := map[string]string{
 		"active":        "CASE WHEN av.left_at IS NULL THEN users.active ELSE FALSE END AS active",
 		"last_modified": "CASE WHEN av.left_at IS NULL THEN " + d.greatest + "(users.last_modified, COALESCE(av.changed, ?)) ELSE av.left_at END AS last_modified",
 		"version":       "users.version + COALESCE(av.bumps, ?) AS version",
 	}
-	cols := viewColumns(usersTable, []string{"seq", "id", "owner", "display", "created", "last_modified", "version", "doc"}, "users", override)
+	cols := viewColumns(usersTable, userViewBase, "users", override)
 	cols = append(cols, "av.left_at AS left_at", "av.left_at IS NOT NULL AS departed")
+	arm := ""
+	if departed {
+		arm = departedArm()
+	}
 	return "(SELECT " + strings.Join(cols, ", ") +
 		" FROM users LEFT JOIN app_users av ON av.user_id = users.id AND av.app_id = ?" +
-		" WHERE CASE WHEN av.user_id IS NULL THEN " + p.cond + " ELSE " + inGrace + " END) users"
+		" WHERE CASE WHEN av.user_id IS NULL THEN " + p.cond + " ELSE " + inGrace + " END" + arm + ") users"
 }
 
-// wholeUsersArgs are wholeUsersSQL's arguments at a grace cutoff.
+// wholeUsersArgs are wholeUsersSQL's arguments at a grace cutoff, but for
+// departedArm's.
 func wholeUsersArgs(p *appPred, cutoff int64) []any {
 	args := append([]any{p.changed, p.epoch, p.id}, p.condArgs...)
 	return append(args, cutoff)
@@ -84,4 +90,18 @@ func viewRows(t *sqlText, d dialect, p *appPred) {
 		FROM users LEFT JOIN app_users x ON x.user_id = users.id AND x.app_id = ?
 		WHERE x.user_id IS NOT NULL OR `+p.cond+") av", p.id, p.joined, p.changed, p.epoch, p.id)
 	t.args = append(t.args, p.condArgs...)
+}
+
+// viewRowsGone is viewRows with the departures of users deleted outright
+// (appdeparted.go): app_users has them, a whole view's join of users does
+// not.
+func viewRowsGone(t *sqlText, d dialect, p *appPred) {
+	if !p.whole {
+		viewRows(t, d, p)
+		return
+	}
+	t.add("(SELECT * FROM ")
+	viewRows(t, d, p)
+	t.add(` UNION ALL SELECT x.user_id, x.app_id, x.joined, x.left_at, x.changed, x.bumps FROM app_users x
+		WHERE x.app_id = ? AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = x.user_id)) av`, p.id)
 }

@@ -16,11 +16,29 @@ const appViewsVersion = 14
 // view_joined is NULL for a view kept as a row per user; set, the view is
 // whole and began then; view_changed and view_epoch are the change time
 // and the bumps of its users in view without a row.
+//
+// departed_users holds what views still show of users deleted outright
+// (appdeparted.go): a copy of the user's row with every column of users,
+// taken while their leave grace runs; a later migration that adds a
+// column to users adds it here too. Their app_users rows stay behind
+// them, so the rows no longer go with a user (the trigger of migration
+// 11, PostgreSQL's foreign key): the deletions remove what no grace
+// keeps.
 var appViewsSchema = []string{
 	`ALTER TABLE apps ADD COLUMN view_joined INTEGER`,
 	`ALTER TABLE apps ADD COLUMN view_changed INTEGER NOT NULL DEFAULT 0`,
 	`ALTER TABLE apps ADD COLUMN view_epoch INTEGER NOT NULL DEFAULT 0`,
+	`CREATE TABLE departed_users AS SELECT * FROM users WHERE 1=0`,
+	`ALTER TABLE departed_users ADD COLUMN deleted_at INTEGER`,
+	`ALTER TABLE departed_users ADD COLUMN until_at INTEGER`,
+	`CREATE UNIQUE INDEX departed_users_id ON departed_users(id)`,
+	`CREATE INDEX departed_users_until ON departed_users(until_at)`,
+	`DROP TRIGGER app_users_user_deleted`,
 }
+
+// pgAppViewsTrigger replaces the trigger's removal: PostgreSQL's rows went
+// by their foreign key.
+var pgAppViewsTrigger = []string{`ALTER TABLE app_users DROP CONSTRAINT app_users_user_id_fkey`}
 
 // backfillWholeViews turns the views of existing apps that can be whole
 // into whole views, as a definition change would (dematerialize), except

@@ -187,7 +187,7 @@ func (s *Store) PushOrphans(ctx context.Context, appID, kind string) ([]storage.
 	switch kind {
 	case storage.MemberUser:
 		t.add("NOT EXISTS (SELECT 1 FROM ")
-		viewRows(&t, s.dialect, p)
+		viewRowsGone(&t, s.dialect, p)
 		t.add(` WHERE av.app_id = po.app_id AND av.user_id = po.local_id AND `+inGrace+")", graceCutoff(s.now(), a))
 	case storage.MemberGroup:
 		v := groupView{app: a, pred: p, d: s.dialect}

@@ -306,6 +306,9 @@ func deleteSyncedUsers(tx *txn, owner string, ids []string, now time.Time) error
 		if err := tx.touchDeletedUsers(owned...); err != nil {
 			return err
 		}
+		if err := departUsers(tx, owned); err != nil {
+			return err
+		}
 		if err := removeMemberships(tx, owned, now); err != nil {
 			return err
 		}

@@ -211,6 +211,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) 
 		if err := tx.touchDeletedUsers(id); err != nil {
 			return err
 		}
+		if err := departUsers(tx, []string{id}); err != nil {
+			return err
+		}
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
