@@ -18,6 +18,7 @@ import (
 type EngineStore interface {
 	storage.Clock // the engine's clock too: grace periods compare with the store's stamps
 	storage.SyncStore
+	storage.LinkStore
 	storage.RunStore
 	GetUser(ctx context.Context, id string) (storage.User, error)
 }
@@ -75,8 +76,14 @@ type runJob struct {
 	Opened  sources.Source
 	Mapping sources.CompiledMapping
 	Scope   Scope
-	Full    bool
-	DryRun  bool
+	Link    linkTemplates
+	// Linked is set by execute: the run writes contributions
+	// (link_store.go); mergeSettings are what the merge reads of the
+	// source, in the records' hash input.
+	Linked        bool
+	mergeSettings []byte
+	Full          bool
+	DryRun        bool
 	// Precedence returns the precedence of another owner (lower wins);
 	// ok is false for owners it does not know.
 	Precedence func(owner string) (p int, ok bool)
@@ -95,7 +102,18 @@ type outcome struct {
 // (it is idempotent to write again), deletions are not computed and the
 // cursor is not saved.
 func (e *engine) execute(ctx context.Context, job runJob) outcome {
+	le, isLinked, note, err := e.forSource(ctx, job.Source, job.DryRun)
+	if err != nil {
+		return newRunState(e, job).fail(ctx, err)
+	}
+	e, job.Linked = le, isLinked
+	if isLinked {
+		job.mergeSettings = mustJSON([]any{job.Source.Precedence, job.Source.Authoritative})
+	}
 	st := newRunState(e, job)
+	if note != "" {
+		st.run.Notes = append(st.run.Notes, note)
+	}
 	users, groups, err := e.store.CountOwned(ctx, st.owner)
 	if err != nil {
 		return st.fail(ctx, fmt.Errorf("count the source's objects: %w", err))
@@ -128,7 +146,7 @@ func (e *engine) execute(ctx context.Context, job runJob) outcome {
 	if err != nil {
 		return st.fail(ctx, err)
 	}
-	if reason := st.guard(len(candidates)); reason != "" && len(candidates) > 0 {
+	if reason := st.guard(st.guarded(candidates)); reason != "" && len(candidates) > 0 {
 		st.run.Status = storage.RunHeld
 		st.run.Counts.Pending = len(candidates)
 		st.run.Notes = append(st.run.Notes, reason)
@@ -166,7 +184,12 @@ func (e *engine) sync(ctx context.Context, job runJob, req sources.Request, out 
 
 // applyHeld applies the deletions of an approved held run.
 func (e *engine) applyHeld(ctx context.Context, src storage.Source, run storage.Run, pending []storage.PendingDeletion) (storage.Run, error) {
-	st := newRunState(e, runJob{Source: src, Run: run})
+	le, isLinked, _, err := e.forSource(ctx, src, false)
+	if err != nil {
+		return run, err
+	}
+	e = le
+	st := newRunState(e, runJob{Source: src, Run: run, Linked: isLinked})
 	st.changeSeq = run.ChangeLogN
 	if err := st.applyDeletions(ctx, pending); err != nil {
 		return run, err
@@ -195,6 +218,9 @@ type runState struct {
 	seenGroups map[string]string
 	// namesInRun catches two records of one run claiming one userName.
 	namesInRun map[string]string
+	// linkKeysInRun names the record of this run that first carried each
+	// link key (a linked source: two records on one key are a conflict).
+	linkKeysInRun map[storage.LinkKey]string
 
 	// reserved names users that were referenced as managers before they
 	// arrived; refsTo lists who referenced them.
@@ -236,7 +262,8 @@ func newRunState(e *engine, job runJob) *runState {
 	return &runState{
 		e: e, job: job, owner: job.Source.Owner(), run: job.Run,
 		seenUsers: map[string]string{}, seenGroups: map[string]string{}, namesInRun: map[string]string{},
-		reserved: map[string]string{}, refsTo: map[string][]managerRef{}, renamed: map[string]string{},
+		linkKeysInRun: map[storage.LinkKey]string{},
+		reserved:      map[string]string{}, refsTo: map[string][]managerRef{}, renamed: map[string]string{},
 	}
 }
 

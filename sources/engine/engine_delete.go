@@ -99,10 +99,15 @@ func (st *runState) deletions(ctx context.Context, complete bool) ([]storage.Pen
 			out = append(out, storage.PendingDeletion{Kind: sources.KindGroup, ID: g.ID, Key: g.Key, Name: g.DisplayName, Action: storage.ChangeDelete})
 		}
 	}
+	if st.job.Linked {
+		return st.markLeaves(ctx, out)
+	}
 	return out, nil
 }
 
-// guard returns why n removals are too many for this source, or "".
+// guard returns why n removals are too many for this source, or "". A
+// linked source's n counts the people it would remove (see guarded), its
+// ownedBefore the people it contributes to.
 func (st *runState) guard(n int) string {
 	pol := st.job.Source.Deletion
 	if pol.MaxCount > 0 && n > pol.MaxCount {
@@ -144,15 +149,21 @@ func (st *runState) applyDeletions(ctx context.Context, list []storage.PendingDe
 		afterUsers := st.run.Counts
 		afterUsers.Deactivated += len(ub.Deactivate)
 		afterUsers.Deleted += len(ub.Delete)
-		afterGroups := afterUsers
-		afterGroups.Deleted += len(gb.Delete)
-		if len(users) > 0 && !st.job.DryRun {
+		if len(users) > 0 && st.job.Linked {
+			if err := st.removeContributions(ctx, users); err != nil {
+				return err
+			}
+			afterUsers = st.run.Counts
+			users = nil
+		} else if len(users) > 0 && !st.job.DryRun {
 			ub.Progress = st.progressAt(afterUsers)
 			if err := st.e.store.ApplyUsers(ctx, st.owner, ub); err != nil {
 				return fmt.Errorf("remove users: %w", err)
 			}
 		}
 		st.removed(users, afterUsers)
+		afterGroups := afterUsers
+		afterGroups.Deleted += len(gb.Delete)
 		if len(groups) > 0 && !st.job.DryRun {
 			gb.Progress = st.progressAt(afterGroups)
 			if err := st.e.store.ApplyGroups(ctx, st.owner, gb); err != nil {

@@ -18,6 +18,9 @@ type mappedUser struct {
 	hash       string
 	existing   *storage.SyncedUser
 	takeover   *storage.UserClaim // another owner's user this record takes over
+	// A linked source's record: its link keys and where it goes.
+	linkKeys []storage.LinkKey
+	link     linkDecision
 }
 
 // preparedUser is the part of handling a user record that depends on the
@@ -29,7 +32,8 @@ type preparedUser struct {
 	user       storage.User
 	managerKey string
 	partial    []byte // hash input without the manager id
-	err        error  // the mapping failed
+	linkKeys   []storage.LinkKey
+	err        error // the mapping failed
 }
 
 // prepareUsers reads only st.job, which does not change during a run, so
@@ -45,6 +49,15 @@ func (st *runState) prepareUsers(recs []sources.UserRecord) []preparedUser {
 		p.inScope = true
 		if p.user, p.managerKey, p.err = st.job.Mapping.MapUser(rec); p.err == nil {
 			p.partial = append(mustJSON(p.user), p.managerKey...)
+			if st.job.Linked {
+				// The keys, and what the merge reads of the source, are
+				// part of what the record is: a changed link, precedence or
+				// authoritative setting rewrites every record (and so
+				// recomputes every person) on the next full run.
+				p.linkKeys = st.job.Link.keys(rec.Attrs)
+				p.partial = append(p.partial, mustJSON(p.linkKeys)...)
+				p.partial = append(p.partial, st.job.mergeSettings...)
+			}
 		}
 	}
 	return out
@@ -82,7 +95,7 @@ func (st *runState) writeUsers(ctx context.Context, recs []sources.UserRecord, p
 			st.change(storage.Change{Action: storage.ChangeError, Kind: sources.KindUser, Key: rec.Key, Detail: p.err.Error()})
 			continue
 		}
-		m := &mappedUser{rec: rec, user: p.user, managerKey: p.managerKey, partial: p.partial}
+		m := &mappedUser{rec: rec, user: p.user, managerKey: p.managerKey, partial: p.partial, linkKeys: p.linkKeys}
 		st.seenUsers[rec.Key] = ""
 		batch = append(batch, m)
 		keys = append(keys, rec.Key)
@@ -94,23 +107,20 @@ func (st *runState) writeUsers(ctx context.Context, recs []sources.UserRecord, p
 	if err != nil {
 		return fmt.Errorf("look up users: %w", err)
 	}
-	for _, m := range batch {
-		if ex, ok := existing[m.rec.Key]; ok {
-			m.existing = &ex
-			m.user.ID = ex.ID
-		} else if id, ok := st.reserved[m.rec.Key]; ok {
-			m.user.ID = id // already named by a report that came first
-		} else {
-			m.user.ID = newID()
-		}
-		st.seenUsers[m.rec.Key] = m.user.ID
+	if st.job.Linked {
+		err = st.linkBatch(ctx, batch, existing)
+	} else {
+		st.nameUsers(batch, existing)
+	}
+	if err != nil {
+		return err
 	}
 	if err := st.resolveManagers(ctx, batch); err != nil {
 		return err
 	}
 	var writes []*mappedUser
 	for _, m := range batch {
-		if m.existing != nil && m.existing.Hash == m.hash && m.existing.DeactivatedAt.IsZero() {
+		if m.existing != nil && m.existing.Hash == m.hash && m.existing.DeactivatedAt.IsZero() && m.existing.ID == m.user.ID {
 			st.run.Counts.Unchanged++
 			st.namesInRun[storage.FoldKey(m.user.UserName)] = m.user.ID
 			continue
@@ -125,6 +135,22 @@ func (st *runState) writeUsers(ctx context.Context, recs []sources.UserRecord, p
 		return err
 	}
 	return st.progress(ctx)
+}
+
+// nameUsers gives each record of a plain source its user's id: the one it
+// has, the one a report named it by, or a new one.
+func (st *runState) nameUsers(batch []*mappedUser, existing map[string]storage.SyncedUser) {
+	for _, m := range batch {
+		if ex, ok := existing[m.rec.Key]; ok {
+			m.existing = &ex
+			m.user.ID = ex.ID
+		} else if id, ok := st.reserved[m.rec.Key]; ok {
+			m.user.ID = id // already named by a report that came first
+		} else {
+			m.user.ID = newID()
+		}
+		st.seenUsers[m.rec.Key] = m.user.ID
+	}
 }
 
 // resolveManagers turns manager keys into ids and computes each record's
@@ -186,7 +212,7 @@ func (st *runState) resolveManagers(ctx context.Context, batch []*mappedUser) er
 func (st *runState) checkClaims(ctx context.Context, writes []*mappedUser) ([]*mappedUser, error) {
 	var names []string
 	for _, m := range writes {
-		if m.existing == nil || !strings.EqualFold(m.existing.UserName, m.user.UserName) {
+		if m.existing == nil || m.existing.ID != m.user.ID || !strings.EqualFold(m.existing.UserName, m.user.UserName) {
 			names = append(names, m.user.UserName)
 		}
 	}
@@ -214,6 +240,11 @@ func (st *runState) checkClaims(ctx context.Context, writes []*mappedUser) ([]*m
 		}
 		if c, ok := claims[lower]; ok && c.ID != m.user.ID {
 			switch {
+			case st.job.Linked && m.existing != nil && c.ID == m.existing.ID:
+				// Its person until now holds it: the record leaves it.
+			case st.job.Linked:
+				st.conflict(m, "userName is held by another person") // never taken over
+				continue
 			case c.Owner == st.owner:
 				st.conflict(m, "another user of this source already has this userName")
 				continue
@@ -271,6 +302,12 @@ func (st *runState) applyUsers(ctx context.Context, writes []*mappedUser) error 
 		kind:  "users",
 		count: countUserWrites,
 		apply: func(ws []*mappedUser, after storage.RunCounts) error {
+			if st.job.Linked {
+				b := toContributionBatch(ws)
+				b.Progress = st.progressAt(after)
+				_, err := st.e.store.ApplyContributions(ctx, st.job.Source.ID, b)
+				return err
+			}
 			return st.e.store.ApplyUsers(ctx, st.owner, st.userBatch(ws, after))
 		},
 		conflict: func(m *mappedUser) { st.conflict(m, "userName was taken by another writer during the run") },
@@ -290,6 +327,10 @@ func (st *runState) userBatch(writes []*mappedUser, counts storage.RunCounts) st
 func countUserWrites(c storage.RunCounts, writes []*mappedUser) storage.RunCounts {
 	for _, m := range writes {
 		switch {
+		case m.link.action == storage.ChangeLink:
+			c.Linked++
+		case m.link.action == storage.ChangeUnlink:
+			c.Unlinked++
 		case m.takeover != nil:
 			c.Updated++
 			c.Conflicts++
@@ -352,6 +393,8 @@ func (st *runState) recordUserChange(m *mappedUser, before []byte) {
 		st.renamed[m.user.ID] = m.takeover.ID
 		c.Action, c.ResourceID = storage.ChangeUpdate, m.takeover.ID
 		c.Detail = "taken over from " + m.takeover.Owner + " by precedence"
+	case m.link.action != "":
+		c.Action, c.Detail = m.link.action, m.link.detail
 	case m.existing == nil:
 		c.Action = storage.ChangeCreate
 	case !m.existing.DeactivatedAt.IsZero() && m.user.Active:

@@ -16,6 +16,8 @@ type Prepared struct {
 	Config  sources.Config
 	Mapping sources.CompiledMapping
 	Scope   Scope
+	// Link computes the record's link keys (Source.Link).
+	Link linkTemplates
 }
 
 // Open opens the upstream with env's services.
@@ -23,7 +25,7 @@ func (p Prepared) Open(env sources.Env) (sources.Source, error) { return p.Confi
 
 // Prepare decodes and validates src's configuration: the kind, its
 // settings (secrets opened with sealer), the mapping, the scope and the
-// deletion policy. A configuration problem is an *InvalidConfigError with
+// deletion policy, the link keys. A configuration problem is an *InvalidConfigError with
 // every problem, field by field.
 func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared, error) {
 	var errs sources.FieldErrors
@@ -47,6 +49,7 @@ func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared
 		errs.Add(f, "%s", msg)
 	}
 	p.Mapping = cm
+	p.Link = compileLink(src.Link, &errs)
 	if p.Scope, err = ParseScope(src.Scope); err != nil {
 		errs.Add("scope", "%v", err)
 	}

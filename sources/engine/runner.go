@@ -216,7 +216,7 @@ func (r *Runner) execute(src storage.Source, prep Prepared, run storage.Run, t T
 		return
 	}
 	out := r.engine.execute(ctx, runJob{
-		Source: src, Run: run, Opened: opened, Mapping: prep.Mapping, Scope: prep.Scope,
+		Source: src, Run: run, Opened: opened, Mapping: prep.Mapping, Scope: prep.Scope, Link: prep.Link,
 		Full: t.Full, DryRun: t.DryRun, Precedence: r.precedence(record),
 	})
 	if out.Run.Status == storage.RunHeld {

@@ -126,8 +126,22 @@ func compileApp(d dialect, a *storage.App, v viewState) (*appPred, error) {
 		p.attrDep = true
 	}
 	if len(a.Scope.Owners) > 0 {
-		conds = append(conds, d.inJSONArray("users.owner"))
+		cond := d.inJSONArray("users.owner")
 		p.condArgs = append(p.condArgs, jsonArg(a.Scope.Owners))
+		// A linked person comes from every source that contributes to it
+		// (migration 13's contributions), not only from its owner.
+		var sources []string
+		for _, o := range a.Scope.Owners {
+			if id, ok := strings.CutPrefix(o, storage.SourceOwnerPrefix); ok {
+				sources = append(sources, id)
+			}
+		}
+		if len(sources) > 0 {
+			cond = "(" + cond + ` OR EXISTS (SELECT 1 FROM contributions app_c
+				WHERE app_c.user_id = users.id AND ` + d.inJSONArray("app_c.source_id") + "))"
+			p.condArgs = append(p.condArgs, jsonArg(sources))
+		}
+		conds = append(conds, cond)
 		p.attrDep = true
 	}
 	if !a.Scope.IncludeInactive {

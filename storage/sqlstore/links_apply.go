@@ -20,7 +20,8 @@ type contributionRow struct {
 	keysJSON, record      string
 	hash, userName        string
 	active                bool
-	managerID             any // NULL for none
+	managerID             any           // NULL for none
+	user                  *storage.User // the record, so the merge need not decode it
 }
 
 func flattenContributions(ws []storage.ContributionWrite) ([]contributionRow, error) {
@@ -56,7 +57,7 @@ func flattenContributions(ws []storage.ContributionWrite) ([]contributionRow, er
 		}
 		out[i] = contributionRow{key: w.Key, person: person, linkedBy: w.LinkedBy, linkKeys: keys,
 			keysJSON: keysJSON, record: string(record), hash: w.Hash, userName: foldKey(u.UserName),
-			active: u.Active, managerID: exact(managerOf(&u))}
+			active: u.Active, managerID: exact(managerOf(&u)), user: &u}
 	}
 	return out, nil
 }
@@ -100,10 +101,16 @@ func (s *Store) ApplyContributions(ctx context.Context, source string, b storage
 		}
 		p := newPeopleChange()
 		for _, r := range rows {
-			p.touch(r.person)
-			if old, ok := stored[r.key]; ok && old.person != r.person {
+			old, ok := stored[r.key]
+			switch {
+			case !ok:
+				p.contributed(r.person)
+			case old.person != r.person:
 				p.moved(source, old.person, r.person)
+			default:
+				p.touch(r.person)
 			}
+			p.records[contributionKey{source, r.key}] = r.user
 			stored[r.key] = storedContribution{person: r.person}
 		}
 		if err := upsertContributions(tx, source, rows); err != nil {
@@ -284,6 +291,7 @@ func removeContributions(tx *txn, source string, stored map[string]storedContrib
 				out[k] = storage.RemovalDeleted
 			}
 			counts[c.person]--
+			p.contributed(c.person)
 			delete(stored, k)
 			gone = append(gone, k)
 		}

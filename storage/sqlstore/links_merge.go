@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/scimgate/scimgate/storage"
 )
 
@@ -19,13 +21,32 @@ import (
 type peopleChange struct {
 	people map[string]bool
 	moves  []personMove
+	// regrouped are the people a source began or stopped contributing
+	// to: an application scoped by sources may see them come or go even
+	// when their merged document stays the same.
+	regrouped map[string]bool
+	// records are the records this write has in hand, decoded.
+	records map[contributionKey]*storage.User
 }
+
+// contributionKey names a contribution.
+type contributionKey struct{ source, key string }
 
 // personMove is a contribution of source moving from one person to
 // another.
 type personMove struct{ source, from, to string }
 
-func newPeopleChange() *peopleChange { return &peopleChange{people: map[string]bool{}} }
+func newPeopleChange() *peopleChange {
+	return &peopleChange{people: map[string]bool{}, regrouped: map[string]bool{}, records: map[contributionKey]*storage.User{}}
+}
+
+// contributed records that a contribution arrived at or left people.
+func (p *peopleChange) contributed(ids ...string) {
+	p.touch(ids...)
+	for _, id := range ids {
+		p.regrouped[id] = true
+	}
+}
 
 func (p *peopleChange) touch(ids ...string) {
 	for _, id := range ids {
@@ -34,7 +55,7 @@ func (p *peopleChange) touch(ids ...string) {
 }
 
 func (p *peopleChange) moved(source, from, to string) {
-	p.touch(from, to)
+	p.contributed(from, to)
 	p.moves = append(p.moves, personMove{source: source, from: from, to: to})
 }
 
@@ -55,7 +76,7 @@ type mergeRow struct {
 // and active included) that differs from the stored one is written.
 func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.ContributionResult) error {
 	ids := slices.Sorted(maps.Keys(p.people))
-	byPerson, err := loadMergeRows(tx, ids)
+	byPerson, err := loadMergeRows(tx.orm, ids)
 	if err != nil {
 		return err
 	}
@@ -76,21 +97,18 @@ func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.Contr
 			joined[m.from] = m.to
 		}
 	}
-	var extra []string
+	rewritten := false
 	for _, from := range slices.Sorted(maps.Keys(joined)) {
-		more, err := mergeReferences(tx, from, joined[from], now)
+		more, err := mergeReferences(tx, p, from, joined[from], now)
 		if err != nil {
 			return err
 		}
-		extra = append(extra, more...)
+		rewritten = rewritten || more
 	}
-	if len(extra) > 0 {
-		// Their records changed: read every merged person anew.
-		for _, id := range extra {
-			p.people[id] = true
-		}
+	if rewritten {
+		// Records changed: read every merged person anew.
 		ids = slices.Sorted(maps.Keys(p.people))
-		if byPerson, err = loadMergeRows(tx, ids); err != nil {
+		if byPerson, err = loadMergeRows(tx.orm, ids); err != nil {
 			return err
 		}
 	}
@@ -99,14 +117,14 @@ func recomputePeople(tx *txn, p *peopleChange, now time.Time, res *storage.Contr
 		return err
 	}
 	res.Deleted = append(res.Deleted, gone...)
-	return writePeople(tx, ids, byPerson, emptied, now, res.Changed)
+	return writePeople(tx, ids, byPerson, emptied, p, now, res.Changed)
 }
 
 // loadMergeRows reads the contributions of people, by person.
-func loadMergeRows(tx *txn, people []string) (map[string][]mergeRow, error) {
+func loadMergeRows(db *gorm.DB, people []string) (map[string][]mergeRow, error) {
 	out := make(map[string][]mergeRow, len(people))
 	err := chunks(people, keyChunk, func(chunk []string) error {
-		rows, err := tx.orm.Raw(`SELECT user_id, source_id, source_key, record, deactivated_at FROM contributions
+		rows, err := db.Raw(`SELECT user_id, source_id, source_key, record, deactivated_at FROM contributions
 			WHERE user_id IN ? ORDER BY user_id, source_id, source_key`, chunk).Rows()
 		if err != nil {
 			return translate(err)
@@ -132,10 +150,10 @@ type mergeSource struct {
 
 // loadMergeSources reads the precedence and authoritative list of the
 // sources; a source that is gone is absent.
-func loadMergeSources(tx *txn, ids []string) (map[string]mergeSource, error) {
+func loadMergeSources(db *gorm.DB, ids []string) (map[string]mergeSource, error) {
 	out := make(map[string]mergeSource, len(ids))
 	err := chunks(ids, keyChunk, func(chunk []string) error {
-		rows, err := tx.orm.Raw(`SELECT id, precedence, authoritative FROM sources WHERE id IN ?`, chunk).Rows()
+		rows, err := db.Raw(`SELECT id, precedence, authoritative FROM sources WHERE id IN ?`, chunk).Rows()
 		if err != nil {
 			return translate(err)
 		}
@@ -165,19 +183,22 @@ func loadMergeSources(tx *txn, ids []string) (map[string]mergeSource, error) {
 // source there is among them (a contribution of a deleted source comes
 // after all others). It returns the merged user, owned by the source that
 // gave its userName, and where each attribute came from.
-func mergePerson(rows []mergeRow, sources map[string]mergeSource) (storage.User, map[string]string, error) {
+func mergePerson(rows []mergeRow, sources map[string]mergeSource, known map[contributionKey]*storage.User) (storage.User, map[string]string, error) {
 	in := make([]storage.MergeInput, len(rows))
 	for i, r := range rows {
-		var u storage.User
-		if err := json.Unmarshal([]byte(r.record), &u); err != nil {
-			return storage.User{}, nil, fmt.Errorf("decode contribution %s of source %s: %w", r.key, r.source, err)
+		u := known[contributionKey{r.source, r.key}]
+		if u == nil {
+			u = &storage.User{}
+			if err := json.Unmarshal([]byte(r.record), u); err != nil {
+				return storage.User{}, nil, fmt.Errorf("decode contribution %s of source %s: %w", r.key, r.source, err)
+			}
 		}
 		ms, ok := sources[r.source]
 		if !ok {
 			ms.precedence = math.MaxInt
 		}
 		in[i] = storage.MergeInput{Source: r.source, Precedence: ms.precedence, Authoritative: ms.authoritative,
-			Record: &u, Deactivated: r.deactivated.Valid}
+			Record: u, Deactivated: r.deactivated.Valid}
 	}
 	merged, from := storage.MergeUser(in)
 	owner := from["userName"]
@@ -194,7 +215,7 @@ func mergePerson(rows []mergeRow, sources map[string]mergeSource) (storage.User,
 // writePeople merges each of ids that has contributions and writes those
 // whose document or owner changed: updates before creates, after the
 // deletions, so a userName a deleted or renamed person freed can be taken.
-func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied map[string]bool,
+func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied map[string]bool, p *peopleChange,
 	now time.Time, changed map[string]bool) error {
 	var live []string
 	sourceSet := map[string]bool{}
@@ -210,7 +231,7 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 	if len(live) == 0 {
 		return nil
 	}
-	sources, err := loadMergeSources(tx, slices.Sorted(maps.Keys(sourceSet)))
+	sources, err := loadMergeSources(tx.orm, slices.Sorted(maps.Keys(sourceSet)))
 	if err != nil {
 		return err
 	}
@@ -221,7 +242,7 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 	var updates, creates []syncedWrite
 	var inactive []string
 	for _, id := range live {
-		u, _, err := mergePerson(byPerson[id], sources)
+		u, _, err := mergePerson(byPerson[id], sources, p.records)
 		if err != nil {
 			return err
 		}
@@ -232,6 +253,9 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 		}
 		old, exists := stored[id]
 		if exists && old.doc == string(doc) && old.owner == u.Owner {
+			if p.regrouped[id] {
+				tx.touchChanged(id) // for views scoped by source
+			}
 			continue
 		}
 		meta := storage.Meta{LastModified: now}
@@ -355,11 +379,11 @@ func moveMemberships(tx *txn, from, to, owner string, now time.Time) error {
 
 // mergeReferences moves every reference to from (about to be deleted) to
 // to, the person it joined: group memberships, the manager of users that
-// are not linked people, and the manager in contributions' records. It
-// returns the people whose contributions it changed, to recompute.
-func mergeReferences(tx *txn, from, to string, now time.Time) ([]string, error) {
+// are not linked people, and the manager in contributions' records, whose
+// people it adds to p. It reports whether it rewrote any record.
+func mergeReferences(tx *txn, p *peopleChange, from, to string, now time.Time) (bool, error) {
 	if err := moveMemberships(tx, from, to, "", now); err != nil {
-		return nil, err
+		return false, err
 	}
 	var plain []struct {
 		Seq  int64
@@ -369,11 +393,11 @@ func mergeReferences(tx *txn, from, to string, now time.Time) ([]string, error) 
 	}
 	if err := tx.orm.Raw(`SELECT seq, id, doc, COALESCE(sync_hash, '') AS hash FROM users u WHERE manager_id = ?
 		AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.user_id = u.id)`, from).Scan(&plain).Error; err != nil {
-		return nil, translate(err)
+		return false, translate(err)
 	}
 	for _, r := range plain {
 		if err := setManager(tx, r.Seq, r.ID, r.Doc, storage.ManagerFix{ManagerID: to, Hash: r.Hash}, now); err != nil {
-			return nil, err
+			return false, err
 		}
 	}
 	var linked []struct {
@@ -384,19 +408,19 @@ func mergeReferences(tx *txn, from, to string, now time.Time) ([]string, error) 
 	}
 	if err := tx.orm.Raw(`SELECT source_id, source_key, user_id, record FROM contributions WHERE manager_id = ?`, from).
 		Scan(&linked).Error; err != nil {
-		return nil, translate(err)
+		return false, translate(err)
 	}
-	people := make([]string, 0, len(linked))
 	for _, c := range linked {
 		record, err := withManager(c.Record, to)
 		if err != nil {
-			return nil, fmt.Errorf("contribution %s of source %s: %w", c.SourceKey, c.SourceID, err)
+			return false, fmt.Errorf("contribution %s of source %s: %w", c.SourceKey, c.SourceID, err)
 		}
 		if err := tx.exec(`UPDATE contributions SET record = ?, manager_id = ? WHERE source_id = ? AND source_key = ?`,
 			record, to, c.SourceID, c.SourceKey); err != nil {
-			return nil, err
+			return false, err
 		}
-		people = append(people, c.UserID)
+		delete(p.records, contributionKey{c.SourceID, c.SourceKey})
+		p.touch(c.UserID)
 	}
-	return people, nil
+	return len(linked) > 0, nil
 }

@@ -22,6 +22,11 @@ var linkTests = []subtest{
 	{"EachAndCount", testLinkEachAndCount},
 	{"DeletedSourceLoses", testLinkDeletedSourceLoses},
 	{"AppView", testLinkAppView},
+	{"AppViewBySource", testLinkAppViewBySource},
+	{"AdoptOwned", testLinkAdoptOwned},
+	{"Provenance", testLinkProvenance},
+	{"Unlink", testLinkUnlink},
+	{"UnlinkSameUserName", testLinkUnlinkSameUserName},
 }
 
 // linkedSource creates a linked source with precedence prec.
@@ -238,4 +243,37 @@ func testLinkAppView(t *testing.T, s storage.Store) {
 	if err != nil || len(ms) != 0 {
 		t.Errorf("AppMembers after the person went: %+v, %v; want none", ms, err)
 	}
+}
+
+// testLinkAppViewBySource: an application scoped by sources holds a
+// linked person while any of them contributes, whichever owns it, even
+// when the link changes nothing in the merged person.
+func testLinkAppViewBySource(t *testing.T, s storage.Store) {
+	ad := linkedSource(t, s, "ad", 10)
+	hr := linkedSource(t, s, "hr", 20)
+	app, err := s.CreateApp(ctx(t), storage.App{Name: "payroll",
+		Scope: storage.AppScope{Sources: []string{hr.ID}, Owners: []string{hr.Owner()}}})
+	if err != nil {
+		t.Fatalf("CreateApp: %v", err)
+	}
+	inView := func(what string, want bool) {
+		t.Helper()
+		ms, err := s.AppMembers(ctx(t), app.ID, time.Time{})
+		if err != nil {
+			t.Fatalf("AppMembers: %v", err)
+		}
+		got := len(ms) == 1 && ms[0].Left.IsZero()
+		if got != want {
+			t.Errorf("%s: in hr's view = %v (%+v), want %v", what, got, ms, want)
+		}
+	}
+	p := newPerson(t, s, ad, "a1", "E1", storage.User{UserName: "ann", Active: true})
+	inView("ad's person", false)
+	mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Active: true})))
+	if u := mustGetUser(t, s, p); u.Owner != ad.Owner() {
+		t.Fatalf("owner %q, want ad's", u.Owner)
+	}
+	inView("linked to hr", true)
+	mustApplyContributions(t, s, hr, storage.ContributionBatch{Delete: []string{"h1"}})
+	inView("after hr's record left", false)
 }
