@@ -30,6 +30,8 @@ type sourceJSON struct {
 	Scope            string                 `json:"scope"`
 	Deletion         storage.DeletionPolicy `json:"deletion"`
 	Precedence       int                    `json:"precedence"`
+	Link             map[string]string      `json:"link"`
+	Authoritative    []string               `json:"authoritative"`
 	Health           storage.SourceHealth   `json:"health"`
 	RunningRunID     string                 `json:"runningRunId,omitempty"`
 	LastRun          *lastRunJSON           `json:"lastRun,omitempty"`
@@ -63,6 +65,13 @@ func (s *Server) sourceView(ctx context.Context, src storage.Source) sourceJSON 
 	}
 	sort.Strings(v.SecretsSet)
 	v.Mapping = src.Mapping
+	v.Link, v.Authoritative = src.Link, src.Authoritative
+	if v.Link == nil {
+		v.Link = map[string]string{}
+	}
+	if v.Authoritative == nil {
+		v.Authoritative = []string{}
+	}
 	if user, group, ok := engine.EffectiveMappings(s.cfg.Kinds, src); ok {
 		v.EffectiveMapping = storage.SourceMapping{User: user, Group: group}
 	}
@@ -171,6 +180,8 @@ func sentFields(in engine.SourceInput) []string {
 	add(in.Scope != nil, "scope")
 	add(in.Deletion != nil, "deletion")
 	add(in.Precedence != nil, "precedence")
+	add(in.Link.Set, "link")
+	add(in.Authoritative.Set, "authoritative")
 	for k := range in.Settings {
 		f = append(f, "settings."+k)
 	}

@@ -82,6 +82,7 @@ func (s *Server) routesDirectory(g *echo.Group) {
 	g.GET("/users/:id", s.handle(s.getDirectoryUser))
 	g.GET("/groups", s.handle(s.listOwned(storage.MemberGroup, "groups")))
 	g.GET("/groups/:id", s.handle(s.getDirectoryGroup))
+	s.routesLinks(g)
 }
 
 func (s *Server) getDirectoryUser(c echo.Context) error {

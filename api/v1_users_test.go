@@ -179,6 +179,13 @@ func exerciseDirectory(t *testing.T, o *oasClient, admin string) {
 	o.do(t, "GET", "/api/v1/users?id="+user+"&id=nobody", admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/groups?id="+group, admin, nil, validRequest).want(t, 200)
 	o.do(t, "GET", "/api/v1/users", admin, nil, invalidRequest).wantErr(t, 400, "bad_request")
+	// A plain source's user: one contribution, nothing to split off
+	// (TestLinkedProvenanceAndUnlink has the linked answers).
+	o.do(t, "GET", "/api/v1/users/"+user+"/provenance", admin, nil, validRequest).want(t, 200)
+	o.do(t, "GET", "/api/v1/users/nobody/provenance", admin, nil, validRequest).wantErr(t, 404, "not_found")
+	o.do(t, "POST", "/api/v1/users/"+user+"/unlink", admin, map[string]any{"source": "hr"}, validRequest).wantErr(t, 409, "conflict")
+	o.do(t, "POST", "/api/v1/users/"+user+"/unlink", admin, map[string]any{"source": "nope"}, validRequest).wantErr(t, 404, "not_found")
+	o.do(t, "POST", "/api/v1/users/"+user+"/unlink", admin, `{"source": 3}`, invalidRequest).wantErr(t, 400, "bad_request")
 }
 
 // TestDirectoryUserAPIPushChanges: a push run's entries about the user

@@ -20,6 +20,7 @@ import (
 func (u *Console) routesDirectory(g *echo.Group) {
 	g.GET("/directory", u.handle(u.directorySearch))
 	g.GET("/directory/users/:id", u.handle(u.directoryUser))
+	g.POST("/directory/users/:id/unlink", u.handle(u.unlinkUser))
 	g.GET("/directory/groups/:id", u.handle(u.directoryGroup))
 }
 

@@ -15,6 +15,9 @@ import (
 type fact struct {
 	Name, Value string
 	Href        string
+	// From and FromID name the source the attribute came from, on a
+	// user several sources make (provenanceView.annotate).
+	From, FromID string
 }
 
 // userRefs are the attributes whose value is another user's id.

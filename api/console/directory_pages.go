@@ -12,9 +12,10 @@ import (
 const memberPageSize = 50
 
 type directoryUserPage struct {
-	User     scimUser
-	Resource resourcePage
-	Detail   directoryUserView
+	User       scimUser
+	Resource   resourcePage
+	Detail     directoryUserView
+	Provenance provenanceView
 }
 
 func (u *Console) directoryUser(c echo.Context) error {
@@ -33,6 +34,10 @@ func (u *Console) directoryUser(c echo.Context) error {
 	if err := u.get(c, "/users/"+url.PathEscape(id), &p.Detail); err != nil {
 		return err
 	}
+	if err := u.get(c, "/users/"+url.PathEscape(id)+"/provenance", &p.Provenance); err != nil {
+		return err
+	}
+	p.Provenance.annotate(p.Resource.Facts)
 	return u.render(c, http.StatusOK, "directory_user.html", page{Title: p.User.UserName, Nav: "directory", Data: p})
 }
 

@@ -2,9 +2,11 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +44,8 @@ type sourceForm struct {
 	Source                              *sourceDetail // nil for a new source
 	Action                              string
 	Common, Deletion, Settings, Mapping []control
+	// Identity are the link keys and the authoritative attributes.
+	Identity []control
 	// Effective is the mapping a run uses: the kind's defaults with the
 	// source's overrides.
 	Effective mappingTables
@@ -261,6 +265,16 @@ func buildForm(kind kindView, src *sourceDetail, values url.Values, problem *API
 		ctl.Error = prefixedProblems(problem, ctl.Name)
 		f.Mapping = append(f.Mapping, ctl)
 	}
+	link := field(fieldLink, "Link keys", "textarea",
+		"Identity linking: one key a line, name = template over this source's attributes, such as employeeId = {employeeNumber} or anchor = {objectGUID|guid}. "+
+			"Records of sources with the same value for a key of the same name are one person, each attribute from the source with the lowest precedence that has it. "+
+			"Empty: this source links no one. A change takes effect on the next full run; a dry run shows the links it would make and break.")
+	link.Error = prefixedProblems(problem, fieldLink)
+	authz := field(fieldAuthz, "Authoritative attributes", "text",
+		"Attributes this source wins on linked people whenever it has a value, whatever its precedence, separated by commas, such as title, manager. One of: "+
+			strings.Join(mergeAttributeNames(), ", ")+" (the enterprise extension's by these names or their full paths).")
+	authz.Error = prefixedProblems(problem, fieldAuthz)
+	f.Identity = []control{link, authz}
 	for _, s := range kind.Settings {
 		f.Settings = append(f.Settings, settingControl(s, src, values, problem))
 		if src != nil && s.Secret && !s.Required && slices.Contains(src.SecretsSet, s.Name) {
@@ -325,7 +339,8 @@ func settingControl(s settingView, src *sourceDetail, values url.Values, problem
 }
 
 // prefixedProblems joins the API's problems with fields under prefix
-// (mapping.user.title for the user mapping's textarea).
+// (mapping.user.title for the user mapping's textarea, authoritative[1]
+// for the second of a list's items).
 func prefixedProblems(problem *APIError, prefix string) string {
 	if problem == nil {
 		return ""
@@ -334,6 +349,11 @@ func prefixedProblems(problem *APIError, prefix string) string {
 	for k, msg := range problem.Fields {
 		if rest, ok := strings.CutPrefix(k, prefix+"."); ok {
 			parts = append(parts, rest+": "+msg)
+		}
+		if rest, ok := strings.CutPrefix(k, prefix+"["); ok {
+			if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil {
+				parts = append(parts, fmt.Sprintf("item %d: %s", i+1, msg))
+			}
 		}
 	}
 	slices.Sort(parts)
@@ -346,3 +366,14 @@ func prefixedProblems(problem *APIError, prefix string) string {
 // fieldID makes a field name an HTML id ("settings.usersPath" ->
 // "f-settings-usersPath").
 func fieldID(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") }
+
+// mergeAttributeNames are the attributes an authoritative list may name,
+// the enterprise extension's by their bare names (a full path does not
+// wrap on a narrow screen).
+func mergeAttributeNames() []string {
+	out := storage.MergeAttributes()
+	for i, a := range out {
+		out[i] = strings.TrimPrefix(a, storage.EnterpriseSchema+":")
+	}
+	return out
+}

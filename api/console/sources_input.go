@@ -25,6 +25,8 @@ const (
 	fieldMaxCount   = "deletion.maxCount"
 	fieldGraceDays  = "deletion.graceDays"
 	fieldMapping    = "mapping."
+	fieldLink       = "link"
+	fieldAuthz      = "authoritative"
 	settingsPrefix  = "settings."
 	// clearPrefix names the box that clears a stored optional secret
 	// (clear.settings.clientSecret).
@@ -83,13 +85,25 @@ func sourceBody(kind kindView, form url.Values) (map[string]any, map[string]stri
 	body["deletion"] = deletion
 	mapping := map[string]map[string]string{}
 	for _, target := range mappingTargets {
-		m, problem := parseMapping(form.Get(fieldMapping + target))
+		m, problem := parseMapping(form.Get(fieldMapping+target), "mapping", "target", "title = {title}")
 		if problem != "" {
 			problems[fieldMapping+target] = problem
 		}
 		mapping[target] = m
 	}
 	body["mapping"] = mapping
+	// The form is the whole source: empty link keys and authoritative
+	// attributes clear them (PUT).
+	link, problem := parseMapping(form.Get(fieldLink), "link key", "name", "employeeId = {employeeNumber}")
+	if problem != "" {
+		problems[fieldLink] = problem
+	}
+	body["link"] = link
+	authz := splitList(form.Get(fieldAuthz))
+	if authz == nil {
+		authz = []string{}
+	}
+	body["authoritative"] = authz
 	settings := map[string]any{}
 	for _, s := range kind.Settings {
 		field := settingsPrefix + s.Name
@@ -128,9 +142,11 @@ func sourceBody(kind kindView, form url.Values) (map[string]any, map[string]stri
 	return body, nil
 }
 
-// parseMapping reads "target = template" lines; blank lines and lines
-// starting with # are skipped, and "target =" removes the kind's default.
-func parseMapping(text string) (map[string]string, string) {
+// parseMapping reads "target = template" lines (a mapping's, or link
+// keys' "name = template"); blank lines and lines starting with # are
+// skipped, and "target =" removes the kind's default. A problem says what
+// a line holds (one, named key) as example shows.
+func parseMapping(text, one, key, example string) (map[string]string, string) {
 	out := map[string]string{}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -140,7 +156,7 @@ func parseMapping(text string) (map[string]string, string) {
 		target, template, ok := strings.Cut(line, "=")
 		target = strings.TrimSpace(target)
 		if !ok || target == "" {
-			return nil, fmt.Sprintf("line %d: write one mapping a line as target = template, for example title = {title}", i+1)
+			return nil, fmt.Sprintf("line %d: write one %s a line as %s = template, for example %s", i+1, one, key, example)
 		}
 		out[target] = strings.TrimSpace(template)
 	}
@@ -243,6 +259,8 @@ func sourceValues(src sourceDetail, kind kindView) url.Values {
 	v.Set(fieldGraceDays, strconv.Itoa(src.Deletion.GraceDays))
 	v.Set(fieldMapping+"user", mappingText(src.Mapping.User))
 	v.Set(fieldMapping+"group", mappingText(src.Mapping.Group))
+	v.Set(fieldLink, mappingText(src.Link))
+	v.Set(fieldAuthz, strings.Join(src.Authoritative, ", "))
 	for name, raw := range src.Settings {
 		v.Set(settingsPrefix+name, settingText(raw))
 	}

@@ -110,6 +110,7 @@ var changeWords = map[string]string{
 	storage.ChangeCreate: "Created", storage.ChangeUpdate: "Updated", storage.ChangeReactivate: "Reactivated",
 	storage.ChangeDeactivate: "Deactivated", storage.ChangeDelete: "Deleted", storage.ChangeConflict: "Conflict",
 	storage.ChangeError: "Error", storage.ChangeUnresolved: "Unresolved reference",
+	storage.ChangeLink: "Linked", storage.ChangeUnlink: "Unlinked", storage.ChangeLeave: "Left (the person stays)",
 }
 
 func changeWord(action string) string {

@@ -18,6 +18,8 @@ type sourceDetail struct {
 	Scope            string                     `json:"scope"`
 	Deletion         storage.DeletionPolicy     `json:"deletion"`
 	Precedence       int                        `json:"precedence"`
+	Link             map[string]string          `json:"link"`
+	Authoritative    []string                   `json:"authoritative"`
 	HasCursor        bool                       `json:"hasCursor"`
 	Created          time.Time                  `json:"created"`
 	Updated          time.Time                  `json:"updated"`

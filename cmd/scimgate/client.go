@@ -202,6 +202,9 @@ type (
 		Errors      int `json:"errors"`
 		Unresolved  int `json:"unresolved"`
 		Pending     int `json:"pending"`
+		Linked      int `json:"linked"`
+		Unlinked    int `json:"unlinked"`
+		Left        int `json:"left"`
 	}
 )
 

@@ -41,6 +41,7 @@ Start with 'scimgate token create --name app --role reader' and
 		m.tokenCommand(),
 		m.sourceCommand(),
 		m.appCommand(),
+		m.userCommand(),
 		m.healthcheckCommand(),
 		m.versionCommand(),
 	)

@@ -36,6 +36,7 @@ with the problem of every field, and the command exits 1.`,
 		m.sourceListCommand(),
 		m.sourceKindsCommand(),
 		m.sourceAddCommand(),
+		m.sourceUpdateCommand(),
 		m.sourceShowCommand(),
 		m.sourceTestCommand(),
 		m.sourceSyncCommand(),
@@ -111,8 +112,9 @@ func formatTime(t time.Time) string {
 func (m *Main) sourceAddCommand() *cobra.Command {
 	var name, kind, schedule, file string
 	var settings []string
+	var identity identityFlags
 	cmd := &cobra.Command{
-		Use:   "add (--name NAME --kind KIND [--schedule S] [--setting KEY=VALUE]... | --file source.json)",
+		Use:   "add (--name NAME --kind KIND [--schedule S] [--setting KEY=VALUE]... [--link NAME=TEMPLATE]... [--authoritative ATTR]... | --file source.json)",
 		Short: "Create a source and print its id",
 		Long: `Create a source and print its id on stdout, alone on one line.
 
@@ -120,11 +122,16 @@ The source is the JSON object of --file, in the API's shape
 (GET /api/v1/openapi.json, SourceInput), with the flags applied on top.
 --setting KEY=VALUE sets a setting to a string; KEY:=JSON sets it to a
 JSON value (true, 3, ["a"]). Secret settings are sent once and never shown
-again. 'scimgate source kinds' lists every kind's settings (GET
+again. Identity linking: --link NAME=TEMPLATE names a link key and the
+mapping template that computes it (records of sources with the same value
+for a key of the same name are one person), and --authoritative the
+attributes this source wins on those people whatever its precedence. 'scimgate source kinds' lists every kind's settings (GET
 /api/v1/kinds) and 'scimgate source list' the sources that exist.`,
 		Example: `  scimgate source add --name hr --kind csv --schedule 1h \
       --setting usersPath=/data/users.csv --setting groupsPath=/data/groups.csv
-  scimgate source add --file hr-source.json --name hr-copy`,
+  scimgate source add --file hr-source.json --name hr-copy
+  scimgate source add --name hr --kind csv --setting usersPath=/data/hr.csv \
+      --link employeeId={employeeNumber} --authoritative title,manager`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body, err := sourceBody(file, settings)
@@ -135,6 +142,9 @@ again. 'scimgate source kinds' lists every kind's settings (GET
 				if cmd.Flags().Changed(flag) {
 					body[flag] = value
 				}
+			}
+			if err := identity.apply(cmd, body); err != nil {
+				return err
 			}
 			c, err := m.client(cmd)
 			if err != nil {
@@ -158,6 +168,7 @@ again. 'scimgate source kinds' lists every kind's settings (GET
 	f.StringVar(&schedule, "schedule", "", "interval (15m, 1h) or cron expression; empty: manual runs only")
 	f.StringArrayVar(&settings, "setting", nil, "a setting as KEY=VALUE (string) or KEY:=JSON; repeatable")
 	f.StringVar(&file, "file", "", "JSON file with the source in the API's shape")
+	identity.register(cmd)
 	return cmd
 }
 

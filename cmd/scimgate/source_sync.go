@@ -123,6 +123,15 @@ func countsText(n countsView) string {
 	if n.Pending > 0 {
 		s += fmt.Sprintf(", pending %d", n.Pending)
 	}
+	// Identity linking's counts, for linked sources only.
+	for _, c := range []struct {
+		n    int
+		word string
+	}{{n.Linked, "linked"}, {n.Unlinked, "unlinked"}, {n.Left, "left"}} {
+		if c.n > 0 {
+			s += fmt.Sprintf(", %s %d", c.word, c.n)
+		}
+	}
 	return s
 }
 

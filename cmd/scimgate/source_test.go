@@ -15,9 +15,11 @@ import (
 // testServer is `scimgate serve` running in-process on a random port,
 // with an admin token created through `scimgate token create`.
 type testServer struct {
-	URL   string
-	Admin string
-	Dir   string
+	URL    string
+	Admin  string
+	Dir    string
+	reader string // a reader token, made when a test first needs one
+	logs   *syncBuffer
 }
 
 func startServer(t *testing.T) *testServer {
@@ -38,7 +40,7 @@ func startServer(t *testing.T) *testServer {
 	t.Cleanup(func() { <-done }) // t.Context is canceled before cleanups run
 	select {
 	case a := <-addrc:
-		return &testServer{URL: "http://" + a.String(), Admin: strings.TrimSpace(out), Dir: dir}
+		return &testServer{URL: "http://" + a.String(), Admin: strings.TrimSpace(out), Dir: dir, logs: logs}
 	case err := <-done:
 		t.Fatalf("serve ended: %v\n%s", err, logs.String())
 	case <-time.After(10 * time.Second):

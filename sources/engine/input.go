@@ -29,6 +29,13 @@ type SourceInput struct {
 	Scope      *string                `json:"scope"`
 	Deletion   *DeletionInput         `json:"deletion"`
 	Precedence *int                   `json:"precedence"`
+	// Link names the source's link keys: key name -> template over the
+	// source's attributes. Sent, it replaces the whole set (PATCH too);
+	// null or {} clears it.
+	Link Nullable[map[string]string] `json:"link,omitzero"`
+	// Authoritative are the attributes the source wins on a linked
+	// person whenever it has a value; replaced whole like Link.
+	Authoritative Nullable[[]string] `json:"authoritative,omitzero"`
 }
 
 // DeletionInput is a deletion policy as an admin writes it; nil fields
@@ -107,6 +114,7 @@ func ApplyInput(reg sources.Registry, sealer *Sealer, src *storage.Source, in So
 		src.Precedence = DefaultPrecedence
 	}
 	src.Mapping = applyMapping(src.Mapping, in.Mapping, replace)
+	applyIdentity(src, in, replace, &errs)
 	applyDeletion(&src.Deletion, in.Deletion, replace)
 	if src.Kind != "" && errs["kind"] == "" {
 		plain, secrets, err := SplitSettings(reg, src.ID, src.Kind, mergeSettings(reg, *src, in.Settings, replace), src.Secrets, sealer)

@@ -16,24 +16,13 @@ type linkTemplates struct {
 	t sources.Templates
 }
 
-// compileLink compiles a source's link settings; problems are reported
-// under "link.<key name>".
+// compileLink compiles a source's link settings with the checks the
+// config API makes (LinkTemplates); problems are reported under
+// "link.<key name>".
 func compileLink(link map[string]string, errs *sources.FieldErrors) linkTemplates {
-	m := sources.Mapping{}
-	for name, tmpl := range link {
-		if strings.TrimSpace(name) == "" {
-			errs.Add("link", "a link key needs a name")
-			continue
-		}
-		if strings.TrimSpace(tmpl) == "" {
-			errs.Add("link."+name, "needs a template over the source's attributes, such as {employeeID}")
-			continue
-		}
-		m[name] = tmpl
-	}
-	t, terrs := sources.CompileTemplates(m)
-	for field, msg := range terrs {
-		errs.Add("link."+field, "%s", msg)
+	t, problems := LinkTemplates(link)
+	for field, msg := range problems {
+		errs.Add(field, "%s", msg)
 	}
 	return linkTemplates{t: t}
 }

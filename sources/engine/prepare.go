@@ -163,18 +163,20 @@ func SplitSettings(reg sources.Registry, sourceID, kind string, in map[string]js
 	return b, secrets, nil
 }
 
-// Warnings are what src's kind warns about its settings (see
-// sources.Warner); none for a kind reg does not have or settings that do
-// not decode (Prepare reports those).
+// Warnings are what src's link settings warn about, then what its kind
+// warns about its settings (see sources.Warner); none of the kind's for a
+// kind reg does not have or settings that do not decode (Prepare reports
+// those).
 func Warnings(reg sources.Registry, src storage.Source) []string {
+	out := identityWarnings(src)
 	kind, ok := reg[src.Kind]
 	if !ok || len(src.Settings) == 0 {
-		return nil
+		return out
 	}
 	cfg := kind.New()
 	w, ok := cfg.(sources.Warner)
 	if !ok || json.Unmarshal(src.Settings, cfg) != nil {
-		return nil
+		return out
 	}
-	return w.Warnings()
+	return append(out, w.Warnings()...)
 }
