@@ -130,9 +130,17 @@ func departUsers(tx *txn, ids []string) error {
 // the copies it saw expires.
 type departedCache struct {
 	mu    sync.Mutex
-	key   string
+	key   departedKey
+	known bool
 	until int64 // the earliest until_at it saw; 0 for none
 	apps  map[string]bool
+}
+
+// departedKey is what a departedCache answer was read at: this store's
+// write generation, or the read stamp.
+type departedKey struct {
+	gen   uint64
+	stamp string
 }
 
 // hasDeparted reports whether app id's view holds departed copies now.
@@ -140,21 +148,18 @@ func (s *Store) hasDeparted(ctx context.Context, appID string) (bool, error) {
 	if !s.wholeViews() {
 		return false, nil
 	}
-	key := fmt.Sprintf("g%d", s.gen.Load())
+	key, keyed := departedKey{gen: s.gen.Load()}, true
 	if !s.dialect.cacheCounts {
 		st, ok, err := s.ReadStamp(ctx)
 		if err != nil {
 			return false, err
 		}
-		if !ok {
-			st = "" // nothing to key it by: ask each time
-		}
-		key = "s" + st
+		key, keyed = departedKey{stamp: st}, ok // without a stamp, ask each time
 	}
 	now := millis(s.now())
 	c := &s.departed
 	c.mu.Lock()
-	if c.key == key && key != "s" && (c.until == 0 || now < c.until) {
+	if keyed && c.known && c.key == key && (c.until == 0 || now < c.until) {
 		in := c.apps[appID]
 		c.mu.Unlock()
 		return in, nil
@@ -182,7 +187,7 @@ func (s *Store) hasDeparted(ctx context.Context, appID string) (bool, error) {
 		return false, fmt.Errorf("sqlstore: departed users: %w", err)
 	}
 	c.mu.Lock()
-	c.key, c.until, c.apps = key, until, apps
+	c.key, c.known, c.until, c.apps = key, keyed, until, apps
 	c.mu.Unlock()
 	return apps[appID], nil
 }
