@@ -13,6 +13,7 @@ import (
 	"github.com/scimgate/scimgate/sources/sourcetest"
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
+	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 // linkEnv is a runner over a real SQLite store with several in-process
@@ -38,10 +39,27 @@ type linkSource struct {
 
 func newLinkEnv(t *testing.T, srcs ...linkSource) *linkEnv {
 	t.Helper()
+	return newLinkEnvOn(t, filepath.Join(t.TempDir(), "link.db"), srcs...)
+}
+
+// linkBackends are the databases the linking tests run on: SQLite, and
+// PostgreSQL when SCIMGATE_TEST_POSTGRES names a server (skipped
+// otherwise); each returns a fresh database's DSN.
+var linkBackends = []struct {
+	name string
+	dsn  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "link.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.FreshSchema(t) }},
+}
+
+// newLinkEnvOn is newLinkEnv on the database dsn names.
+func newLinkEnvOn(t *testing.T, dsn string, srcs ...linkSource) *linkEnv {
+	t.Helper()
 	ctx := context.Background()
 	e := &linkEnv{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC),
 		ds: map[string]*sourcetest.Dataset{}, src: map[string]storage.Source{}, reg: sources.Registry{}}
-	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "link.db"), sqlstore.Options{Now: func() time.Time { return e.now }})
+	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,11 @@ type linkTemplates struct {
 }
 
 // compileLink compiles a source's link settings with the checks the
-// config API makes (LinkTemplates); problems are reported under
-// "link.<key name>".
+// config API applies (LinkTemplates), so a run never starts on settings
+// the API would refuse.
 func compileLink(link map[string]string, errs *sources.FieldErrors) linkTemplates {
-	t, problems := LinkTemplates(link)
-	for field, msg := range problems {
+	t, ferrs := LinkTemplates(link)
+	for field, msg := range ferrs {
 		errs.Add(field, "%s", msg)
 	}
 	return linkTemplates{t: t}

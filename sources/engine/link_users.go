@@ -50,16 +50,15 @@ func (st *runState) linkBatch(ctx context.Context, batch []*mappedUser, existing
 			st.change(storage.Change{Action: storage.ChangeConflict, Kind: sources.KindUser, ResourceID: d.userID,
 				Key: m.rec.Key, Name: m.user.UserName, Detail: "not linked: " + why})
 		}
-		reserved := st.reserved[m.rec.Key]
+		// A report that came first may have named a new person's id
+		// already; if the record joins another person, finishManagers
+		// points the report there.
 		switch {
 		case d.userID != "":
-		case reserved != "":
-			d.userID = reserved // already named by a report that came first
+		case st.reserved[m.rec.Key] != "":
+			d.userID = st.reserved[m.rec.Key]
 		default:
 			d.userID = newID()
-		}
-		if reserved != "" && reserved != d.userID {
-			st.renamed[reserved] = d.userID
 		}
 		m.link, m.user.ID = d, d.userID
 		st.seenUsers[m.rec.Key] = d.userID

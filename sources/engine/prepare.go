@@ -58,7 +58,7 @@ func Prepare(reg sources.Registry, src storage.Source, sealer *Sealer) (Prepared
 		return Prepared{}, err
 	}
 	if mu, ok := p.Config.(sources.MappingUser); ok {
-		mu.UseMappings(userMapping, groupMapping)
+		mu.UseMappings(withLinkTemplates(userMapping, src.Link), groupMapping)
 	}
 	return p, nil
 }
@@ -179,4 +179,18 @@ func Warnings(reg sources.Registry, src storage.Source) []string {
 		return out
 	}
 	return append(out, w.Warnings()...)
+}
+
+// withLinkTemplates is the user mapping as a kind that fetches only what
+// its templates read must see it: the link keys' templates read the
+// source's attributes too, whether or not a mapping does.
+func withLinkTemplates(user sources.Mapping, link map[string]string) sources.Mapping {
+	if len(link) == 0 {
+		return user
+	}
+	extra := make(map[string]string, len(link))
+	for name, tmpl := range link {
+		extra["link."+name] = tmpl
+	}
+	return user.Merge(extra)
 }

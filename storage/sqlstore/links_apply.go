@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -73,10 +72,7 @@ func managerOf(u *storage.User) string {
 
 // storedContribution is what a write needs of a contribution already
 // there.
-type storedContribution struct {
-	person      string
-	deactivated bool
-}
+type storedContribution struct{ person string }
 
 // ApplyContributions writes b in one transaction: the contributions and
 // their link keys first, then the removals (so that whether a removal is
@@ -144,7 +140,7 @@ func (s *Store) ApplyContributions(ctx context.Context, source string, b storage
 func loadContributions(tx *txn, source string, keys []string) (map[string]storedContribution, error) {
 	out := make(map[string]storedContribution, len(keys))
 	err := chunks(keys, keyChunk, func(chunk []string) error {
-		rows, err := tx.orm.Raw(`SELECT source_key, user_id, deactivated_at FROM contributions
+		rows, err := tx.orm.Raw(`SELECT source_key, user_id FROM contributions
 			WHERE source_id = ? AND source_key IN ?`, source, chunk).Rows()
 		if err != nil {
 			return translate(err)
@@ -152,11 +148,9 @@ func loadContributions(tx *txn, source string, keys []string) (map[string]stored
 		return scanRows(rows, func() error {
 			var key string
 			var c storedContribution
-			var deactivated sql.NullInt64
-			if err := rows.Scan(&key, &c.person, &deactivated); err != nil {
+			if err := rows.Scan(&key, &c.person); err != nil {
 				return translate(err)
 			}
-			c.deactivated = deactivated.Valid
 			out[key] = c
 			return nil
 		})

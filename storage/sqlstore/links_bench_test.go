@@ -7,6 +7,7 @@ import (
 
 	"github.com/scimgate/scimgate/storage"
 	"github.com/scimgate/scimgate/storage/sqlstore"
+	"github.com/scimgate/scimgate/storage/sqlstore/pgtest"
 )
 
 // linkBenchRecords is how many records one round of the linking benchmark
@@ -24,10 +25,10 @@ func benchContribution(i int, person, linkedBy string) storage.ContributionWrite
 
 func benchPerson(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
 
-func benchSource(b *testing.B, s *sqlstore.Store, name string, prec int) storage.Source {
+func benchSource(b *testing.B, s *sqlstore.Store, name string, prec int, authoritative ...string) storage.Source {
 	b.Helper()
 	src, err := s.CreateSource(b.Context(), storage.Source{Name: name, Kind: "csv", Precedence: prec,
-		Link: map[string]string{"employeeId": "{id}"}})
+		Link: map[string]string{"employeeId": "{id}"}, Authoritative: authoritative})
 	if err != nil {
 		b.Fatalf("CreateSource: %v", err)
 	}
@@ -51,31 +52,49 @@ func applyContributions(b *testing.B, s *sqlstore.Store, src storage.Source, n i
 
 // BenchmarkApplyContributions writes 5,000 records in 500-record batches,
 // on a fresh database each round, and reports the time per record. The
-// cases: plain (ApplyUsers creating them, the baseline), new-people
+// cases: plain (ApplyUsers creating them, the baseline), plain-update
+// (ApplyUsers rewriting them with a new title), new-people
 // (ApplyContributions making each a new person) and linked (a second
 // source's records, each linking to a person of a first source written
-// before the clock runs, so every person is merged from two records).
+// before the clock runs and authoritative for its title, so every person
+// is merged from two records and rewritten). On SQLite, and on PostgreSQL
+// when SCIMGATE_TEST_POSTGRES names a server (scripts/postgres.sh run).
 //
 //	go test -run '^$' -bench ApplyContributions -benchtime 3x ./storage/sqlstore
 func BenchmarkApplyContributions(b *testing.B) {
-	b.Run("plain", func(b *testing.B) {
-		benchmarkRecords(b, func(*sqlstore.Store) {}, func(s *sqlstore.Store) {
-			for start := 0; start < linkBenchRecords; start += benchBatch {
-				var batch storage.UserBatch
-				for i := start; i < start+benchBatch; i++ {
-					w := syncedUser(i)
-					w.User.ID = benchPerson(i)
-					batch.Create = append(batch.Create, w)
-				}
-				if err := s.ApplyUsers(b.Context(), "source:bench", batch); err != nil {
-					b.Fatalf("ApplyUsers: %v", err)
-				}
+	for _, db := range []struct {
+		name string
+		open func(b *testing.B) *sqlstore.Store
+	}{
+		{"sqlite", openBenchStore},
+		{"postgres", func(b *testing.B) *sqlstore.Store {
+			s, err := sqlstore.Open(b.Context(), pgtest.FreshSchema(b), sqlstore.Options{})
+			if err != nil {
+				b.Fatalf("Open: %v", err)
 			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		}},
+	} {
+		b.Run(db.name, func(b *testing.B) {
+			if db.name == "postgres" {
+				pgtest.DSN(b) // skips without a server
+			}
+			benchmarkLinkCases(b, db.open)
 		})
+	}
+}
+
+func benchmarkLinkCases(b *testing.B, open func(b *testing.B) *sqlstore.Store) {
+	b.Run("plain", func(b *testing.B) {
+		benchmarkRecords(b, open, func(*sqlstore.Store) {}, func(s *sqlstore.Store) { plainUsers(b, s, false) })
+	})
+	b.Run("plain-update", func(b *testing.B) {
+		benchmarkRecords(b, open, func(s *sqlstore.Store) { plainUsers(b, s, false) }, func(s *sqlstore.Store) { plainUsers(b, s, true) })
 	})
 	b.Run("new-people", func(b *testing.B) {
 		var ad storage.Source
-		benchmarkRecords(b, func(s *sqlstore.Store) { ad = benchSource(b, s, "ad", 10) }, func(s *sqlstore.Store) {
+		benchmarkRecords(b, open, func(s *sqlstore.Store) { ad = benchSource(b, s, "ad", 10) }, func(s *sqlstore.Store) {
 			applyContributions(b, s, ad, linkBenchRecords, func(i int) storage.ContributionWrite {
 				return benchContribution(i, benchPerson(i), "")
 			})
@@ -83,9 +102,9 @@ func BenchmarkApplyContributions(b *testing.B) {
 	})
 	b.Run("linked", func(b *testing.B) {
 		var hr storage.Source
-		benchmarkRecords(b, func(s *sqlstore.Store) {
+		benchmarkRecords(b, open, func(s *sqlstore.Store) {
 			ad := benchSource(b, s, "ad", 10)
-			hr = benchSource(b, s, "hr", 20)
+			hr = benchSource(b, s, "hr", 20, "title")
 			applyContributions(b, s, ad, linkBenchRecords, func(i int) storage.ContributionWrite {
 				return benchContribution(i, benchPerson(i), "")
 			})
@@ -101,11 +120,11 @@ func BenchmarkApplyContributions(b *testing.B) {
 
 // benchmarkRecords times write on a fresh store that setup has prepared,
 // and reports ns per record of linkBenchRecords.
-func benchmarkRecords(b *testing.B, setup, write func(s *sqlstore.Store)) {
+func benchmarkRecords(b *testing.B, open func(b *testing.B) *sqlstore.Store, setup, write func(s *sqlstore.Store)) {
 	var elapsed time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		s := openBenchStore(b)
+		s := open(b)
 		setup(s)
 		b.StartTimer()
 		began := time.Now()
@@ -113,4 +132,26 @@ func benchmarkRecords(b *testing.B, setup, write func(s *sqlstore.Store)) {
 		elapsed += time.Since(began)
 	}
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N*linkBenchRecords), "ns/record")
+}
+
+// plainUsers writes the benchmark's records as a plain source's users:
+// created, or (update) rewritten with a new title.
+func plainUsers(b *testing.B, s *sqlstore.Store, update bool) {
+	b.Helper()
+	for start := 0; start < linkBenchRecords; start += benchBatch {
+		var batch storage.UserBatch
+		for i := start; i < start+benchBatch; i++ {
+			w := syncedUser(i)
+			w.User.ID = benchPerson(i)
+			if update {
+				w.User.Title, w.Hash = "HR title", "changed"
+				batch.Update = append(batch.Update, w)
+			} else {
+				batch.Create = append(batch.Create, w)
+			}
+		}
+		if err := s.ApplyUsers(b.Context(), "source:bench", batch); err != nil {
+			b.Fatalf("ApplyUsers: %v", err)
+		}
+	}
 }

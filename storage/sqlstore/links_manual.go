@@ -169,3 +169,18 @@ func (s *Store) Unlink(ctx context.Context, userID, source string) (storage.User
 	}
 	return out, nil
 }
+
+// dropContributions removes a person's contributions and their link keys
+// when the person is deleted by hand (DeleteUser): as a plain source's
+// next full run makes a deleted user anew, its records then make new
+// people instead of pointing at one that is gone.
+func dropContributions(tx *txn, person string) error {
+	if tx.noLinks {
+		return nil
+	}
+	if err := tx.exec(`DELETE FROM link_keys WHERE (source_id, source_key) IN
+		(SELECT source_id, source_key FROM contributions WHERE user_id = ?)`, person); err != nil {
+		return err
+	}
+	return tx.exec(`DELETE FROM contributions WHERE user_id = ?`, person)
+}

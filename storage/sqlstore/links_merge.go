@@ -241,6 +241,7 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 	}
 	var updates, creates []syncedWrite
 	var inactive []string
+	names := map[string]string{} // person -> merged userName, of those written
 	for _, id := range live {
 		u, _, err := mergePerson(byPerson[id], sources, p.records)
 		if err != nil {
@@ -277,6 +278,10 @@ func writePeople(tx *txn, ids []string, byPerson map[string][]mergeRow, emptied 
 			inactive = append(inactive, id)
 		}
 		changed[id] = true
+		names[id] = u.UserName
+	}
+	if err := checkUserNames(tx, names); err != nil {
+		return err
 	}
 	if err := updateSyncedUsers(tx, updates); err != nil {
 		return userNameTaken(err)
@@ -298,6 +303,37 @@ func allDeactivated(rows []mergeRow) bool {
 		}
 	}
 	return true
+}
+
+// checkUserNames fails with ErrConflict, naming the userName and both
+// users, when a person would take a userName another user holds (or
+// another person of the same write takes), before any row is written.
+func checkUserNames(tx *txn, names map[string]string) error {
+	byName := make(map[string]string, len(names))
+	for _, id := range slices.Sorted(maps.Keys(names)) {
+		folded := foldKey(names[id])
+		if other, ok := byName[folded]; ok {
+			return fmt.Errorf("people %s and %s would both have the userName %q: %w", other, id, names[id], storage.ErrConflict)
+		}
+		byName[folded] = id
+	}
+	return chunks(slices.Sorted(maps.Keys(byName)), keyChunk, func(chunk []string) error {
+		rows, err := tx.orm.Raw("SELECT user_name, id FROM users WHERE user_name IN ?", chunk).Rows()
+		if err != nil {
+			return translate(err)
+		}
+		return scanRows(rows, func() error {
+			var name, holder string
+			if err := rows.Scan(&name, &holder); err != nil {
+				return translate(err)
+			}
+			person := byName[name]
+			if _, rewritten := names[holder]; holder != person && !rewritten {
+				return fmt.Errorf("the userName %q of person %s is held by user %s: %w", names[person], person, holder, storage.ErrConflict)
+			}
+			return nil
+		})
+	})
 }
 
 // userNameTaken says what a conflict while writing people means.

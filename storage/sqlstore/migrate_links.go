@@ -21,8 +21,10 @@ const linksVersion = 13
 // loses every merge) and every write that moves or removes one keeps
 // link_keys and users in step itself.
 //
-// link_keys is one row per link key a contribution holds, with its person,
-// for LinkHolders' lookup by (name, value).
+// contributions is an ordinary (rowid) table in SQLite: its rows carry
+// whole records, too large for a clustered table's B-tree. link_keys is
+// one small row per link key a contribution holds, with its person, for
+// LinkHolders' lookup by (name, value), clustered on its key.
 var linksSchema = []string{
 	`ALTER TABLE sources ADD COLUMN link TEXT NOT NULL DEFAULT 'null'`,
 	`ALTER TABLE sources ADD COLUMN authoritative TEXT NOT NULL DEFAULT 'null'`,
@@ -40,7 +42,7 @@ var linksSchema = []string{
 		deactivated_at INTEGER,
 		apart_from TEXT NOT NULL,
 		PRIMARY KEY (source_id, source_key)
-	) WITHOUT ROWID`,
+	)`,
 	`CREATE INDEX contributions_user ON contributions(user_id)`,
 	`CREATE INDEX contributions_manager ON contributions(manager_id) WHERE manager_id IS NOT NULL`,
 	`CREATE TABLE link_keys (

@@ -44,6 +44,8 @@ type txn struct {
 	noPush bool
 	// wholeViews: the schema has migration 14's view state (appwhole.go).
 	wholeViews bool
+	// noLinks: the schema predates identity linking (migrate_links.go).
+	noLinks bool
 }
 
 // write runs fn in one serialised transaction on the write connection.
@@ -75,6 +77,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 		predsLoaded: s.schema > 0 && s.schema < appsVersion,
 		noPush:      s.schema > 0 && s.schema < pushVersion,
 		wholeViews:  s.wholeViews(),
+		noLinks:     !s.hasLinks(),
 	}
 	if s.dialect.writeLock != "" {
 		if err := tx.exec(s.dialect.writeLock); err != nil {

@@ -217,6 +217,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) 
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {
 			return translate(err)
 		}
+		if err := dropContributions(tx, id); err != nil {
+			return err
+		}
 		return tx.exec("DELETE FROM users WHERE seq = ?", seq)
 	})
 	return wrapOp("delete user", err)

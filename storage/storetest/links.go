@@ -16,7 +16,9 @@ var linkTests = []subtest{
 	{"VersionOnlyOnChange", testLinkVersionOnlyOnChange},
 	{"Move", testLinkMove},
 	{"EmptiedPersonJoins", testLinkEmptiedPersonJoins},
+	{"JoinRewritesBatchManagers", testLinkJoinRewritesBatchManagers},
 	{"Removals", testLinkRemovals},
+	{"Progress", testLinkProgress},
 	{"ConflictRollsBack", testLinkConflictRollsBack},
 	{"Managers", testLinkManagers},
 	{"EachAndCount", testLinkEachAndCount},
@@ -27,6 +29,7 @@ var linkTests = []subtest{
 	{"Provenance", testLinkProvenance},
 	{"Unlink", testLinkUnlink},
 	{"UnlinkSameUserName", testLinkUnlinkSameUserName},
+	{"DeleteUserDropsContributions", testLinkDeleteUserDropsContributions},
 }
 
 // linkedSource creates a linked source with precedence prec.

@@ -135,3 +135,27 @@ func testLinkUnlinkSameUserName(t *testing.T, s storage.Store) {
 		t.Errorf("after the failed Unlink: %+v; want both contributions on %s", refs, p)
 	}
 }
+
+// testLinkDeleteUserDropsContributions: a person deleted by hand takes its
+// contributions along, so the sources' next runs make it anew.
+func testLinkDeleteUserDropsContributions(t *testing.T, s storage.Store) {
+	ad := linkedSource(t, s, "ad", 10)
+	hr := linkedSource(t, s, "hr", 20)
+	p := newPerson(t, s, ad, "a1", "E1", storage.User{UserName: "ann", Active: true})
+	mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Active: true})))
+	other := newPerson(t, s, ad, "a2", "E2", storage.User{UserName: "bob", Active: true})
+	if err := s.DeleteUser(ctx(t), p, nil); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	for _, src := range []storage.Source{ad, hr} {
+		if got, err := s.SyncedContributions(ctx(t), src.ID, []string{"a1", "h1"}); err != nil || len(got) != 0 {
+			t.Errorf("%s's contributions of the deleted person: %+v, %v; want none", src.Name, got, err)
+		}
+	}
+	if hs, _ := s.LinkHolders(ctx(t), []storage.LinkKey{{Name: "employeeId", Value: "e1"}}); len(hs) != 0 {
+		t.Errorf("LinkHolders of the deleted person's key: %+v; want none", hs)
+	}
+	if refs, _ := s.ContributionsOf(ctx(t), []string{other}); len(refs[other]) != 1 {
+		t.Errorf("another person's contributions: %+v; want its one", refs)
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scimgate/scimgate/storage"
@@ -114,22 +115,58 @@ func testLinkEmptiedPersonJoins(t *testing.T, s storage.Store) {
 	}
 }
 
+// testLinkJoinRewritesBatchManagers: a record of the same batch that
+// names the emptied person as its manager ends up managed by the person
+// it joined.
+func testLinkJoinRewritesBatchManagers(t *testing.T, s storage.Store) {
+	ad := linkedSource(t, s, "ad", 10)
+	hr := linkedSource(t, s, "hr", 20)
+	p1 := newPerson(t, s, ad, "a1", "E1", storage.User{UserName: "ann", Active: true})
+	p2 := newPerson(t, s, hr, "h1", "X", storage.User{UserName: "ann.hr", Active: true})
+	p3 := storage.NewID()
+	report := contribution("h2", p3, "E3", storage.User{UserName: "bob", Active: true,
+		Enterprise: &storage.EnterpriseExt{Manager: &storage.ManagerRef{Value: p2}}})
+	report.LinkedBy = ""
+	res := mustApplyContributions(t, s, hr, upsert(
+		contribution("h1", p1, "E1", storage.User{UserName: "ann.hr", Active: true}), report))
+	if !slices.Equal(res.Deleted, []string{p2}) {
+		t.Errorf("deleted %v, want [%s]", res.Deleted, p2)
+	}
+	if got := managerID(mustGetUser(t, s, p3)); got != p1 {
+		t.Errorf("the new report's manager %q, want %q (the person its manager joined)", got, p1)
+	}
+}
+
+// testLinkRemovals: a record that leaves goes from its person while
+// another source contributes, whatever the policy; a last one deactivates
+// or deletes the person.
 func testLinkRemovals(t *testing.T, s storage.Store) {
 	ad := linkedSource(t, s, "ad", 10)
 	hr := linkedSource(t, s, "hr", 20)
 	a1 := contribution("a1", "", "E1", storage.User{UserName: "ann", Active: true})
 	p := newPerson(t, s, ad, "a1", "E1", a1.User)
 	a1.User.ID, a1.LinkedBy = p, ""
-	mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Title: "HR", Active: true})))
 
-	res := mustApplyContributions(t, s, hr, storage.ContributionBatch{Delete: []string{"h1", "unknown"}})
-	if len(res.Removed) != 1 || res.Removed["h1"] != storage.RemovalLeft || len(res.Deleted) != 0 {
-		t.Errorf("hr's record left: %+v; want h1 left and nobody deleted", res)
+	for _, leave := range []struct {
+		name  string
+		batch storage.ContributionBatch
+	}{
+		{"deactivated", storage.ContributionBatch{Deactivate: []string{"h1", "unknown"}}},
+		{"deleted", storage.ContributionBatch{Delete: []string{"h1", "unknown"}}},
+	} {
+		mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Title: "HR", Active: true})))
+		res := mustApplyContributions(t, s, hr, leave.batch)
+		if len(res.Removed) != 1 || res.Removed["h1"] != storage.RemovalLeft || len(res.Deleted) != 0 || !res.Changed[p] {
+			t.Errorf("hr's record %s while ad's stays: %+v; want h1 left, %s changed, nobody deleted", leave.name, res, p)
+		}
+		if u := mustGetUser(t, s, p); u.Title != "" || !u.Active {
+			t.Errorf("after hr's record was %s: %+v; want ann, active, without hr's title", leave.name, u)
+		}
+		if n, _ := s.CountContributions(ctx(t), hr.ID); n != 0 {
+			t.Errorf("after hr's record was %s: hr has %d contributions, want 0", leave.name, n)
+		}
 	}
-	if u := mustGetUser(t, s, p); u.Title != "" || !u.Active {
-		t.Errorf("after hr left: %+v; want ann, active, without hr's title", u)
-	}
-	res = mustApplyContributions(t, s, ad, storage.ContributionBatch{Deactivate: []string{"a1"}})
+	res := mustApplyContributions(t, s, ad, storage.ContributionBatch{Deactivate: []string{"a1"}})
 	if res.Removed["a1"] != storage.RemovalDeactivated {
 		t.Errorf("the last record deactivated: %+v", res)
 	}
@@ -169,6 +206,12 @@ func testLinkConflictRollsBack(t *testing.T, s storage.Store) {
 	clash := contribution("a2", storage.NewID(), "E2", storage.User{UserName: "TAKEN", Active: true})
 	_, err := s.ApplyContributions(ctx(t), ad.ID, upsert(fine, clash))
 	wantErr(t, "ApplyContributions with a taken userName", err, storage.ErrConflict)
+	if err == nil || !strings.Contains(err.Error(), `"TAKEN"`) {
+		t.Errorf("the conflict's message %q does not name the userName", err)
+	}
+	twin := contribution("a3", storage.NewID(), "E3", storage.User{UserName: "Fine", Active: true})
+	_, err = s.ApplyContributions(ctx(t), ad.ID, upsert(fine, twin))
+	wantErr(t, "two new people with one userName", err, storage.ErrConflict)
 	if n, _ := s.CountContributions(ctx(t), ad.ID); n != 0 {
 		t.Errorf("%d contributions after the failed batch, want 0", n)
 	}
@@ -223,5 +266,41 @@ func testLinkEachAndCount(t *testing.T, s storage.Store) {
 		if n, err := s.CountContributions(ctx(t), src.ID); err != nil || n != want {
 			t.Errorf("CountContributions(%s) = %d, %v; want %d", src.Name, n, err, want)
 		}
+	}
+}
+
+// testLinkProgress: a batch's run progress commits and rolls back with it.
+func testLinkProgress(t *testing.T, s storage.Store) {
+	ad := linkedSource(t, s, "ad", 10)
+	run := mustCreateRun(t, s, storage.Run{SourceID: ad.ID, Status: storage.RunRunning, Trigger: "manual"})
+	counts := func() storage.RunCounts {
+		t.Helper()
+		got, err := s.GetRun(ctx(t), ad.ID, run.ID)
+		if err != nil {
+			t.Fatalf("GetRun: %v", err)
+		}
+		return got.Counts
+	}
+	one := storage.RunCounts{Fetched: 1, Created: 1, Linked: 1}
+	b := upsert(contribution("a1", storage.NewID(), "E1", storage.User{UserName: "ann", Active: true}))
+	b.Progress = &storage.RunProgress{RunID: run.ID, Counts: one}
+	mustApplyContributions(t, s, ad, b)
+	if got := counts(); got != one {
+		t.Errorf("after a committed batch: counts %+v, want %+v", got, one)
+	}
+	mustCreateUser(t, s, user("taken"))
+	b = upsert(contribution("a2", storage.NewID(), "E2", storage.User{UserName: "taken", Active: true}))
+	b.Progress = &storage.RunProgress{RunID: run.ID, Counts: storage.RunCounts{Fetched: 2, Created: 2}}
+	_, err := s.ApplyContributions(ctx(t), ad.ID, b)
+	wantErr(t, "ApplyContributions taking a held userName", err, storage.ErrConflict)
+	if got := counts(); got != one {
+		t.Errorf("after a rolled-back batch: counts %+v, want %+v still", got, one)
+	}
+	b = upsert(contribution("a3", storage.NewID(), "E3", storage.User{UserName: "carol", Active: true}))
+	b.Progress = &storage.RunProgress{RunID: "no-such-run", Counts: one}
+	_, err = s.ApplyContributions(ctx(t), ad.ID, b)
+	wantErr(t, "ApplyContributions with the progress of an unknown run", err, storage.ErrNotFound)
+	if n, _ := s.CountContributions(ctx(t), ad.ID); n != 1 {
+		t.Errorf("%d contributions after the write with an unknown run's progress, want 1", n)
 	}
 }
