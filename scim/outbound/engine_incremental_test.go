@@ -1,6 +1,8 @@
 package outbound_test
 
 import (
+	"time"
+
 	"cmp"
 	"encoding/json"
 	"strings"
@@ -116,16 +118,27 @@ func TestPushIncremental(t *testing.T) {
 // TestPushLeaveGrace: a user who leaves a view with a leave grace is in
 // it still, inactive: the target gets them deactivated (or deleted, with
 // onLeave delete) at once, with the rest of their attributes as they are.
+// A user deleted outright leaves the same way, also once the grace is
+// over.
 func TestPushLeaveGrace(t *testing.T) {
+	removed := func(f *pushFixture, u storage.User) { f.removeMembers(f.scope, u.ID) }
+	deleted := func(f *pushFixture, u storage.User) {
+		if err := f.store.DeleteUser(f.t.Context(), u.ID, nil); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 	tests := []struct {
-		onLeave string
-		writes  map[string]int
+		name, onLeave string
+		leave         func(*pushFixture, storage.User)
+		writes        map[string]int
 	}{
-		{onLeave: storage.OnLeaveDeactivate, writes: map[string]int{"PATCH": 2}},
-		{onLeave: storage.OnLeaveDelete, writes: map[string]int{"PATCH": 1, "DELETE": 1}},
+		{"removed", storage.OnLeaveDeactivate, removed, map[string]int{"PATCH": 2}},
+		{"removed", storage.OnLeaveDelete, removed, map[string]int{"PATCH": 1, "DELETE": 1}},
+		{"deleted", storage.OnLeaveDeactivate, deleted, map[string]int{"PATCH": 2}},
+		{"deleted", storage.OnLeaveDelete, deleted, map[string]int{"PATCH": 1, "DELETE": 1}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.onLeave, func(t *testing.T) {
+		t.Run(tt.name+"/"+tt.onLeave, func(t *testing.T) {
 			f := newPushFixture(t, fixtureOptions{scoped: true, push: storage.PushConfig{OnLeave: tt.onLeave}})
 			us := f.users(3, "kim")
 			if _, err := f.store.UpdateApp(t.Context(), f.app.ID, func(a *storage.App) error { a.LeaveGraceDays = 7; return nil }); err != nil {
@@ -133,7 +146,7 @@ func TestPushLeaveGrace(t *testing.T) {
 			}
 			f.mustRun(outbound.PushJob{})
 			f.target.ResetLog()
-			f.removeMembers(f.scope, us[0].ID)
+			tt.leave(f, us[0])
 			out := f.mustRun(outbound.PushJob{})
 			if w := f.writes(); !equalCounts(w, tt.writes) {
 				t.Errorf("writes %v, want %v", w, tt.writes)
@@ -154,6 +167,14 @@ func TestPushLeaveGrace(t *testing.T) {
 			f.mustRun(outbound.PushJob{})
 			if w := f.writes(); len(w) != 0 {
 				t.Errorf("next run wrote %v", w)
+			}
+			// After the grace: deactivated they stay (onLeave deactivate),
+			// deleted they stay gone, as for any departure.
+			f.clock.Advance(8 * 24 * time.Hour)
+			f.mustRun(outbound.PushJob{Full: true})
+			r, there = f.target.UserByName(us[0].UserName)
+			if want := tt.onLeave == storage.OnLeaveDeactivate; there != want || there && r["active"] != false {
+				t.Errorf("after the grace the target holds %v (%v), want held %v and inactive", r, there, want)
 			}
 		})
 	}

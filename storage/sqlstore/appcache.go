@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,6 +27,7 @@ type appCache struct {
 
 type appEntry struct {
 	app     storage.App
+	view    viewState
 	pred    *appPred
 	checked time.Time
 }
@@ -38,12 +40,17 @@ func (c *appCache) get(id string) (appEntry, bool) {
 }
 
 func (c *appCache) put(a storage.App, p *appPred) {
+	c.putStored(storedApp{app: a, view: p.viewState}, p)
+}
+
+func (c *appCache) putStored(sa storedApp, p *appPred) {
+	a := sa.app
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
 		c.entries = map[string]appEntry{}
 	}
-	c.entries[a.ID] = appEntry{app: a, pred: p, checked: time.Now()}
+	c.entries[a.ID] = appEntry{app: a, view: sa.view, pred: p, checked: time.Now()}
 }
 
 func (c *appCache) drop(id string) {
@@ -80,19 +87,19 @@ func (s *Store) cachedApp(ctx context.Context, id string) (storage.App, *appPred
 			return e.app, e.pred, nil
 		}
 	}
-	a, err := s.loadApp(ctx, id)
+	sa, err := s.loadApp(ctx, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			s.apps.drop(id)
 		}
 		return storage.App{}, nil, err
 	}
-	p, err := compileApp(s.dialect, &a)
+	p, err := compileApp(s.dialect, &sa.app, sa.view)
 	if err != nil {
 		return storage.App{}, nil, err
 	}
-	s.apps.put(a, p)
-	return a, p, nil
+	s.apps.putStored(sa, p)
+	return sa.app, p, nil
 }
 
 // appVersion reads one app's version through a prepared statement.
@@ -116,19 +123,35 @@ func (s *Store) appVersion(ctx context.Context, id string) (int64, error) {
 }
 
 // loadApp reads one app by id from the read pool.
-func (s *Store) loadApp(ctx context.Context, id string) (storage.App, error) {
-	rows, err := s.query(ctx, "SELECT "+appColumns+" FROM apps WHERE id = ?", id)
+func (s *Store) loadApp(ctx context.Context, id string) (storedApp, error) {
+	rows, err := s.query(ctx, "SELECT "+appColumns(s.wholeViews())+" FROM apps WHERE id = ?", id)
 	if err != nil {
-		return storage.App{}, fmt.Errorf("sqlstore: application %s: %w", id, err)
+		return storedApp{}, fmt.Errorf("sqlstore: application %s: %w", id, err)
 	}
 	apps, err := scanApps(rows)
 	if err != nil {
-		return storage.App{}, fmt.Errorf("sqlstore: application %s: %w", id, err)
+		return storedApp{}, fmt.Errorf("sqlstore: application %s: %w", id, err)
 	}
 	if len(apps) == 0 {
-		return storage.App{}, fmt.Errorf("sqlstore: application %s: %w", id, storage.ErrNotFound)
+		return storedApp{}, fmt.Errorf("sqlstore: application %s: %w", id, storage.ErrNotFound)
 	}
 	return apps[0], nil
+}
+
+// storedApp is an app as its row holds it: the definition and the state
+// of its view.
+type storedApp struct {
+	app  storage.App
+	view viewState
+}
+
+// appsOf returns the apps of rows.
+func appsOf(rows []storedApp) []storage.App {
+	out := make([]storage.App, len(rows))
+	for i, r := range rows {
+		out[i] = r.app
+	}
+	return out
 }
 
 // rowScanner is what scanApps needs of *sql.Rows.
@@ -140,20 +163,21 @@ type rowScanner interface {
 }
 
 // scanApps reads rows of appColumns and closes rows.
-func scanApps(rows rowScanner) ([]storage.App, error) {
+func scanApps(rows rowScanner) ([]storedApp, error) {
 	defer rows.Close()
-	var out []storage.App
+	var out []storedApp
 	for rows.Next() {
 		var id, name, def string
-		var version, created, updated int64
-		if err := rows.Scan(&id, &name, &def, &version, &created, &updated); err != nil {
+		var version, created, updated, changed, epoch int64
+		var joined sql.NullInt64
+		if err := rows.Scan(&id, &name, &def, &version, &created, &updated, &joined, &changed, &epoch); err != nil {
 			return nil, translate(err)
 		}
 		a, err := decodeApp(id, name, def, version, created, updated)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
+		out = append(out, storedApp{app: a, view: viewState{whole: joined.Valid, joined: joined.Int64, changed: changed, epoch: epoch}})
 	}
 	return out, translate(rows.Err())
 }

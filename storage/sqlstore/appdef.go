@@ -69,8 +69,15 @@ type appScopeDef struct {
 	IncludeInactive bool            `json:"includeInactive"`
 }
 
-// appColumns are the columns of apps that decodeApp takes, in order.
-const appColumns = "id, name, def, version, created, updated"
+// appColumns are the columns of apps that scanApps takes, in order; a
+// database before migration 14 has no view state (every app keeps a row
+// per user), which the last two then stand for.
+func appColumns(wholeViews bool) string {
+	if wholeViews {
+		return "id, name, def, version, created, updated, view_joined, view_changed, view_epoch"
+	}
+	return "id, name, def, version, created, updated, CAST(NULL AS BIGINT), 0, 0"
+}
 
 // encodeAppDef returns a's def document.
 func encodeAppDef(a *storage.App) (string, error) {

@@ -52,6 +52,9 @@ type touchSet struct {
 	created map[string]struct{} // new users: every app
 	changed map[string]struct{} // updated users: apps whose predicate reads attributes
 	moved   map[string]struct{} // users whose group membership changed: apps with scope groups
+	// before[app][user]: whether the whole view app held the user before
+	// this transaction changed it (touchBefore, appwhole_refresh.go).
+	before map[string]map[string]bool
 }
 
 func (t *touchSet) empty() bool {

@@ -41,6 +41,11 @@ type appPred struct {
 	// mode.
 	push   bool
 	groups storage.GroupMode
+	// viewState says whether the view is whole (appwhole.go); usersTable
+	// is then its derived users table, and usersTableDeparted the same
+	// with deleted users within grace (appdeparted.go).
+	viewState
+	usersTable, usersTableDeparted string
 }
 
 const dayMillis = 24 * 60 * 60 * 1000
@@ -85,11 +90,12 @@ func scopeClosureArgs(groups []string) []any {
 	return []any{jsonArg(groups), jsonArg(names)}
 }
 
-// compileApp compiles a's view predicate. A filter the compiler rejects is
-// ErrInvalid.
-func compileApp(d dialect, a *storage.App) (*appPred, error) {
+// compileApp compiles a's view predicate, for the view's stored state v.
+// A filter the compiler rejects is ErrInvalid.
+func compileApp(d dialect, a *storage.App, v viewState) (*appPred, error) {
+	v.whole = v.whole && wholeScope(a)
 	p := &appPred{id: a.ID, version: a.Version, graceMillis: int64(a.LeaveGraceDays) * dayMillis,
-		push: a.Push != nil, groups: a.Groups}
+		push: a.Push != nil, groups: a.Groups, viewState: v}
 	var conds []string
 	if len(a.Scope.Groups) > 0 {
 		p.hasGroups = true
@@ -152,5 +158,8 @@ func compileApp(d dialect, a *storage.App) (*appPred, error) {
 		conds = append(conds, "1=1")
 	}
 	p.cond = strings.Join(conds, " AND ")
+	if p.whole {
+		p.usersTable, p.usersTableDeparted = wholeUsersSQL(d, p, false), wholeUsersSQL(d, p, true)
+	}
 	return p, nil
 }

@@ -95,8 +95,9 @@ func (tx *txn) touchGroups(ids ...string) error {
 }
 
 // touchDeletedUsers records users about to be deleted: their membership
-// rows (in view or within leave grace) go with them, so the apps that
-// push and had them are marked now.
+// rows (in view or within leave grace) go with them, and a whole view's
+// predicate will not hold them, so the apps that push and had them are
+// marked now.
 func (tx *txn) touchDeletedUsers(ids ...string) error {
 	if len(ids) == 0 {
 		return nil
@@ -109,7 +110,21 @@ func (tx *txn) touchDeletedUsers(ids ...string) error {
 	for _, p := range pushes {
 		byID[p.id] = p
 	}
+	wholes, _ := wholePreds(pushes)
 	return chunks(ids, refreshChunk, func(chunk []string) error {
+		if len(wholes) > 0 {
+			// A whole view holds a user without a row while its
+			// predicate does (a departure has a row, read below).
+			if err := evaluate(tx, evaluation(tx.dialect, wholes), len(wholes), chunk, func(_ string, m []bool) {
+				for i, p := range wholes {
+					if m[i] {
+						tx.markPush(p)
+					}
+				}
+			}); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.queryPrepared("SELECT DISTINCT app_id FROM app_users WHERE "+tx.dialect.inJSONArray("user_id"), jsonArg(chunk))
 		if err != nil {
 			return err

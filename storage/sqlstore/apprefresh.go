@@ -27,35 +27,48 @@ func refreshViews(tx *txn) error {
 	created, rest := t.split()
 	// Users created in this transaction and touched no other way belong
 	// to no group and have no rows yet: only apps without scope groups
-	// can hold them, and nothing needs reading back (insertFresh).
+	// can hold them, and nothing needs reading back (insertFresh). Whole
+	// views hold them without a row.
+	wholes, rowPreds := wholePreds(preds)
 	var flat []*appPred
-	for _, p := range preds {
+	for _, p := range rowPreds {
 		if !p.hasGroups {
 			flat = append(flat, p)
 		}
 	}
-	if len(flat) > 0 {
-		if err := chunks(created, refreshChunk, func(chunk []string) error {
-			return insertFresh(tx, flat, chunk)
-		}); err != nil {
-			return err
+	if err := chunks(created, refreshChunk, func(chunk []string) error {
+		if len(flat) > 0 {
+			if err := insertFresh(tx, flat, chunk); err != nil {
+				return err
+			}
 		}
+		return markFreshWhole(tx, wholes, chunk)
+	}); err != nil {
+		return err
 	}
 	// A user is evaluated for the apps its changes can move it in or out
 	// of; the others would only give the answer they already have.
 	evals := map[string]evaluated{}
-	return chunks(rest, refreshChunk, func(chunk []string) error {
-		sub := t.relevant(preds, chunk)
-		if len(sub) == 0 {
-			return nil
-		}
+	evalOf := func(sub []*appPred) evaluated {
 		key := predsKey(sub)
 		eval, ok := evals[key]
 		if !ok {
 			eval = evaluation(tx.dialect, sub)
 			evals[key] = eval
 		}
-		return refreshChunkOf(tx, sub, eval, chunk)
+		return eval
+	}
+	return chunks(rest, refreshChunk, func(chunk []string) error {
+		whole, sub := wholePreds(t.relevant(preds, chunk))
+		if len(whole) > 0 {
+			if err := refreshWholeChunk(tx, whole, evalOf(whole), chunk); err != nil {
+				return err
+			}
+		}
+		if len(sub) == 0 {
+			return nil
+		}
+		return refreshChunkOf(tx, sub, evalOf(sub), chunk)
 	})
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // CreateApp stores a with version 1 and computes its view in the same
-// transaction.
+// transaction: a whole view (appwhole.go) needs no rows, it begins now.
 func (s *Store) CreateApp(ctx context.Context, a storage.App) (storage.App, error) {
 	if err := validateApp(&a); err != nil {
 		return storage.App{}, fmt.Errorf("sqlstore: create application: %w", err)
@@ -21,7 +21,11 @@ func (s *Store) CreateApp(ctx context.Context, a storage.App) (storage.App, erro
 	}
 	now := msUTC(s.now())
 	a.CreatedAt, a.UpdatedAt, a.Version = now, now, 1
-	p, err := compileApp(s.dialect, &a)
+	var view viewState
+	if s.wholeViews() && wholeScope(&a) {
+		view = viewState{whole: true, joined: millis(now), changed: millis(now), epoch: 1}
+	}
+	p, err := compileApp(s.dialect, &a, view)
 	if err != nil {
 		return storage.App{}, fmt.Errorf("sqlstore: create application: %w", err)
 	}
@@ -34,7 +38,13 @@ func (s *Store) CreateApp(ctx context.Context, a storage.App) (storage.App, erro
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, storage.FoldKey(a.Name), a.Version, millis(now), millis(now), def); err != nil {
 			return err
 		}
+		if err := saveViewState(tx, a.ID, view); err != nil {
+			return err
+		}
 		tx.markPush(p) // a new push has the whole view to push
+		if p.whole {
+			return nil
+		}
 		return recomputeApp(tx, p)
 	})
 	if err != nil {
@@ -54,7 +64,7 @@ func (s *Store) GetApp(ctx context.Context, idOrName string) (storage.App, error
 	if !errors.Is(err, storage.ErrNotFound) {
 		return storage.App{}, err
 	}
-	rows, err := s.query(ctx, "SELECT "+appColumns+" FROM apps WHERE name_key = ?", storage.FoldKey(idOrName))
+	rows, err := s.query(ctx, "SELECT "+appColumns(s.wholeViews())+" FROM apps WHERE name_key = ?", storage.FoldKey(idOrName))
 	if err != nil {
 		return storage.App{}, fmt.Errorf("sqlstore: application %s: %w", idOrName, err)
 	}
@@ -65,12 +75,12 @@ func (s *Store) GetApp(ctx context.Context, idOrName string) (storage.App, error
 	if len(apps) == 0 {
 		return storage.App{}, fmt.Errorf("sqlstore: application %s: %w", idOrName, storage.ErrNotFound)
 	}
-	return apps[0], nil
+	return apps[0].app, nil
 }
 
 // ListApps returns every app, by name.
 func (s *Store) ListApps(ctx context.Context) ([]storage.App, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT " + appColumns + " FROM apps ORDER BY name_key, id").Rows()
+	rows, err := s.db.WithContext(ctx).Raw("SELECT " + appColumns(s.wholeViews()) + " FROM apps ORDER BY name_key, id").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list applications: %w", translate(err))
 	}
@@ -78,24 +88,23 @@ func (s *Store) ListApps(ctx context.Context) ([]storage.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list applications: %w", err)
 	}
-	if apps == nil {
-		apps = []storage.App{}
-	}
-	return apps, nil
+	return appsOf(apps), nil
 }
 
 // UpdateApp runs update on the stored app and stores the result with the
 // next version. A change of who is in view recomputes the membership; a
 // change of what the app sees of its users (attributes, group rules) marks
-// every user in view as changed.
+// every user in view as changed. A whole view (appwhole.go) is turned
+// into rows for the recompute and back, and begins again now.
 func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*storage.App) error) (storage.App, error) {
 	var out storage.App
 	var outPred *appPred
 	err := s.write(ctx, func(tx *txn) error {
-		cur, err := appInTx(tx, idOrName)
+		stored, err := appInTx(tx, idOrName)
 		if err != nil {
 			return err
 		}
+		cur := stored.app
 		next := cur
 		next.Scope.Groups = append([]string(nil), cur.Scope.Groups...)
 		next.Scope.Sources = append([]string(nil), cur.Scope.Sources...)
@@ -113,7 +122,11 @@ func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*sto
 		}
 		now := msUTC(tx.now())
 		next.ID, next.CreatedAt, next.UpdatedAt, next.Version = cur.ID, cur.CreatedAt, now, cur.Version+1
-		p, err := compileApp(tx.dialect, &next)
+		view, err := updateView(tx, &stored, &next, millis(now))
+		if err != nil {
+			return err
+		}
+		p, err := compileApp(tx.dialect, &next, view)
 		if err != nil {
 			return err
 		}
@@ -125,16 +138,8 @@ func (s *Store) UpdateApp(ctx context.Context, idOrName string, update func(*sto
 			next.Name, storage.FoldKey(next.Name), next.Version, millis(now), def, next.ID); err != nil {
 			return err
 		}
-		if !sameShape(&cur, &next) {
-			if err := tx.exec(`UPDATE app_users SET changed = ?, bumps = bumps + 1 WHERE app_id = ? AND left_at IS NULL`,
-				millis(now), next.ID); err != nil {
-				return err
-			}
-		}
-		if !sameView(&cur, &next) {
-			if err := recomputeApp(tx, p); err != nil {
-				return err
-			}
+		if err := saveViewState(tx, next.ID, view); err != nil {
+			return err
 		}
 		if pushChanged(&cur, &next) {
 			tx.markPush(p)
@@ -158,8 +163,8 @@ func (s *Store) DeleteApp(ctx context.Context, idOrName string) error {
 		if err != nil {
 			return err
 		}
-		id = a.ID
-		return tx.exec("DELETE FROM apps WHERE id = ?", a.ID)
+		id = a.app.ID
+		return tx.exec("DELETE FROM apps WHERE id = ?", id)
 	})
 	if id != "" {
 		s.apps.drop(id)
@@ -168,18 +173,18 @@ func (s *Store) DeleteApp(ctx context.Context, idOrName string) error {
 }
 
 // appInTx reads an app by id or, failing that, by name, inside a write.
-func appInTx(tx *txn, idOrName string) (storage.App, error) {
-	rows, err := tx.orm.Raw("SELECT "+appColumns+` FROM apps WHERE id = ? OR name_key = ?
+func appInTx(tx *txn, idOrName string) (storedApp, error) {
+	rows, err := tx.orm.Raw("SELECT "+appColumns(tx.wholeViews)+` FROM apps WHERE id = ? OR name_key = ?
 		ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END`, idOrName, storage.FoldKey(idOrName), idOrName).Rows()
 	if err != nil {
-		return storage.App{}, translate(err)
+		return storedApp{}, translate(err)
 	}
 	apps, err := scanApps(rows)
 	if err != nil {
-		return storage.App{}, err
+		return storedApp{}, err
 	}
 	if len(apps) == 0 {
-		return storage.App{}, fmt.Errorf("application %s: %w", idOrName, storage.ErrNotFound)
+		return storedApp{}, fmt.Errorf("application %s: %w", idOrName, storage.ErrNotFound)
 	}
 	return apps[0], nil
 }
@@ -199,10 +204,12 @@ func (s *Store) AppCounts(ctx context.Context, appID string) (storage.AppCounts,
 	}
 	var c storage.AppCounts
 	var users, departed sql.NullInt64
-	row := s.db.WithContext(ctx).Raw(`SELECT
-		SUM(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN left_at IS NOT NULL AND left_at > ? THEN 1 ELSE 0 END)
-		FROM app_users WHERE app_id = ?`, s.graceStart(p), a.ID).Row()
+	var t sqlText
+	t.add(`SELECT SUM(CASE WHEN av.left_at IS NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN av.left_at IS NOT NULL AND av.left_at > ? THEN 1 ELSE 0 END) FROM `, s.graceStart(p))
+	viewRowsGone(&t, s.dialect, p)
+	t.add(" WHERE av.app_id = ?", a.ID)
+	row := s.db.WithContext(ctx).Raw(t.sb.String(), t.args...).Row()
 	if err := row.Scan(&users, &departed); err != nil {
 		return storage.AppCounts{}, fmt.Errorf("sqlstore: application counts: %w", translate(err))
 	}
@@ -230,14 +237,16 @@ func (s *Store) appGroupCount(ctx context.Context, a *storage.App, p *appPred) (
 	case a.Groups == storage.GroupsScope:
 		q, args = p.with+"SELECT COUNT(*) FROM app_scope", p.withArgs
 	default:
-		q = `WITH RECURSIVE holding(id) AS (
-			SELECT m.group_id FROM group_members m JOIN app_users av ON av.user_id = m.member_id
+		var t sqlText
+		t.add("WITH RECURSIVE holding(id) AS (SELECT m.group_id FROM group_members m JOIN ")
+		viewRows(&t, s.dialect, p)
+		t.add(` ON av.user_id = m.member_id
 			WHERE av.app_id = ? AND av.left_at IS NULL AND m.member_type = 'user'
 			UNION
 			SELECT m.group_id FROM group_members m JOIN holding h ON m.member_id = h.id
 			WHERE m.member_type = 'group')
-			SELECT COUNT(*) FROM holding`
-		args = []any{a.ID}
+			SELECT COUNT(*) FROM holding`, a.ID)
+		q, args = t.sb.String(), t.args
 	}
 	var n int64
 	if err := s.db.WithContext(ctx).Raw(q, args...).Row().Scan(&n); err != nil {
@@ -257,9 +266,12 @@ func (s *Store) AppMembers(ctx context.Context, appID string, changedAfter time.
 	if !changedAfter.IsZero() {
 		after = millis(changedAfter)
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT user_id, joined, left_at, changed FROM app_users
-		WHERE app_id = ? AND (left_at IS NULL OR left_at > ?) AND changed > ?
-		ORDER BY changed, user_id`, a.ID, s.graceStart(p), after).Rows()
+	var t sqlText
+	t.add("SELECT av.user_id, av.joined, av.left_at, av.changed FROM ")
+	viewRowsGone(&t, s.dialect, p)
+	t.add(` WHERE av.app_id = ? AND (av.left_at IS NULL OR av.left_at > ?) AND av.changed > ?
+		ORDER BY av.changed, av.user_id`, a.ID, s.graceStart(p), after)
+	rows, err := s.db.WithContext(ctx).Raw(t.sb.String(), t.args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: application members: %w", translate(err))
 	}

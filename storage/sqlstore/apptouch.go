@@ -156,15 +156,15 @@ func (tx *txn) appPreds() ([]*appPred, error) {
 			preds = append(preds, e.pred)
 			continue
 		}
-		a, err := appInTx(tx, iv.id)
+		sa, err := appInTx(tx, iv.id)
 		if err != nil {
 			return nil, err
 		}
-		p, err := compileApp(tx.dialect, &a)
+		p, err := compileApp(tx.dialect, &sa.app, sa.view)
 		if err != nil {
 			return nil, err
 		}
-		tx.apps.put(a, p)
+		tx.apps.putStored(sa, p)
 		preds = append(preds, p)
 	}
 	tx.preds, tx.predsLoaded = preds, true

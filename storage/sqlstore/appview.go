@@ -18,13 +18,6 @@ import (
 // so an indexed filter still runs on the users table's index and probes
 // app_users by its primary key.
 
-// viewApp loads the application a view read names, by id (not name),
-// from the store's app cache: in the common case no query.
-func (s *Store) viewApp(ctx context.Context, id string) (storage.App, error) {
-	a, _, err := s.cachedApp(ctx, id)
-	return a, err
-}
-
 // graceCutoff is the leave time (ms) at or before which a departed user
 // is no longer visible to app at now.
 func graceCutoff(now time.Time, a storage.App) int64 {
@@ -46,15 +39,31 @@ type userView struct {
 
 // newUserView loads the app and builds its users table.
 func (s *Store) newUserView(ctx context.Context, appID string) (*userView, error) {
-	a, err := s.viewApp(ctx, appID)
+	a, p, err := s.cachedApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
 	cutoff := graceCutoff(s.now(), a)
-	tables := userViewTables[s.dialect.name]
+	departed, err := s.hasDeparted(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p.whole {
+		// Users first either way: a LEFT JOIN's order is fixed.
+		table, args := p.usersTable, wholeUsersArgs(p, cutoff)
+		if departed {
+			table, args = p.usersTableDeparted, append(args, a.ID, cutoff)
+		}
+		return &userView{from: table, whole: table, args: args, appID: a.ID, cutoff: cutoff}, nil
+	}
+	tables := userViewTables[s.dialect.name][departed]
+	args := []any{a.ID, cutoff}
+	if departed {
+		args = append(args, a.ID, cutoff) // departedArm's
+	}
 	return &userView{
 		from: tables.page, whole: tables.whole,
-		args: []any{a.ID, cutoff}, appID: a.ID, cutoff: cutoff,
+		args: args, appID: a.ID, cutoff: cutoff,
 	}, nil
 }
 
@@ -80,12 +89,16 @@ const (
 	plannersChoice = ", "
 )
 
-// userViewTables are the derived users tables of views by dialect name,
-// built once: building one per request was half the cost of a lookup.
-var userViewTables = func() map[string]struct{ page, whole string } {
-	out := map[string]struct{ page, whole string }{}
+// userViewTables are the derived users tables of views by dialect name
+// and by whether the schema keeps departed users (migration 14), built
+// once: building one per request was half the cost of a lookup.
+var userViewTables = func() map[string]map[bool]struct{ page, whole string } {
+	out := map[string]map[bool]struct{ page, whole string }{}
 	for _, d := range []dialect{sqliteDialect, postgresDialect} {
-		out[d.name] = struct{ page, whole string }{usersViewSQL(d, usersFirst), usersViewSQL(d, plannersChoice)}
+		out[d.name] = map[bool]struct{ page, whole string }{}
+		for _, departed := range []bool{false, true} {
+			out[d.name][departed] = struct{ page, whole string }{usersViewSQL(d, usersFirst, departed), usersViewSQL(d, plannersChoice, departed)}
+		}
 	}
 	return out
 }()
@@ -94,17 +107,22 @@ var userViewTables = func() map[string]struct{ page, whole string } {
 // inactive, last modified at the moment they left; a user in view is last
 // modified at the later of their own change and their joining. The
 // version adds the membership's bumps (one per join and leave), so the
-// ETag moves when the app's view of the user does.
-func usersViewSQL(d dialect, join string) string {
+// ETag moves when the app's view of the user does. With departed, the
+// table holds deleted users within their grace too (departedArm).
+func usersViewSQL(d dialect, join string, departed bool) string {
 	override := map[string]string{
 		"active":        "CASE WHEN av.left_at IS NULL THEN u.active ELSE FALSE END AS active",
 		"last_modified": "CASE WHEN av.left_at IS NULL THEN " + d.greatest + "(u.last_modified, av.changed) ELSE av.left_at END AS last_modified",
 		"version":       "u.version + av.bumps AS version",
 	}
-	cols := viewColumns(usersTable, []string{"seq", "id", "owner", "display", "created", "last_modified", "version", "doc"}, "u", override)
+	cols := viewColumns(usersTable, userViewBase, "u", override)
 	cols = append(cols, "av.left_at AS left_at", "av.left_at IS NOT NULL AS departed")
+	arm := ""
+	if departed {
+		arm = departedArm()
+	}
 	return "(SELECT " + strings.Join(cols, ", ") +
-		" FROM users u" + join + "app_users av WHERE av.user_id = u.id AND av.app_id = ? AND " + inGrace + ") users"
+		" FROM users u" + join + "app_users av WHERE av.user_id = u.id AND av.app_id = ? AND " + inGrace + arm + ") users"
 }
 
 // viewColumns is the select list of a derived table standing for t: the

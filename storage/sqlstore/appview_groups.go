@@ -31,6 +31,7 @@ import (
 // record).
 type groupView struct {
 	app    storage.App
+	pred   *appPred
 	d      dialect
 	cutoff int64
 	// metaInSQL: the page query computed the meta (see from).
@@ -41,11 +42,11 @@ func (s *Store) newGroupView(ctx context.Context, q storage.Query) (*groupView, 
 	if namesMembers(q.Filter) {
 		return nil, storage.Invalid("an application's groups cannot be filtered by members")
 	}
-	a, err := s.viewApp(ctx, q.View)
+	a, p, err := s.cachedApp(ctx, q.View)
 	if err != nil {
 		return nil, err
 	}
-	return &groupView{app: a, d: s.dialect, cutoff: graceCutoff(s.now(), a)}, nil
+	return &groupView{app: a, pred: p, d: s.dialect, cutoff: graceCutoff(s.now(), a)}, nil
 }
 
 // none reports whether the view holds no group at all.
@@ -70,8 +71,9 @@ func (v *groupView) inView(t *sqlText, idExpr string) {
 	case v.app.Groups == storage.GroupsNone:
 		t.add("1=0")
 	case v.app.Groups == storage.GroupsAll:
-		t.add(idExpr+` IN (WITH RECURSIVE ag(id) AS (
-			SELECT m.group_id FROM app_users av JOIN group_members m ON m.member_id = av.user_id
+		t.add(idExpr + ` IN (WITH RECURSIVE ag(id) AS (SELECT m.group_id FROM `)
+		viewRows(t, v.d, v.pred)
+		t.add(` JOIN group_members m ON m.member_id = av.user_id
 			WHERE av.app_id = ? AND av.left_at IS NULL AND m.member_type = 'user'
 			UNION SELECT m.group_id FROM group_members m JOIN ag ON m.member_id = ag.id WHERE m.member_type = 'group')
 			SELECT id FROM ag)`, v.app.ID)
@@ -102,7 +104,9 @@ func scopeGroupArgs(groups []string) (ids, names string) {
 // that make up group g's meta as the app sees it.
 func (v *groupView) memberRows(t *sqlText) {
 	if v.app.FlattenGroups {
-		t.add(` FROM app_users av WHERE av.app_id = ? AND `+inGrace+` AND av.user_id IN (
+		t.add(" FROM ")
+		viewRows(t, v.d, v.pred)
+		t.add(` WHERE av.app_id = ? AND `+inGrace+` AND av.user_id IN (
 			WITH RECURSIVE r(id) AS (SELECT g.id
 				UNION SELECT m.member_id FROM group_members m JOIN r ON m.group_id = r.id WHERE m.member_type = 'group')
 			SELECT m.member_id FROM group_members m JOIN r ON m.group_id = r.id WHERE m.member_type = 'user')`,
@@ -111,8 +115,9 @@ func (v *groupView) memberRows(t *sqlText) {
 	}
 	// The group's member rows drive the join (CROSS JOIN fixes SQLite's
 	// order, as in finishMeta), not the app's every user.
-	t.add(` FROM group_members m CROSS JOIN app_users av
-		WHERE m.group_id = g.id AND m.member_type = 'user' AND av.app_id = ? AND av.user_id = m.member_id AND `+inGrace, v.app.ID, v.cutoff)
+	t.add(" FROM group_members m CROSS JOIN ")
+	viewRows(t, v.d, v.pred)
+	t.add(` WHERE m.group_id = g.id AND m.member_type = 'user' AND av.app_id = ? AND av.user_id = m.member_id AND `+inGrace, v.app.ID, v.cutoff)
 }
 
 // from builds the derived groups table of the view. With metaInSQL the
@@ -158,14 +163,18 @@ func (v *groupView) members(ctx context.Context, query queryFunc, groupIDs []str
 				UNION SELECT r.root, m.member_id FROM group_members m JOIN r ON m.group_id = r.id WHERE m.member_type = 'group')
 			SELECT DISTINCT r.root, u.id, 'user', u.display FROM r
 			JOIN group_members m ON m.group_id = r.id
-			JOIN app_users av ON av.user_id = m.member_id
+			JOIN `, string(ids))
+		viewRows(&t, v.d, v.pred)
+		t.add(` ON av.user_id = m.member_id
 			JOIN users u ON u.id = m.member_id
 			WHERE m.member_type = 'user' AND av.app_id = ? AND av.left_at IS NULL
-			ORDER BY r.root, u.id`, string(ids), v.app.ID)
+			ORDER BY r.root, u.id`, v.app.ID)
 	} else {
 		t.add(memberQuery+v.d.inJSONArray("m.group_id")+` AND (m.member_type = 'user' AND EXISTS (
-			SELECT 1 FROM app_users av WHERE av.app_id = ? AND av.user_id = m.member_id AND av.left_at IS NULL)
-			OR m.member_type = 'group' AND `, string(ids), v.app.ID)
+			SELECT 1 FROM `, string(ids))
+		viewRows(&t, v.d, v.pred)
+		t.add(` WHERE av.app_id = ? AND av.user_id = m.member_id AND av.left_at IS NULL)
+			OR m.member_type = 'group' AND `, v.app.ID)
 		v.inView(&t, "m.member_id")
 		t.add(") ORDER BY m.group_id, m.member_id")
 	}

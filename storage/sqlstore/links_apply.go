@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -108,6 +109,15 @@ func (s *Store) ApplyContributions(ctx context.Context, source string, b storage
 			}
 			p.records[contributionKey{source, r.key}] = r.user
 			stored[r.key] = storedContribution{person: r.person}
+		}
+		// Whole views scoped by source read contributions: they need to
+		// know whom they held before (touchBefore, appwhole_refresh.go).
+		before := slices.Collect(maps.Keys(p.people))
+		for _, c := range stored {
+			before = append(before, c.person)
+		}
+		if err := tx.touchBefore(before...); err != nil {
+			return err
 		}
 		if err := upsertContributions(tx, source, rows); err != nil {
 			return err

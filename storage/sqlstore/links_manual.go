@@ -127,6 +127,9 @@ func (s *Store) Unlink(ctx context.Context, userID, source string) (storage.User
 		}
 		person := newID()
 		p := newPeopleChange()
+		if err := tx.touchBefore(userID); err != nil { // for whole views scoped by source
+			return err
+		}
 		for _, i := range split {
 			r := rows[i]
 			var apart []string

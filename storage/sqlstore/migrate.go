@@ -112,6 +112,8 @@ var migrations = []migration{
 		pgReplace: replaceAll(appUsersByUserSchema, pgAppUsersByUser)},
 	{version: historyVersion, name: "change logs indexed by resource", sqlite: historySchema},
 	{version: linksVersion, name: "identity linking: contributions and link keys", sqlite: linksSchema},
+	{version: appViewsVersion, name: "whole application views without a row per user; deleted users' departures", sqlite: appViewsSchema,
+		pgReplace: map[int][]string{len(appViewsSchema) - 1: pgAppViewsTrigger}, backfill: backfillWholeViews},
 }
 
 // migrate applies every migration newer than the recorded version, in one

@@ -65,7 +65,7 @@ func TestMigrationKeysAppUsersByUser(t *testing.T) {
 			}
 
 			// The maintenance writes the new table: cid joins, dan is
-			// created in view, ann's rows go with her, bob's stay departed.
+			// created in view, ann departs (deleted), bob's stay departed.
 			if _, err := s.UpdateUser(ctx, ids["cid"], func(u *storage.User) error { u.Title = "in"; return nil }); err != nil {
 				t.Fatalf("UpdateUser cid: %v", err)
 			}
@@ -84,7 +84,8 @@ func TestMigrationKeysAppUsersByUser(t *testing.T) {
 			for _, m := range got {
 				state[m.UserID] = m.Left.IsZero()
 			}
-			want := map[string]bool{ids["bob"]: false, ids["cid"]: true, dan.ID: true}
+			// ann, deleted, departs within the grace (migration 14).
+			want := map[string]bool{ids["ann"]: false, ids["bob"]: false, ids["cid"]: true, dan.ID: true}
 			if len(state) != len(want) {
 				t.Errorf("view after writes: %v, want %v", state, want)
 			}
@@ -93,8 +94,8 @@ func TestMigrationKeysAppUsersByUser(t *testing.T) {
 					t.Errorf("view after writes: user %s in=%v present=%v, want in=%v", id, got, ok, in)
 				}
 			}
-			if c, err := s.AppCounts(ctx, app.ID); err != nil || c.Users != 2 || c.Departed != 1 {
-				t.Errorf("AppCounts = %+v, %v; want 2 users and 1 departed", c, err)
+			if c, err := s.AppCounts(ctx, app.ID); err != nil || c.Users != 2 || c.Departed != 2 {
+				t.Errorf("AppCounts = %+v, %v; want 2 users and 2 departed", c, err)
 			}
 			if err := s.DeleteApp(ctx, app.ID); err != nil {
 				t.Fatalf("DeleteApp: %v", err)

@@ -100,8 +100,10 @@ type Store struct {
 
 	// apps caches applications and their compiled view predicates
 	// (appcache.go).
-	apps   appCache
-	wstmts writeStmts // appstmts.go
+	apps appCache
+	// departed knows which views hold deleted users now (appdeparted.go).
+	departed departedCache
+	wstmts   writeStmts // appstmts.go
 	// stamps is SQLite's connection for ReadStamp (stamp.go); nil on
 	// PostgreSQL.
 	stamps *stampReader

@@ -177,7 +177,7 @@ func (s *Store) DeletePushObjects(ctx context.Context, appID, kind string, local
 // user deleted outright has none); a group while the view's group rule
 // (groupView.inView) holds it.
 func (s *Store) PushOrphans(ctx context.Context, appID, kind string) ([]storage.PushObject, error) {
-	a, _, err := s.cachedApp(ctx, appID)
+	a, p, err := s.cachedApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +186,11 @@ func (s *Store) PushOrphans(ctx context.Context, appID, kind string) ([]storage.
 		WHERE po.app_id = ? AND po.kind = ? AND po.state IN (?, ?) AND `, a.ID, kind, storage.PushActive, storage.PushCreating)
 	switch kind {
 	case storage.MemberUser:
-		t.add(`NOT EXISTS (SELECT 1 FROM app_users av
-			WHERE av.app_id = po.app_id AND av.user_id = po.local_id AND `+inGrace+")", graceCutoff(s.now(), a))
+		t.add("NOT EXISTS (SELECT 1 FROM ")
+		viewRowsGone(&t, s.dialect, p)
+		t.add(` WHERE av.app_id = po.app_id AND av.user_id = po.local_id AND `+inGrace+")", graceCutoff(s.now(), a))
 	case storage.MemberGroup:
-		v := groupView{app: a, d: s.dialect}
+		v := groupView{app: a, pred: p, d: s.dialect}
 		t.add("NOT (EXISTS (SELECT 1 FROM groups g WHERE g.id = po.local_id) AND ")
 		v.inView(&t, "po.local_id")
 		t.add(")")

@@ -163,6 +163,9 @@ func updateSyncedUsers(tx *txn, ws []syncedWrite) error {
 	if err != nil {
 		return err
 	}
+	if err := tx.touchBefore(ids...); err != nil {
+		return err
+	}
 	plan := syncedUserUpdate()
 	exec, done, err := tx.prepare(plan.sql)
 	if err != nil {
@@ -258,6 +261,9 @@ func deactivateUsers(tx *txn, owner string, ids []string, now time.Time) error {
 		if err := tx.orm.Raw("SELECT seq, id, doc FROM users WHERE id IN ? AND owner = ?", chunk, owner).Scan(&rows).Error; err != nil {
 			return translate(err)
 		}
+		if err := tx.touchBefore(chunk...); err != nil {
+			return err
+		}
 		exec, done, err := tx.prepare(`UPDATE users SET active = ?, doc = ?,
 			deactivated_at = COALESCE(deactivated_at, ?), version = version + 1, last_modified = ? WHERE seq = ?`)
 		if err != nil {
@@ -298,6 +304,9 @@ func deleteSyncedUsers(tx *txn, owner string, ids []string, now time.Time) error
 			rowNums = append(rowNums, seq)
 		}
 		if err := tx.touchDeletedUsers(owned...); err != nil {
+			return err
+		}
+		if err := departUsers(tx, owned); err != nil {
 			return err
 		}
 		if err := removeMemberships(tx, owned, now); err != nil {

@@ -42,6 +42,8 @@ type txn struct {
 	// noPush: the schema predates push (apppush.go).
 	pushed map[string]struct{}
 	noPush bool
+	// wholeViews: the schema has migration 14's view state (appwhole.go).
+	wholeViews bool
 	// noLinks: the schema predates identity linking (migrate_links.go).
 	noLinks bool
 }
@@ -74,6 +76,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) (err error) {
 		// Before migration 8 there are no apps (and no table to read).
 		predsLoaded: s.schema > 0 && s.schema < appsVersion,
 		noPush:      s.schema > 0 && s.schema < pushVersion,
+		wholeViews:  s.wholeViews(),
 		noLinks:     !s.hasLinks(),
 	}
 	if s.dialect.writeLock != "" {

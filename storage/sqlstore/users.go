@@ -135,6 +135,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 		if err != nil {
 			return err
 		}
+		if err := tx.touchBefore(id); err != nil {
+			return err
+		}
 		set := make([]string, 0, len(userColumns))
 		for _, c := range userColumns[1:] { // id never changes
 			set = append(set, c+" = ?")
@@ -206,6 +209,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string, check storage.Check) 
 			return err
 		}
 		if err := tx.touchDeletedUsers(id); err != nil {
+			return err
+		}
+		if err := departUsers(tx, []string{id}); err != nil {
 			return err
 		}
 		if err := tx.orm.Exec("DELETE FROM group_members WHERE member_id = ?", id).Error; err != nil {

@@ -46,7 +46,11 @@ func (m *viewModel) checkUsers(step string, a storage.App) {
 	t.Helper()
 	want := map[string]string{}
 	active := 0
-	for _, u := range m.users {
+	users := slices.Clone(m.users)
+	for _, u := range m.gone {
+		users = append(users, u)
+	}
+	for _, u := range users {
 		r := m.visible(a, u.ID)
 		switch {
 		case r == nil:

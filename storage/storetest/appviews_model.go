@@ -40,6 +40,9 @@ type viewModel struct {
 	groups []storage.Group // with members
 	apps   []storage.App
 	hist   map[string]map[string]*viewHistory // app id -> user id -> history
+	// gone are the users deleted outright, as they were then: they leave
+	// the views as any departure does.
+	gone map[string]storage.User
 }
 
 type viewHistory struct {
@@ -182,6 +185,10 @@ func (m *viewModel) randomWrite() string {
 	case 7:
 		what = "delete " + u.UserName
 		err = s.DeleteUser(ctx(t), u.ID, nil)
+		if m.gone == nil {
+			m.gone = map[string]storage.User{}
+		}
+		m.gone[u.ID] = u
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -282,9 +289,13 @@ func (m *viewModel) record() {
 				}
 			}
 		}
-		for id := range h {
-			if !present[id] { // deleted users leave no trace
+		for id, r := range h {
+			switch {
+			case present[id]:
+			case a.LeaveGraceDays == 0: // a deletion with no grace to show it in
 				delete(h, id)
+			case r.in: // deleted outright: a departure like any other
+				r.in, r.changed, r.leftAt, r.bumps = false, now, now, r.bumps+1
 			}
 		}
 	}

@@ -250,33 +250,40 @@ func testLinkAppView(t *testing.T, s storage.Store) {
 
 // testLinkAppViewBySource: an application scoped by sources holds a
 // linked person while any of them contributes, whichever owns it, even
-// when the link changes nothing in the merged person.
+// when the link changes nothing in the merged person; when the last of
+// them leaves, so does the person, within the app's grace.
 func testLinkAppViewBySource(t *testing.T, s storage.Store) {
 	ad := linkedSource(t, s, "ad", 10)
 	hr := linkedSource(t, s, "hr", 20)
-	app, err := s.CreateApp(ctx(t), storage.App{Name: "payroll",
+	app, err := s.CreateApp(ctx(t), storage.App{Name: "payroll", LeaveGraceDays: week,
 		Scope: storage.AppScope{Sources: []string{hr.ID}, Owners: []string{hr.Owner()}}})
 	if err != nil {
 		t.Fatalf("CreateApp: %v", err)
 	}
-	inView := func(what string, want bool) {
+	inView := func(what, want string) {
 		t.Helper()
 		ms, err := s.AppMembers(ctx(t), app.ID, time.Time{})
 		if err != nil {
 			t.Fatalf("AppMembers: %v", err)
 		}
-		got := len(ms) == 1 && ms[0].Left.IsZero()
+		got := "out"
+		switch {
+		case len(ms) == 1 && ms[0].Left.IsZero():
+			got = "in"
+		case len(ms) == 1:
+			got = "departed"
+		}
 		if got != want {
-			t.Errorf("%s: in hr's view = %v (%+v), want %v", what, got, ms, want)
+			t.Errorf("%s: in hr's view %s (%+v), want %s", what, got, ms, want)
 		}
 	}
 	p := newPerson(t, s, ad, "a1", "E1", storage.User{UserName: "ann", Active: true})
-	inView("ad's person", false)
+	inView("ad's person", "out")
 	mustApplyContributions(t, s, hr, upsert(contribution("h1", p, "E1", storage.User{UserName: "ann.hr", Active: true})))
 	if u := mustGetUser(t, s, p); u.Owner != ad.Owner() {
 		t.Fatalf("owner %q, want ad's", u.Owner)
 	}
-	inView("linked to hr", true)
+	inView("linked to hr", "in")
 	mustApplyContributions(t, s, hr, storage.ContributionBatch{Delete: []string{"h1"}})
-	inView("after hr's record left", false)
+	inView("after hr's record left", "departed")
 }
